@@ -1,0 +1,94 @@
+"""Configuration from the environment (prefix ``QONYS_``), validated once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SECRET = "qonys-development-secret-change-me"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./qonys.db"
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QONYS_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEFAULT_SECRET
+    env: Literal["development", "production"] = "development"
+    # An external identity provider: a JWKS document URL and the algorithms and
+    # audience/issuer it signs with. When set, JWTs are verified against it.
+    jwks_url: str | None = None
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    token_ttl_minutes: int = 60
+    admin_session_max_age: int = 8 * 3600
+    statement_timeout_ms: int = 15_000
+    connect_timeout_s: float = 5.0
+    pool_size: int = 10
+    max_body_bytes: int = 1_000_000
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty")
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"is not a database URL ({exc})") from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"uses driver '{url.drivername}'; use one of {', '.join(SUPPORTED_DRIVERS)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _production_secret(self) -> "Settings":
+        if self.env == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "QONYS_SECRET_KEY must be set to a secret of at least 32 characters in production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_embedded_default(self) -> bool:
+        return self.database_url == DEFAULT_DATABASE_URL
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ()
+        name = f"QONYS_{str(loc[0]).upper()}" if loc else "configuration"
+        msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        if name == "configuration" or msg.startswith("QONYS_"):
+            raise ConfigError(msg) from None
+        raise ConfigError(f"{name} {msg}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,29 @@
+"""All tables. Importing this package registers every table on ``metadata``."""
+
+from models.base import metadata, today_almaty, utcnow  # noqa: F401  (naming convention first)
+from models.accounts import AdminAccount, AgencyApiKey
+from models.applications import Applicant, Application, Check, Interview, LanguageTest, Questionnaire, Score
+from models.audit import AuditEvent, NumberSequence
+from models.contracts import ContractTermination, RefundPayment, SocialContract, SupportPayment
+from models.quotas import Quota, SelectionRound, SelectionRoundApproval
+from models.reference import (
+    Agency,
+    CheckType,
+    CheckTypeGrant,
+    DeficitOccupation,
+    MrpValue,
+    Occupation,
+    Region,
+    SupportMeasure,
+    TerminationReasonRule,
+)
+from models.scoring import ScoringModel
+
+__all__ = [
+    "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "AuditEvent", "Check",
+    "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "Interview",
+    "LanguageTest", "MrpValue", "NumberSequence", "Occupation", "Questionnaire", "Quota",
+    "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval",
+    "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
+    "today_almaty", "utcnow",
+]

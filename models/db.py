@@ -1,0 +1,73 @@
+"""The async engine and sessions, on SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from api.settings import Settings, get_settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 opens transactions lazily and cannot upgrade a reader to a
+    # writer without risking SQLITE_BUSY; take control and begin explicitly.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Every transaction takes the write lock up front (BEGIN IMMEDIATE) so two
+    # writers queue on busy_timeout instead of failing half-way; readers in WAL
+    # mode are not blocked by it.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(settings: Settings | None = None, **kwargs: Any) -> AsyncEngine:
+    settings = settings or get_settings()
+    url = settings.database_url
+    if settings.is_sqlite:
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    connect_args = {
+        "timeout": settings.connect_timeout_s,
+        "command_timeout": settings.statement_timeout_ms / 1000 + 5,
+        "server_settings": {
+            "statement_timeout": str(settings.statement_timeout_ms),
+            "lock_timeout": str(settings.statement_timeout_ms),
+            "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 4),
+            "application_name": "qonys",
+        },
+    }
+    connect_args.update(kwargs.pop("connect_args", {}))
+    return create_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        pool_timeout=settings.connect_timeout_s,
+        connect_args=connect_args,
+        **kwargs,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session in one transaction: committed on success, rolled back on any error."""
+    async with factory() as session:
+        async with session.begin():
+            yield session

@@ -1,0 +1,118 @@
+"""Enumerations shared by the tables, the services and the GraphQL schema.
+
+Member names equal their values and the contract's enum values.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Route(str, Enum):
+    KANDAS = "KANDAS"
+    GENERAL = "GENERAL"
+    LABOUR = "LABOUR"
+
+
+class ApplicationStatus(str, Enum):
+    SUBMITTED = "SUBMITTED"
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+UNDECIDED_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.PASSED, ApplicationStatus.FAILED)
+
+
+class LanguageLevel(str, Enum):
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+    C1 = "C1"
+
+
+class Proficiency(str, Enum):
+    NONE = "NONE"
+    BASIC = "BASIC"
+    FLUENT = "FLUENT"
+
+
+class Sex(str, Enum):
+    MALE = "MALE"
+    FEMALE = "FEMALE"
+
+
+class EducationLevel(str, Enum):
+    NONE = "NONE"
+    SECONDARY = "SECONDARY"
+    VOCATIONAL = "VOCATIONAL"
+    BACHELOR = "BACHELOR"
+    MASTER = "MASTER"
+    DOCTORATE = "DOCTORATE"
+
+
+class CheckStatus(str, Enum):
+    REQUESTED = "REQUESTED"
+    CLEARED = "CLEARED"
+    FLAGGED = "FLAGGED"
+    REJECTED = "REJECTED"
+
+
+class InterviewOutcome(str, Enum):
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    NO_SHOW = "NO_SHOW"
+
+
+class Decision(str, Enum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+class QuotaKind(str, Enum):
+    KANDAS = "KANDAS"
+    LABOUR = "LABOUR"
+
+
+class ContractStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    TERMINATED = "TERMINATED"
+
+
+class TerminationReason(str, Enum):
+    LEFT_REGION = "LEFT_REGION"
+    VOLUNTARY = "VOLUNTARY"
+    BREACH = "BREACH"
+    DEATH = "DEATH"
+    DISABILITY = "DISABILITY"
+    FORCE_MAJEURE = "FORCE_MAJEURE"
+
+
+class ScoringModelStatus(str, Enum):
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+    RETIRED = "RETIRED"
+
+
+class Role(str, Enum):
+    """Roles a JWT may carry."""
+
+    APPLICANT = "APPLICANT"
+    OFFICER = "OFFICER"
+    ADMIN = "ADMIN"
+
+
+class AdminRole(str, Enum):
+    """Roles in the admin panel."""
+
+    ADMINISTRATOR = "ADMINISTRATOR"
+    AUDITOR = "AUDITOR"
+
+
+class RegionKind(str, Enum):
+    OBLAST = "oblast"
+    CITY = "city"

@@ -1,0 +1,110 @@
+"""The default scoring model of SPEC §3 (seeded as version 2026.1).
+
+Until the ministry publishes its tables, the seed installs this model;
+administrators replace it by publishing a new version. Pass mark 400 of 690.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from typing import Any
+
+__all__ = [
+    "DEFAULT_MODEL_DEFINITION",
+    "DEFAULT_MODEL_EFFECTIVE_FROM",
+    "DEFAULT_MODEL_VERSION",
+    "default_model_definition",
+]
+
+DEFAULT_MODEL_VERSION = "2026.1"
+DEFAULT_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 1)
+
+DEFAULT_MODEL_DEFINITION: dict[str, Any] = {
+    "passMark": 400,
+    "gates": [
+        {"code": "language", "source": "language.level", "min": "A1"},
+        {"code": "language_blocks", "source": "language.minBlockPercent", "min": 30},
+        {"code": "checks", "source": "checks.mandatoryCleared", "equals": True},
+        {"code": "interview", "source": "interview.outcome", "equals": "PASSED"},
+        {"code": "adult", "source": "applicant.age", "min": 18},
+        {"code": "not_deported", "source": "questionnaire.deportedBefore", "equals": False},
+        {
+            "code": "solvency",
+            "source": "questionnaire.savingsMrp",
+            "min": 1320,
+            "routes": ["GENERAL"],
+        },
+    ],
+    "criteria": [
+        {
+            "code": "kazakh",
+            "source": "language.level",
+            "points": {"A1": 50, "A2": 80, "B1": 110, "B2": 130, "C1": 150},
+        },
+        {
+            "code": "age",
+            "source": "applicant.age",
+            "bands": [
+                {"min": 18, "max": 29, "points": 100},
+                {"min": 30, "max": 39, "points": 80},
+                {"min": 40, "max": 49, "points": 50},
+                {"min": 50, "max": 59, "points": 20},
+                {"min": 60, "max": None, "points": 0},
+            ],
+        },
+        {
+            "code": "education",
+            "source": "questionnaire.educationLevel",
+            "points": {
+                "NONE": 0,
+                "SECONDARY": 30,
+                "VOCATIONAL": 60,
+                "BACHELOR": 100,
+                "MASTER": 120,
+                "DOCTORATE": 140,
+            },
+        },
+        {
+            "code": "experience",
+            "source": "questionnaire.workExperienceYears",
+            "bands": [
+                {"min": 0, "max": 0, "points": 0},
+                {"min": 1, "max": 2, "points": 30},
+                {"min": 3, "max": 5, "points": 60},
+                {"min": 6, "max": 9, "points": 80},
+                {"min": 10, "max": None, "points": 100},
+            ],
+        },
+        {
+            "code": "russian",
+            "source": "questionnaire.russian",
+            "points": {"NONE": 0, "BASIC": 20, "FLUENT": 40},
+        },
+        {
+            "code": "english",
+            "source": "questionnaire.english",
+            "points": {"NONE": 0, "BASIC": 20, "FLUENT": 40},
+        },
+        {
+            "code": "deficit_occupation",
+            "source": "questionnaire.occupationInDeficit",
+            "points": {"true": 60, "false": 0},
+        },
+        {
+            "code": "relatives",
+            "source": "questionnaire.relativesInKazakhstan",
+            "points": {"true": 30, "false": 0},
+        },
+        {
+            "code": "prior_stay",
+            "source": "questionnaire.priorStayInKazakhstan",
+            "points": {"true": 30, "false": 0},
+        },
+    ],
+}
+
+
+def default_model_definition() -> dict[str, Any]:
+    """A fresh deep copy of the default definition (safe to modify or store)."""
+    return copy.deepcopy(DEFAULT_MODEL_DEFINITION)
