@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 __all__ = [
@@ -233,6 +234,8 @@ def fact_text(value: object) -> str | None:
     """A fact (or definition) value as text: ``True`` -> ``"true"``, ``None``
     -> ``None``, numbers in plain notation (``Decimal("1523.40")`` ->
     ``"1523.40"``, ``Decimal("1E+3")`` -> ``"1000"``), text as is."""
+    if isinstance(value, Enum):
+        value = value.value
     if value is None:
         return None
     if isinstance(value, bool):
@@ -242,7 +245,7 @@ def fact_text(value: object) -> str | None:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, str):
-        return value
+        return str.__str__(value)
     raise TypeError(f"cannot render {type(value).__name__} {value!r} as a fact value")
 
 
@@ -656,6 +659,10 @@ def max_total(definition: Mapping[str, Any], route: str | None = None) -> int:
 def _fact(facts: Mapping[str, object], source: str, route: str) -> object:
     """The fact ``source`` (None when missing), checked against its kind."""
     value = facts.get(source)
+    if isinstance(value, Enum):  # e.g. a model's StrEnum member
+        value = value.value
+    if isinstance(value, str):
+        value = str.__str__(value)
     if source == "route":
         if value is None:
             return route

@@ -1,0 +1,119 @@
+"""The Starlette application: /graphql, /healthz, /admin."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth_middleware import AuthenticateGraphQL
+from api.graphql.schema import build_schema
+from api.graphql.view import QonysGraphQL, too_large
+from api.ratelimit import FailedAuthLimiter
+from api.settings import Settings, get_settings
+from models.db import create_engine, session_factory
+
+log = structlog.get_logger("qonys.app")
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the configured size, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    await too_large(self.max_bytes)(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await too_large(self.max_bytes)(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def healthz(request: Request) -> JSONResponse:
+    engine = request.app.state.engine
+    try:
+        async with asyncio.timeout(request.app.state.settings.connect_timeout_s):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        reason = type(exc).__name__
+        log.warning("healthz.database_unreachable", reason=reason)
+        return JSONResponse({"status": "unavailable", "database": "unreachable", "reason": reason}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "reachable"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    schema = build_schema(production=settings.production)
+    graphql_app = QonysGraphQL(
+        schema,
+        graphql_ide=None if settings.production else "graphiql",
+        allow_queries_via_get=False,
+    )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/graphql", AuthenticateGraphQL(graphql_app), methods=["GET", "POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.schema = schema
+    app.state.auth_limiter = FailedAuthLimiter()
+    try:
+        from admin.setup import mount_admin
+    except ModuleNotFoundError as exc:
+        if exc.name != "admin.setup":
+            raise
+    else:
+        mount_admin(app, engine, sessions, settings)
+    return app

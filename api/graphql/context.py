@@ -1,0 +1,48 @@
+"""The GraphQL context: settings, the session factory, the viewer and the loaders."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import Info as _Info
+
+from api.graphql.loaders import Loaders
+from api.settings import Settings
+from models.db import transaction
+from services.viewer import Viewer
+
+
+@dataclass
+class Context:
+    request: Request | None
+    response: Response | None
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    viewer: Viewer
+    loaders: Loaders = field(init=False)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.sessions, self.viewer)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for a mutation; loaders are reset afterwards so the
+        payload is read as committed."""
+        async with transaction(self.sessions) as session:
+            yield session
+        self.loaders = Loaders(self.sessions, self.viewer)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,86 @@
+"""Per-request DataLoaders. Each batch runs in its own session (one AsyncSession is
+not safe across the concurrent tasks that resolve sibling fields), and every
+batch applies the viewer's row filter for the model it loads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from models import Application, Check, SocialContract
+from services import access
+from services.viewer import Viewer
+
+ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
+    Application: access.applications,
+    Check: access.checks,
+    SocialContract: access.contracts,
+}
+
+
+class Loaders:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> None:
+        self._sessions = sessions
+        self._viewer = viewer
+        self._loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = {}
+        self.statements = 0  # SQL statements issued by loaders in this request
+
+    def row_filter(self, model: type) -> ColumnElement[bool]:
+        rule = ROW_FILTERS.get(model)
+        return rule(self._viewer) if rule else true()
+
+    async def _rows(self, stmt: Any) -> Sequence[Any]:
+        self.statements += 1
+        async with self._sessions() as session:
+            return (await session.execute(stmt)).scalars().all()
+
+    def _get(self, key: tuple[Any, ...], batch: Callable[[list[Any]], Any]) -> DataLoader[Any, Any]:
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = DataLoader(load_fn=batch)
+            self._loaders[key] = loader
+        return loader
+
+    def by_id(self, model: type) -> DataLoader[int, Any]:
+        """``model`` rows by primary key; None for rows the viewer may not see."""
+
+        async def batch(keys: list[int]) -> list[Any]:
+            rows = await self._rows(select(model).where(model.id.in_(keys), self.row_filter(model)))  # type: ignore[attr-defined]
+            found = {r.id: r for r in rows}
+            return [found.get(k) for k in keys]
+
+        return self._get(("id", model), batch)
+
+    def one_by(self, model: type, column: str) -> DataLoader[int, Any]:
+        """The one ``model`` row whose ``column`` equals the key (a unique foreign key)."""
+
+        async def batch(keys: list[int]) -> list[Any]:
+            col = getattr(model, column)
+            rows = await self._rows(select(model).where(col.in_(keys), self.row_filter(model)))
+            found = {getattr(r, column): r for r in rows}
+            return [found.get(k) for k in keys]
+
+        return self._get(("one", model, column), batch)
+
+    def many_by(self, model: type, column: str, order_by: str = "id") -> DataLoader[int, list[Any]]:
+        """Every ``model`` row whose ``column`` equals the key, ordered."""
+
+        async def batch(keys: list[int]) -> list[list[Any]]:
+            col = getattr(model, column)
+            stmt = select(model).where(col.in_(keys), self.row_filter(model)).order_by(getattr(model, order_by), model.id)  # type: ignore[attr-defined]
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for r in await self._rows(stmt):
+                grouped[getattr(r, column)].append(r)
+            return [grouped.get(k, []) for k in keys]
+
+        return self._get(("many", model, column, order_by), batch)
+
+    async def get(self, model: type, pk: int | None) -> Any:
+        if pk is None:
+            return None
+        return await self.by_id(model).load(pk)

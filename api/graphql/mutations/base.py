@@ -1,0 +1,54 @@
+"""What every mutation shares: run a service in one transaction, turn its
+``ServiceError`` into the payload's ``errors`` (nothing written), decode IDs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.types import ErrorCode, UserError
+from services.errors import ServiceError
+from services.errors import UserError as ServiceUserError
+from services.errors import not_found
+
+T = TypeVar("T")
+
+
+def to_graphql(errors: Sequence[ServiceUserError]) -> list[UserError]:
+    return [UserError(field=list(e.field) if e.field else None, code=ErrorCode(e.code.value), message=e.message)
+            for e in errors]
+
+
+def require_signed_in(info: Info) -> None:
+    if info.context.viewer.is_anonymous:
+        raise GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
+
+
+def decode_id(value: strawberry.ID | str, type_name: str, *field: str) -> int:
+    """The primary key of a global ID of ``type_name``; NOT_FOUND on the field otherwise."""
+    pk = ids.decode_as(str(value), type_name)
+    if pk is None:
+        raise not_found(type_name[0].lower() + "".join(
+            " " + c.lower() if c.isupper() else c for c in type_name[1:]), *field)
+    return pk
+
+
+async def run(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Run ``action`` in one transaction. On ``ServiceError`` everything is rolled back."""
+    require_signed_in(info)
+    try:
+        async with info.context.write() as session:
+            result = await action(session)
+    except ServiceError as exc:
+        return None, to_graphql(exc.errors)
+    return result, []
+
+
+def pk_of(row: Any) -> int:
+    return int(row.id)

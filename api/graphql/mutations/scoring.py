@@ -1,0 +1,41 @@
+"""Scoring model versions: create a draft, publish it."""
+
+from __future__ import annotations
+
+import strawberry
+
+import models as m
+from api.graphql.context import Info
+from api.graphql.inputs import CreateScoringModelInput, PublishScoringModelInput, ScoringModelPayload
+from api.graphql.mutations.base import decode_id, run
+from api.graphql.types import ScoringModel
+from services import scoring_models
+
+
+async def _payload(info: Info, pk: int | None, errors: list) -> ScoringModelPayload:
+    row = await info.context.loaders.get(m.ScoringModel, pk) if pk is not None else None
+    return ScoringModelPayload(scoring_model=ScoringModel.from_row(row) if row else None, errors=errors)
+
+
+@strawberry.type
+class ScoringMutations:
+    @strawberry.mutation
+    async def create_scoring_model(self, info: Info, input: CreateScoringModelInput) -> ScoringModelPayload:
+        async def action(session):  # type: ignore[no-untyped-def]
+            model = await scoring_models.create_scoring_model(
+                session, info.context.viewer, version=input.version, effective_from=input.effective_from,
+                definition=input.definition)
+            return model.id
+
+        pk, errors = await run(info, action)
+        return await _payload(info, pk, errors)
+
+    @strawberry.mutation
+    async def publish_scoring_model(self, info: Info, input: PublishScoringModelInput) -> ScoringModelPayload:
+        async def action(session):  # type: ignore[no-untyped-def]
+            pk = decode_id(input.id, "ScoringModel", "input", "id")
+            model = await scoring_models.publish_scoring_model(session, info.context.viewer, model_id=pk)
+            return model.id
+
+        pk, errors = await run(info, action)
+        return await _payload(info, pk, errors)

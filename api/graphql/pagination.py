@@ -1,0 +1,61 @@
+"""Keyset pagination: a cursor is the sort key of the last row seen, never an offset."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Any
+
+from graphql import GraphQLError
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+class BadCursor(GraphQLError):
+    def __init__(self) -> None:
+        super().__init__("the cursor is not valid", extensions={"code": "BAD_CURSOR"})
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0:
+        raise GraphQLError("first must not be negative", extensions={"code": "BAD_USER_INPUT"})
+    return min(first, MAX_PAGE)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return {"t": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"d": v.isoformat()}
+    return v
+
+
+def _typed(v: Any) -> Any:
+    if isinstance(v, dict):
+        if "t" in v:
+            return dt.datetime.fromisoformat(v["t"])
+        if "d" in v:
+            return dt.date.fromisoformat(v["d"])
+    return v
+
+
+def encode_cursor(kind: str, *values: Any) -> str:
+    raw = json.dumps([kind, *[_plain(v) for v in values]], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if not isinstance(data, list) or data[0] != kind or len(data) != arity + 1:
+            raise ValueError
+        values = [_typed(v) for v in data[1:]]
+        if not isinstance(values[-1], int) or isinstance(values[-1], bool):
+            raise ValueError
+        return values
+    except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+        raise BadCursor() from None

@@ -1,0 +1,312 @@
+"""The Query type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy import and_, func, or_, select
+
+import models as m
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.pagination import decode_cursor, encode_cursor, page_size
+from api.graphql.types import (
+    NODE_TYPES,
+    Application,
+    ApplicationConnection,
+    ApplicationEdge,
+    ApplicationStatus,
+    Check,
+    CheckConnection,
+    CheckEdge,
+    ContractStatus,
+    Node,
+    PageInfo,
+    Quota,
+    QuotaKind,
+    Region,
+    Route,
+    ScoringModel,
+    ScoringSimulation,
+    SelectionRound,
+    SocialContract,
+    SocialContractConnection,
+    SocialContractEdge,
+)
+from models.base import today_almaty
+from models.enums import UNDECIDED_STATUSES
+from services import access
+from services import scoring_models as scoring_models_service
+from services.errors import ServiceError
+
+
+def not_authenticated() -> GraphQLError:
+    return GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
+
+
+def forbidden() -> GraphQLError:
+    return GraphQLError("you may not read this", extensions={"code": "FORBIDDEN"})
+
+
+def require_signed_in(info: Info) -> None:
+    viewer = info.context.viewer
+    if viewer.is_anonymous:
+        raise not_authenticated()
+
+
+def require_reference_reader(info: Info) -> None:
+    require_signed_in(info)
+    if not access.may_read_reference(info.context.viewer):
+        raise forbidden()
+
+
+def require_staff(info: Info) -> None:
+    require_signed_in(info)
+    if not info.context.viewer.is_staff:
+        raise forbidden()
+
+
+@strawberry.enum
+class ApplicationOrder(Enum):
+    NEWEST_FIRST = "NEWEST_FIRST"
+    DUE_DATE = "DUE_DATE"
+
+
+@strawberry.input
+class ApplicationFilter:
+    status: ApplicationStatus | None = None
+    route: Route | None = None
+    region_code: str | None = None
+    overdue: bool | None = strawberry.field(default=None, description="Only undecided applications past their due date.")
+
+
+@strawberry.input
+class ContractFilter:
+    status: ContractStatus | None = None
+    region_code: str | None = None
+
+
+async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
+    entry = NODE_TYPES.get(type_name)
+    if entry is None:
+        return None
+    model, gql_type = entry
+    viewer = info.context.viewer
+    if type_name in ("Region", "Agency", "CheckType"):
+        pass  # public reference data
+    elif type_name in ("ScoringModel", "Quota"):
+        if not access.may_read_reference(viewer):
+            return None
+    elif type_name == "SelectionRound":
+        if not viewer.is_staff:
+            return None
+    elif type_name == "Applicant":
+        if not (viewer.is_staff or viewer.is_applicant):
+            return None
+    row = await info.context.loaders.get(model, pk)
+    if row is None:
+        return None
+    if type_name == "Applicant" and not viewer.is_staff and row.owner_subject != viewer.subject:
+        return None
+    if type_name == "SelectionRound":
+        async with info.context.read() as session:
+            approved = (await session.execute(
+                select(m.SelectionRoundApproval.application_id)
+                .where(m.SelectionRoundApproval.round_id == pk).order_by(m.SelectionRoundApproval.rank)
+            )).scalars().all()
+        return SelectionRound(id=strawberry.ID(ids.encode("SelectionRound", row.id)), dry_run=False, ran_at=row.ran_at,
+                              cutoff_score=row.cutoff_score, quota_id=row.quota_id, approved_ids=list(approved))
+    return gql_type.from_row(row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        decoded = ids.decode(str(id))
+        if decoded is None:
+            raise ids.BadGlobalId(str(id))
+        return await _load_node(info, *decoded)
+
+    @strawberry.field
+    async def regions(self, info: Info) -> list[Region]:
+        async with info.context.read() as session:
+            rows = (await session.execute(select(m.Region).order_by(m.Region.code))).scalars().all()
+        return [Region.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def scoring_models(self, info: Info) -> list[ScoringModel]:
+        require_reference_reader(info)
+        async with info.context.read() as session:
+            rows = (await session.execute(
+                select(m.ScoringModel).order_by(m.ScoringModel.effective_from.desc(), m.ScoringModel.id.desc())
+            )).scalars().all()
+        return [ScoringModel.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def quotas(self, info: Info, year: int, kind: QuotaKind | None = None) -> list[Quota]:
+        require_reference_reader(info)
+        stmt = (
+            select(m.Quota).join(m.Region, m.Region.id == m.Quota.region_id)
+            .outerjoin(m.Occupation, m.Occupation.id == m.Quota.occupation_id)
+            .where(m.Quota.year == year).order_by(m.Quota.kind, m.Region.code, m.Occupation.code)
+        )
+        if kind is not None:
+            stmt = stmt.where(m.Quota.kind == kind)
+        async with info.context.read() as session:
+            rows = (await session.execute(stmt)).scalars().all()
+        return [Quota.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def application(self, info: Info, id: strawberry.ID) -> Application | None:
+        require_signed_in(info)
+        pk = ids.decode_as(str(id), "Application")
+        if pk is None:
+            if ids.decode(str(id)) is None:
+                raise ids.BadGlobalId(str(id))
+            return None
+        if info.context.viewer.is_agency:
+            return None
+        row = await info.context.loaders.get(m.Application, pk)
+        return Application.from_row(row) if row else None
+
+    @strawberry.field
+    async def applications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ApplicationFilter | None = None,
+        order_by: ApplicationOrder = ApplicationOrder.NEWEST_FIRST,
+    ) -> ApplicationConnection:
+        require_signed_in(info)
+        viewer = info.context.viewer
+        if viewer.is_agency:
+            raise forbidden()
+        limit = page_size(first)
+        conditions = [access.applications(viewer)]
+        if filter is not None:
+            if filter.status is not None:
+                conditions.append(m.Application.status == filter.status)
+            if filter.route is not None:
+                conditions.append(m.Application.route == filter.route)
+            if filter.region_code is not None:
+                conditions.append(m.Application.target_region_id.in_(
+                    select(m.Region.id).where(m.Region.code == filter.region_code)))
+            if filter.overdue is not None:
+                overdue = and_(m.Application.status.in_(UNDECIDED_STATUSES), m.Application.due_date < today_almaty())
+                conditions.append(overdue if filter.overdue else ~overdue)
+        base = select(m.Application).where(*conditions)
+        count_stmt = select(func.count()).select_from(m.Application).where(*conditions)
+        if order_by == ApplicationOrder.DUE_DATE:
+            kind, key_col, ascending = "due", m.Application.due_date, True
+        else:
+            kind, key_col, ascending = "new", m.Application.submitted_at, False
+        stmt = base
+        if after is not None:
+            key, last_id = decode_cursor(kind, after, 2)
+            if ascending:
+                stmt = stmt.where(or_(key_col > key, and_(key_col == key, m.Application.id > last_id)))
+            else:
+                stmt = stmt.where(or_(key_col < key, and_(key_col == key, m.Application.id < last_id)))
+        order = (key_col.asc(), m.Application.id.asc()) if ascending else (key_col.desc(), m.Application.id.desc())
+        stmt = stmt.order_by(*order).limit(limit + 1)
+        async with info.context.read() as session:
+            rows = (await session.execute(stmt)).scalars().all()
+            total = (await session.execute(count_stmt)).scalar_one()
+        has_next = len(rows) > limit
+        rows = rows[:limit]
+        edges = [
+            ApplicationEdge(
+                cursor=encode_cursor(kind, r.due_date if ascending else r.submitted_at, r.id),
+                node=Application.from_row(r),
+            )
+            for r in rows
+        ]
+        return ApplicationConnection(
+            page_info=PageInfo(has_next_page=has_next, has_previous_page=after is not None,
+                               start_cursor=edges[0].cursor if edges else None,
+                               end_cursor=edges[-1].cursor if edges else None),
+            edges=edges, total_count=total,
+        )
+
+    @strawberry.field
+    async def contracts(
+        self, info: Info, first: int | None = None, after: str | None = None, filter: ContractFilter | None = None
+    ) -> SocialContractConnection:
+        require_signed_in(info)
+        viewer = info.context.viewer
+        if viewer.is_agency:
+            raise forbidden()
+        limit = page_size(first)
+        conditions = [access.contracts(viewer)]
+        if filter is not None:
+            if filter.status is not None:
+                conditions.append(m.SocialContract.status == filter.status)
+            if filter.region_code is not None:
+                conditions.append(m.SocialContract.region_id.in_(
+                    select(m.Region.id).where(m.Region.code == filter.region_code)))
+        count_stmt = select(func.count()).select_from(m.SocialContract).where(*conditions)
+        stmt = select(m.SocialContract).where(*conditions)
+        if after is not None:
+            created, last_id = decode_cursor("contract", after, 2)
+            stmt = stmt.where(or_(m.SocialContract.created_at < created,
+                                  and_(m.SocialContract.created_at == created, m.SocialContract.id < last_id)))
+        stmt = stmt.order_by(m.SocialContract.created_at.desc(), m.SocialContract.id.desc()).limit(limit + 1)
+        async with info.context.read() as session:
+            rows = (await session.execute(stmt)).scalars().all()
+            total = (await session.execute(count_stmt)).scalar_one()
+        has_next = len(rows) > limit
+        edges = [SocialContractEdge(cursor=encode_cursor("contract", r.created_at, r.id), node=SocialContract.from_row(r))
+                 for r in rows[:limit]]
+        return SocialContractConnection(
+            page_info=PageInfo(has_next_page=has_next, has_previous_page=after is not None,
+                               start_cursor=edges[0].cursor if edges else None,
+                               end_cursor=edges[-1].cursor if edges else None),
+            edges=edges, total_count=total,
+        )
+
+    @strawberry.field(description="Re-scores every scored, undecided application under a draft model, writing nothing.")
+    async def scoring_simulation(self, info: Info, model_id: strawberry.ID) -> ScoringSimulation:
+        require_staff(info)
+        pk = ids.decode_as(str(model_id), "ScoringModel")
+        if pk is None:
+            raise GraphQLError("scoring model not found", extensions={"code": "NOT_FOUND"})
+        async with info.context.read() as session:
+            try:
+                sim = await scoring_models_service.simulate(session, info.context.viewer, pk)
+            except ServiceError as exc:
+                raise GraphQLError(exc.errors[0].message, extensions={"code": exc.errors[0].code.value}) from None
+        return ScoringSimulation(model_version=sim.model_version, evaluated=sim.evaluated, passed_now=sim.passed_now,
+                                 passed_under_draft=sim.passed_under_draft, newly_passing_ids=sim.newly_passing_ids,
+                                 newly_failing_ids=sim.newly_failing_ids)
+
+    @strawberry.field(description="Checks the caller may read, oldest change first: the feed partner agencies sync from.")
+    async def check_results(
+        self, info: Info, first: int | None = None, after: str | None = None, updated_since: dt.datetime | None = None
+    ) -> CheckConnection:
+        require_signed_in(info)
+        viewer = info.context.viewer
+        if not (viewer.is_staff or viewer.is_agency):
+            raise forbidden()
+        limit = page_size(first)
+        stmt = select(m.Check).where(access.checks(viewer))
+        if updated_since is not None:
+            stmt = stmt.where(m.Check.updated_at >= updated_since)
+        if after is not None:
+            updated, last_id = decode_cursor("feed", after, 2)
+            stmt = stmt.where(or_(m.Check.updated_at > updated, and_(m.Check.updated_at == updated, m.Check.id > last_id)))
+        stmt = stmt.order_by(m.Check.updated_at.asc(), m.Check.id.asc()).limit(limit + 1)
+        async with info.context.read() as session:
+            rows = (await session.execute(stmt)).scalars().all()
+        has_next = len(rows) > limit
+        edges = [CheckEdge(cursor=encode_cursor("feed", r.updated_at, r.id), node=Check.from_row(r)) for r in rows[:limit]]
+        return CheckConnection(
+            page_info=PageInfo(has_next_page=has_next, has_previous_page=after is not None,
+                               start_cursor=edges[0].cursor if edges else None,
+                               end_cursor=edges[-1].cursor if edges else None),
+            edges=edges,
+        )

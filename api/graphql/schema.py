@@ -1,0 +1,133 @@
+"""The Strawberry schema: queries, the domain mutations, and the limits."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Iterator
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from api.graphql.queries import Query
+from api.graphql.types import NODE_TYPES
+
+log = structlog.get_logger("qonys.graphql")
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 3000
+
+# Each domain adds its mutations in its own module, as one strawberry type.
+MUTATION_MODULES = (
+    ("api.graphql.mutations.applications", "ApplicationMutations"),
+    ("api.graphql.mutations.scoring", "ScoringMutations"),
+    ("api.graphql.mutations.quotas", "QuotaMutations"),
+    ("api.graphql.mutations.contracts", "ContractMutations"),
+)
+
+
+def _mutation_types() -> tuple[type, ...]:
+    found = []
+    for module_name, attr in MUTATION_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        found.append(getattr(module, attr))
+    return tuple(found)
+
+
+def _is_deliberate(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Unexpected errors become a generic message with an error id that is in the log."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_deliberate(e), error_message="Unexpected error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        error_id = uuid.uuid4().hex[:16]
+        original = error.original_error
+        log.error("graphql.unexpected_error", error_id=error_id, path=error.path,
+                  exc_info=(type(original), original, original.__traceback__) if original else None)
+        return GraphQLError(
+            f"Unexpected error. Quote error id {error_id} when reporting it.",
+            nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+        )
+
+
+class LimitErrorCodes(SchemaExtension):
+    """Give validation and limit errors an ``extensions.code`` so clients can tell them from a crash."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        errors = self.execution_context.pre_execution_errors or []
+        for error in errors:
+            if error.extensions and "code" in error.extensions:
+                continue
+            text = error.message
+            if "maximum operation depth" in text:
+                code, limit = "QUERY_TOO_DEEP", "depth"
+            elif "aliases found" in text:
+                code, limit = "TOO_MANY_ALIASES", "aliases"
+            elif "maximum number of tokens" in text:
+                code, limit = "TOO_MANY_TOKENS", "tokens"
+            else:
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+                continue
+            error.extensions = {**(error.extensions or {}), "code": code, "limit": limit}
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            if not error.extensions or "code" not in error.extensions:
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    extensions: list = [
+        LimitErrorCodes,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        MaskUnexpectedErrors,
+    ]
+    if production:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    mutations = _mutation_types()
+    mutation = merge_types("Mutation", mutations) if mutations else None
+    node_types = [entry[1] for entry in NODE_TYPES.values()]
+    return strawberry.Schema(
+        query=Query,
+        mutation=mutation,
+        types=node_types,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+def print_schema() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,249 @@
+"""The ``qonys`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="Qonys: the back office for Kazakhstan's 2026 migration policy.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+admin_user_app = typer.Typer(help="Accounts for the admin panel.", no_args_is_help=True)
+agency_key_app = typer.Typer(help="Partner agencies' API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_user_app, name="admin-user")
+app.add_typer(agency_key_app, name="agency-key")
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+        raise  # unreachable
+
+
+def run_db(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run ``fn(session, *args)`` in one transaction against the configured database."""
+    from services.errors import ServiceError
+
+    cfg = settings()
+
+    async def main() -> T:
+        from models.db import create_engine, session_factory, transaction
+
+        engine = create_engine(cfg)
+        try:
+            await _require_head(engine, cfg)
+            async with transaction(session_factory(engine)) as session:
+                return await fn(session, *args)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except ServiceError as exc:
+        fail("; ".join(e.message for e in exc.errors))
+    except OSError as exc:
+        fail(f"cannot reach the database at QONYS_DATABASE_URL ({exc.__class__.__name__}: {exc})")
+    raise AssertionError("unreachable")
+
+
+async def _require_head(engine: Any, cfg: Settings) -> None:
+    from services.migrate import is_at_head
+
+    at_head, current, head = await is_at_head(engine, cfg.database_url)
+    if not at_head:
+        fail(f"the database is at revision {current or 'none (empty)'}, not at head {head}; run `qonys db upgrade` first")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Upgrade the configured database (default: to head)."""
+    from services.migrate import upgrade
+
+    cfg = settings()
+    try:
+        upgrade(cfg.database_url, revision)
+    except OSError as exc:
+        fail(f"cannot reach the database at QONYS_DATABASE_URL ({exc})")
+    out.print(f"database upgraded to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the configured database to REVISION (e.g. base)."""
+    from services.migrate import downgrade
+
+    cfg = settings()
+    downgrade(cfg.database_url, revision)
+    out.print(f"database downgraded to {revision}")
+
+
+@app.command()
+def seed() -> None:
+    """Load the reference data (idempotent)."""
+    from services.seed import seed as do_seed
+
+    report = run_db(do_seed)
+    if report.total:
+        out.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(report.created.items())))
+    else:
+        out.print("reference data already present; nothing changed")
+
+
+@app.command()
+def token(
+    role: str = typer.Option(..., help="APPLICANT, OFFICER or ADMIN"),
+    subject: str = typer.Option(..., help="the subject (user id)"),
+    ttl_minutes: int = typer.Option(60, help="lifetime in minutes"),
+) -> None:
+    """Print a signed JWT for development and tests."""
+    from services.auth import mint_token
+
+    try:
+        print(mint_token(settings(), subject=subject, role=role.upper(), ttl_minutes=ttl_minutes))
+    except ValueError as exc:
+        fail(str(exc), 2)
+
+
+@admin_user_app.command("create")
+def admin_user_create(
+    username: str,
+    password: str | None = typer.Option(None, help="prompted for when not given"),
+    auditor: bool = typer.Option(False, help="read-only account"),
+) -> None:
+    """Create an account for the admin panel."""
+    from models.enums import AdminRole
+    from services.auth import create_admin_account
+    from services.viewer import SYSTEM
+
+    if password is None:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            fail("the passwords differ")
+    role = AdminRole.AUDITOR if auditor else AdminRole.ADMINISTRATOR
+    run_db(lambda s: create_admin_account(s, SYSTEM, username, password, role))
+    out.print(f"admin account {username} created ({role.value.lower()})")
+
+
+@agency_key_app.command("create")
+def agency_key_create(agency_code: str, label: str | None = typer.Option(None)) -> None:
+    """Create an API key for AGENCY_CODE and print it once."""
+    from services.auth import create_agency_key
+    from services.viewer import SYSTEM
+
+    row, key = run_db(lambda s: create_agency_key(s, SYSTEM, agency_code, label))
+    err.print(f"API key {row.prefix} for {agency_code}; it is shown only this once:")
+    print(key)
+
+
+@agency_key_app.command("list")
+def agency_key_list() -> None:
+    """List API keys (prefixes only)."""
+    from sqlalchemy import select
+
+    from models import Agency, AgencyApiKey
+
+    async def rows(session: Any) -> list[Any]:
+        return list((await session.execute(
+            select(AgencyApiKey, Agency.code).join(Agency, Agency.id == AgencyApiKey.agency_id).order_by(AgencyApiKey.id)
+        )).all())
+
+    table = Table("prefix", "agency", "label", "created", "last used", "revoked")
+    for key, code in run_db(rows):
+        table.add_row(key.prefix, code, key.label or "", f"{key.created_at:%Y-%m-%d %H:%M}",
+                      f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "",
+                      f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
+    out.print(table)
+
+
+@agency_key_app.command("revoke")
+def agency_key_revoke(prefix: str) -> None:
+    """Revoke the API key with PREFIX."""
+    from services.auth import revoke_agency_key
+    from services.viewer import SYSTEM
+
+    run_db(lambda s: revoke_agency_key(s, SYSTEM, prefix))
+    out.print(f"API key {prefix} revoked")
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from api.graphql.schema import print_schema
+
+    sys.stdout.write(print_schema())
+
+
+def prepare_embedded(cfg: Settings) -> None:
+    """On the embedded SQLite default: migrate and seed."""
+    from models.db import create_engine, session_factory, transaction
+    from services.migrate import upgrade
+    from services.seed import seed as do_seed
+
+    upgrade(cfg.database_url)
+
+    async def main() -> None:
+        engine = create_engine(cfg)
+        try:
+            async with transaction(session_factory(engine)) as session:
+                await do_seed(session)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    workers: int = typer.Option(1, help="processes (PostgreSQL only; SQLite runs one)"),
+) -> None:
+    """Serve /graphql, /admin and /healthz."""
+    import uvicorn
+
+    cfg = settings()
+    if cfg.is_embedded_default:
+        prepare_embedded(cfg)
+    else:
+        from models.db import create_engine
+
+        async def check() -> None:
+            engine = create_engine(cfg)
+            try:
+                await _require_head(engine, cfg)
+            finally:
+                await engine.dispose()
+
+        try:
+            asyncio.run(check())
+        except OSError as exc:
+            fail(f"cannot reach the database at QONYS_DATABASE_URL ({exc.__class__.__name__}: {exc})")
+    if cfg.is_sqlite and workers > 1:
+        fail("SQLite serves one process; use PostgreSQL for --workers > 1", 2)
+    out.print(f"Qonys on http://{host}:{port}/graphql  (admin: /admin, health: /healthz)")
+    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, log_level="info",
+                timeout_graceful_shutdown=30, proxy_headers=False)
+
+
+if __name__ == "__main__":
+    app()

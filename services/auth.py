@@ -1,0 +1,210 @@
+"""Authentication: JWTs for people, hashed API keys for partner agencies, argon2
+passwords for admin-panel accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.settings import Settings
+from models import AdminAccount, Agency, AgencyApiKey, CheckType, CheckTypeGrant
+from models.base import utcnow
+from models.enums import AdminRole, Role
+from services import audit
+from services.errors import ErrorCode, ServiceError, invalid, not_found
+from services.viewer import AGENCY_ROLE, Viewer
+
+API_KEY_PREFIX = "qk_"
+_PASSWORDS = PasswordHasher()
+
+
+class AuthenticationError(Exception):
+    """The credentials were given but are not valid. Never treated as anonymous."""
+
+
+# ---------------------------------------------------------------- JWT
+
+
+def mint_token(settings: Settings, *, subject: str, role: str, ttl_minutes: int | None = None) -> str:
+    if role not in Role.__members__:
+        raise ValueError(f"role must be one of {', '.join(Role.__members__)}")
+    if not subject.strip():
+        raise ValueError("subject must not be empty")
+    now = utcnow()
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": role,
+        "iat": now,
+        "exp": now + dt.timedelta(minutes=ttl_minutes or settings.token_ttl_minutes),
+    }
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    return jwt.encode(claims, settings.secret_key, algorithm="HS256")
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+
+
+def _signing_key(settings: Settings, token: str) -> Any:
+    if settings.jwks_url:
+        return _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key
+    return settings.secret_key
+
+
+def verify_token_sync(settings: Settings, token: str) -> Viewer:
+    try:
+        key = _signing_key(settings, token)
+        algorithms = settings.jwt_algorithms if settings.jwks_url else ["HS256"]
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthenticationError("the token has expired") from None
+    except jwt.PyJWKClientError:
+        raise AuthenticationError("the identity provider's keys could not be fetched") from None
+    except jwt.InvalidTokenError:
+        raise AuthenticationError("the token is not valid") from None
+    role = claims.get("role")
+    subject = claims.get("sub")
+    if role not in Role.__members__:
+        raise AuthenticationError("the token carries no valid role")
+    if not isinstance(subject, str) or not subject.strip():
+        raise AuthenticationError("the token carries no subject")
+    return Viewer(subject=subject, role=role)
+
+
+async def verify_token(settings: Settings, token: str) -> Viewer:
+    if settings.jwks_url:  # the JWKS fetch is blocking I/O
+        return await asyncio.to_thread(verify_token_sync, settings, token)
+    return verify_token_sync(settings, token)
+
+
+# ---------------------------------------------------------------- agency API keys
+# Keys are 256 random bits, so a fast hash (SHA-256) is as safe as a slow KDF here
+# and keeps every request cheap; passwords, which people choose, use argon2.
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def looks_like_api_key(token: str) -> bool:
+    return token.startswith(API_KEY_PREFIX)
+
+
+async def create_agency_key(
+    session: AsyncSession, viewer: Viewer, agency_code: str, label: str | None = None
+) -> tuple[AgencyApiKey, str]:
+    agency = (await session.execute(select(Agency).where(Agency.code == agency_code))).scalar_one_or_none()
+    if agency is None:
+        raise not_found(f"agency {agency_code!r}", "agencyCode")
+    if not agency.active:
+        raise invalid(f"agency {agency_code} is not active", "agencyCode")
+    prefix = secrets.token_hex(4)
+    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    row = AgencyApiKey(agency_id=agency.id, prefix=prefix, key_hash=_hash_key(key), label=label)
+    session.add(row)
+    await session.flush()
+    await audit.record(session, viewer, "agency_key.create", "agency_api_key", row.id, {"agency": agency_code, "prefix": prefix})
+    return row, key
+
+
+async def revoke_agency_key(session: AsyncSession, viewer: Viewer, prefix: str) -> AgencyApiKey:
+    row = (await session.execute(select(AgencyApiKey).where(AgencyApiKey.prefix == prefix))).scalar_one_or_none()
+    if row is None:
+        raise not_found(f"API key {prefix!r}", "prefix")
+    if row.revoked_at is not None:
+        raise ServiceError.one(ErrorCode.INVALID_STATE, "the key is already revoked", ["prefix"])
+    row.revoked_at = utcnow()
+    await audit.record(session, viewer, "agency_key.revoke", "agency_api_key", row.id, {"prefix": prefix})
+    return row
+
+
+async def verify_agency_key(session: AsyncSession, key: str) -> Viewer:
+    parts = key[len(API_KEY_PREFIX):].split("_", 1)
+    if len(parts) != 2:
+        raise AuthenticationError("the API key is not valid")
+    row = (await session.execute(select(AgencyApiKey).where(AgencyApiKey.prefix == parts[0]))).scalar_one_or_none()
+    if row is None or not hmac.compare_digest(row.key_hash, _hash_key(key)):
+        raise AuthenticationError("the API key is not valid")
+    if row.revoked_at is not None:
+        raise AuthenticationError("the API key has been revoked")
+    agency = await session.get(Agency, row.agency_id)
+    if agency is None or not agency.active:
+        raise AuthenticationError("the API key's agency is not active")
+    owned = (await session.execute(select(CheckType.id).where(CheckType.agency_id == agency.id))).scalars().all()
+    granted = (
+        await session.execute(select(CheckTypeGrant.check_type_id).where(CheckTypeGrant.agency_id == agency.id))
+    ).scalars().all()
+    await session.execute(update(AgencyApiKey).where(AgencyApiKey.id == row.id).values(last_used_at=utcnow()))
+    return Viewer(
+        subject=f"agency:{agency.code}",
+        role=AGENCY_ROLE,
+        agency_id=agency.id,
+        agency_code=agency.code,
+        owned_check_type_ids=frozenset(owned),
+        readable_check_type_ids=frozenset(owned) | frozenset(granted),
+    )
+
+
+# ---------------------------------------------------------------- admin accounts
+
+
+def hash_password(password: str) -> str:
+    return _PASSWORDS.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _PASSWORDS.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def create_admin_account(
+    session: AsyncSession, viewer: Viewer, username: str, password: str, role: AdminRole = AdminRole.ADMINISTRATOR
+) -> AdminAccount:
+    username = username.strip()
+    if not (3 <= len(username) <= 80) or not all(c.isalnum() or c in "._-@" for c in username):
+        raise invalid("username must be 3–80 letters, digits or . _ - @", "username")
+    if len(password) < 12:
+        raise invalid("password must be at least 12 characters", "password")
+    exists = (await session.execute(select(AdminAccount.id).where(AdminAccount.username == username))).first()
+    if exists:
+        raise ServiceError.one(ErrorCode.DUPLICATE, f"an account named {username} already exists", ["username"])
+    account = AdminAccount(username=username, password_hash=hash_password(password), role=role)
+    session.add(account)
+    await session.flush()
+    await audit.record(session, viewer, "admin_account.create", "admin_account", account.id, {"username": username, "role": role})
+    return account
+
+
+async def authenticate_admin(session: AsyncSession, username: str, password: str) -> AdminAccount | None:
+    account = (await session.execute(select(AdminAccount).where(AdminAccount.username == username))).scalar_one_or_none()
+    if account is None:
+        _PASSWORDS.hash(password)  # same work whether or not the account exists
+        return None
+    if not account.active or not password_matches(account.password_hash, password):
+        return None
+    account.last_login_at = utcnow()
+    return account

@@ -1,0 +1,32 @@
+"""Human-readable numbers (RP-2026-000123, SC-2026-000001), unique under concurrency:
+the counter row is incremented with one UPDATE … RETURNING, which the database
+serialises (a row lock on PostgreSQL, the write lock on SQLite)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import NumberSequence
+
+
+async def next_value(session: AsyncSession, name: str) -> int:
+    stmt = (
+        update(NumberSequence)
+        .where(NumberSequence.name == name)
+        .values(value=NumberSequence.value + 1)
+        .returning(NumberSequence.value)
+    )
+    value = (await session.execute(stmt)).scalar_one_or_none()
+    if value is not None:
+        return int(value)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(NumberSequence).values(name=name, value=0).on_conflict_do_nothing())
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
+    value = await next_value(session, f"{prefix}-{year}")
+    return f"{prefix}-{year}-{value:06d}"

@@ -1,0 +1,132 @@
+"""Reference data of SPEC §9, loaded idempotently: rows are found by their natural
+key and created when missing; existing rows are left as administrators edited them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from models import (
+    Agency,
+    CheckType,
+    CheckTypeGrant,
+    DeficitOccupation,
+    MrpValue,
+    Occupation,
+    Quota,
+    Region,
+    ScoringModel,
+    SupportMeasure,
+    TerminationReasonRule,
+)
+from models.base import utcnow
+from models.enums import QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
+from services import audit, reference_data as ref
+from services.default_model import DEFAULT_MODEL_DEFINITION, DEFAULT_MODEL_EFFECTIVE_FROM, DEFAULT_MODEL_VERSION
+from services.viewer import SYSTEM, Viewer
+
+SEED_YEAR = 2026
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: str) -> None:
+        self.created[table] = self.created.get(table, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.created.values())
+
+
+async def _get_or_create(
+    session: AsyncSession, report: SeedReport, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any]
+) -> Any:
+    stmt = select(model)
+    for name, value in key.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        row = model(**key, **values)
+        session.add(row)
+        await session.flush()
+        report.add(model.__tablename__)  # type: ignore[attr-defined]
+    return row
+
+
+async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
+    report = SeedReport()
+    regions: dict[str, Region] = {}
+    for r in ref.REGIONS:
+        regions[r["code"]] = await _get_or_create(
+            session, report, Region, {"code": r["code"]},
+            {"name_kk": r["name_kk"], "name_ru": r["name_ru"], "name_en": r["name_en"],
+             "kind": RegionKind(r["kind"]), "labour_deficit": r["labour_deficit"]},
+        )
+    occupations: dict[str, Occupation] = {}
+    for o in ref.OCCUPATIONS:
+        occupations[o["code"]] = await _get_or_create(
+            session, report, Occupation, {"code": o["code"]}, {"name_en": o["name_en"], "name_ru": o["name_ru"]}
+        )
+    agencies: dict[str, Agency] = {}
+    for a in ref.AGENCIES:
+        agencies[a["code"]] = await _get_or_create(session, report, Agency, {"code": a["code"]}, {"name": a["name"], "active": True})
+    check_types: dict[str, CheckType] = {}
+    for c in ref.CHECK_TYPES:
+        check_types[c["code"]] = await _get_or_create(
+            session, report, CheckType, {"code": c["code"]},
+            {"name": c["name"], "agency_id": agencies[c["agency_code"]].id, "mandatory": c["mandatory"],
+             "active": c.get("active", True)},
+        )
+    for agency_code, type_code in ref.CHECK_TYPE_GRANTS:
+        await _get_or_create(
+            session, report, CheckTypeGrant,
+            {"agency_id": agencies[agency_code].id, "check_type_id": check_types[type_code].id}, {},
+        )
+    for m in ref.SUPPORT_MEASURES:
+        await _get_or_create(
+            session, report, SupportMeasure, {"code": m["code"]},
+            {"name": m["name"], "cap_mrp": m["cap_mrp"], "per_family_member": m["per_family_member"]},
+        )
+    for year, amount in ref.MRP.items():
+        await _get_or_create(session, report, MrpValue, {"year": year}, {"amount": amount})
+    for t in ref.TERMINATION_REASONS:
+        await _get_or_create(
+            session, report, TerminationReasonRule, {"code": TerminationReason(t["code"])},
+            {"name": t["name"], "refundable": t["refundable"]},
+        )
+    for r in ref.REGIONS:
+        capacity = r["kandas_quota"].get(SEED_YEAR)
+        if capacity:
+            await _get_or_create(
+                session, report, Quota,
+                {"kind": QuotaKind.KANDAS, "year": SEED_YEAR, "region_id": regions[r["code"]].id, "occupation_id": None},
+                {"capacity": capacity, "used": 0},
+            )
+    for region_code, entries in ref.DEFICIT_OCCUPATIONS.items():
+        region = regions[region_code]
+        for occupation_code, capacity in entries:
+            occupation = occupations[occupation_code]
+            await _get_or_create(
+                session, report, DeficitOccupation,
+                {"region_id": region.id, "occupation_id": occupation.id, "year": SEED_YEAR}, {},
+            )
+            await _get_or_create(
+                session, report, Quota,
+                {"kind": QuotaKind.LABOUR, "year": SEED_YEAR, "region_id": region.id, "occupation_id": occupation.id},
+                {"capacity": capacity, "used": 0},
+            )
+    await _get_or_create(
+        session, report, ScoringModel, {"version": DEFAULT_MODEL_VERSION},
+        {"status": ScoringModelStatus.PUBLISHED, "effective_from": DEFAULT_MODEL_EFFECTIVE_FROM,
+         "pass_mark": DEFAULT_MODEL_DEFINITION["passMark"], "definition": DEFAULT_MODEL_DEFINITION,
+         "created_by": viewer.audit_subject, "published_at": utcnow()},
+    )
+    if report.total:
+        await audit.record(session, viewer, "seed", "reference_data", None, {"created": report.created})
+    return report

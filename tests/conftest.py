@@ -1,0 +1,172 @@
+"""Test fixtures. The suite runs on the database named by QONYS_TEST_DB
+(``sqlite``, the default, or ``postgres``); ``make test`` runs it on both.
+
+Each test gets its own database, cloned from one migrated and seeded template:
+a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.settings import Settings
+from models.db import create_engine, session_factory, transaction
+from services import migrate
+from services.auth import mint_token
+from services.seed import seed
+
+TEST_SECRET = "test-secret-0123456789-0123456789-abcdef"
+BACKEND = os.environ.get("QONYS_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("QONYS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pg_url(name: str, driver: str = "postgresql+asyncpg") -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", f"{driver}://", 1)
+    return f"{base}/{name}"
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def require_postgres() -> None:
+    """Fail in CI, skip elsewhere, when PostgreSQL cannot be reached."""
+    try:
+        asyncio.run(pg_admin("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        message = f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+def make_settings(url: str, **extra: Any) -> Settings:
+    return Settings(database_url=url, secret_key=TEST_SECRET, **extra)
+
+
+async def _seed(url: str) -> None:
+    engine = create_engine(make_settings(url))
+    try:
+        async with transaction(session_factory(engine)) as session:
+            await seed(session)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if BACKEND == "postgres":
+        require_postgres()
+        name = f"qonys_tpl_{uuid.uuid4().hex[:10]}"
+        asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+        url = pg_url(name)
+        migrate.upgrade(url)
+        asyncio.run(_seed(url))
+        yield url
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        migrate.upgrade(url)
+        asyncio.run(_seed(url))
+        yield url
+
+
+@pytest.fixture
+async def database_url(template_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated and seeded database for one test."""
+    if BACKEND == "postgres":
+        name = f"qonys_t_{uuid.uuid4().hex[:12]}"
+        template = template_url.rsplit("/", 1)[1]
+        await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        yield pg_url(name)
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        source = Path(template_url.removeprefix("sqlite+aiosqlite:///"))
+        target = tmp_path / "qonys.db"
+        shutil.copyfile(source, target)
+        yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine):  # type: ignore[no-untyped-def]
+    return session_factory(engine)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    from api.app import create_app
+
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def token_for(role: str, subject: str | None = None, settings: Settings | None = None) -> str:
+    cfg = settings or make_settings("sqlite+aiosqlite:///unused.db")
+    return mint_token(cfg, subject=subject or f"{role.lower()}-1", role=role)
+
+
+class GQL:
+    """Speaks GraphQL over HTTP to the app under test."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
+                  role: str | None = None, subject: str | None = None) -> httpx.Response:
+        if role is not None:
+            token = token_for(role, subject)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        response = await self.raw(query, variables, **kw)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        """The ``data`` of a response that must carry no GraphQL errors."""
+        body = await self(query, variables, **kw)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GQL:
+    return GQL(client)
