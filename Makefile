@@ -1,0 +1,46 @@
+# Qonys: `make run` serves the API and admin panel on the embedded SQLite
+# database (migrated and seeded on start); `make test` runs the whole suite on
+# SQLite and on PostgreSQL. Both create or reuse .venv and install what is needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres install schema contract clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/qonys serve
+
+test: $(STAMP)
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(STAMP)
+	@echo "== test suite on SQLite =="
+	QONYS_TEST_DB=sqlite $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@echo "== test suite on PostgreSQL =="
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ($(PG_START) 2>/dev/null; sleep 2) || true
+	QONYS_TEST_DB=postgres $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+schema: $(STAMP)
+	$(BIN)/qonys schema
+
+contract: $(STAMP)
+	$(BIN)/qonys schema > /tmp/qonys-schema.graphql
+	$(BIN)/python ../shared/tools/contract_check.py /tmp/qonys-schema.graphql
+
+clean:
+	rm -rf $(VENV) *.egg-info qonys.db qonys.db-wal qonys.db-shm
