@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth_middleware import AuthenticateGraphQL
 from api.graphql.schema import build_schema
 from api.graphql.view import QonysGraphQL, too_large
+from api.observability import RequestContext, configure_logging, metrics
 from api.ratelimit import FailedAuthLimiter
 from api.settings import Settings, get_settings
 from models.db import create_engine, session_factory
@@ -81,6 +82,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    configure_logging(settings.production)
     engine = create_engine(settings)
     sessions = session_factory(engine)
 
@@ -97,11 +99,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/graphql", AuthenticateGraphQL(graphql_app), methods=["GET", "POST"]),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
     app.state.settings = settings

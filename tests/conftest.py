@@ -47,8 +47,11 @@ async def pg_admin(sql: str) -> None:
 
 def require_postgres() -> None:
     """Fail in CI, skip elsewhere, when PostgreSQL cannot be reached."""
-    try:
-        asyncio.run(pg_admin("SELECT 1"))
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:  # in a thread: callers may already be inside an event loop
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, pg_admin("SELECT 1")).result()
     except Exception as exc:  # noqa: BLE001
         message = f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}"
         if IN_CI:

@@ -24,6 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.graphql.queries import Query
+from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
 
 log = structlog.get_logger("qonys.graphql")
@@ -54,6 +55,29 @@ def _mutation_types() -> tuple[type, ...]:
     return tuple(found)
 
 
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen = 0
+    while exc is not None and seen < 10:
+        yield exc
+        exc = exc.__cause__ or exc.__context__ or getattr(exc, "orig", None)
+        seen += 1
+
+
+def classify_database_error(exc: BaseException | None) -> tuple[str, str] | None:
+    """A database that is down or too slow is a clear, retryable error, not a crash."""
+    for e in _chain(exc):
+        name = type(e).__name__
+        if name in ("QueryCanceledError", "LockNotAvailableError") or "statement timeout" in str(e):
+            return "TIMEOUT", "the request took longer than the database statement timeout allows"
+        if "unable to open database file" in str(e):
+            return "SERVICE_UNAVAILABLE", "the database is unavailable; try again shortly"
+        if isinstance(e, (ConnectionError, OSError, TimeoutError)) or name in (
+            "CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError", "TooManyConnectionsError",
+        ):
+            return "SERVICE_UNAVAILABLE", "the database is unavailable; try again shortly"
+    return None
+
+
 def _is_deliberate(error: GraphQLError) -> bool:
     original = error.original_error
     return original is None or isinstance(original, GraphQLError)
@@ -68,6 +92,13 @@ class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         error_id = uuid.uuid4().hex[:16]
         original = error.original_error
+        known = classify_database_error(original)
+        if known is not None:
+            code, message = known
+            log.warning("graphql.database_error", error_id=error_id, code=code, error=type(original).__name__)
+            return GraphQLError(f"{message} (error id {error_id})", nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                extensions={"code": code, "errorId": error_id})
         log.error("graphql.unexpected_error", error_id=error_id, path=error.path,
                   exc_info=(type(original), original, original.__traceback__) if original else None)
         return GraphQLError(
@@ -107,6 +138,7 @@ class LimitErrorCodes(SchemaExtension):
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     extensions: list = [
+        OperationMetrics,
         LimitErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

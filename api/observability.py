@@ -1,0 +1,123 @@
+"""Logs, request ids and Prometheus metrics.
+
+Logs are structured (structlog): JSON in production, readable in development,
+with the request id, the GraphQL operation and the caller's role and subject on
+every line. Personal data (names, IINs, document numbers) is never logged:
+GraphQL variables are not logged at all."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+GRAPHQL_REQUESTS = Counter(
+    "qonys_graphql_requests", "GraphQL operations by name and outcome", ["operation", "outcome"], registry=REGISTRY)
+GRAPHQL_LATENCY = Histogram(
+    "qonys_graphql_request_seconds", "GraphQL operation latency", ["operation"], registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+ERRORS = Counter("qonys_errors", "Errors returned to clients by code", ["code"], registry=REGISTRY)
+DB_POOL_IN_USE = Gauge("qonys_db_pool_checked_out", "Database connections in use", registry=REGISTRY)
+DB_POOL_SIZE = Gauge("qonys_db_pool_size", "Database pool size", registry=REGISTRY)
+SELECTION_ROUNDS = Counter("qonys_selection_rounds", "Selection rounds run", ["dry_run"], registry=REGISTRY)
+RESCORED = Counter("qonys_rescored_applications", "Applications re-scored by jobs", registry=REGISTRY)
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def configure_logging(production: bool) -> None:
+    processors: list = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if production:
+        processors += [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    else:
+        processors += [structlog.dev.ConsoleRenderer(colors=False)]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+class RequestContext:
+    """A request id on every log line and in the response headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        scope["qonys.request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+
+class OperationMetrics(SchemaExtension):
+    """Per operation (not per field): latency, outcome and error codes, and one log line."""
+
+    def on_operation(self) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        ctx = self.execution_context
+        name = ctx.operation_name or "anonymous"
+        if len(name) > 64 or not name.replace("_", "").isalnum():
+            name = "invalid"
+        if ctx.result is not None and getattr(ctx.result, "errors", None):
+            errors = list(ctx.result.errors)
+        else:
+            errors = list(ctx.pre_execution_errors or [])
+        outcome = "error" if errors else "ok"
+        for error in errors:
+            ERRORS.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()
+        elapsed = time.perf_counter() - start
+        GRAPHQL_REQUESTS.labels(name, outcome).inc()
+        GRAPHQL_LATENCY.labels(name).observe(elapsed)
+        context = ctx.context
+        viewer = getattr(context, "viewer", None)
+        structlog.get_logger("qonys.graphql").info(
+            "graphql.operation", operation=name, outcome=outcome, ms=round(elapsed * 1000, 2),
+            role=getattr(viewer, "role", None), subject=getattr(viewer, "subject", None),
+            errors=len(errors))
+
+
+async def metrics(request: Request) -> Response:
+    pool = request.app.state.engine.pool
+    checked_out = getattr(pool, "checkedout", None)
+    size = getattr(pool, "size", None)
+    if callable(checked_out):
+        DB_POOL_IN_USE.set(checked_out())
+    if callable(size):
+        DB_POOL_SIZE.set(size())
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
