@@ -319,7 +319,7 @@ async def _approve(session: AsyncSession, quota: Quota, picks: list[Pick], now: 
         raise _Replan
 
 
-def _require_staff(viewer: Viewer) -> None:
+def require_staff(viewer: Viewer) -> None:
     if not viewer.is_staff:
         raise forbidden("only officers and administrators may run selection rounds")
 
@@ -328,7 +328,7 @@ async def run_selection_round(
     session: AsyncSession, viewer: Viewer, *, quota_id: int, dry_run: bool = False
 ) -> RoundResult:
     """Run (or, with ``dry_run``, only compute) a selection round on a KANDAS quota."""
-    _require_staff(viewer)
+    require_staff(viewer)
     for _attempt in range(_MAX_PLANS):
         quota = await _load_quota(session, quota_id, lock=not dry_run)
         if quota.kind != QuotaKind.KANDAS:

@@ -17,7 +17,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -108,38 +107,9 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
-class LimitErrorCodes(SchemaExtension):
-    """Give validation and limit errors an ``extensions.code`` so clients can tell them from a crash."""
-
-    def on_validate(self) -> Iterator[None]:
-        yield
-        errors = self.execution_context.pre_execution_errors or []
-        for error in errors:
-            if error.extensions and "code" in error.extensions:
-                continue
-            text = error.message
-            if "maximum operation depth" in text:
-                code, limit = "QUERY_TOO_DEEP", "depth"
-            elif "aliases found" in text:
-                code, limit = "TOO_MANY_ALIASES", "aliases"
-            elif "maximum number of tokens" in text:
-                code, limit = "TOO_MANY_TOKENS", "tokens"
-            else:
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
-                continue
-            error.extensions = {**(error.extensions or {}), "code": code, "limit": limit}
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        for error in self.execution_context.pre_execution_errors or []:
-            if not error.extensions or "code" not in error.extensions:
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
-
-
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     extensions: list = [
         OperationMetrics,
-        LimitErrorCodes,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

@@ -8,12 +8,42 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 
 from api.graphql.context import Context
 from services.viewer import ANONYMOUS, Viewer
 
 
+def error_code(message: str, has_data: bool) -> str:
+    """A code for errors that graphql-core and Strawberry's limiters raise without one."""
+    if "tokens" in message and ("more than" in message or "maximum number" in message):
+        return "TOO_MANY_TOKENS"
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if "maximum operation depth" in message:
+        return "QUERY_TOO_DEEP"
+    if "aliases found" in message:
+        return "TOO_MANY_ALIASES"
+    return "BAD_USER_INPUT" if has_data else "GRAPHQL_VALIDATION_FAILED"
+
+
+LIMITS = {"TOO_MANY_TOKENS": "tokens", "QUERY_TOO_DEEP": "depth", "TOO_MANY_ALIASES": "aliases"}
+
+
 class QonysGraphQL(GraphQL[Context, None]):
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        data = process_result(result)
+        for error in data.get("errors") or []:
+            extensions = error.setdefault("extensions", {}) or {}
+            if "code" not in extensions:
+                code = error_code(error.get("message", ""), data.get("data") is not None)
+                extensions["code"] = code
+                if code in LIMITS:
+                    extensions["limit"] = LIMITS[code]
+                error["extensions"] = extensions
+        return data
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         state = request.app.state
         viewer: Viewer = request.scope.get("qonys.viewer", ANONYMOUS)

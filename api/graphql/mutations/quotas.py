@@ -1,0 +1,45 @@
+"""Quotas and selection rounds: upsertQuota (administrators), runSelectionRound (staff)."""
+
+from __future__ import annotations
+
+import strawberry
+
+import models as m
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.inputs import QuotaPayload, RunSelectionRoundInput, SelectionRoundPayload, UpsertQuotaInput
+from api.graphql.mutations.base import decode_id, run
+from api.graphql.types import Quota, SelectionRound
+from services import quotas
+
+
+@strawberry.type
+class QuotaMutations:
+    @strawberry.mutation
+    async def upsert_quota(self, info: Info, input: UpsertQuotaInput) -> QuotaPayload:
+        async def action(session):  # type: ignore[no-untyped-def]
+            quota = await quotas.upsert_quota(
+                session, info.context.viewer, kind=input.kind, year=input.year, region_code=input.region_code,
+                occupation_code=input.occupation_code, capacity=input.capacity)
+            return quota.id
+
+        pk, errors = await run(info, action)
+        row = await info.context.loaders.get(m.Quota, pk) if pk is not None else None
+        return QuotaPayload(quota=Quota.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation
+    async def run_selection_round(self, info: Info, input: RunSelectionRoundInput) -> SelectionRoundPayload:
+        async def action(session):  # type: ignore[no-untyped-def]
+            quotas.require_staff(info.context.viewer)
+            pk = decode_id(input.quota_id, "Quota", "input", "quotaId")
+            return await quotas.run_selection_round(session, info.context.viewer, quota_id=pk,
+                                                    dry_run=bool(input.dry_run))
+
+        result, errors = await run(info, action)
+        if result is None:
+            return SelectionRoundPayload(round=None, errors=errors)
+        round_ = SelectionRound(
+            id=strawberry.ID(ids.encode("SelectionRound", result.round_id or 0)),
+            dry_run=result.dry_run, ran_at=result.ran_at, cutoff_score=result.cutoff_score,
+            quota_id=result.quota_id, approved_ids=result.approved_ids)
+        return SelectionRoundPayload(round=round_, errors=[])

@@ -1,0 +1,686 @@
+"""The application pipeline (SPEC §2, §4, §7, §8): submission, the four stages
+(language test, questionnaire, checks, interview), scoring, decisions and
+withdrawal.
+
+Every function is ``fn(session, viewer, *, ...)``: it writes in the caller's
+transaction, records an audit event for every write, and raises
+``ServiceError`` (nothing written, since the caller rolls back) on a request it
+refuses. Input problems are collected and reported together.
+
+The status machine lives in one place: ``ALLOWED_FROM`` (which states each
+action may start from) and ``LEADS_TO`` (which states it may end in);
+``require_status`` and ``move`` are the only code that reads or changes
+``Application.status`` here (``scoring_models.store_score`` sets PASSED/FAILED
+for ``scoreApplication``, which this table allows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Applicant,
+    Application,
+    Check,
+    CheckType,
+    DeficitOccupation,
+    Interview,
+    LanguageTest,
+    Occupation,
+    Questionnaire,
+    Region,
+    Score,
+)
+from models.base import today_almaty, utcnow
+from models.enums import (
+    UNDECIDED_STATUSES,
+    ApplicationStatus,
+    CheckStatus,
+    Decision,
+    EducationLevel,
+    InterviewOutcome,
+    LanguageLevel,
+    Proficiency,
+    Route,
+    Sex,
+)
+from services import access, audit, numbers, quotas, rules, scoring_models
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, invalid_state, not_found
+from services.viewer import Viewer
+
+S = ApplicationStatus
+
+DUE_DAYS = 29
+REASON_MAX = 1000
+NOTES_MAX = 2000
+DETAILS_MAX = 2000
+
+APPLICATION_ID = ("input", "applicationId")
+CHECK_ID = ("input", "checkId")
+
+# ---------------------------------------------------------------- the status machine
+
+# The states each action may start from. Everything else is INVALID_STATE.
+ALLOWED_FROM: dict[str, tuple[ApplicationStatus, ...]] = {
+    "recordLanguageTest": UNDECIDED_STATUSES,
+    "submitQuestionnaire": UNDECIDED_STATUSES,
+    "requestChecks": UNDECIDED_STATUSES,
+    "recordCheckResult": UNDECIDED_STATUSES,
+    "scheduleInterview": UNDECIDED_STATUSES,
+    "recordInterviewOutcome": UNDECIDED_STATUSES,
+    "scoreApplication": UNDECIDED_STATUSES,
+    "decideApplication(APPROVE)": (S.PASSED,),
+    "decideApplication(REJECT)": UNDECIDED_STATUSES,
+    "runSelectionRound": (S.PASSED,),
+    "withdrawApplication": UNDECIDED_STATUSES,
+}
+
+# The states an action may move an application to (actions not listed keep the status).
+LEADS_TO: dict[str, tuple[ApplicationStatus, ...]] = {
+    "scoreApplication": (S.PASSED, S.FAILED),
+    "decideApplication(APPROVE)": (S.APPROVED,),
+    "decideApplication(REJECT)": (S.REJECTED,),
+    "runSelectionRound": (S.APPROVED,),
+    "withdrawApplication": (S.WITHDRAWN,),
+}
+
+
+def _or_list(states: Sequence[ApplicationStatus]) -> str:
+    names = [s.value for s in states]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _label(action: str) -> str:
+    return action.replace("(", " (") if "(" in action else action
+
+
+def require_status(app: Application, action: str, *field: str) -> None:
+    """INVALID_STATE naming the state(s) that allow ``action`` unless ``app`` is in one."""
+    allowed = ALLOWED_FROM[action]
+    if app.status not in allowed:
+        raise invalid_state(
+            f"{_label(action)} needs the application to be {_or_list(allowed)}; it is {app.status.value}",
+            *(field or APPLICATION_ID),
+        )
+
+
+def move(app: Application, action: str, to: ApplicationStatus, now: dt.datetime) -> ApplicationStatus:
+    """Change the status along an allowed transition; returns the old status."""
+    require_status(app, action)
+    if to not in LEADS_TO.get(action, ()):
+        raise AssertionError(f"{action} never leads to {to.value}")  # a programming error, not a user's
+    old = app.status
+    app.status = to
+    app.updated_at = now
+    return old
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def _require_staff(viewer: Viewer, what: str) -> None:
+    if not viewer.is_staff:
+        raise forbidden(f"only officers and administrators may {what}")
+
+
+def _require_person(viewer: Viewer, what: str) -> None:
+    """Applicants (for their own) and staff."""
+    if not (viewer.is_staff or (viewer.is_applicant and viewer.subject)):
+        raise forbidden(f"only applicants and officers may {what}")
+
+
+async def _postgres_lock(session: AsyncSession, *keys: str) -> None:
+    """Serialise transactions that look for the same anti-fraud keys (PostgreSQL;
+    on SQLite every writer already holds the database's write lock)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+
+
+async def load_application(
+    session: AsyncSession, viewer: Viewer, application_id: int, *, field: Sequence[str] = APPLICATION_ID
+) -> Application:
+    """The application, locked for this transaction; NOT_FOUND when it does not
+    exist or the viewer may not see it (the same answer for both)."""
+    app = (await session.execute(
+        select(Application).where(Application.id == application_id, access.applications(viewer))
+        .with_for_update()
+    )).scalar_one_or_none()
+    if app is None:
+        raise not_found("application", *field)
+    return app
+
+
+def _reason(reason: str | None, errors: ErrorCollector, *field: str) -> str | None:
+    if reason is None:
+        return None
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        errors.invalid(f"The reason must be at most {REASON_MAX} characters (got {len(reason)}).", *field)
+    return reason or None
+
+
+async def _occupation(session: AsyncSession, code: str | None, errors: ErrorCollector, *field: str) -> Occupation | None:
+    if code is None:
+        return None
+    code = code.strip()
+    problem = rules.occupation_code_problem(code)
+    if problem:
+        errors.invalid(problem, *field)
+        return None
+    occupation = (await session.execute(select(Occupation).where(Occupation.code == code))).scalar_one_or_none()
+    if occupation is None:
+        errors.invalid(f"{code} is not a known ISCO-08 occupation code.", *field)
+    return occupation
+
+
+# ---------------------------------------------------------------- submitApplication
+
+
+@dataclass(frozen=True)
+class ApplicantIn:
+    full_name: str
+    birth_date: dt.date
+    sex: Sex
+    citizenship: str
+    ethnic_kazakh: bool
+    document_number: str
+    iin: str | None = None
+
+
+async def submit_application(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    applicant: ApplicantIn,
+    route: Route,
+    target_region_code: str,
+    occupation_code: str | None = None,
+) -> Application:
+    _require_person(viewer, "submit applications")
+    today = today_almaty()
+    errors = ErrorCollector()
+    p = ("input", "applicant")
+
+    errors.invalid(rules.full_name_problem(applicant.full_name), *p, "fullName")
+    birth_problem = rules.birth_date_problem(applicant.birth_date, today)
+    errors.invalid(birth_problem, *p, "birthDate")
+    iin = applicant.iin if applicant.iin not in (None, "") else None
+    if iin is not None:
+        errors.invalid(rules.iin_problem(iin, applicant.birth_date, applicant.sex), *p, "iin")
+    citizenship = applicant.citizenship.strip().upper() if isinstance(applicant.citizenship, str) else applicant.citizenship
+    errors.invalid(rules.citizenship_problem(citizenship), *p, "citizenship")
+    errors.invalid(rules.document_number_problem(applicant.document_number), *p, "documentNumber")
+    document_number = rules.normalise_document_number(applicant.document_number)
+
+    code = target_region_code.strip().upper()
+    region = (await session.execute(select(Region).where(Region.code == code))).scalar_one_or_none()
+    if region is None:
+        errors.invalid(f"{code or 'an empty code'} is not a region code (ISO 3166-2:KZ, e.g. KZ-55).",
+                       "input", "targetRegionCode")
+    occupation = await _occupation(session, occupation_code, errors, "input", "occupationCode")
+
+    if route == Route.KANDAS:
+        if not applicant.ethnic_kazakh:
+            errors.invalid("The KANDAS route is for ethnic Kazakhs (ethnicKazakh must be true); "
+                           "others apply on the GENERAL or LABOUR route.", *p, "ethnicKazakh")
+        if region is not None and not region.labour_deficit:
+            deficit = (await session.execute(
+                select(Region.code).where(Region.labour_deficit.is_(True)).order_by(Region.code))).scalars().all()
+            errors.invalid(f"KANDAS applicants settle in a labour-deficit region ({', '.join(deficit)}); "
+                           f"{region.code} is not one.", "input", "targetRegionCode")
+    elif route == Route.LABOUR:
+        if occupation_code is None:
+            errors.invalid("LABOUR applications need the occupation code of the job (ISCO-08).",
+                           "input", "occupationCode")
+        elif occupation is not None and region is not None:
+            listed = (await session.execute(
+                select(DeficitOccupation.id).where(DeficitOccupation.region_id == region.id,
+                                                   DeficitOccupation.occupation_id == occupation.id,
+                                                   DeficitOccupation.year == today.year)
+            )).first()
+            if listed is None:
+                errors.invalid(f"Occupation {occupation.code} is not on the deficit list of {region.code} "
+                               f"for {today.year}; LABOUR applications need an occupation in deficit.",
+                               "input", "occupationCode")
+    errors.raise_if_any()
+    assert region is not None
+
+    # Anti-fraud: one undecided application per document and per IIN.
+    await _postgres_lock(session, f"doc:{citizenship}:{document_number}", *([f"iin:{iin}"] if iin else []))
+    same_doc = and_(Application.citizenship == citizenship, Application.document_number == document_number)
+    clashes = (await session.execute(
+        select(Application.citizenship, Application.document_number, Application.iin)
+        .where(Application.status.in_(UNDECIDED_STATUSES),
+               or_(same_doc, Application.iin == iin) if iin else same_doc)
+    )).all()
+    dup = ErrorCollector()
+    if any(c == citizenship and d == document_number for c, d, _ in clashes):
+        dup.add(ErrorCode.DUPLICATE, "This document is already used in another application that is not decided yet.",
+                *p, "documentNumber")
+    if iin and any(i == iin for _, _, i in clashes):
+        dup.add(ErrorCode.DUPLICATE, "This IIN is already used in another application that is not decided yet.",
+                *p, "iin")
+    dup.raise_if_any()
+
+    owner = viewer.subject if viewer.is_applicant else None
+    full_name = rules.normalise_full_name(applicant.full_name)
+    person = await _reuse_applicant(session, owner, full_name, applicant, citizenship, document_number, iin)
+    now = utcnow()
+    if person is None:
+        person = Applicant(owner_subject=owner, iin=iin, full_name=full_name, birth_date=applicant.birth_date,
+                           sex=applicant.sex, citizenship=citizenship, ethnic_kazakh=applicant.ethnic_kazakh,
+                           document_number=document_number, created_at=now)
+        session.add(person)
+        await session.flush()
+        await audit.record(session, viewer, "applicant.create", "applicant", person.id, {
+            "fullName": full_name, "birthDate": applicant.birth_date, "sex": applicant.sex,
+            "citizenship": citizenship, "ethnicKazakh": applicant.ethnic_kazakh,
+            "documentNumber": document_number, "iin": iin, "ownerSubject": owner})
+
+    number = await numbers.next_number(session, "RP", today.year)
+    app = Application(
+        number=number, applicant_id=person.id, owner_subject=owner, route=route, target_region_id=region.id,
+        occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
+        document_number=document_number, iin=iin, submitted_at=now,
+        due_date=today + dt.timedelta(days=DUE_DAYS), updated_at=now,
+    )
+    session.add(app)
+    await session.flush()
+    await audit.record(session, viewer, "application.submit", "application", app.id, {
+        "number": number, "applicantId": person.id, "route": route, "targetRegion": region.code,
+        "occupation": occupation.code if occupation else None, "status": S.SUBMITTED,
+        "dueDate": app.due_date, "ownerSubject": owner})
+    return app
+
+
+async def _reuse_applicant(
+    session: AsyncSession, owner: str | None, full_name: str, a: ApplicantIn, citizenship: str,
+    document_number: str, iin: str | None,
+) -> Applicant | None:
+    """The same person's earlier record (same owner, document and every detail), so
+    that ``applicant.applications`` lists a re-application after a withdrawal or a
+    refusal. A record with any detail changed is never overwritten: a new one is made."""
+    rows = (await session.execute(
+        select(Applicant).where(Applicant.citizenship == citizenship, Applicant.document_number == document_number,
+                                Applicant.owner_subject.is_(None) if owner is None else Applicant.owner_subject == owner)
+        .order_by(Applicant.id)
+    )).scalars().all()
+    for r in rows:
+        if (r.full_name, r.birth_date, r.sex, r.ethnic_kazakh, r.iin) == (full_name, a.birth_date, a.sex, a.ethnic_kazakh, iin):
+            return r
+    return None
+
+
+# ---------------------------------------------------------------- stage 1: the language test
+
+
+async def record_language_test(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    application_id: int,
+    level: LanguageLevel,
+    listening_percent: int,
+    reading_percent: int,
+    certificate_number: str,
+    taken_on: dt.date,
+) -> Application:
+    _require_staff(viewer, "record language tests")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "recordLanguageTest")
+    errors = ErrorCollector()
+    errors.invalid(rules.percent_problem(listening_percent), "input", "listeningPercent")
+    errors.invalid(rules.percent_problem(reading_percent), "input", "readingPercent")
+    certificate = rules.normalise_certificate_number(certificate_number) if isinstance(certificate_number, str) else certificate_number
+    errors.invalid(rules.certificate_number_problem(certificate), "input", "certificateNumber")
+    errors.invalid(rules.test_date_problem(taken_on, today_almaty()), "input", "takenOn")
+    errors.raise_if_any()
+
+    await _postgres_lock(session, f"certificate:{certificate}")
+    other = (await session.execute(
+        select(LanguageTest.application_id, Application.applicant_id)
+        .join(Application, Application.id == LanguageTest.application_id)
+        .where(LanguageTest.certificate_number == certificate, LanguageTest.application_id != app.id)
+    )).first()
+    if other is not None:
+        message = ("This certificate number is already recorded for another applicant; one certificate serves one applicant."
+                   if other.applicant_id != app.applicant_id else
+                   "This certificate number is already recorded on another application of the same applicant.")
+        raise ServiceError.one(ErrorCode.DUPLICATE, message, ["input", "certificateNumber"])
+
+    now = utcnow()
+    values = {"level": level, "listening_percent": listening_percent, "reading_percent": reading_percent,
+              "certificate_number": certificate, "taken_on": taken_on}
+    test = (await session.execute(select(LanguageTest).where(LanguageTest.application_id == app.id))).scalar_one_or_none()
+    previous = None
+    if test is None:
+        test = LanguageTest(application_id=app.id, recorded_at=now, **values)
+        session.add(test)
+    else:
+        previous = {k: getattr(test, k) for k in values}
+        for k, v in values.items():
+            setattr(test, k, v)
+        test.recorded_at = now
+    app.updated_at = now
+    try:
+        await session.flush()
+    except IntegrityError:  # a concurrent transaction took the certificate first
+        raise ServiceError.one(ErrorCode.DUPLICATE, "This certificate number is already recorded for another applicant.",
+                               ["input", "certificateNumber"]) from None
+    await audit.record(session, viewer, "application.language_test", "application", app.id,
+                       {"languageTest": values, "previous": previous})
+    return app
+
+
+# ---------------------------------------------------------------- stage 2: the questionnaire
+
+
+async def submit_questionnaire(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    application_id: int,
+    education_level: EducationLevel,
+    work_experience_years: int,
+    occupation_code: str | None,
+    family_size: int,
+    russian: Proficiency,
+    english: Proficiency,
+    relatives_in_kazakhstan: bool,
+    prior_stay_in_kazakhstan: bool,
+    criminal_record: bool,
+    deported_before: bool,
+    savings: Decimal,
+) -> Application:
+    _require_person(viewer, "submit questionnaires")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "submitQuestionnaire")
+    if not viewer.is_staff:
+        scored = (await session.execute(select(Score.id).where(Score.application_id == app.id))).first()
+        if app.status != S.SUBMITTED or scored is not None:
+            raise invalid_state("the applicant may change the questionnaire only before scoring; "
+                                "the application has been scored, so ask an officer", *APPLICATION_ID)
+    has_test = (await session.execute(select(LanguageTest.id).where(LanguageTest.application_id == app.id))).first()
+    if has_test is None:
+        raise invalid_state("the questionnaire opens only after the language test is recorded", *APPLICATION_ID)
+
+    errors = ErrorCollector()
+    errors.invalid(rules.work_experience_problem(work_experience_years), "input", "workExperienceYears")
+    errors.invalid(rules.family_size_problem(family_size), "input", "familySize")
+    errors.invalid(rules.savings_problem(savings), "input", "savings")
+    occupation = await _occupation(session, occupation_code, errors, "input", "occupationCode")
+    errors.raise_if_any()
+
+    now = utcnow()
+    values: dict[str, Any] = {
+        "education_level": education_level, "work_experience_years": work_experience_years,
+        "occupation_id": occupation.id if occupation else None, "family_size": family_size,
+        "russian": russian, "english": english, "relatives_in_kazakhstan": relatives_in_kazakhstan,
+        "prior_stay_in_kazakhstan": prior_stay_in_kazakhstan, "criminal_record": criminal_record,
+        "deported_before": deported_before, "savings": Decimal(savings),
+    }
+    q = (await session.execute(select(Questionnaire).where(Questionnaire.application_id == app.id))).scalar_one_or_none()
+    previous = None
+    if q is None:
+        q = Questionnaire(application_id=app.id, submitted_at=now, **values)
+        session.add(q)
+    else:
+        previous = {k: getattr(q, k) for k in values}
+        for k, v in values.items():
+            setattr(q, k, v)
+        q.submitted_at = now
+    app.updated_at = now
+    await session.flush()
+    await audit.record(session, viewer, "application.questionnaire", "application", app.id,
+                       {"questionnaire": {**values, "occupation": occupation.code if occupation else None},
+                        "previous": previous})
+    return app
+
+
+# ---------------------------------------------------------------- stage 3: checks
+
+
+async def request_checks(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
+    _require_staff(viewer, "request checks")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "requestChecks")
+    existing = set((await session.execute(
+        select(Check.check_type_id).where(Check.application_id == app.id))).scalars().all())
+    types = (await session.execute(
+        select(CheckType).where(CheckType.active.is_(True)).order_by(CheckType.id))).scalars().all()
+    missing = [t for t in types if t.id not in existing]
+    if not missing:
+        return app
+    now = utcnow()
+    for t in missing:
+        session.add(Check(application_id=app.id, check_type_id=t.id, status=CheckStatus.REQUESTED,
+                          requested_at=now, updated_at=now))
+    app.updated_at = now
+    await session.flush()
+    await audit.record(session, viewer, "application.request_checks", "application", app.id,
+                       {"requested": [t.code for t in missing]})
+    return app
+
+
+async def record_check_result(
+    session: AsyncSession, viewer: Viewer, *, check_id: int, status: CheckStatus, details: str | None = None
+) -> Check:
+    if not (viewer.is_staff or viewer.is_agency):
+        raise forbidden("only officers, administrators and the agency that owns the check type may record check results")
+    check = (await session.execute(
+        select(Check).where(Check.id == check_id, access.checks(viewer)).with_for_update()
+    )).scalar_one_or_none()
+    if check is None:
+        raise not_found("check", *CHECK_ID)
+    if viewer.is_agency and check.check_type_id not in viewer.owned_check_type_ids:
+        raise forbidden("your agency may read this check but only the agency that owns its type records the result",
+                        *CHECK_ID)
+    app = (await session.execute(
+        select(Application).where(Application.id == check.application_id).with_for_update())).scalar_one()
+    require_status(app, "recordCheckResult", *CHECK_ID)
+    errors = ErrorCollector()
+    if status == CheckStatus.REQUESTED:
+        errors.invalid("A result is CLEARED, FLAGGED or REJECTED; REQUESTED is not a result.", "input", "status")
+    if details is not None:
+        details = details.strip() or None
+        if details is not None and len(details) > DETAILS_MAX:
+            errors.invalid(f"Details must be at most {DETAILS_MAX} characters (got {len(details)}).", "input", "details")
+    errors.raise_if_any()
+
+    now = utcnow()
+    if now <= check.updated_at:  # the agencies' feed needs updated_at to move forward
+        now = check.updated_at + dt.timedelta(microseconds=1)
+    previous = {"status": check.status, "details": check.details, "completedAt": check.completed_at,
+                "recordedBy": check.recorded_by}
+    check.status = status
+    check.details = details
+    check.completed_at = now
+    check.updated_at = now
+    check.recorded_by = viewer.audit_subject
+    app.updated_at = max(now, app.updated_at)
+    await session.flush()
+    check_type = await session.get(CheckType, check.check_type_id)
+    await audit.record(session, viewer, "application.check_result", "application", app.id, {
+        "checkId": check.id, "checkType": check_type.code if check_type else None, "status": status,
+        "details": details, "previous": previous})
+    return check
+
+
+# ---------------------------------------------------------------- stage 4: the interview
+
+
+async def schedule_interview(
+    session: AsyncSession, viewer: Viewer, *, application_id: int, scheduled_at: dt.datetime
+) -> Application:
+    _require_staff(viewer, "schedule interviews")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "scheduleInterview")
+    if scheduled_at.tzinfo is None or scheduled_at.utcoffset() is None:
+        raise invalid("The interview time must carry its offset, e.g. 2026-03-02T10:00:00+05:00.", "input", "scheduledAt")
+    interview = (await session.execute(select(Interview).where(Interview.application_id == app.id))).scalar_one_or_none()
+    now = utcnow()
+    previous = None
+    if interview is None:
+        interview = Interview(application_id=app.id, scheduled_at=scheduled_at)
+        session.add(interview)
+    else:
+        if interview.outcome is not None:
+            raise invalid_state("the interview already has an outcome (" + interview.outcome.value
+                                + "); an interview is rescheduled only before its outcome is recorded", *APPLICATION_ID)
+        previous = interview.scheduled_at
+        interview.scheduled_at = scheduled_at
+    app.updated_at = now
+    await session.flush()
+    await audit.record(session, viewer, "application.interview_schedule", "application", app.id,
+                       {"scheduledAt": scheduled_at, "previous": previous})
+    return app
+
+
+async def record_interview_outcome(
+    session: AsyncSession, viewer: Viewer, *, application_id: int, outcome: InterviewOutcome,
+    points: int | None = None, notes: str | None = None,
+) -> Application:
+    _require_staff(viewer, "record interview outcomes")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "recordInterviewOutcome")
+    interview = (await session.execute(select(Interview).where(Interview.application_id == app.id))).scalar_one_or_none()
+    if interview is None:
+        raise invalid_state("no interview is scheduled; recordInterviewOutcome needs scheduleInterview first",
+                            *APPLICATION_ID)
+    errors = ErrorCollector()
+    errors.invalid(rules.interview_points_problem(points), "input", "points")
+    if notes is not None:
+        notes = notes.strip() or None
+        if notes is not None and len(notes) > NOTES_MAX:
+            errors.invalid(f"Notes must be at most {NOTES_MAX} characters (got {len(notes)}).", "input", "notes")
+    errors.raise_if_any()
+    now = utcnow()
+    previous = {"outcome": interview.outcome, "points": interview.points, "notes": interview.notes}
+    interview.outcome = outcome
+    interview.points = points
+    interview.notes = notes
+    interview.recorded_at = now
+    app.updated_at = now
+    await session.flush()
+    await audit.record(session, viewer, "application.interview_outcome", "application", app.id,
+                       {"outcome": outcome, "points": points, "notes": notes,
+                        "previous": previous if previous["outcome"] is not None else None})
+    return app
+
+
+# ---------------------------------------------------------------- scoring
+
+
+async def missing_stages(session: AsyncSession, app: Application) -> list[str]:
+    """The stages ``scoreApplication`` still needs, in pipeline order (empty when ready)."""
+    missing: list[str] = []
+    if (await session.execute(select(LanguageTest.id).where(LanguageTest.application_id == app.id))).first() is None:
+        missing.append("the language test is not recorded")
+    if (await session.execute(select(Questionnaire.id).where(Questionnaire.application_id == app.id))).first() is None:
+        missing.append("the questionnaire is not submitted")
+    checks = (await session.execute(
+        select(CheckType.code, Check.status).join(CheckType, CheckType.id == Check.check_type_id)
+        .where(Check.application_id == app.id).order_by(CheckType.code))).all()
+    if not checks:
+        missing.append("checks have not been requested (requestChecks)")
+    else:
+        pending = [code for code, status in checks if status == CheckStatus.REQUESTED]
+        if pending:
+            missing.append(f"{len(pending)} check(s) still await a result ({', '.join(pending)})")
+    interview = (await session.execute(select(Interview).where(Interview.application_id == app.id))).scalar_one_or_none()
+    if interview is None:
+        missing.append("no interview is scheduled")
+    elif interview.outcome is None:
+        missing.append("the interview has no outcome")
+    return missing
+
+
+async def score_application(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
+    _require_staff(viewer, "score applications")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "scoreApplication")
+    missing = await missing_stages(session, app)
+    if missing:
+        raise invalid_state("scoreApplication needs every stage first: " + "; ".join(missing), *APPLICATION_ID)
+    today = today_almaty()
+    model = await scoring_models.model_in_force(session, today)
+    if model is None:
+        raise invalid_state(f"no published scoring model is in force on {today.isoformat()}", *APPLICATION_ID)
+    results = await scoring_models.evaluate_batch(session, [app], model, today)
+    result = results[app.id]
+    # store_score sets PASSED or FAILED, the transitions this table allows.
+    assert (S.PASSED if result.passed else S.FAILED) in LEADS_TO["scoreApplication"]
+    await scoring_models.store_score(session, viewer, app, model, result)
+    return app
+
+
+# ---------------------------------------------------------------- decisions and withdrawal
+
+
+async def decide_application(
+    session: AsyncSession, viewer: Viewer, *, application_id: int, decision: Decision, reason: str | None = None
+) -> Application:
+    _require_staff(viewer, "decide applications")
+    app = await load_application(session, viewer, application_id)
+    errors = ErrorCollector()
+    reason = _reason(reason, errors, "input", "reason")
+    today = today_almaty()
+    if decision == Decision.APPROVE:
+        if app.route == Route.KANDAS and app.status in UNDECIDED_STATUSES:
+            raise invalid_state("KANDAS applications are approved only by selection rounds (runSelectionRound)",
+                                "input", "decision")
+        action = "decideApplication(APPROVE)"
+        to = S.APPROVED
+    else:
+        action = "decideApplication(REJECT)"
+        to = S.REJECTED
+    require_status(app, action)
+    errors.raise_if_any()
+
+    now = utcnow()
+    changes: dict[str, Any] = {"decision": decision, "reason": reason}
+    if to == S.APPROVED and app.route == Route.LABOUR:
+        if app.occupation_id is None:  # never accepted at submission; kept as a guard
+            raise invalid_state("a LABOUR application without an occupation cannot take a quota seat", *APPLICATION_ID)
+        quota = await quotas.take_labour_seat(session, region_id=app.target_region_id,
+                                              occupation_id=app.occupation_id, year=today.year)
+        app.quota_id = quota.id
+        app.seats = 1
+        changes.update({"quotaId": quota.id, "seats": 1})
+    old = move(app, action, to, now)
+    app.decided_at = now
+    app.decision_reason = reason
+    await session.flush()
+    await audit.record(session, viewer, "application.decide", "application", app.id,
+                       {"status": [old, to], **changes})
+    return app
+
+
+async def withdraw_application(
+    session: AsyncSession, viewer: Viewer, *, application_id: int, reason: str | None = None
+) -> Application:
+    _require_person(viewer, "withdraw applications")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "withdrawApplication")
+    errors = ErrorCollector()
+    reason = _reason(reason, errors, "input", "reason")
+    errors.raise_if_any()
+    now = utcnow()
+    old = move(app, "withdrawApplication", S.WITHDRAWN, now)
+    app.decided_at = now
+    app.decision_reason = reason
+    await session.flush()
+    await audit.record(session, viewer, "application.withdraw", "application", app.id,
+                       {"status": [old, S.WITHDRAWN], "reason": reason})
+    return app
+

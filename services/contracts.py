@@ -1,0 +1,303 @@
+"""Social contracts, the support ledger, terminations and refunds (SPEC §6).
+
+Money is ``Decimal`` end to end. Every write that depends on a contract's
+ledger (a support payment checked against its cap, a termination that turns
+``total_support`` into the refund due, a refund payment) first locks the
+contract row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN
+IMMEDIATE`` already serialises writers), so two of them on one contract run one
+after the other. The state changes are in addition conditional updates whose
+row count is checked, and the database carries the last line of defence
+(one contract per application, one termination per contract,
+``refund_paid <= refund_due``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_DOWN, Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Application,
+    ContractTermination,
+    MrpValue,
+    RefundPayment,
+    SocialContract,
+    SupportMeasure,
+    SupportPayment,
+    TerminationReasonRule,
+)
+from models.base import utcnow
+from models.enums import ApplicationStatus, ContractStatus, Route, TerminationReason
+from models.types import CENT
+from services import audit, numbers
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, invalid_state, not_found
+from services.rules import add_years, family_size_problem, money_amount_problem
+from services.viewer import Viewer
+
+CONTRACT_YEARS = 5
+# Contract dates are kept within the years the reference data (MRP) can describe.
+DATE_MIN = dt.date(2000, 1, 1)
+DATE_MAX = dt.date(2095, 12, 31)
+ZERO = Decimal("0.00")
+
+
+def require_staff(viewer: Viewer) -> None:
+    if not viewer.is_staff:
+        raise forbidden("only officers and administrators may change contracts, payments and refunds")
+
+
+def money(value: Decimal) -> str:
+    """Exact tenge with two decimals, as the API prints it."""
+    return str(Decimal(value).quantize(CENT))
+
+
+async def lock_contract(session: AsyncSession, contract_id: int) -> SocialContract:
+    """The contract row, locked for the rest of the transaction; NOT_FOUND when missing."""
+    stmt = (select(SocialContract).where(SocialContract.id == contract_id)
+            .with_for_update().execution_options(populate_existing=True))
+    contract = (await session.execute(stmt)).scalar_one_or_none()
+    if contract is None:
+        raise not_found("social contract", "input", "contractId")
+    return contract
+
+
+# --------------------------------------------------------------------------
+# signContract
+
+
+async def sign_contract(
+    session: AsyncSession, viewer: Viewer, *, application_id: int, start_date: dt.date, family_size: int
+) -> SocialContract:
+    require_staff(viewer)
+    application = (await session.execute(
+        select(Application).where(Application.id == application_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+    if application is None:
+        raise not_found("application", "input", "applicationId")
+    if application.route != Route.KANDAS:
+        raise invalid_state(f"only KANDAS applications get a social contract; this one is on the "
+                            f"{application.route.value} route, which has no contract or state support",
+                            "input", "applicationId")
+    if application.status != ApplicationStatus.APPROVED:
+        raise invalid_state(f"a social contract is signed only for an APPROVED application (approved by a selection "
+                            f"round); this one is {application.status.value}", "input", "applicationId")
+    errors = ErrorCollector()
+    errors.invalid(family_size_problem(family_size), "input", "familySize")
+    if not DATE_MIN <= start_date <= DATE_MAX:
+        errors.invalid(f"start date must be from {DATE_MIN} to {DATE_MAX}", "input", "startDate")
+    errors.raise_if_any()
+    existing = (await session.execute(
+        select(SocialContract.number).where(SocialContract.application_id == application.id)
+    )).scalar_one_or_none()
+    if existing is not None:
+        raise ServiceError.one(ErrorCode.DUPLICATE, f"this application already has social contract {existing}",
+                               ["input", "applicationId"])
+    contract = SocialContract(
+        number=await numbers.next_number(session, "SC", start_date.year),
+        application_id=application.id,
+        region_id=application.target_region_id,
+        family_size=family_size,
+        start_date=start_date,
+        end_date=add_years(start_date, CONTRACT_YEARS),
+        status=ContractStatus.ACTIVE,
+        total_support=ZERO,
+        created_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(contract)
+            await session.flush()
+    except IntegrityError:
+        raise ServiceError.one(ErrorCode.DUPLICATE, "this application already has a social contract",
+                               ["input", "applicationId"]) from None
+    await audit.record(session, viewer, "contract.sign", "social_contract", contract.id, {
+        "number": contract.number, "applicationId": application.id, "regionId": contract.region_id,
+        "familySize": family_size, "startDate": contract.start_date, "endDate": contract.end_date,
+    })
+    return contract
+
+
+# --------------------------------------------------------------------------
+# support payments
+
+
+async def measure_cap(
+    session: AsyncSession, measure: SupportMeasure, contract: SocialContract, year: int
+) -> tuple[Decimal, Decimal] | None:
+    """(cap in tenge, MRP used) for ``measure`` on ``contract`` in ``year``; None when the year has no MRP."""
+    mrp = (await session.execute(select(MrpValue.amount).where(MrpValue.year == year))).scalar_one_or_none()
+    if mrp is None:
+        return None
+    members = contract.family_size if measure.per_family_member else 1
+    cap = (Decimal(measure.cap_mrp) * Decimal(mrp) * members).quantize(CENT, rounding=ROUND_DOWN)
+    return cap, Decimal(mrp)
+
+
+async def _ledger_sum(session: AsyncSession, contract_id: int, measure_id: int | None = None) -> Decimal:
+    stmt = select(func.sum(SupportPayment.amount)).where(SupportPayment.contract_id == contract_id)
+    if measure_id is not None:
+        stmt = stmt.where(SupportPayment.measure_id == measure_id)
+    value = (await session.execute(stmt)).scalar_one_or_none()
+    return ZERO if value is None else Decimal(value).quantize(CENT)
+
+
+async def record_support_payment(
+    session: AsyncSession, viewer: Viewer, *, contract_id: int, measure_code: str, amount: Decimal, paid_on: dt.date
+) -> SocialContract:
+    require_staff(viewer)
+    contract = await lock_contract(session, contract_id)
+    if contract.status != ContractStatus.ACTIVE:
+        raise invalid_state(f"support is paid only on an ACTIVE contract; this one is {contract.status.value}",
+                            "input", "contractId")
+    errors = ErrorCollector()
+    code = (measure_code or "").strip().upper()
+    measure = (await session.execute(select(SupportMeasure).where(SupportMeasure.code == code))).scalar_one_or_none()
+    if measure is None:
+        known = (await session.execute(select(SupportMeasure.code).order_by(SupportMeasure.code))).scalars().all()
+        errors.invalid(f"unknown support measure {measure_code!r}; known measures: {', '.join(known)}",
+                       "input", "measureCode")
+    errors.invalid(money_amount_problem(amount), "input", "amount")
+    if not contract.start_date <= paid_on < contract.end_date:
+        errors.invalid(f"the payment date must be within the contract, from {contract.start_date} to before "
+                       f"{contract.end_date} (got {paid_on})", "input", "paidOn")
+    errors.raise_if_any()
+    assert measure is not None and measure.id is not None
+    amount = Decimal(amount).quantize(CENT)
+
+    capped = await measure_cap(session, measure, contract, paid_on.year)
+    if capped is None:
+        raise invalid(f"no MRP value is set for {paid_on.year}, so the {measure.code} cap cannot be computed; "
+                      "an administrator must add that year's MRP first", "input", "paidOn")
+    cap, mrp = capped
+    paid = await _ledger_sum(session, contract.id, measure.id)
+    if paid + amount > cap:
+        remaining = max(cap - paid, ZERO)
+        members = f" × family of {contract.family_size}" if measure.per_family_member else ""
+        raise invalid(
+            f"{measure.code} is capped at {money(cap)} tenge on this contract "
+            f"({measure.cap_mrp.normalize():f} MRP × {money(mrp)}{members} in {paid_on.year}); "
+            f"{money(paid)} has been paid, so at most {money(remaining)} remains (got {money(amount)})",
+            "input", "amount")
+
+    payment = SupportPayment(contract_id=contract.id, measure_id=measure.id, amount=amount, paid_on=paid_on,
+                             recorded_at=utcnow(), recorded_by=viewer.audit_subject)
+    session.add(payment)
+    await session.flush()
+    before = contract.total_support
+    total = await _ledger_sum(session, contract.id)
+    await session.execute(update(SocialContract).where(SocialContract.id == contract.id)
+                          .values(total_support=total).execution_options(synchronize_session=False))
+    contract.total_support = total
+    await audit.record(session, viewer, "contract.support_payment", "social_contract", contract.id, {
+        "paymentId": payment.id, "measure": measure.code, "amount": amount, "paidOn": paid_on,
+        "cap": cap, "measureTotal": paid + amount, "totalSupport": [before, total],
+    })
+    return contract
+
+
+# --------------------------------------------------------------------------
+# termination and refunds
+
+
+async def is_refundable(session: AsyncSession, reason: TerminationReason) -> bool:
+    """Reference data says which reasons are exempt; a reason with no rule is refundable
+    (the policy's default: "the whole sum", no exemptions named)."""
+    rule = (await session.execute(
+        select(TerminationReasonRule.refundable).where(TerminationReasonRule.code == reason)
+    )).scalar_one_or_none()
+    return True if rule is None else bool(rule)
+
+
+async def terminate_contract(
+    session: AsyncSession, viewer: Viewer, *, contract_id: int, reason: TerminationReason, effective_date: dt.date
+) -> SocialContract:
+    require_staff(viewer)
+    reason = TerminationReason(reason)
+    contract = await lock_contract(session, contract_id)
+    if contract.status != ContractStatus.ACTIVE:
+        raise invalid_state(f"only an ACTIVE contract can be terminated; this one is already {contract.status.value}",
+                            "input", "contractId")
+    if effective_date < contract.start_date:
+        raise invalid(f"the effective date {effective_date} is before the contract's start date {contract.start_date}",
+                      "input", "effectiveDate")
+    if effective_date >= contract.end_date:
+        new_status, refundable, refund_due = ContractStatus.COMPLETED, False, ZERO
+    else:
+        refundable = await is_refundable(session, reason)
+        new_status = ContractStatus.TERMINATED
+        # The whole support received, never pro-rated; read under the contract lock.
+        refund_due = contract.total_support if refundable else ZERO
+    result = await session.execute(
+        update(SocialContract)
+        .where(SocialContract.id == contract.id, SocialContract.status == ContractStatus.ACTIVE)
+        .values(status=new_status).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # pragma: no cover - the lock above makes this unreachable
+        raise invalid_state("the contract was terminated by someone else a moment ago", "input", "contractId")
+    termination = ContractTermination(contract_id=contract.id, reason=reason, effective_date=effective_date,
+                                      refund_due=refund_due, refund_paid=ZERO, recorded_at=utcnow(),
+                                      recorded_by=viewer.audit_subject)
+    try:
+        async with session.begin_nested():
+            session.add(termination)
+            await session.flush()
+    except IntegrityError:
+        raise invalid_state("this contract already has a termination", "input", "contractId") from None
+    contract.status = new_status
+    await audit.record(session, viewer, "contract.terminate", "social_contract", contract.id, {
+        "status": [ContractStatus.ACTIVE, new_status], "reason": reason, "effectiveDate": effective_date,
+        "totalSupport": contract.total_support, "refundable": refundable, "refundDue": refund_due,
+    })
+    return contract
+
+
+async def record_refund_payment(
+    session: AsyncSession, viewer: Viewer, *, contract_id: int, amount: Decimal, paid_on: dt.date
+) -> SocialContract:
+    require_staff(viewer)
+    contract = await lock_contract(session, contract_id)
+    termination = (await session.execute(
+        select(ContractTermination).where(ContractTermination.contract_id == contract.id)
+        .with_for_update().execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+    if termination is None:
+        raise invalid_state(f"nothing is to be refunded: the contract is {contract.status.value} and has no termination",
+                            "input", "contractId")
+    outstanding = termination.refund_due - termination.refund_paid
+    if outstanding <= 0:
+        raise invalid_state(f"nothing is outstanding on this contract (refund due {money(termination.refund_due)}, "
+                            f"paid {money(termination.refund_paid)})", "input", "contractId")
+    errors = ErrorCollector()
+    problem = money_amount_problem(amount)
+    errors.invalid(problem, "input", "amount")
+    if problem is None and Decimal(amount) > outstanding:
+        errors.invalid(f"the amount {money(amount)} is more than the {money(outstanding)} outstanding", "input", "amount")
+    if paid_on < contract.start_date:
+        errors.invalid(f"the refund date must not be before the contract's start date {contract.start_date}",
+                       "input", "paidOn")
+    errors.raise_if_any()
+    amount = Decimal(amount).quantize(CENT)
+    result = await session.execute(
+        update(ContractTermination)
+        .where(ContractTermination.id == termination.id,
+               ContractTermination.refund_paid + amount <= ContractTermination.refund_due)
+        .values(refund_paid=ContractTermination.refund_paid + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # pragma: no cover - the lock above makes this unreachable
+        raise invalid("the amount is more than what is outstanding", "input", "amount")
+    payment = RefundPayment(contract_id=contract.id, amount=amount, paid_on=paid_on, recorded_at=utcnow(),
+                            recorded_by=viewer.audit_subject)
+    session.add(payment)
+    await session.flush()
+    await audit.record(session, viewer, "contract.refund_payment", "social_contract", contract.id, {
+        "refundPaymentId": payment.id, "amount": amount, "paidOn": paid_on,
+        "refundPaid": [termination.refund_paid, termination.refund_paid + amount],
+        "refundOutstanding": outstanding - amount,
+    })
+    return contract
