@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install schema contract clean
+.PHONY: run test test-sqlite test-postgres install schema contract clean fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,6 @@ contract: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info qonys.db qonys.db-wal qonys.db-shm
+
+fuzz: $(STAMP)
+	scripts/fuzz.sh

@@ -33,6 +33,7 @@ from wtforms import Form, SelectField
 from wtforms.fields.core import UnboundField
 
 from admin.auth import is_read_only, viewer_for
+from api.settings import Settings
 from models import (
     Agency,
     Application,
@@ -143,6 +144,7 @@ class QonysModelView(ModelView):
 
     # Set by admin.setup.mount_admin: the application's session factory.
     sessions: ClassVar[async_sessionmaker[AsyncSession]]
+    settings: ClassVar[Settings]
 
     page_size = 25
     page_size_options = [25, 50, 100, 200]

@@ -245,5 +245,7 @@ def serve(
                 timeout_graceful_shutdown=30, proxy_headers=False)
 
 
+from cli.jobs import register as _register_jobs; _register_jobs(app)  # noqa: E402,E702  (rescore, worker)
+
 if __name__ == "__main__":
     app()

@@ -3,8 +3,13 @@ rate limit on failed attempts. Tokens are checked through HTTP POST /graphql."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
-from collections.abc import Callable
+import json
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -14,11 +19,49 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
+from api.ratelimit import FailedAuthLimiter
 from api.settings import Settings
 from models.db import transaction
 from services import auth
 from services.viewer import SYSTEM
-from tests.conftest import TEST_SECRET
+from tests.conftest import BACKEND, TEST_SECRET, make_settings, pg_admin, pg_url
+
+# ---------------------------------------------------------------- fixtures
+# Token checks do not write, so they share one database clone and one app for
+# the module (cloning a PostgreSQL database per test costs a second or two);
+# the tests that write (keys, accounts) get their own database as usual.
+
+
+@pytest.fixture(scope="module")
+def shared_url(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if BACKEND == "postgres":
+        name = f"qonys_t_{uuid.uuid4().hex[:12]}"
+        template = template_url.rsplit("/", 1)[1]
+        asyncio.run(pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        yield pg_url(name)
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        target = tmp_path_factory.mktemp("auth") / "qonys.db"
+        shutil.copyfile(template_url.removeprefix("sqlite+aiosqlite:///"), target)
+        yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
+async def shared_app(shared_url: str) -> AsyncIterator[Any]:
+    from api.app import create_app
+
+    application = create_app(make_settings(shared_url))
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def reader(shared_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the shared app, with a fresh failed-authentication limiter."""
+    shared_app.state.auth_limiter = FailedAuthLimiter()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=shared_app), base_url="http://testserver") as c:
+        yield c
+
 
 NEEDS_SIGN_IN = "{ scoringModels { version } }"
 AGENCY_FEED = "{ checkResults(first: 5) { edges { node { id } } } }"
@@ -50,6 +93,15 @@ def claims(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def tampered(token: str, **changes: Any) -> str:
+    """The token with its claims changed but the original signature kept."""
+    header, payload, signature = token.split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    data.update(changes)
+    forged = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
 def signed(secret: str = TEST_SECRET, algorithm: str = "HS256", **overrides: Any) -> str:
     return jwt.encode(claims(**overrides), secret, algorithm=algorithm)
 
@@ -57,28 +109,30 @@ def signed(secret: str = TEST_SECRET, algorithm: str = "HS256", **overrides: Any
 # ---------------------------------------------------------------- JWT
 
 
-async def test_valid_token_is_accepted(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_valid_token_is_accepted(reader: httpx.AsyncClient, shared_app: Any) -> None:
+    settings = shared_app.state.settings
     assert settings.secret_key == TEST_SECRET
     token = auth.mint_token(settings, subject="admin-1", role="ADMIN")
-    response = await post(client, NEEDS_SIGN_IN, bearer(token))
+    response = await post(reader, NEEDS_SIGN_IN, bearer(token))
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
     assert body["data"]["scoringModels"] == [{"version": "2026.1"}]
     # a hand-built token with the same secret and claims works too
-    response = await post(client, NEEDS_SIGN_IN, bearer(signed(role="APPLICANT")))
+    response = await post(reader, NEEDS_SIGN_IN, bearer(signed(role="APPLICANT")))
     assert response.status_code == 200 and "errors" not in response.json(), response.text
 
 
-async def test_expired_token_is_401(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_expired_token_is_401(reader: httpx.AsyncClient, shared_app: Any) -> None:
+    settings = shared_app.state.settings
     # a minted token with a lifetime passes ...
     live = auth.mint_token(settings, subject="o1", role="OFFICER", ttl_minutes=1)
     assert jwt.decode(live, TEST_SECRET, algorithms=["HS256"])["exp"] > dt.datetime.now(dt.timezone.utc).timestamp()
-    assert (await post(client, NEEDS_SIGN_IN, bearer(live))).status_code == 200
+    assert (await post(reader, NEEDS_SIGN_IN, bearer(live))).status_code == 200
     # ... the same claims with exp in the past do not
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=2)
     expired = signed(sub="o1", iat=past - dt.timedelta(hours=1), exp=past)
-    body = assert_unauthenticated(await post(client, NEEDS_SIGN_IN, bearer(expired)))
+    body = assert_unauthenticated(await post(reader, NEEDS_SIGN_IN, bearer(expired)))
     assert "expired" in body["errors"][0]["message"]
 
 
@@ -94,28 +148,29 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
     "no-exp": lambda: signed(exp=None),
     "alg-none": lambda: jwt.encode(claims(), None, algorithm="none"),
     "garbage": lambda: "not-a-jwt",
-    "tampered": lambda: signed()[:-3] + ("abc" if not signed().endswith("abc") else "xyz"),
+    "tampered-payload": lambda: tampered(signed(role="APPLICANT"), role="ADMIN"),
 }
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
-async def test_bad_tokens_are_401(client: httpx.AsyncClient, case: str) -> None:
+async def test_bad_tokens_are_401(reader: httpx.AsyncClient, case: str) -> None:
     token = BAD_TOKENS[case]()  # built now, so that only the intended flaw is wrong
-    assert_unauthenticated(await post(client, NEEDS_SIGN_IN, bearer(token)))
+    assert_unauthenticated(await post(reader, NEEDS_SIGN_IN, bearer(token)))
 
 
 @pytest.mark.parametrize("header", ["Basic x", "Bearer ", "Bearer", "Token abc", ""])
-async def test_malformed_authorization_header_is_401(client: httpx.AsyncClient, header: str) -> None:
+async def test_malformed_authorization_header_is_401(reader: httpx.AsyncClient, header: str) -> None:
     # a public query too: a bad credential is never treated as anonymous
-    assert_unauthenticated(await post(client, "{ regions { code } }", header))
+    assert_unauthenticated(await post(reader, "{ regions { code } }", header))
 
 
-async def test_no_header_is_anonymous(client: httpx.AsyncClient) -> None:
-    response = await post(client, "{ regions { code } }")
+async def test_no_header_is_anonymous(reader: httpx.AsyncClient) -> None:
+    response = await post(reader, "{ regions { code } }")
     assert response.status_code == 200
     assert len(response.json()["data"]["regions"]) == 20
 
-    response = await post(client, NEEDS_SIGN_IN)
+    response = await post(reader, NEEDS_SIGN_IN)
     assert response.status_code == 200
     body = response.json()
     assert body["data"] is None

@@ -107,6 +107,12 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class QonysSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:  # type: ignore[no-untyped-def,override]
+        """Deliberate errors are answers, not incidents; unexpected ones are logged
+        (with their error id) by ``MaskUnexpectedErrors``."""
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     extensions: list = [
         OperationMetrics,
@@ -122,7 +128,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     mutations = _mutation_types()
     mutation = merge_types("Mutation", mutations) if mutations else None
     node_types = [entry[1] for entry in NODE_TYPES.values()]
-    return strawberry.Schema(
+    return QonysSchema(
         query=Query,
         mutation=mutation,
         types=node_types,

@@ -29,6 +29,12 @@ def error_code(message: str, has_data: bool) -> str:
 
 
 LIMITS = {"TOO_MANY_TOKENS": "tokens", "QUERY_TOO_DEEP": "depth", "TOO_MANY_ALIASES": "aliases"}
+# Errors the caller caused and can act on; generic tools (fuzzers, gateways)
+# read ``classification`` to tell them from server faults.
+CLIENT_CODES = frozenset({
+    "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_ID", "BAD_CURSOR", "BAD_USER_INPUT",
+    "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", *LIMITS,
+})
 
 
 class QonysGraphQL(GraphQL[Context, None]):
@@ -42,6 +48,8 @@ class QonysGraphQL(GraphQL[Context, None]):
                 if code in LIMITS:
                     extensions["limit"] = LIMITS[code]
                 error["extensions"] = extensions
+            if extensions.get("code") in CLIENT_CODES:
+                extensions.setdefault("classification", "BAD_REQUEST")
         return data
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]

@@ -1,0 +1,52 @@
+"""Mounts the admin panel (SQLAdmin) at /admin on the Starlette application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqladmin import Admin
+from sqladmin.authentication import login_required
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin.auth import AdminAuth, RoleAuthorization
+from admin.csrf import SameOriginGuard
+from admin.dashboard import DashboardView
+from admin.views import ALL_VIEWS
+from api.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class QonysAdmin(Admin):
+    @login_required
+    async def index(self, request: Request) -> Response:
+        return RedirectResponse(request.url_for("admin:view-dashboard"), status_code=302)
+
+
+def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
+                settings: Settings) -> QonysAdmin:
+    # SQLAdmin reconfigures the session maker it is given; give it its own for
+    # its reads and keep the application's for the audited writes.
+    read_sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    admin = QonysAdmin(
+        app,
+        session_maker=read_sessions,
+        base_url="/admin",
+        title="Qonys administration",
+        templates_dir=str(TEMPLATES),
+        middlewares=[Middleware(SameOriginGuard)],
+        authentication_backend=AdminAuth(settings, sessions),
+        authorization_backend=RoleAuthorization(),
+    )
+    # SQLAdmin stores its state on the view classes, so each mounted panel gets
+    # its own subclasses (several apps in one process — the tests — stay apart).
+    for view in (DashboardView, *ALL_VIEWS):
+        attrs: dict[str, Any] = {"sessions": sessions, "settings": settings, "__module__": view.__module__}
+        admin.add_view(type(view.__name__, (view,), attrs))
+    app.state.admin = admin
+    return admin

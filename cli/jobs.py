@@ -1,0 +1,155 @@
+"""``qonys rescore`` and ``qonys worker`` (registered on the main app by ``register``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+
+T = TypeVar("T")
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """One line for a database that cannot be reached, or None for other errors."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    known: tuple[type[BaseException], ...] = (OSError, TimeoutError, DBAPIError, InterfaceError, OperationalError)
+    try:
+        import asyncpg
+
+        known += (asyncpg.PostgresError, asyncpg.InterfaceError)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import psycopg
+        from procrastinate.exceptions import ConnectorException
+
+        known += (psycopg.OperationalError, psycopg.InterfaceError, ConnectorException)
+    except ImportError:  # pragma: no cover
+        pass
+    if not isinstance(exc, known):
+        return None
+    cause: BaseException = exc
+    while cause.__cause__ is not None and str(cause.__cause__):
+        cause = cause.__cause__
+    detail = (str(cause).strip().splitlines() or [""])[0] or cause.__class__.__name__
+    return f"cannot reach the database at QONYS_DATABASE_URL ({cause.__class__.__name__}: {detail})"
+
+
+def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    from cli.main import fail
+    from services.errors import ServiceError
+
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except ServiceError as exc:
+        fail("; ".join(e.message for e in exc.errors))
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        message = _unreachable(exc)
+        if message is None:
+            raise
+        fail(message)
+    raise AssertionError("unreachable")
+
+
+async def _check_head(engine: Any, cfg: Any) -> None:
+    from cli.main import _require_head
+
+    await _require_head(engine, cfg)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rescore")(rescore)
+    app.command("worker")(worker)
+
+
+def rescore(
+    model_version: str | None = typer.Option(
+        None, "--model-version", help="the version to re-score under; it must be the model in force (default: it)"),
+    inline: bool = typer.Option(False, "--inline", help="re-score in this process even on PostgreSQL"),
+    batch_size: int = typer.Option(500, "--batch-size", min=1, max=10_000, help="applications per transaction"),
+    pause: float = typer.Option(0.0, "--pause", min=0.0, help="seconds to wait between batches (inline)"),
+) -> None:
+    """Re-score every scored, undecided application under the model in force.
+
+    On PostgreSQL this queues jobs for `qonys worker` (--inline re-scores here);
+    on SQLite it re-scores here, with a progress bar. Each batch is one
+    transaction; running it again finishes what an interrupted run left."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from cli.main import err, out, settings
+    from models.base import today_almaty
+    from models.db import create_engine, session_factory, transaction
+    from services import jobs
+    from services import rescore as svc
+    from services.viewer import SYSTEM
+
+    cfg = settings()
+
+    async def main() -> str:
+        engine = create_engine(cfg)
+        try:
+            await _check_head(engine, cfg)
+            sessions = session_factory(engine)
+            async with transaction(sessions) as session:
+                model_id = (await svc.model_by_version(session, model_version)).id if model_version else None
+                model = await svc.model_for_rescore(session, model_id, today_almaty())
+            if not (inline or cfg.is_sqlite):
+                outcome = await jobs.enqueue_rescore(cfg, model_id=model.id, sessions=sessions, batch_size=batch_size)
+                return outcome.message + ("; `qonys worker` processes them" if outcome.jobs else "")
+            with Progress(TextColumn(f"re-scoring under {model.version}"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=err, transient=True) as bar:
+                task = bar.add_task("rescore", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                n = await svc.rescore_all(sessions, SYSTEM, model_id=model.id, batch_size=batch_size,
+                                          progress=progress, pause=pause)
+            return f"re-scored {n} application(s) under model {model.version}"
+        finally:
+            await engine.dispose()
+
+    out.print(_run(main), highlight=False)
+
+
+def worker(
+    concurrency: int = typer.Option(1, "--concurrency", min=1, max=64, help="jobs run at once by this process"),
+    batch_size: int = typer.Option(500, "--batch-size", min=1, max=10_000, help="applications per transaction"),
+    pause: float = typer.Option(0.0, "--pause", min=0.0, help="seconds to wait between batches"),
+    once: bool = typer.Option(False, "--once", help="stop when the queue is empty instead of waiting for jobs"),
+) -> None:
+    """Run a job worker (PostgreSQL only).
+
+    It runs the re-scoring jobs that publishing a model and `qonys rescore`
+    queue. Start one or more on as many machines as needed; Ctrl-C stops it."""
+    from cli.main import err, fail, settings
+    from models.db import create_engine
+    from services import jobs
+
+    cfg = settings()
+    if cfg.is_sqlite:
+        fail("workers need PostgreSQL (set QONYS_DATABASE_URL to a postgresql+asyncpg:// URL); "
+             "on SQLite `qonys rescore` runs the work inline", 2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        engine = create_engine(cfg)
+        try:
+            await _check_head(engine, cfg)
+        finally:
+            await engine.dispose()
+        err.print(f"qonys worker: concurrency {concurrency}; Ctrl-C stops it after the running batches",
+                  highlight=False)
+        await jobs.run_worker(cfg, concurrency=concurrency, wait=not once, batch_size=batch_size, pause=pause)
+
+    try:
+        _run(main)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None

@@ -1,0 +1,194 @@
+"""Re-scoring every scored, undecided application under the model in force
+(SPEC §3, §10: ``qonys rescore``; ARCHITECTURE "Scale": run as jobs).
+
+The unit of work is a *batch*: up to ``limit`` applications, read, scored and
+written (score, status and one ``application.rescore`` audit event each) in ONE
+transaction. A process killed halfway therefore leaves every application either
+wholly re-scored or untouched.
+
+Re-running is idempotent: an application whose current score already comes from
+the model is not a candidate, so a rerun skips what an earlier (possibly killed)
+run committed and finishes the rest. Facts are gathered per batch, one query per
+table (``services.facts.gather``).
+
+Only the model in force (``model_in_force`` on the scoring date) re-scores: a
+draft is what ``scoringSimulation`` is for, and a superseded model must not
+overwrite scores that its successor would give. A run that finds its model
+superseded halfway stops with ``INVALID_STATE`` (the newer model's own
+re-scoring takes over)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Application, Score, ScoringModel
+from models.base import today_almaty
+from models.db import transaction
+from models.enums import ApplicationStatus, ScoringModelStatus
+from services.errors import ErrorCode, ServiceError, forbidden, invalid_state
+from services.scoring_models import evaluate_batch, model_in_force, store_score
+from services.viewer import Viewer
+
+# "Scored, undecided": PASSED or FAILED, with a Score row (SPEC §3, what-if).
+RESCORABLE_STATUSES = (ApplicationStatus.PASSED, ApplicationStatus.FAILED)
+RESCORE_ACTION = "application.rescore"
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called once before the first batch and after each committed batch."""
+
+
+def _candidates(model_id: int, *columns: object):  # type: ignore[no-untyped-def]
+    """Scored, undecided applications whose current score is not from ``model_id``."""
+    return (
+        select(*columns)
+        .select_from(Application)
+        .join(Score, Score.application_id == Application.id)
+        .where(Application.status.in_(RESCORABLE_STATUSES), Score.scoring_model_id != model_id)
+    )
+
+
+def _range(stmt, after_id: int, until_id: int | None):  # type: ignore[no-untyped-def]
+    stmt = stmt.where(Application.id > after_id)
+    return stmt if until_id is None else stmt.where(Application.id <= until_id)
+
+
+async def count_candidates(session: AsyncSession, model_id: int, *, after_id: int = 0,
+                           until_id: int | None = None) -> int:
+    stmt = _range(_candidates(model_id, func.count()), after_id, until_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def model_by_version(session: AsyncSession, version: str) -> ScoringModel:
+    model = (await session.execute(
+        select(ScoringModel).where(ScoringModel.version == version.strip()))).scalar_one_or_none()
+    if model is None:
+        raise ServiceError.one(ErrorCode.NOT_FOUND, f"no scoring model has version {version.strip()!r}",
+                               ["modelVersion"])
+    return model
+
+
+async def model_for_rescore(session: AsyncSession, model_id: int | None, on: dt.date) -> ScoringModel:
+    """The model to re-score under: the one in force on ``on``. An explicit
+    ``model_id`` must name that model (it guards against re-scoring under a model
+    that a later publication has replaced)."""
+    in_force = await model_in_force(session, on)
+    if model_id is None:
+        if in_force is None:
+            raise invalid_state(f"no published scoring model is in force on {on.isoformat()}; publish one first")
+        return in_force
+    model = await session.get(ScoringModel, model_id)
+    if model is None:
+        raise ServiceError.one(ErrorCode.NOT_FOUND, f"scoring model {model_id} does not exist", ["modelId"])
+    if model.status != ScoringModelStatus.PUBLISHED:
+        raise invalid_state(
+            f"scoring model {model.version} is {model.status.value}; only the published model in force re-scores "
+            "applications (use scoringSimulation to see what a draft would do)", "modelId")
+    if in_force is None or in_force.id != model.id:
+        now = f"{in_force.version} is" if in_force is not None else "no model is"
+        if model.effective_from > on:
+            why = f"it takes effect on {model.effective_from.isoformat()}"
+        else:
+            why = "a later published model replaces it"
+        raise invalid_state(
+            f"scoring model {model.version} is not in force on {on.isoformat()} ({why}; {now} in force)", "modelId")
+    return model
+
+
+async def rescore_batch(
+    session: AsyncSession, viewer: Viewer, *, model_id: int, after_id: int, limit: int, on: dt.date,
+    until_id: int | None = None,
+) -> tuple[int, int | None]:
+    """Re-score, in the caller's transaction, up to ``limit`` scored, undecided
+    applications with ``after_id < id [<= until_id]`` whose score is not already
+    from ``model_id``. Returns ``(how many, the last id)``, or ``(0, None)`` when
+    none is left in the range.
+
+    The rows are locked (``FOR UPDATE`` on PostgreSQL) so a decision taken at the
+    same moment waits for the batch, and a concurrent re-scorer that already
+    re-scored a row under the model re-checks the condition and skips it."""
+    if not viewer.is_admin:
+        raise forbidden("only administrators and system jobs may re-score applications")
+    if limit < 1:
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the batch size must be at least 1", ["limit"])
+    model = await session.get(ScoringModel, model_id)
+    if model is None:
+        raise ServiceError.one(ErrorCode.NOT_FOUND, f"scoring model {model_id} does not exist", ["modelId"])
+    stmt = (
+        _range(_candidates(model_id, Application), after_id, until_id)
+        .order_by(Application.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    apps = list((await session.execute(stmt)).scalars())
+    if not apps:
+        return 0, None
+    results = await evaluate_batch(session, apps, model, on)
+    for app in apps:
+        await store_score(session, viewer, app, model, results[app.id], action=RESCORE_ACTION)
+    await session.flush()
+    return len(apps), apps[-1].id
+
+
+def _count_metric(n: int) -> None:
+    try:
+        from api.observability import RESCORED
+    except Exception:  # noqa: BLE001 - metrics are best effort; never fail a re-score over them
+        return
+    RESCORED.inc(n)
+
+
+async def rescore_all(
+    sessions: async_sessionmaker[AsyncSession],
+    viewer: Viewer,
+    *,
+    model_id: int | None,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+    after_id: int = 0,
+    until_id: int | None = None,
+    pause: float = 0.0,
+    on: dt.date | None = None,
+) -> int:
+    """Re-score every scored, undecided application (with ``after_id < id <=
+    until_id`` when given) under the model in force (``model_id`` must be it when
+    given), one committed transaction per batch. Returns how many were re-scored.
+
+    ``pause`` seconds are slept between batches, to go easy on a busy database."""
+    if not viewer.is_admin:
+        raise forbidden("only administrators and system jobs may re-score applications")
+    if batch_size < 1:
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the batch size must be at least 1", ["batchSize"])
+    on = on or today_almaty()
+    async with transaction(sessions) as session:
+        model = await model_for_rescore(session, model_id, on)
+        model_id, version = model.id, model.version
+        total = await count_candidates(session, model_id, after_id=after_id, until_id=until_id) if progress else 0
+    if progress:
+        progress(0, total)
+    done = 0
+    cursor = after_id
+    while True:
+        async with transaction(sessions) as session:
+            in_force = await model_in_force(session, on)
+            if in_force is None or in_force.id != model_id:
+                replaced_by = in_force.version if in_force is not None else "no model"
+                raise invalid_state(
+                    f"scoring model {version} was replaced by {replaced_by} while re-scoring; {done} application(s) "
+                    f"were re-scored under {version}, and the newer model's re-scoring takes over")
+            count, last = await rescore_batch(session, viewer, model_id=model_id, after_id=cursor,
+                                              limit=batch_size, on=on, until_id=until_id)
+        if last is None:
+            break
+        _count_metric(count)
+        done += count
+        cursor = last
+        if progress:
+            progress(done, max(total, done))
+        if pause > 0:
+            await asyncio.sleep(pause)
+    return done

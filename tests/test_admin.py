@@ -1,0 +1,342 @@
+"""The admin panel (/admin): login, roles, audited writes, the rules it shares
+with the API, and refusal of cross-site requests."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from admin.views import ALL_VIEWS, EDITABLE_VIEWS
+from models import AuditEvent, Quota, Region, ScoringModel
+from models.db import transaction
+from models.enums import AdminRole, QuotaKind, ScoringModelStatus
+from services.auth import create_admin_account
+from services.default_model import DEFAULT_MODEL_DEFINITION
+from services.viewer import SYSTEM
+
+PASSWORD = "correct horse battery staple"
+ADMIN = "alice.admin"
+AUDITOR = "bob.auditor"
+
+
+@pytest.fixture
+async def accounts(sessions: Any) -> None:
+    async with transaction(sessions) as session:
+        await create_admin_account(session, SYSTEM, ADMIN, PASSWORD, AdminRole.ADMINISTRATOR)
+        await create_admin_account(session, SYSTEM, AUDITOR, PASSWORD, AdminRole.AUDITOR)
+
+
+async def login(client: httpx.AsyncClient, username: str = ADMIN, password: str = PASSWORD) -> httpx.Response:
+    return await client.post("/admin/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+async def admin_client(client: httpx.AsyncClient, accounts: None) -> httpx.AsyncClient:
+    response = await login(client)
+    assert response.status_code == 302, response.text
+    return client
+
+
+@pytest.fixture
+async def auditor_client(client: httpx.AsyncClient, accounts: None) -> httpx.AsyncClient:
+    response = await login(client, AUDITOR)
+    assert response.status_code == 302, response.text
+    return client
+
+
+async def first_id(sessions: Any, stmt: Any) -> int:
+    async with sessions() as session:
+        return (await session.execute(stmt)).scalars().first()
+
+
+async def kandas_quota(sessions: Any) -> Quota:
+    async with sessions() as session:
+        return (await session.execute(
+            select(Quota).where(Quota.kind == QuotaKind.KANDAS).order_by(Quota.id).limit(1)
+        )).scalar_one()
+
+
+def quota_form(q: Quota, **changes: Any) -> dict[str, Any]:
+    form = {"kind": q.kind.value, "year": str(q.year), "region_id": str(q.region_id),
+            "occupation_id": "" if q.occupation_id is None else str(q.occupation_id),
+            "capacity": str(q.capacity), "save": "Save"}
+    form.update({k: str(v) for k, v in changes.items()})
+    return form
+
+
+async def audit_events(sessions: Any, **where: Any) -> list[AuditEvent]:
+    async with sessions() as session:
+        stmt = select(AuditEvent).order_by(AuditEvent.id)
+        for name, value in where.items():
+            stmt = stmt.where(getattr(AuditEvent, name) == value)
+        return list((await session.execute(stmt)).scalars())
+
+
+# ------------------------------------------------------------------ login, logout, session
+
+
+async def test_login_with_the_right_password_reaches_the_panel(client: httpx.AsyncClient, accounts: None) -> None:
+    response = await login(client)
+    assert response.status_code == 302
+    cookie = response.headers["set-cookie"].lower()
+    assert "samesite=strict" in cookie and "httponly" in cookie
+    page = await client.get("/admin/", follow_redirects=True)
+    assert page.status_code == 200
+    assert "Quota fill per region and year" in page.text
+    assert str(page.url).endswith("/admin/dashboard")
+
+
+async def test_wrong_password_shows_the_login_page_with_an_error(client: httpx.AsyncClient, accounts: None) -> None:
+    response = await login(client, ADMIN, "not the password at all")
+    assert response.status_code == 400
+    assert "Invalid credentials" in response.text
+    assert "Traceback" not in response.text
+    page = await client.get("/admin/region/list")
+    assert page.status_code == 302
+    assert page.headers["location"].endswith("/admin/login")
+    unknown = await login(client, "nobody-here", PASSWORD)
+    assert unknown.status_code == 400 and "Invalid credentials" in unknown.text
+
+
+async def test_logout_ends_the_session(admin_client: httpx.AsyncClient) -> None:
+    assert (await admin_client.get("/admin/region/list")).status_code == 200
+    out = await admin_client.get("/admin/logout")
+    assert out.status_code == 302
+    page = await admin_client.get("/admin/region/list")
+    assert page.status_code == 302 and page.headers["location"].endswith("/admin/login")
+
+
+async def test_an_old_session_is_refused(admin_client: httpx.AsyncClient, settings: Any,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    later = time.time() + settings.admin_session_max_age + 5
+    monkeypatch.setattr("admin.auth.time", SimpleNamespace(time=lambda: later))
+    page = await admin_client.get("/admin/region/list")
+    assert page.status_code == 302 and page.headers["location"].endswith("/admin/login")
+
+
+async def test_a_deactivated_account_is_logged_out(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    from models import AdminAccount
+
+    async with transaction(sessions) as session:
+        await session.execute(update(AdminAccount).where(AdminAccount.username == ADMIN).values(active=False))
+    page = await admin_client.get("/admin/region/list")
+    assert page.status_code == 302
+
+
+# ------------------------------------------------------------------ pages
+
+
+async def test_every_list_page_answers_for_an_administrator(admin_client: httpx.AsyncClient) -> None:
+    for view in ALL_VIEWS:
+        response = await admin_client.get(f"/admin/{view.identity}/list")
+        assert response.status_code == 200, (view.identity, response.text[:500])
+    assert (await admin_client.get("/admin/dashboard")).status_code == 200
+
+
+async def test_create_pages_and_details_render(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    for view in EDITABLE_VIEWS:
+        response = await admin_client.get(f"/admin/{view.identity}/create")
+        assert response.status_code == 200, (view.identity, response.text[:500])
+    q = await kandas_quota(sessions)
+    edit = await admin_client.get(f"/admin/quota/edit/{q.id}")
+    assert edit.status_code == 200
+    assert 'name="used"' not in edit.text  # used is kept by the system
+    details = await admin_client.get(f"/admin/quota/details/{q.id}")
+    assert details.status_code == 200
+    # the region is shown by its code and name, not by its id
+    async with sessions() as session:
+        region = await session.get(Region, q.region_id)
+    assert region.code in details.text
+
+
+async def test_admin_account_pages_never_show_the_password_hash(admin_client: httpx.AsyncClient,
+                                                               sessions: Any) -> None:
+    from models import AdminAccount
+
+    listing = await admin_client.get("/admin/admin-account/list")
+    assert ADMIN in listing.text and "$argon2" not in listing.text
+    account_id = await first_id(sessions, select(AdminAccount.id).where(AdminAccount.username == ADMIN))
+    details = await admin_client.get(f"/admin/admin-account/details/{account_id}")
+    assert details.status_code == 200 and "$argon2" not in details.text
+    export = await admin_client.get("/admin/admin-account/export/csv")
+    assert export.status_code == 200 and "$argon2" not in export.text
+    assert (await admin_client.get("/admin/admin-account/create")).status_code == 403
+
+
+# ------------------------------------------------------------------ auditors read only
+
+
+async def test_an_auditor_can_read_but_not_write(auditor_client: httpx.AsyncClient, sessions: Any) -> None:
+    q = await kandas_quota(sessions)
+    assert (await auditor_client.get("/admin/quota/list")).status_code == 200
+    assert (await auditor_client.get(f"/admin/quota/details/{q.id}")).status_code == 200
+    assert (await auditor_client.get("/admin/quota/create")).status_code == 403
+    assert (await auditor_client.get(f"/admin/quota/edit/{q.id}")).status_code == 403
+    post = await auditor_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=q.capacity + 100))
+    assert post.status_code == 403
+    created = await auditor_client.post("/admin/region/create", data={
+        "code": "KZ-10", "name_kk": "x", "name_ru": "x", "name_en": "x", "kind": "oblast", "save": "Save"})
+    assert created.status_code == 403
+    deleted = await auditor_client.delete(f"/admin/quota/delete?pks={q.id}")
+    assert deleted.status_code == 403
+    model_id = await first_id(sessions, select(ScoringModel.id))
+    assert (await auditor_client.get(f"/admin/scoring-model/action/publish?pks={model_id}")).status_code == 403
+    assert (await auditor_client.get(f"/admin/quota/action/run-selection-round?pks={q.id}")).status_code == 403
+    listing = await auditor_client.get("/admin/quota/list")
+    assert f"/admin/quota/edit/{q.id}" not in listing.text
+    assert (await kandas_quota(sessions)).capacity == q.capacity
+
+
+# ------------------------------------------------------------------ rules shared with the API
+
+
+async def test_quota_capacity_below_used_is_refused(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    q = await kandas_quota(sessions)
+    async with transaction(sessions) as session:
+        await session.execute(update(Quota).where(Quota.id == q.id).values(used=5))
+    response = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=3))
+    assert response.status_code == 400
+    assert "may not be lower than the 5 seats already used" in response.text
+    assert "Traceback" not in response.text
+    after = await kandas_quota(sessions)
+    assert (after.capacity, after.used) == (q.capacity, 5)
+    assert not await audit_events(sessions, entity_type="quota", entity_id=q.id)
+
+
+async def test_negative_quota_capacity_is_refused(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    q = await kandas_quota(sessions)
+    response = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=-1))
+    assert response.status_code == 400
+    assert "capacity may not be negative" in response.text
+    assert (await kandas_quota(sessions)).capacity == q.capacity
+
+
+async def test_quota_capacity_edit_is_audited(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    q = await kandas_quota(sessions)
+    response = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=q.capacity + 10))
+    assert response.status_code == 302, response.text
+    assert (await kandas_quota(sessions)).capacity == q.capacity + 10
+    [event] = await audit_events(sessions, entity_type="quota", entity_id=q.id)
+    assert event.actor_subject == f"admin:{ADMIN}"
+    assert event.actor_role == "ADMIN_PANEL"
+    assert event.action == "quota.update"
+    assert event.changes == {"capacity": [q.capacity, q.capacity + 10]}
+
+
+async def test_a_region_with_a_code_outside_iso_3166_2_kz_is_refused(admin_client: httpx.AsyncClient,
+                                                                       sessions: Any) -> None:
+    response = await admin_client.post("/admin/region/create", data={
+        "code": "KZ-99", "name_kk": "Жоқ", "name_ru": "Нет", "name_en": "Nowhere", "kind": "oblast",
+        "save": "Save"})
+    assert response.status_code == 400
+    assert "ISO 3166-2:KZ" in response.text
+    async with sessions() as session:
+        assert (await session.execute(select(Region).where(Region.code == "KZ-99"))).first() is None
+
+
+async def test_a_region_edit_is_audited_with_the_admins_name(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    async with sessions() as session:
+        region = (await session.execute(select(Region).where(Region.code == "KZ-55"))).scalar_one()
+    response = await admin_client.post(f"/admin/region/edit/{region.id}", data={
+        "code": region.code, "name_kk": region.name_kk, "name_ru": region.name_ru, "name_en": "Pavlodar Oblast",
+        "kind": region.kind.value, "labour_deficit": "y" if region.labour_deficit else "", "save": "Save"})
+    assert response.status_code == 302, response.text
+    [event] = await audit_events(sessions, entity_type="region", entity_id=region.id)
+    assert event.actor_subject == f"admin:{ADMIN}"
+    assert event.action == "region.update"
+    assert event.changes == {"name_en": ["Pavlodar Region", "Pavlodar Oblast"]}
+
+
+async def test_a_published_scoring_model_cannot_be_edited_or_deleted(admin_client: httpx.AsyncClient,
+                                                                      sessions: Any) -> None:
+    async with sessions() as session:
+        model = (await session.execute(
+            select(ScoringModel).where(ScoringModel.status == ScoringModelStatus.PUBLISHED))).scalars().first()
+    assert (await admin_client.get(f"/admin/scoring-model/edit/{model.id}")).status_code == 403
+    post = await admin_client.post(f"/admin/scoring-model/edit/{model.id}", data={
+        "effective_from": "2026-02-01", "definition": '{"passMark": 1, "gates": [], "criteria": []}', "save": "Save"})
+    assert post.status_code == 403
+    assert (await admin_client.delete(f"/admin/scoring-model/delete?pks={model.id}")).status_code == 403
+    async with sessions() as session:
+        again = await session.get(ScoringModel, model.id)
+    assert again.definition == model.definition and again.effective_from == model.effective_from
+
+
+async def test_a_draft_is_created_edited_simulated_and_published(admin_client: httpx.AsyncClient,
+                                                                  sessions: Any) -> None:
+    import json
+
+    definition = json.dumps(DEFAULT_MODEL_DEFINITION)
+    created = await admin_client.post("/admin/scoring-model/create", data={
+        "version": "2026.2", "effective_from": "2026-07-01", "definition": definition, "save": "Save"})
+    assert created.status_code == 302, created.text
+    async with sessions() as session:
+        draft = (await session.execute(select(ScoringModel).where(ScoringModel.version == "2026.2"))).scalar_one()
+    assert draft.status == ScoringModelStatus.DRAFT and draft.created_by == f"admin:{ADMIN}"
+
+    bad = await admin_client.post(f"/admin/scoring-model/edit/{draft.id}", data={
+        "effective_from": "2026-07-01", "definition": '{"passMark": 1, "gates": [{"code": "x", "source": "applicant.citizenship", "equals": "CHN"}], "criteria": []}',
+        "save": "Save"})
+    assert bad.status_code == 400 and "alert-danger" in bad.text
+
+    preview = await admin_client.get(f"/admin/scoring-model/action/publish?pks={draft.id}")
+    assert preview.status_code == 200
+    assert "would pass under this draft" in preview.text and "confirm=1" in preview.text
+    async with sessions() as session:
+        assert (await session.get(ScoringModel, draft.id)).status == ScoringModelStatus.DRAFT
+
+    done = await admin_client.get(f"/admin/scoring-model/action/publish?pks={draft.id}&confirm=1")
+    assert done.status_code == 302
+    async with sessions() as session:
+        assert (await session.get(ScoringModel, draft.id)).status == ScoringModelStatus.PUBLISHED
+    actions = [e.action for e in await audit_events(sessions, entity_type="scoring_model", entity_id=draft.id)]
+    assert actions == ["scoring_model.create", "scoring_model.publish"]
+
+    again = await admin_client.get(f"/admin/scoring-model/action/publish?pks={draft.id}&confirm=1")
+    assert again.status_code == 200 and "only a DRAFT model may be published" in again.text
+
+
+async def test_run_selection_round_answers_clearly(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    q = await kandas_quota(sessions)
+    response = await admin_client.get(f"/admin/quota/action/run-selection-round?pks={q.id}")
+    assert response.status_code == 200
+    assert "Traceback" not in response.text
+    assert ("not available in this installation" in response.text) or ("Dry run" in response.text) \
+        or ("alert-danger" in response.text)
+
+
+async def test_audit_events_and_ledgers_are_never_editable(admin_client: httpx.AsyncClient) -> None:
+    for identity in ("audit-event", "support-payment", "refund-payment", "contract-termination", "application"):
+        assert (await admin_client.get(f"/admin/{identity}/create")).status_code == 403
+        assert (await admin_client.get(f"/admin/{identity}/edit/1")).status_code == 403
+        assert (await admin_client.delete(f"/admin/{identity}/delete?pks=1")).status_code == 403
+
+
+# ------------------------------------------------------------------ cross-site requests
+
+
+async def test_cross_site_posts_and_actions_are_refused(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    q = await kandas_quota(sessions)
+    cross = {"Sec-Fetch-Site": "cross-site"}
+    post = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=q.capacity + 1),
+                                   headers=cross)
+    assert post.status_code == 403
+    foreign = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=q.capacity + 1),
+                                      headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    model_id = await first_id(sessions, select(ScoringModel.id))
+    act = await admin_client.get(f"/admin/scoring-model/action/publish?pks={model_id}&confirm=1", headers=cross)
+    assert act.status_code == 403
+    assert (await admin_client.delete(f"/admin/quota/delete?pks={q.id}", headers=cross)).status_code == 403
+    assert (await kandas_quota(sessions)).capacity == q.capacity
+    # the same edit from the panel itself goes through
+    same = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=q.capacity + 1),
+                                   headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"})
+    assert same.status_code == 302
+    # reading cross-site (a link from elsewhere) is not refused by the guard
+    assert (await admin_client.get("/admin/quota/list", headers=cross)).status_code == 200
