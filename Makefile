@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install schema contract clean fuzz
+.PHONY: run test test-sqlite test-postgres install schema contract clean fuzz audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,6 @@ clean:
 
 fuzz: $(STAMP)
 	scripts/fuzz.sh
+
+audit: $(STAMP)
+	scripts/graphql_http_audit.sh

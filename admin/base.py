@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 from sqladmin import ModelView
+from sqladmin.formatters import BASE_FORMATTERS
 from sqladmin.forms import ModelConverter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +47,7 @@ from models import (
     SocialContract,
     SupportMeasure,
 )
+from models.base import ALMATY
 from models.db import transaction
 from services import audit
 from services.errors import ServiceError
@@ -136,6 +138,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+def almaty_time(value: dt.datetime) -> str:
+    """Timestamps as Kazakhstan reads them (stored in UTC)."""
+    return value.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M:%S") + " (Almaty)"
+
+
+TYPE_FORMATTERS = {**BASE_FORMATTERS, dt.datetime: almaty_time}
+
+
 # ------------------------------------------------------------------ the base view
 
 
@@ -149,6 +159,8 @@ class QonysModelView(ModelView):
     page_size = 25
     page_size_options = [25, 50, 100, 200]
     form_converter = ForeignKeyConverter
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
     # Columns never shown in a form (kept by the system).
     system_columns: ClassVar[Sequence[str]] = ()
 

@@ -136,8 +136,13 @@ def worker(
     if cfg.is_sqlite:
         fail("workers need PostgreSQL (set QONYS_DATABASE_URL to a postgresql+asyncpg:// URL); "
              "on SQLite `qonys rescore` runs the work inline", 2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name, level in (("qonys", logging.INFO), ("procrastinate", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
 
     async def main() -> None:
         engine = create_engine(cfg)

@@ -177,10 +177,10 @@ async def record_support_payment(
     paid = await _ledger_sum(session, contract.id, measure.id)
     if paid + amount > cap:
         remaining = max(cap - paid, ZERO)
-        members = f" × family of {contract.family_size}" if measure.per_family_member else ""
+        members = f" × {contract.family_size} family members" if measure.per_family_member else ""
         raise invalid(
             f"{measure.code} is capped at {money(cap)} tenge on this contract "
-            f"({measure.cap_mrp.normalize():f} MRP × {money(mrp)}{members} in {paid_on.year}); "
+            f"({measure.cap_mrp.normalize():f} MRP × {money(mrp)} tenge, the {paid_on.year} MRP{members}); "
             f"{money(paid)} has been paid, so at most {money(remaining)} remains (got {money(amount)})",
             "input", "amount")
 

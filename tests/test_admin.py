@@ -201,7 +201,7 @@ async def test_quota_capacity_below_used_is_refused(admin_client: httpx.AsyncCli
         await session.execute(update(Quota).where(Quota.id == q.id).values(used=5))
     response = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=3))
     assert response.status_code == 400
-    assert "may not be lower than the 5 seats already used" in response.text
+    assert "capacity may not be lowered below the 5 seats already used" in response.text
     assert "Traceback" not in response.text
     after = await kandas_quota(sessions)
     assert (after.capacity, after.used) == (q.capacity, 5)
@@ -212,7 +212,7 @@ async def test_negative_quota_capacity_is_refused(admin_client: httpx.AsyncClien
     q = await kandas_quota(sessions)
     response = await admin_client.post(f"/admin/quota/edit/{q.id}", data=quota_form(q, capacity=-1))
     assert response.status_code == 400
-    assert "capacity may not be negative" in response.text
+    assert "capacity must not be negative" in response.text
     assert (await kandas_quota(sessions)).capacity == q.capacity
 
 

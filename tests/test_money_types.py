@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from models.db import create_engine
 from models.types import Money, UTCDateTime
+from tests.conftest import BACKEND, make_settings, pg_admin, pg_url
 
 probe_metadata = sa.MetaData()
 probe = sa.Table(
@@ -26,11 +32,35 @@ probe = sa.Table(
 )
 
 
-@pytest.fixture
-async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+@pytest.fixture(scope="module")
+def probe_url(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One clone of the test template for the module (a PostgreSQL clone per test costs seconds)."""
+    if BACKEND == "postgres":
+        name = f"qonys_t_{uuid.uuid4().hex[:12]}"
+        template = template_url.rsplit("/", 1)[1]
+        asyncio.run(pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        yield pg_url(name)
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        target = tmp_path_factory.mktemp("types") / "qonys.db"
+        shutil.copyfile(template_url.removeprefix("sqlite+aiosqlite:///"), target)
+        yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
+async def probe_engine(probe_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(make_settings(probe_url))
     async with engine.begin() as connection:
         await connection.run_sync(probe_metadata.create_all)
-    async with engine.connect() as connection:
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def conn(probe_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with probe_engine.begin() as connection:
+        await connection.execute(sa.delete(probe))
+    async with probe_engine.connect() as connection:
         yield connection
 
 
@@ -50,7 +80,7 @@ async def count(conn: AsyncConnection) -> int:
         return (await conn.execute(sa.select(sa.func.count()).select_from(probe))).scalar_one()
 
 
-def raises_on_bind(error: type[Exception]) -> pytest.RaisesExc:  # type: ignore[name-defined]
+def raises_on_bind(error: type[Exception]) -> Any:
     """SQLAlchemy may wrap an error raised while binding in a StatementError."""
     return pytest.raises((error, StatementError))
 

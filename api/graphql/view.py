@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.requests import Request
@@ -37,8 +38,38 @@ CLIENT_CODES = frozenset({
 })
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+REQUEST_ERRORS = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", *LIMITS})
+# (media type, status) for the response being built; set in process_result, read in create_response.
+_response_shape: ContextVar[tuple[str, int] | None] = ContextVar("qonys_response_shape", default=None)
+
+
 class QonysGraphQL(GraphQL[Context, None]):
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:  # type: ignore[override]
+        response = super().create_response(response_data, sub_response)
+        shape = _response_shape.get()
+        if shape is not None:
+            media_type, status = shape
+            response.headers["content-type"] = media_type
+            if status != 200:
+                response.status_code = status
+        return response
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        data = self._process_result(result)
+        # The GraphQL-over-HTTP media type: a request error is a 400 without "data".
+        if GRAPHQL_RESPONSE_JSON in request.headers.get("accept", ""):
+            codes = {(e.get("extensions") or {}).get("code") for e in data.get("errors") or []}
+            if data.get("data") is None and codes and codes <= REQUEST_ERRORS:
+                data.pop("data", None)
+                _response_shape.set((GRAPHQL_RESPONSE_JSON, 400))
+            else:
+                _response_shape.set((GRAPHQL_RESPONSE_JSON, 200))
+        else:
+            _response_shape.set(None)
+        return data
+
+    def _process_result(self, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = process_result(result)
         for error in data.get("errors") or []:
             extensions = error.setdefault("extensions", {}) or {}
