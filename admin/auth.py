@@ -54,10 +54,11 @@ def viewer_for(request: Request) -> Viewer:
 
 
 class AdminAuth(AuthenticationBackend):
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], base_url: str = "/admin") -> None:
         super().__init__(
             secret_key=settings.secret_key,
             session_cookie=SESSION_COOKIE,
+            path=base_url,
             max_age=settings.admin_session_max_age,
             same_site="strict",
             https_only=settings.production,

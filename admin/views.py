@@ -42,7 +42,6 @@ from models import (
     SupportPayment,
     TerminationReasonRule,
 )
-from models.base import utcnow
 from models.db import transaction
 from models.enums import (
     AdminRole,

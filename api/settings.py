@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     connect_timeout_s: float = 5.0
     pool_size: int = 10
     max_body_bytes: int = 1_000_000
+    # Compile eligible read queries into one SQL statement (PostgreSQL only).
+    compiled_reads: bool = True
 
     @field_validator("database_url")
     @classmethod

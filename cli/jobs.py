@@ -39,6 +39,18 @@ def _unreachable(exc: BaseException) -> str | None:
     return f"cannot reach the database at QONYS_DATABASE_URL ({cause.__class__.__name__}: {detail})"
 
 
+def _job_queue_error(exc: BaseException) -> str | None:
+    """One line for an error from the job queue's database (e.g. no right to create its schema)."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(exc, psycopg.Error):
+        return None
+    detail = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    return f"the job queue (procrastinate, schema 'procrastinate') failed: {detail}"
+
+
 def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     from cli.main import fail
     from services.errors import ServiceError
@@ -51,6 +63,8 @@ def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
         raise
     except Exception as exc:  # noqa: BLE001
         message = _unreachable(exc)
+        if message is None:
+            message = _job_queue_error(exc)
         if message is None:
             raise
         fail(message)
@@ -85,7 +99,6 @@ def rescore(
     from cli.main import err, out, settings
     from models.base import today_almaty
     from models.db import create_engine, session_factory, transaction
-    from services import jobs
     from services import rescore as svc
     from services.viewer import SYSTEM
 
@@ -100,6 +113,8 @@ def rescore(
                 model_id = (await svc.model_by_version(session, model_version)).id if model_version else None
                 model = await svc.model_for_rescore(session, model_id, today_almaty())
             if not (inline or cfg.is_sqlite):
+                from services import jobs
+
                 outcome = await jobs.enqueue_rescore(cfg, model_id=model.id, sessions=sessions, batch_size=batch_size)
                 return outcome.message + ("; `qonys worker` processes them" if outcome.jobs else "")
             with Progress(TextColumn(f"re-scoring under {model.version}"), BarColumn(), MofNCompleteColumn(),
@@ -150,7 +165,7 @@ def worker(
             await _check_head(engine, cfg)
         finally:
             await engine.dispose()
-        err.print(f"qonys worker: concurrency {concurrency}; Ctrl-C stops it after the running batches",
+        err.print(f"qonys worker: concurrency {concurrency}; Ctrl-C stops it once the running jobs finish",
                   highlight=False)
         await jobs.run_worker(cfg, concurrency=concurrency, wait=not once, batch_size=batch_size, pause=pause)
 

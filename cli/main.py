@@ -61,9 +61,22 @@ def run_db(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         return asyncio.run(main())
     except ServiceError as exc:
         fail("; ".join(e.message for e in exc.errors))
-    except OSError as exc:
-        fail(f"cannot reach the database at QONYS_DATABASE_URL ({exc.__class__.__name__}: {exc})")
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        database_failure(exc)
     raise AssertionError("unreachable")
+
+
+def database_failure(exc: Exception) -> None:
+    """One line when ``exc`` means the database cannot be reached or used (refused
+    connection, unknown database, wrong password ...); any other error is re-raised."""
+    from cli.jobs import _unreachable
+
+    message = _unreachable(exc)
+    if message is None:
+        raise exc
+    fail(message)
 
 
 async def _require_head(engine: Any, cfg: Settings) -> None:
@@ -82,8 +95,8 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     cfg = settings()
     try:
         upgrade(cfg.database_url, revision)
-    except OSError as exc:
-        fail(f"cannot reach the database at QONYS_DATABASE_URL ({exc})")
+    except Exception as exc:  # noqa: BLE001
+        database_failure(exc)
     out.print(f"database upgraded to {revision}")
 
 
@@ -93,7 +106,10 @@ def db_downgrade(revision: str) -> None:
     from services.migrate import downgrade
 
     cfg = settings()
-    downgrade(cfg.database_url, revision)
+    try:
+        downgrade(cfg.database_url, revision)
+    except Exception as exc:  # noqa: BLE001
+        database_failure(exc)
     out.print(f"database downgraded to {revision}")
 
 
@@ -236,8 +252,10 @@ def serve(
 
         try:
             asyncio.run(check())
-        except OSError as exc:
-            fail(f"cannot reach the database at QONYS_DATABASE_URL ({exc.__class__.__name__}: {exc})")
+        except typer.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            database_failure(exc)
     if cfg.is_sqlite and workers > 1:
         fail("SQLite serves one process; use PostgreSQL for --workers > 1", 2)
     out.print(f"Qonys on http://{host}:{port}/graphql  (admin: /admin, health: /healthz)")

@@ -296,7 +296,11 @@ async def after_publish(
     on SQLite, as jobs on PostgreSQL (one planning job, so the request returns at
     once). A model that takes effect later is scheduled for its effective date
     on PostgreSQL (on SQLite, ``qonys rescore`` on or after that date does it).
-    A model that a later-effective one already replaces changes nothing."""
+    A model that a later-effective one already replaces changes nothing.
+
+    The publish has already succeeded, so this never raises ``ServiceError``
+    (an inline run that finds its model replaced meanwhile reports ``skipped``);
+    pass the API's session factory as ``sessions`` to reuse its engine."""
     on = today_almaty()
 
     async def state(s: async_sessionmaker[AsyncSession]) -> tuple[ScoringModel, ScoringModel | None]:
@@ -316,9 +320,12 @@ async def after_publish(
             return RescoreOutcome(
                 "skipped", f"model {model.version} takes effect on {model.effective_from.isoformat()}; run "
                 "`qonys rescore` on or after that date", model.version)
-        return await _with_sessions(settings, sessions, lambda s: _inline(s, model.id, BATCH_SIZE, None))
+        try:
+            return await _with_sessions(settings, sessions, lambda s: _inline(s, model.id, BATCH_SIZE, None))
+        except ServiceError as exc:  # e.g. replaced by a model published meanwhile: its own call re-scores
+            return RescoreOutcome("skipped", str(exc), model.version)
     await ensure_schema(settings)
-    async with open_app(settings) as job_app:
+    async with open_app(settings):
         options: dict[str, Any] = {"queueing_lock": f"plan-rescore:{model.id}"}
         if future:
             options["schedule_at"] = _start_of(model.effective_from)

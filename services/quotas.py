@@ -53,7 +53,7 @@ from models import (
 from models.base import ALMATY, utcnow
 from models.enums import ApplicationStatus, QuotaKind, Route
 from services import audit
-from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, not_found
 from services.viewer import Viewer
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -134,35 +134,32 @@ async def upsert_quota(
     """Create the (kind, year, region[, occupation]) quota or change its capacity."""
     _require_admin(viewer)
     kind = QuotaKind(kind)
-    errors = []
+    errors = ErrorCollector()
     if not YEAR_MIN <= year <= YEAR_MAX:
-        errors.append(invalid(f"year must be from {YEAR_MIN} to {YEAR_MAX} (got {year})", "input", "year"))
+        errors.invalid(f"year must be from {YEAR_MIN} to {YEAR_MAX} (got {year})", "input", "year")
     if capacity < 0:
-        errors.append(invalid(f"capacity must not be negative (got {capacity})", "input", "capacity"))
+        errors.invalid(f"capacity must not be negative (got {capacity})", "input", "capacity")
     elif capacity > CAPACITY_MAX:
-        errors.append(invalid(f"capacity must be at most {CAPACITY_MAX} (got {capacity})", "input", "capacity"))
+        errors.invalid(f"capacity must be at most {CAPACITY_MAX} (got {capacity})", "input", "capacity")
     region = (await session.execute(select(Region).where(Region.code == region_code.strip().upper()))).scalar_one_or_none()
     if region is None:
-        errors.append(invalid(f"unknown region {region_code!r}; use an ISO 3166-2 code such as KZ-55",
-                              "input", "regionCode"))
+        errors.invalid(f"unknown region {region_code!r}; use an ISO 3166-2 code such as KZ-55", "input", "regionCode")
     elif kind == QuotaKind.KANDAS and not region.labour_deficit:
-        errors.append(invalid(f"{region.code} ({region.name_en}) is not a labour-deficit region; "
-                              "KANDAS quotas exist only for labour-deficit regions", "input", "regionCode"))
+        errors.invalid(f"{region.code} ({region.name_en}) is not a labour-deficit region; "
+                       "KANDAS quotas exist only for labour-deficit regions", "input", "regionCode")
     occupation: Occupation | None = None
     code = (occupation_code or "").strip()
     if kind == QuotaKind.KANDAS:
         if code:
-            errors.append(invalid("a KANDAS quota has no occupation; leave occupationCode empty",
-                                  "input", "occupationCode"))
+            errors.invalid("a KANDAS quota has no occupation; leave occupationCode empty", "input", "occupationCode")
     elif not code:
-        errors.append(invalid("a LABOUR quota needs an occupationCode (ISCO-08, 4 digits)", "input", "occupationCode"))
+        errors.invalid("a LABOUR quota needs an occupationCode (ISCO-08, 4 digits)", "input", "occupationCode")
     else:
         occupation = (await session.execute(select(Occupation).where(Occupation.code == code))).scalar_one_or_none()
         if occupation is None:
-            errors.append(invalid(f"unknown occupation {code!r}; use an ISCO-08 unit group code from the reference list",
-                                  "input", "occupationCode"))
-    if errors:
-        raise ServiceError([e for err in errors for e in err.errors])
+            errors.invalid(f"unknown occupation {code!r}; use an ISCO-08 unit group code from the reference list",
+                           "input", "occupationCode")
+    errors.raise_if_any()
     assert region is not None
     occupation_id = occupation.id if occupation else None
 

@@ -72,15 +72,62 @@ async def _seed(url: str) -> None:
         await engine.dispose()
 
 
+SNAPSHOT_SQL = r"""
+CREATE SCHEMA seed_snapshot;
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+    EXECUTE format('CREATE TABLE seed_snapshot.%I AS TABLE public.%I', r.tablename, r.tablename);
+  END LOOP;
+END $$;
+CREATE FUNCTION seed_snapshot.reset() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+  -- DELETE, not TRUNCATE: the tables are small, and TRUNCATE recreates every
+  -- table and index file (seconds per test on a busy machine).
+  SET LOCAL session_replication_role = replica;
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+    EXECUTE format('DELETE FROM public.%I', r.tablename);
+  END LOOP;
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'seed_snapshot' LOOP
+    EXECUTE format('INSERT INTO public.%I SELECT * FROM seed_snapshot.%I', r.tablename, r.tablename);
+  END LOOP;
+  FOR r IN SELECT table_name, column_name FROM information_schema.columns
+           WHERE table_schema = 'public' AND column_default LIKE 'nextval%' LOOP
+    EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, %L), coalesce((SELECT max(%I) FROM public.%I), 0) + 1, false)',
+                   'public.' || r.table_name, r.column_name, r.column_name, r.table_name);
+  END LOOP;
+END $$;
+"""
+
+
+async def pg_execute(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The migrated and seeded database of this test session.
+
+    PostgreSQL: one database per session (per xdist worker), snapshotted after
+    seeding and reset to the snapshot before each test (TRUNCATE and copy back:
+    far faster than creating and dropping a database per test).
+    SQLite: a template file that each test copies."""
     if BACKEND == "postgres":
         require_postgres()
-        name = f"qonys_tpl_{uuid.uuid4().hex[:10]}"
+        name = f"qonys_t_{uuid.uuid4().hex[:10]}"
         asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
         url = pg_url(name)
         migrate.upgrade(url)
         asyncio.run(_seed(url))
+        asyncio.run(pg_execute(url, SNAPSHOT_SQL))
         yield url
         asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
@@ -93,13 +140,10 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def database_url(template_url: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, migrated and seeded database for one test."""
+    """A migrated and seeded database holding nothing else, for one test."""
     if BACKEND == "postgres":
-        name = f"qonys_t_{uuid.uuid4().hex[:12]}"
-        template = template_url.rsplit("/", 1)[1]
-        await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        yield pg_url(name)
-        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_execute(template_url, "SELECT seed_snapshot.reset()")
+        yield template_url
     else:
         source = Path(template_url.removeprefix("sqlite+aiosqlite:///"))
         target = tmp_path / "qonys.db"

@@ -3,16 +3,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 
 import models as m
 from models.base import today_almaty
+from models.db import create_engine, session_factory
 from services.rules import add_years, make_iin
+from tests.conftest import BACKEND, GQL, make_settings, pg_admin, pg_url
 
 APP_FIELDS = """
   id number route status submittedAt dueDate occupationCode
@@ -166,3 +176,70 @@ async def counts(sessions: Any) -> dict[str, Any]:
 def mrp_2026_savings(mrp_count: int) -> str:
     """Savings worth ``mrp_count`` MRP of 2026 (4,325 tenge), as the Decimal text the API takes."""
     return str((Decimal(4325) * mrp_count).quantize(Decimal("0.01")))
+
+
+# ---------------------------------------------------------------- a database shared by a module
+
+@dataclass
+class Env:
+    """An app, a GraphQL client and a session factory on one database."""
+
+    app: Any
+    gql: GQL
+    sessions: Any
+
+
+async def _pg_clone(template: str, name: str) -> None:
+    """``CREATE DATABASE name TEMPLATE template``, then back to the seed snapshot
+    when the template keeps one (the session database that conftest resets before
+    each test may still hold the previous test's rows)."""
+    import asyncpg
+
+    for attempt in range(5):
+        try:
+            await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            break
+        except asyncpg.ObjectInUseError:
+            # An idle pooled connection of an earlier test of this process is still
+            # open on the template (each test process has its own template, and no
+            # test runs while a module fixture is being set up): end it and retry.
+            if attempt == 4:
+                raise
+            await pg_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           f"WHERE datname = '{template}' AND pid <> pg_backend_pid()")
+            await asyncio.sleep(0.2 * (attempt + 1))
+    conn = await asyncpg.connect(pg_url(name, driver="postgresql"), timeout=5)
+    try:
+        if await conn.fetchval("SELECT to_regproc('seed_snapshot.reset') IS NOT NULL"):
+            await conn.execute("SELECT seed_snapshot.reset()")
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def fresh_env(template_url: str, directory: Path) -> AsyncIterator[Env]:
+    """A database cloned from the seeded template (as conftest's ``database_url``
+    does), for tests that share one: creating a PostgreSQL database per test costs
+    seconds, and the refusal tests write nothing (each asserts so)."""
+    from api.app import create_app
+
+    if BACKEND == "postgres":
+        name = f"qonys_m_{uuid.uuid4().hex[:12]}"
+        await _pg_clone(template_url.rsplit("/", 1)[1], name)
+        url = pg_url(name)
+    else:
+        target = directory / f"shared-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(Path(template_url.removeprefix("sqlite+aiosqlite:///")), target)
+        url = f"sqlite+aiosqlite:///{target}"
+    settings = make_settings(url)
+    application = create_app(settings)
+    engine = create_engine(settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                     base_url="http://testserver") as client:
+            yield Env(app=application, gql=GQL(client), sessions=session_factory(engine))
+    finally:
+        await engine.dispose()
+        await application.state.engine.dispose()
+        if BACKEND == "postgres":
+            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -84,7 +84,8 @@ async def test_login_with_the_right_password_reaches_the_panel(client: httpx.Asy
     response = await login(client)
     assert response.status_code == 302
     cookie = response.headers["set-cookie"].lower()
-    assert "samesite=strict" in cookie and "httponly" in cookie
+    assert "samesite=strict" in cookie and "httponly" in cookie and "path=/admin" in cookie
+    assert "secure" not in cookie  # https_only only in production
     page = await client.get("/admin/", follow_redirects=True)
     assert page.status_code == 200
     assert "Quota fill per region and year" in page.text
@@ -292,6 +293,9 @@ async def test_a_draft_is_created_edited_simulated_and_published(admin_client: h
 
     done = await admin_client.get(f"/admin/scoring-model/action/publish?pks={draft.id}&confirm=1")
     assert done.status_code == 302
+    shown = await admin_client.get(done.headers["location"])
+    assert shown.status_code == 200 and "Version 2026.2 is published." in shown.text
+    assert "Re-scoring did not start" not in shown.text
     async with sessions() as session:
         assert (await session.get(ScoringModel, draft.id)).status == ScoringModelStatus.PUBLISHED
     actions = [e.action for e in await audit_events(sessions, entity_type="scoring_model", entity_id=draft.id)]
@@ -340,3 +344,93 @@ async def test_cross_site_posts_and_actions_are_refused(admin_client: httpx.Asyn
     assert same.status_code == 302
     # reading cross-site (a link from elsewhere) is not refused by the guard
     assert (await admin_client.get("/admin/quota/list", headers=cross)).status_code == 200
+
+
+# ------------------------------------------------------------------ more writes
+
+
+async def test_deleting_a_region_in_use_is_refused_with_a_message(admin_client: httpx.AsyncClient,
+                                                                   sessions: Any) -> None:
+    q = await kandas_quota(sessions)
+    response = await admin_client.delete(f"/admin/region/delete?pks={q.region_id}")
+    assert response.status_code == 200  # SQLAdmin answers with the list URL carrying the error
+    assert "error=" in response.text and "referenced" in response.text
+    async with sessions() as session:
+        assert await session.get(Region, q.region_id) is not None
+    assert not await audit_events(sessions, entity_type="region", action="region.delete")
+
+
+async def test_create_and_delete_are_audited(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    from models import Occupation
+
+    created = await admin_client.post("/admin/occupation/create", data={
+        "code": "9999", "name_en": "Test occupation", "name_ru": "Тестовая профессия", "save": "Save"})
+    assert created.status_code == 302, created.text
+    occupation_id = await first_id(sessions, select(Occupation.id).where(Occupation.code == "9999"))
+    bad = await admin_client.post("/admin/occupation/create", data={
+        "code": "99", "name_en": "x", "name_ru": "x", "save": "Save"})
+    assert bad.status_code == 400 and "4 digits" in bad.text
+    deleted = await admin_client.delete(f"/admin/occupation/delete?pks={occupation_id}")
+    assert deleted.status_code == 200 and "error=" not in deleted.text
+    events = await audit_events(sessions, entity_type="occupation", entity_id=occupation_id)
+    assert [e.action for e in events] == ["occupation.create", "occupation.delete"]
+    assert all(e.actor_subject == f"admin:{ADMIN}" for e in events)
+    assert events[0].changes["code"] == "9999"
+
+
+async def test_a_new_quota_goes_through_the_quota_service(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    from models import Occupation
+
+    async with sessions() as session:
+        region = (await session.execute(select(Region).where(Region.code == "KZ-55"))).scalar_one()
+        occupation = (await session.execute(select(Occupation).order_by(Occupation.code.desc()).limit(1))).scalar_one()
+    form = {"kind": "LABOUR", "year": "2027", "region_id": str(region.id), "occupation_id": str(occupation.id),
+            "capacity": "12", "save": "Save"}
+    response = await admin_client.post("/admin/quota/create", data=form)
+    assert response.status_code == 302, response.text
+    async with sessions() as session:
+        quota = (await session.execute(select(Quota).where(Quota.year == 2027, Quota.kind == QuotaKind.LABOUR))).scalar_one()
+    assert (quota.capacity, quota.used, quota.occupation_id) == (12, 0, occupation.id)
+    [event] = await audit_events(sessions, entity_type="quota", entity_id=quota.id)
+    assert event.action == "quota.create" and event.actor_subject == f"admin:{ADMIN}"
+    # a KANDAS quota names no occupation: the service's rule, shown on the form
+    refused = await admin_client.post("/admin/quota/create", data={**form, "kind": "KANDAS", "year": "2028"})
+    assert refused.status_code == 400 and "has no occupation" in refused.text
+
+
+async def test_the_dashboard_lists_overdue_applications(admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    import datetime as dt
+
+    from models import Applicant, Application
+    from models.base import today_almaty, utcnow
+    from models.enums import ApplicationStatus, Route, Sex
+
+    async with transaction(sessions) as session:
+        region_id = (await session.execute(select(Region.id).where(Region.code == "KZ-55"))).scalar_one()
+        applicant = Applicant(full_name="Test Person", birth_date=dt.date(1990, 1, 1), sex=Sex.FEMALE,
+                              citizenship="UZB", ethnic_kazakh=True, document_number="FA1234567")
+        session.add(applicant)
+        await session.flush()
+        session.add(Application(number="RP-2026-999999", applicant_id=applicant.id, route=Route.KANDAS,
+                                target_region_id=region_id, status=ApplicationStatus.SUBMITTED, citizenship="UZB",
+                                document_number="FA1234567", submitted_at=utcnow() - dt.timedelta(days=40),
+                                due_date=today_almaty() - dt.timedelta(days=11)))
+    page = await admin_client.get("/admin/dashboard")
+    assert page.status_code == 200
+    assert "RP-2026-999999" in page.text and "Overdue applications (1," in page.text
+    listing = await admin_client.get("/admin/application/list?search=RP-2026-999999")
+    assert listing.status_code == 200 and "RP-2026-999999" in listing.text
+
+
+async def test_in_production_the_session_cookie_is_https_only(database_url: str, accounts: None) -> None:
+    from api.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(database_url, env="production"))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as c:
+            response = await login(c)
+            assert response.status_code == 302
+            assert "secure" in response.headers["set-cookie"].lower()
+    finally:
+        await app.state.engine.dispose()

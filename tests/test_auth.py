@@ -20,16 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
 from api.ratelimit import FailedAuthLimiter
-from api.settings import Settings
 from models.db import transaction
 from services import auth
 from services.viewer import SYSTEM
 from tests.conftest import BACKEND, TEST_SECRET, make_settings, pg_admin, pg_url
 
 # ---------------------------------------------------------------- fixtures
-# Token checks do not write, so they share one database clone and one app for
-# the module (cloning a PostgreSQL database per test costs a second or two);
-# the tests that write (keys, accounts) get their own database as usual.
+# The tests share one database clone and one app for the module (cloning a
+# PostgreSQL database per test costs a second or more). They only read, or add
+# rows of their own (a new key, a new account) and look at those alone.
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +60,12 @@ async def reader(shared_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     shared_app.state.auth_limiter = FailedAuthLimiter()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=shared_app), base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+def sessions(shared_app: Any) -> async_sessionmaker[AsyncSession]:
+    """The shared app's sessions (overrides the per-test database of conftest)."""
+    return shared_app.state.sessions
 
 
 NEEDS_SIGN_IN = "{ scoringModels { version } }"
@@ -194,13 +199,13 @@ async def key_row(sessions: async_sessionmaker[AsyncSession], key_id: int) -> m.
 
 
 async def test_agency_key_authenticates_as_the_agency(
-    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    reader: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     key_id, prefix, key = await new_key(sessions)
     assert key.startswith("qk_") and prefix in key
     assert (await key_row(sessions, key_id)).last_used_at is None
 
-    response = await post(client, AGENCY_FEED, bearer(key))
+    response = await post(reader, AGENCY_FEED, bearer(key))
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
@@ -210,9 +215,9 @@ async def test_agency_key_authenticates_as_the_agency(
     assert abs(used - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
 
     # the viewer is an AGENCY: not a person who may read scoring models or applications
-    body = (await post(client, NEEDS_SIGN_IN, bearer(key))).json()
+    body = (await post(reader, NEEDS_SIGN_IN, bearer(key))).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    body = (await post(client, "{ applications(first: 1) { edges { node { id } } } }", bearer(key))).json()
+    body = (await post(reader, "{ applications(first: 1) { edges { node { id } } } }", bearer(key))).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -231,21 +236,21 @@ async def test_agency_key_is_stored_only_as_a_hash(sessions: async_sessionmaker[
 
 
 async def test_revoked_unknown_and_forged_keys_are_401(
-    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    reader: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     key_id, prefix, key = await new_key(sessions)
-    assert (await post(client, AGENCY_FEED, bearer(key))).status_code == 200
+    assert (await post(reader, AGENCY_FEED, bearer(key))).status_code == 200
 
     # the right prefix with another secret
-    assert_unauthenticated(await post(client, AGENCY_FEED, bearer(f"qk_{prefix}_{'A' * 43}")))
+    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer(f"qk_{prefix}_{'A' * 43}")))
     # an unknown key, and malformed ones
-    assert_unauthenticated(await post(client, AGENCY_FEED, bearer("qk_deadbeef_" + "B" * 43)))
-    assert_unauthenticated(await post(client, AGENCY_FEED, bearer("qk_")))
-    assert_unauthenticated(await post(client, AGENCY_FEED, bearer(f"qk_{prefix}")))
+    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer("qk_deadbeef_" + "B" * 43)))
+    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer("qk_")))
+    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer(f"qk_{prefix}")))
 
     async with transaction(sessions) as session:
         await auth.revoke_agency_key(session, SYSTEM, prefix)
-    body = assert_unauthenticated(await post(client, AGENCY_FEED, bearer(key)))
+    body = assert_unauthenticated(await post(reader, AGENCY_FEED, bearer(key)))
     assert "revoked" in body["errors"][0]["message"]
     assert (await key_row(sessions, key_id)).revoked_at is not None
 
@@ -281,8 +286,10 @@ async def test_admin_login(sessions: async_sessionmaker[AsyncSession]) -> None:
 # ---------------------------------------------------------------- rate limit
 
 
-async def test_failed_authentication_is_rate_limited_per_client(app: Any, settings: Settings) -> None:
-    good = bearer(auth.mint_token(settings, subject="o1", role="OFFICER"))
+async def test_failed_authentication_is_rate_limited_per_client(shared_app: Any) -> None:
+    app = shared_app
+    app.state.auth_limiter = FailedAuthLimiter()
+    good = bearer(auth.mint_token(app.state.settings, subject="o1", role="OFFICER"))
     bad = bearer(signed(secret="wrong-secret-0123456789-0123456789-0"))
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 123))
     other_transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 123))

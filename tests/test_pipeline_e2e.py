@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select, update
 
 import models as m
@@ -30,13 +31,22 @@ from tests.helpers_pipeline import (
     OUTCOME,
     SCORE,
     WITHDRAW,
+    Env,
     birth_for_age,
+    fresh_env,
     mrp_2026_savings,
     ok,
     submit,
     submit_input,
     take_through,
 )
+
+@pytest.fixture(scope="module")
+async def env(template_url, tmp_path_factory) -> Any:
+    """One database for the route tests: each makes its own applications."""
+    async with fresh_env(template_url, tmp_path_factory.mktemp("e2e")) as e:
+        yield e
+
 
 DEFAULT_GATES = ["language", "language_blocks", "checks", "interview", "adult", "not_deported"]
 
@@ -49,7 +59,8 @@ def gates(app: dict[str, Any]) -> dict[str, tuple[bool, str | None]]:
     return {g["code"]: (g["passed"], g["value"]) for g in app["score"]["gates"]}
 
 
-async def test_kandas_through_four_stages_to_an_explained_score(gql: GQL) -> None:
+async def test_kandas_through_four_stages_to_an_explained_score(env: Env) -> None:
+    gql = env.gql
     app = await submit(gql, submit_input("KANDAS", "KZ-55", age=34))
     assert app["status"] == "SUBMITTED" and app["route"] == "KANDAS"
     assert app["number"].startswith(f"RP-{today_almaty().year}-") and len(app["number"]) == 14
@@ -85,7 +96,8 @@ async def test_kandas_through_four_stages_to_an_explained_score(gql: GQL) -> Non
     assert "selection rounds" in data["decideApplication"]["errors"][0]["message"]
 
 
-async def test_general_route_with_exact_solvency(gql: GQL) -> None:
+async def test_general_route_with_exact_solvency(env: Env) -> None:
+    gql = env.gql
     app = await submit(gql, submit_input("GENERAL", "KZ-75", age=26, ethnic_kazakh=False, citizenship="TUR",
                                          sex="FEMALE"))
     scored = await take_through(
@@ -114,7 +126,8 @@ async def test_general_route_with_exact_solvency(gql: GQL) -> None:
     assert decided["status"] == "APPROVED"
 
 
-async def test_general_route_one_tiyn_short_fails_solvency(gql: GQL) -> None:
+async def test_general_route_one_tiyn_short_fails_solvency(env: Env) -> None:
+    gql = env.gql
     app = await submit(gql, submit_input("GENERAL", "KZ-71", age=26, ethnic_kazakh=False, citizenship="TUR"))
     short = str(Decimal(mrp_2026_savings(1320)) - Decimal("0.01"))  # 5,708,999.99 → 1319.99 MRP
     scored = await take_through(gql, app["id"], questionnaire={"savings": short})
@@ -123,7 +136,8 @@ async def test_general_route_one_tiyn_short_fails_solvency(gql: GQL) -> None:
     assert scored["score"]["total"] >= 400  # fails on the gate, not on points
 
 
-async def test_labour_route_scored_and_approved_takes_a_seat(gql: GQL) -> None:
+async def test_labour_route_scored_and_approved_takes_a_seat(env: Env) -> None:
+    gql = env.gql
     app = await submit(gql, submit_input("LABOUR", "KZ-23", "7212", age=45, ethnic_kazakh=False, citizenship="IND"))
     assert app["occupationCode"] == "7212"
     scored = await take_through(
@@ -154,7 +168,8 @@ async def test_labour_route_scored_and_approved_takes_a_seat(gql: GQL) -> None:
     assert after["used"] == before["used"] + 1 and after["remaining"] == before["remaining"] - 1
 
 
-async def test_no_show_fails_the_interview_gate_and_a_rescore_follows_new_facts(gql: GQL) -> None:
+async def test_no_show_fails_the_interview_gate_and_a_rescore_follows_new_facts(env: Env) -> None:
+    gql = env.gql
     app = await submit(gql, submit_input("KANDAS", "KZ-11", age=34))
     scored = await take_through(gql, app["id"], outcome="NO_SHOW", points=None)
     assert gates(scored)["interview"] == (False, "NO_SHOW")
@@ -323,11 +338,12 @@ async def test_deep_list_issues_the_same_statements_for_10_and_100_rows(gql: GQL
     assert results[10] <= 12
 
 
-async def test_applicant_sees_the_score_explained_through_node(gql: GQL) -> None:
-    app = await submit(gql, submit_input("KANDAS", "KZ-59"), role="APPLICANT", subject="alice")
+async def test_applicant_sees_the_score_explained_through_node(env: Env) -> None:
+    gql = env.gql
+    app = await submit(gql, submit_input("KANDAS", "KZ-59"), role="APPLICANT", subject="e2e-alice")
     await take_through(gql, app["id"])
     node = (await gql.ok("query($id: ID!) { node(id: $id) { ... on Application { status score { total passed } } } }",
-                         {"id": app["id"]}, role="APPLICANT", subject="alice"))["node"]
+                         {"id": app["id"]}, role="APPLICANT", subject="e2e-alice"))["node"]
     assert node == {"status": "PASSED", "score": {"total": 520, "passed": True}}
-    mine = (await gql.ok(APPLICATION, {"id": app["id"]}, role="APPLICANT", subject="alice"))["application"]
+    mine = (await gql.ok(APPLICATION, {"id": app["id"]}, role="APPLICANT", subject="e2e-alice"))["application"]
     assert mine["score"]["modelVersion"] == "2026.1"

@@ -1,5 +1,9 @@
 """Each input rule of SPEC §8 and each refused transition of SPEC §2, over GraphQL:
-the error's code and field path, and that nothing was written."""
+the error's code and field path, and that nothing was written.
+
+The refusals share one database per module (``env``), set up once by ``world``;
+each asserts that it wrote nothing, so they cannot disturb one another. Tests
+that change global reference data get a fresh database of their own."""
 
 from __future__ import annotations
 
@@ -28,8 +32,10 @@ from tests.helpers_pipeline import (
     SCORE,
     SUBMIT,
     WITHDRAW,
+    Env,
     counts,
     errors_of,
+    fresh_env,
     language_input,
     mrp_2026_savings,
     ok,
@@ -53,6 +59,58 @@ async def refused(gql: GQL, sessions: Any, doc: str, input: dict[str, Any], code
     assert error["message"]
     assert await counts(sessions) == before
     return error
+
+
+# ---------------------------------------------------------------- the shared world
+
+
+@pytest.fixture(scope="module")
+async def env(template_url, tmp_path_factory) -> Any:
+    async with fresh_env(template_url, tmp_path_factory.mktemp("rules")) as e:
+        yield e
+
+
+async def _set_status(sessions: Any, app_id: str, status: str) -> None:
+    async with sessions() as s, s.begin():
+        await s.execute(update(m.Application).where(m.Application.id == ids.decode_as(app_id, "Application"))
+                        .values(status=status))
+
+
+@pytest.fixture(scope="module")
+async def world(env: Env) -> dict[str, Any]:
+    """Applications in the states the refusals need, made once."""
+    gql = env.gql
+    w: dict[str, Any] = {}
+    w["submitted_input"] = submit_input("KANDAS", "KZ-55", citizenship="UZB", document_number="FA 123-4567")
+    w["submitted"] = await submit(gql, w["submitted_input"])
+    w["tested"] = await submit(gql, submit_input("KANDAS", "KZ-11"))
+    await ok(gql, LANGUAGE_TEST, language_input(w["tested"]["id"], certificate="KT-2026/777"))
+    w["staged"] = await submit(gql, submit_input("KANDAS", "KZ-10"))
+    w["staged_checks"] = (await ok(gql, REQUEST_CHECKS, {"applicationId": w["staged"]["id"]}))["checks"]
+    await ok(gql, SCHEDULE, {"applicationId": w["staged"]["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
+    w["general"] = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False))
+    w["failed"] = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False))
+    await _set_status(env.sessions, w["failed"]["id"], "FAILED")
+    w["kandas_passed"] = await submit(gql, submit_input("KANDAS", "KZ-63"))
+    await _set_status(env.sessions, w["kandas_passed"]["id"], "PASSED")
+
+    decided: dict[str, tuple[str, str]] = {}
+    for state in ("WITHDRAWN", "REJECTED", "APPROVED"):
+        app = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False))
+        if state == "APPROVED":
+            scored = await take_through(gql, app["id"], questionnaire={"savings": mrp_2026_savings(2000)})
+            assert scored["status"] == "PASSED"
+            checks = scored["checks"]
+            await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "APPROVE"})
+        else:
+            checks = (await ok(gql, REQUEST_CHECKS, {"applicationId": app["id"]}))["checks"]
+            if state == "WITHDRAWN":
+                await ok(gql, WITHDRAW, {"applicationId": app["id"], "reason": "found a job elsewhere"})
+            else:
+                await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "REJECT", "reason": "forged document"})
+        decided[state] = (app["id"], checks[0]["id"])
+    w["decided"] = decided
+    return w
 
 
 # ---------------------------------------------------------------- submitApplication
@@ -130,55 +188,57 @@ SUBMIT_RULES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
 
 
 @pytest.mark.parametrize(("change", "field"), [r[1:] for r in SUBMIT_RULES], ids=[r[0] for r in SUBMIT_RULES])
-async def test_submit_application_input_rule(gql: GQL, sessions, change, field) -> None:
+async def test_submit_application_input_rule(env: Env, change, field) -> None:
     inp = submit_input("KANDAS", "KZ-55")
     change(inp)
-    await refused(gql, sessions, SUBMIT, inp, "INVALID_INPUT", field)
+    await refused(env.gql, env.sessions, SUBMIT, inp, "INVALID_INPUT", field)
 
 
-async def test_submit_application_reports_every_input_error_at_once(gql: GQL, sessions) -> None:
+async def test_submit_application_reports_every_input_error_at_once(env: Env) -> None:
     inp = submit_input("KANDAS", "KZ-75", "9999")
     inp["applicant"].update(fullName="R2D2", citizenship="KAZ", documentNumber="№1", ethnicKazakh=False,
                             iin="000000000000")
-    before = await counts(sessions)
-    errors = errors_of(await gql.ok(SUBMIT, {"input": inp}, **OFFICER))
+    before = await counts(env.sessions)
+    errors = errors_of(await env.gql.ok(SUBMIT, {"input": inp}, **OFFICER))
     assert {tuple(e["field"]) for e in errors} == {
         ("input", "applicant", "fullName"), ("input", "applicant", "iin"), ("input", "applicant", "citizenship"),
         ("input", "applicant", "documentNumber"), ("input", "applicant", "ethnicKazakh"),
         ("input", "targetRegionCode"), ("input", "occupationCode"),
     }
     assert {e["code"] for e in errors} == {"INVALID_INPUT"}
-    assert await counts(sessions) == before
+    assert await counts(env.sessions) == before
 
 
-async def test_same_document_or_iin_in_two_undecided_applications_is_duplicate(gql: GQL, sessions) -> None:
-    first = submit_input("KANDAS", "KZ-55", citizenship="UZB", document_number="FA 123-4567")
-    app = await submit(gql, first)
-    assert app["applicant"]["documentNumber"] == "FA1234567"  # stored normalised
+DUPLICATES = [
+    # the same document, typed differently (case, spaces, hyphens are not part of the number)
+    ("same-document", {"citizenship": "uzb", "documentNumber": "fa1234-567"}, "documentNumber"),
+    ("same-iin", {}, "iin"),
+]
 
-    same_doc = submit_input("GENERAL", "KZ-75", citizenship="uzb", document_number="fa1234-567")
-    await refused(gql, sessions, SUBMIT, same_doc, "DUPLICATE", [*A, "documentNumber"])
+
+@pytest.mark.parametrize(("change", "field"), [r[1:] for r in DUPLICATES], ids=[r[0] for r in DUPLICATES])
+async def test_same_document_or_iin_in_two_undecided_applications_is_duplicate(env: Env, world, change, field) -> None:
+    first = world["submitted_input"]["applicant"]
+    assert world["submitted"]["applicant"]["documentNumber"] == "FA1234567"  # stored normalised
+    inp = submit_input("GENERAL", "KZ-75")
+    if field == "iin":
+        inp["applicant"].update({k: first[k] for k in ("iin", "birthDate", "sex")})
+    inp["applicant"].update(change)
+    await refused(env.gql, env.sessions, SUBMIT, inp, "DUPLICATE", [*A, field])
+
+
+async def test_a_decided_application_frees_its_document(env: Env) -> None:
+    first = submit_input("KANDAS", "KZ-55", citizenship="KGZ", document_number="AN0001234")
+    app = await submit(env.gql, first)
     # the same number from another country is another document
-    await submit(gql, submit_input("GENERAL", "KZ-75", citizenship="TJK", document_number="FA1234567"))
-
-    same_iin = submit_input("GENERAL", "KZ-75")
-    same_iin["applicant"].update({k: first["applicant"][k] for k in ("iin", "birthDate", "sex")})
-    await refused(gql, sessions, SUBMIT, same_iin, "DUPLICATE", [*A, "iin"])
-
-    # once the first is withdrawn (decided), the same person may apply again
-    await ok(gql, WITHDRAW, {"applicationId": app["id"]}, role="OFFICER")
-    again = await submit(gql, {**first, "route": "GENERAL", "targetRegionCode": "KZ-75"})
-    assert again["applicant"]["id"] == app["applicant"]["id"]  # the same record, not a copy
-    assert again["number"] != app["number"]
+    await submit(env.gql, submit_input("GENERAL", "KZ-75", citizenship="TJK", document_number="AN0001234"))
+    await ok(env.gql, WITHDRAW, {"applicationId": app["id"]})
+    again = await submit(env.gql, {**first, "route": "GENERAL", "targetRegionCode": "KZ-75"})
+    assert again["applicant"]["id"] == app["applicant"]["id"]  # the same person's record, not a copy
+    assert again["number"] != app["number"] and again["status"] == "SUBMITTED"
 
 
 # ---------------------------------------------------------------- recordLanguageTest
-
-
-@pytest.fixture
-async def submitted(gql: GQL) -> dict[str, Any]:
-    return await submit(gql, submit_input("KANDAS", "KZ-55"))
-
 
 LANGUAGE_RULES = [
     ("listening-above-100", {"listeningPercent": 101}, "listeningPercent"),
@@ -191,41 +251,37 @@ LANGUAGE_RULES = [
 
 
 @pytest.mark.parametrize(("change", "field"), [r[1:] for r in LANGUAGE_RULES], ids=[r[0] for r in LANGUAGE_RULES])
-async def test_record_language_test_input_rule(gql: GQL, sessions, submitted, change, field) -> None:
-    await refused(gql, sessions, LANGUAGE_TEST, {**language_input(submitted["id"]), **change},
+async def test_record_language_test_input_rule(env: Env, world, change, field) -> None:
+    await refused(env.gql, env.sessions, LANGUAGE_TEST, {**language_input(world["submitted"]["id"]), **change},
                   "INVALID_INPUT", ["input", field])
 
 
-async def test_language_test_exactly_two_years_old_is_accepted(gql: GQL, submitted) -> None:
-    app = await ok(gql, LANGUAGE_TEST, language_input(submitted["id"], taken_on=add_years(TODAY, -2)))
-    assert app["languageTest"]["takenOn"] == add_years(TODAY, -2).isoformat()
-
-
-async def test_one_certificate_serves_one_applicant(gql: GQL, sessions, submitted) -> None:
-    await ok(gql, LANGUAGE_TEST, language_input(submitted["id"], certificate="KT-2026/777"))
-    other = await submit(gql, submit_input("KANDAS", "KZ-11"))
-    await refused(gql, sessions, LANGUAGE_TEST, language_input(other["id"], certificate=" kt-2026/777 "),
+async def test_certificate_of_another_applicant_is_duplicate(env: Env, world) -> None:
+    await refused(env.gql, env.sessions, LANGUAGE_TEST,
+                  language_input(world["submitted"]["id"], certificate=" kt-2026/777 "),
                   "DUPLICATE", ["input", "certificateNumber"])
 
-    # Recording again for the same application replaces the test; the audit keeps the old values.
-    app = await ok(gql, LANGUAGE_TEST, language_input(submitted["id"], certificate="KT-2026/777", level="B2",
-                                                      listening=90))
-    assert app["languageTest"]["level"] == "B2" and app["languageTest"]["listeningPercent"] == 90
-    async with sessions() as s:
-        assert len((await s.execute(select(m.LanguageTest))).scalars().all()) == 1
-        events = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "application.language_test")
+
+async def test_language_test_recorded_again_replaces_it(env: Env) -> None:
+    app = await submit(env.gql, submit_input("KANDAS", "KZ-59"))
+    # exactly two years old is still accepted
+    await ok(env.gql, LANGUAGE_TEST, language_input(app["id"], certificate="KT-2026/888",
+                                                    taken_on=add_years(TODAY, -2)))
+    again = await ok(env.gql, LANGUAGE_TEST, language_input(app["id"], certificate="kt-2026/888", level="B2",
+                                                            listening=90))
+    assert again["languageTest"]["level"] == "B2" and again["languageTest"]["listeningPercent"] == 90
+    assert again["languageTest"]["certificateNumber"] == "KT-2026/888"
+    pk = ids.decode_as(app["id"], "Application")
+    async with env.sessions() as s:
+        assert len((await s.execute(select(m.LanguageTest).where(m.LanguageTest.application_id == pk))).all()) == 1
+        events = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "application.language_test",
+                                                             m.AuditEvent.entity_id == pk)
                                   .order_by(m.AuditEvent.id))).scalars().all()
     assert events[0].changes["previous"] is None
     assert events[1].changes["previous"]["level"] == "B1" and events[1].changes["previous"]["listening_percent"] == 55
 
 
 # ---------------------------------------------------------------- submitQuestionnaire
-
-
-@pytest.fixture
-async def tested(gql: GQL, submitted) -> dict[str, Any]:
-    return await ok(gql, LANGUAGE_TEST, language_input(submitted["id"]))
-
 
 QUESTIONNAIRE_RULES = [
     ("experience-61", {"workExperienceYears": 61}, "workExperienceYears"),
@@ -241,58 +297,71 @@ QUESTIONNAIRE_RULES = [
 
 @pytest.mark.parametrize(("change", "field"), [r[1:] for r in QUESTIONNAIRE_RULES],
                          ids=[r[0] for r in QUESTIONNAIRE_RULES])
-async def test_submit_questionnaire_input_rule(gql: GQL, sessions, tested, change, field) -> None:
-    await refused(gql, sessions, QUESTIONNAIRE, questionnaire_input(tested["id"], **change),
+async def test_submit_questionnaire_input_rule(env: Env, world, change, field) -> None:
+    await refused(env.gql, env.sessions, QUESTIONNAIRE, questionnaire_input(world["tested"]["id"], **change),
                   "INVALID_INPUT", ["input", field])
 
 
-async def test_questionnaire_opens_only_after_the_language_test(gql: GQL, sessions, submitted) -> None:
-    error = await refused(gql, sessions, QUESTIONNAIRE, questionnaire_input(submitted["id"]),
+async def test_questionnaire_opens_only_after_the_language_test(env: Env, world) -> None:
+    error = await refused(env.gql, env.sessions, QUESTIONNAIRE, questionnaire_input(world["submitted"]["id"]),
                           "INVALID_STATE", ["input", "applicationId"])
     assert error["message"] == "the questionnaire opens only after the language test is recorded"
 
 
-async def test_questionnaire_resubmitted_replaces_the_answers(gql: GQL, sessions, tested) -> None:
-    await ok(gql, QUESTIONNAIRE, questionnaire_input(tested["id"]))
-    app = await ok(gql, QUESTIONNAIRE, questionnaire_input(tested["id"], familySize=6, savings="12.5",
-                                                           occupationCode=None))
-    assert app["questionnaire"]["familySize"] == 6 and app["questionnaire"]["savings"] == "12.50"
-    assert app["questionnaire"]["occupationCode"] is None
-    async with sessions() as s:
-        assert len((await s.execute(select(m.Questionnaire))).scalars().all()) == 1
+async def test_questionnaire_submitted_again_replaces_the_answers(env: Env) -> None:
+    app = await submit(env.gql, submit_input("KANDAS", "KZ-59"))
+    await ok(env.gql, LANGUAGE_TEST, language_input(app["id"]))
+    await ok(env.gql, QUESTIONNAIRE, questionnaire_input(app["id"]))
+    again = await ok(env.gql, QUESTIONNAIRE, questionnaire_input(app["id"], familySize=6, savings="12.5",
+                                                                 occupationCode=None))
+    assert again["questionnaire"]["familySize"] == 6 and again["questionnaire"]["savings"] == "12.50"
+    assert again["questionnaire"]["occupationCode"] is None
+    async with env.sessions() as s:
+        rows = (await s.execute(select(m.Questionnaire).where(
+            m.Questionnaire.application_id == ids.decode_as(app["id"], "Application")))).all()
+    assert len(rows) == 1
 
 
-# ---------------------------------------------------------------- checks and the interview
+# ---------------------------------------------------------------- checks
 
 
-async def test_record_check_result_rules(gql: GQL, sessions, submitted) -> None:
-    app = await ok(gql, REQUEST_CHECKS, {"applicationId": submitted["id"]})
-    check_id = app["checks"][0]["id"]
-    await refused(gql, sessions, CHECK_RESULT, {"checkId": check_id, "status": "REQUESTED"},
-                  "INVALID_INPUT", ["input", "status"])
-    await refused(gql, sessions, CHECK_RESULT, {"checkId": check_id, "status": "FLAGGED", "details": "x" * 2001},
-                  "INVALID_INPUT", ["input", "details"])
-    for bad in ("not-an-id", ids.encode("Check", 999999), app["id"]):
-        await refused(gql, sessions, CHECK_RESULT, {"checkId": bad, "status": "CLEARED"},
-                      "NOT_FOUND", ["input", "checkId"])
-
-    first = (await gql.ok(CHECK_RESULT, {"input": {"checkId": check_id, "status": "FLAGGED", "details": "alias"}},
-                          **OFFICER))["recordCheckResult"]["check"]
-    second = (await gql.ok(CHECK_RESULT, {"input": {"checkId": check_id, "status": "CLEARED"}},
-                           **OFFICER))["recordCheckResult"]["check"]
-    assert first["status"] == "FLAGGED" and second["status"] == "CLEARED"
-    assert second["updatedAt"] > first["updatedAt"] > app["checks"][0]["updatedAt"]
+CHECK_RULES = [
+    ("status-requested", {"status": "REQUESTED"}, "INVALID_INPUT", "status"),
+    ("details-2001-chars", {"status": "FLAGGED", "details": "x" * 2001}, "INVALID_INPUT", "details"),
+    ("not-an-id", {"checkId": "not-an-id"}, "NOT_FOUND", "checkId"),
+    ("missing-check", {"checkId": ids.encode("Check", 999999)}, "NOT_FOUND", "checkId"),
+    ("id-of-another-type", {"checkId": ids.encode("Application", 1)}, "NOT_FOUND", "checkId"),
+]
 
 
-async def test_request_checks_twice_creates_none_twice(gql: GQL, sessions, submitted) -> None:
-    app = await ok(gql, REQUEST_CHECKS, {"applicationId": submitted["id"]})
-    assert len(app["checks"]) == 5 and {c["status"] for c in app["checks"]} == {"REQUESTED"}
-    assert len({c["checkType"]["code"] for c in app["checks"]}) == 5
-    before = await counts(sessions)
-    again = await ok(gql, REQUEST_CHECKS, {"applicationId": submitted["id"]})
-    assert [c["id"] for c in again["checks"]] == [c["id"] for c in app["checks"]]
-    assert await counts(sessions) == before  # nothing to write, nothing written
+@pytest.mark.parametrize(("change", "code", "field"), [r[1:] for r in CHECK_RULES], ids=[r[0] for r in CHECK_RULES])
+async def test_record_check_result_rule(env: Env, world, change, code, field) -> None:
+    inp = {"checkId": world["staged_checks"][0]["id"], "status": "CLEARED", **change}
+    await refused(env.gql, env.sessions, CHECK_RESULT, inp, code, ["input", field])
 
+
+async def test_check_results_move_updated_at_forward(env: Env) -> None:
+    app = await submit(env.gql, submit_input("KANDAS", "KZ-59"))
+    requested = await ok(env.gql, REQUEST_CHECKS, {"applicationId": app["id"]})
+    check_id = requested["checks"][0]["id"]
+    first = await ok(env.gql, CHECK_RESULT, {"checkId": check_id, "status": "FLAGGED", "details": "namesake"})
+    second = await ok(env.gql, CHECK_RESULT, {"checkId": check_id, "status": "CLEARED"})
+    assert first["status"] == "FLAGGED" and first["details"] == "namesake" and second["status"] == "CLEARED"
+    assert second["updatedAt"] > first["updatedAt"] > requested["checks"][0]["updatedAt"]
+
+
+async def test_request_checks_twice_creates_none_twice(env: Env) -> None:
+    app = await submit(env.gql, submit_input("KANDAS", "KZ-59"))
+    first = await ok(env.gql, REQUEST_CHECKS, {"applicationId": app["id"]})
+    assert len(first["checks"]) == 5 and {c["status"] for c in first["checks"]} == {"REQUESTED"}
+    assert len({c["checkType"]["code"] for c in first["checks"]}) == 5
+    before = await counts(env.sessions)
+    again = await ok(env.gql, REQUEST_CHECKS, {"applicationId": app["id"]})
+    assert [c["id"] for c in again["checks"]] == [c["id"] for c in first["checks"]]
+    assert await counts(env.sessions) == before  # nothing to write, nothing written
+
+
+# ---------------------------------------------------------------- the interview
 
 INTERVIEW_RULES = [
     ("points-11", {"points": 11}, "points"),
@@ -302,56 +371,66 @@ INTERVIEW_RULES = [
 
 
 @pytest.mark.parametrize(("change", "field"), [r[1:] for r in INTERVIEW_RULES], ids=[r[0] for r in INTERVIEW_RULES])
-async def test_record_interview_outcome_input_rule(gql: GQL, sessions, submitted, change, field) -> None:
-    await ok(gql, SCHEDULE, {"applicationId": submitted["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
-    await refused(gql, sessions, OUTCOME, {"applicationId": submitted["id"], "outcome": "PASSED", **change},
+async def test_record_interview_outcome_input_rule(env: Env, world, change, field) -> None:
+    await refused(env.gql, env.sessions, OUTCOME, {"applicationId": world["staged"]["id"], "outcome": "PASSED", **change},
                   "INVALID_INPUT", ["input", field])
 
 
-async def test_interview_outcome_needs_a_scheduled_interview(gql: GQL, sessions, submitted) -> None:
-    error = await refused(gql, sessions, OUTCOME, {"applicationId": submitted["id"], "outcome": "PASSED"},
+async def test_interview_outcome_needs_a_scheduled_interview(env: Env, world) -> None:
+    error = await refused(env.gql, env.sessions, OUTCOME, {"applicationId": world["submitted"]["id"], "outcome": "PASSED"},
                           "INVALID_STATE", ["input", "applicationId"])
     assert "scheduleInterview" in error["message"]
 
 
-async def test_interview_time_needs_an_offset_and_is_fixed_once_it_has_an_outcome(gql: GQL, sessions, submitted) -> None:
-    await refused(gql, sessions, SCHEDULE, {"applicationId": submitted["id"], "scheduledAt": "2026-03-02T10:00:00"},
+async def test_interview_time_needs_its_offset(env: Env, world) -> None:
+    await refused(env.gql, env.sessions, SCHEDULE,
+                  {"applicationId": world["submitted"]["id"], "scheduledAt": "2026-03-02T10:00:00"},
                   "INVALID_INPUT", ["input", "scheduledAt"])
-    await ok(gql, SCHEDULE, {"applicationId": submitted["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
-    moved = await ok(gql, SCHEDULE, {"applicationId": submitted["id"], "scheduledAt": "2026-03-03T09:30:00+05:00"})
-    assert moved["interview"]["scheduledAt"].startswith("2026-03-03T04:30:00")  # stored in UTC, offset kept
-    await ok(gql, OUTCOME, {"applicationId": submitted["id"], "outcome": "FAILED", "points": 0})
-    await refused(gql, sessions, SCHEDULE, {"applicationId": submitted["id"], "scheduledAt": "2026-03-04T10:00:00+05:00"},
+
+
+async def test_interview_is_rescheduled_only_before_its_outcome(env: Env) -> None:
+    app = await submit(env.gql, submit_input("KANDAS", "KZ-59"))
+    await ok(env.gql, SCHEDULE, {"applicationId": app["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
+    moved = await ok(env.gql, SCHEDULE, {"applicationId": app["id"], "scheduledAt": "2026-03-03T09:30:00+05:00"})
+    assert moved["interview"]["scheduledAt"].startswith("2026-03-03T04:30:00")  # the same instant, in UTC
+    await ok(env.gql, OUTCOME, {"applicationId": app["id"], "outcome": "FAILED", "points": 0})
+    await refused(env.gql, env.sessions, SCHEDULE,
+                  {"applicationId": app["id"], "scheduledAt": "2026-03-04T10:00:00+05:00"},
                   "INVALID_STATE", ["input", "applicationId"])
 
 
 # ---------------------------------------------------------------- scoring
 
 
-async def test_score_names_each_missing_stage(gql: GQL, sessions, submitted) -> None:
-    error = await refused(gql, sessions, SCORE, {"applicationId": submitted["id"]},
+async def test_score_names_each_missing_stage(env: Env, world) -> None:
+    error = await refused(env.gql, env.sessions, SCORE, {"applicationId": world["submitted"]["id"]},
                           "INVALID_STATE", ["input", "applicationId"])
-    for stage in ("language test", "questionnaire", "checks have not been requested", "no interview"):
+    for stage in ("language test", "questionnaire", "checks have not been requested", "no interview is scheduled"):
         assert stage in error["message"], error["message"]
 
-    await ok(gql, LANGUAGE_TEST, language_input(submitted["id"]))
-    await ok(gql, QUESTIONNAIRE, questionnaire_input(submitted["id"]))
-    app = await ok(gql, REQUEST_CHECKS, {"applicationId": submitted["id"]})
-    for check in app["checks"][:3]:
-        await ok(gql, CHECK_RESULT, {"checkId": check["id"], "status": "CLEARED"})
-    await ok(gql, SCHEDULE, {"applicationId": submitted["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
-    error = await refused(gql, sessions, SCORE, {"applicationId": submitted["id"]},
+
+async def test_score_names_pending_checks_and_a_missing_outcome(env: Env) -> None:
+    app = await submit(env.gql, submit_input("KANDAS", "KZ-59"))
+    await ok(env.gql, LANGUAGE_TEST, language_input(app["id"]))
+    await ok(env.gql, QUESTIONNAIRE, questionnaire_input(app["id"]))
+    requested = await ok(env.gql, REQUEST_CHECKS, {"applicationId": app["id"]})
+    for check in requested["checks"][:3]:
+        await ok(env.gql, CHECK_RESULT, {"checkId": check["id"], "status": "CLEARED"})
+    await ok(env.gql, SCHEDULE, {"applicationId": app["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
+    error = await refused(env.gql, env.sessions, SCORE, {"applicationId": app["id"]},
                           "INVALID_STATE", ["input", "applicationId"])
     assert "language test" not in error["message"] and "questionnaire" not in error["message"]
     assert "2 check(s) still await a result" in error["message"]
     assert "the interview has no outcome" in error["message"]
 
 
-async def test_score_needs_a_published_model_in_force(gql: GQL, sessions, submitted) -> None:
-    await take_through(gql, submitted["id"], score=False)
+async def test_score_needs_a_published_model_in_force(gql: GQL, sessions) -> None:
+    # a fresh database: this test retires every model
+    app = await submit(gql, submit_input("KANDAS", "KZ-55"))
+    await take_through(gql, app["id"], score=False)
     async with sessions() as s, s.begin():
         await s.execute(update(m.ScoringModel).values(status=ScoringModelStatus.RETIRED))
-    error = await refused(gql, sessions, SCORE, {"applicationId": submitted["id"]},
+    error = await refused(gql, sessions, SCORE, {"applicationId": app["id"]},
                           "INVALID_STATE", ["input", "applicationId"])
     assert error["message"].startswith("no published scoring model is in force")
 
@@ -359,77 +438,63 @@ async def test_score_needs_a_published_model_in_force(gql: GQL, sessions, submit
 # ---------------------------------------------------------------- refused transitions
 
 UNDECIDED = "SUBMITTED, PASSED or FAILED"
-
-
-def _actions(app_id: str, check_id: str) -> list[tuple[str, str, dict[str, Any], list[str], str]]:
-    """(name, document, input, error field, the states named in the message)."""
-    a = ["input", "applicationId"]
-    return [
-        ("recordLanguageTest", LANGUAGE_TEST, language_input(app_id), a, UNDECIDED),
-        ("submitQuestionnaire", QUESTIONNAIRE, questionnaire_input(app_id), a, UNDECIDED),
-        ("requestChecks", REQUEST_CHECKS, {"applicationId": app_id}, a, UNDECIDED),
-        ("recordCheckResult", CHECK_RESULT, {"checkId": check_id, "status": "CLEARED"}, ["input", "checkId"], UNDECIDED),
-        ("scheduleInterview", SCHEDULE, {"applicationId": app_id, "scheduledAt": "2026-03-02T10:00:00+05:00"}, a,
-         UNDECIDED),
-        ("recordInterviewOutcome", OUTCOME, {"applicationId": app_id, "outcome": "PASSED"}, a, UNDECIDED),
-        ("scoreApplication", SCORE, {"applicationId": app_id}, a, UNDECIDED),
-        ("decideApplication (APPROVE)", DECIDE, {"applicationId": app_id, "decision": "APPROVE"}, a, "PASSED"),
-        ("decideApplication (REJECT)", DECIDE, {"applicationId": app_id, "decision": "REJECT"}, a, UNDECIDED),
-        ("withdrawApplication", WITHDRAW, {"applicationId": app_id}, a, UNDECIDED),
-    ]
+A_ID = ["input", "applicationId"]
+TRANSITIONS: list[tuple[str, str, Callable[[str, str], dict[str, Any]], list[str], str]] = [
+    # (action as named in the message, document, input, error field, the states that allow it)
+    ("recordLanguageTest", LANGUAGE_TEST, lambda a, c: language_input(a), A_ID, UNDECIDED),
+    ("submitQuestionnaire", QUESTIONNAIRE, lambda a, c: questionnaire_input(a), A_ID, UNDECIDED),
+    ("requestChecks", REQUEST_CHECKS, lambda a, c: {"applicationId": a}, A_ID, UNDECIDED),
+    ("recordCheckResult", CHECK_RESULT, lambda a, c: {"checkId": c, "status": "CLEARED"}, ["input", "checkId"],
+     UNDECIDED),
+    ("scheduleInterview", SCHEDULE, lambda a, c: {"applicationId": a, "scheduledAt": "2026-03-02T10:00:00+05:00"},
+     A_ID, UNDECIDED),
+    ("recordInterviewOutcome", OUTCOME, lambda a, c: {"applicationId": a, "outcome": "PASSED"}, A_ID, UNDECIDED),
+    ("scoreApplication", SCORE, lambda a, c: {"applicationId": a}, A_ID, UNDECIDED),
+    ("decideApplication (APPROVE)", DECIDE, lambda a, c: {"applicationId": a, "decision": "APPROVE"}, A_ID, "PASSED"),
+    ("decideApplication (REJECT)", DECIDE, lambda a, c: {"applicationId": a, "decision": "REJECT"}, A_ID, UNDECIDED),
+    ("withdrawApplication", WITHDRAW, lambda a, c: {"applicationId": a}, A_ID, UNDECIDED),
+]
 
 
 @pytest.mark.parametrize("state", ["WITHDRAWN", "REJECTED", "APPROVED"])
-async def test_a_decided_application_refuses_every_action(gql: GQL, sessions, state) -> None:
-    app = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False))
-    if state == "APPROVED":
-        scored = await take_through(gql, app["id"], questionnaire={"savings": mrp_2026_savings(2000)})
-        assert scored["status"] == "PASSED"
-        await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "APPROVE"})
-    else:
-        await ok(gql, REQUEST_CHECKS, {"applicationId": app["id"]})
-        if state == "WITHDRAWN":
-            await ok(gql, WITHDRAW, {"applicationId": app["id"], "reason": "found a job elsewhere"})
-        else:
-            await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "REJECT", "reason": "forged document"})
-    async with sessions() as s:
-        check_id = ids.encode("Check", (await s.execute(select(m.Check.id).order_by(m.Check.id))).scalars().first())
-    for name, doc, inp, field, allowed in _actions(app["id"], check_id):
-        error = await refused(gql, sessions, doc, inp, "INVALID_STATE", field)
-        assert error["message"] == f"{name} needs the application to be {allowed}; it is {state}", error
+@pytest.mark.parametrize(("action", "doc", "make", "field", "allowed"), TRANSITIONS, ids=[t[0] for t in TRANSITIONS])
+async def test_a_decided_application_refuses_every_action(env: Env, world, state, action, doc, make, field,
+                                                          allowed) -> None:
+    app_id, check_id = world["decided"][state]
+    error = await refused(env.gql, env.sessions, doc, make(app_id, check_id), "INVALID_STATE", field)
+    assert error["message"] == f"{action} needs the application to be {allowed}; it is {state}"
 
 
-async def test_approve_needs_a_passed_application(gql: GQL, sessions) -> None:
-    app = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False))
-    error = await refused(gql, sessions, DECIDE, {"applicationId": app["id"], "decision": "APPROVE"},
-                          "INVALID_STATE", ["input", "applicationId"])
-    assert error["message"] == "decideApplication (APPROVE) needs the application to be PASSED; it is SUBMITTED"
-    async with sessions() as s, s.begin():
-        await s.execute(update(m.Application).values(status="FAILED"))
-    error = await refused(gql, sessions, DECIDE, {"applicationId": app["id"], "decision": "APPROVE"},
-                          "INVALID_STATE", ["input", "applicationId"])
-    assert error["message"].endswith("it is FAILED")
-    # a FAILED application may still be rejected
-    rejected = await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "REJECT", "reason": "failed the gate"})
-    assert rejected["status"] == "REJECTED"
+@pytest.mark.parametrize("which", ["general", "failed"])
+async def test_approve_needs_a_passed_application(env: Env, world, which) -> None:
+    state = {"general": "SUBMITTED", "failed": "FAILED"}[which]
+    error = await refused(env.gql, env.sessions, DECIDE, {"applicationId": world[which]["id"], "decision": "APPROVE"},
+                          "INVALID_STATE", A_ID)
+    assert error["message"] == f"decideApplication (APPROVE) needs the application to be PASSED; it is {state}"
 
 
-async def test_kandas_is_never_approved_by_a_decision(gql: GQL, sessions, submitted) -> None:
-    async with sessions() as s, s.begin():
-        await s.execute(update(m.Application).values(status="PASSED"))
-    error = await refused(gql, sessions, DECIDE, {"applicationId": submitted["id"], "decision": "APPROVE"},
+async def test_kandas_is_never_approved_by_a_decision(env: Env, world) -> None:
+    error = await refused(env.gql, env.sessions, DECIDE,
+                          {"applicationId": world["kandas_passed"]["id"], "decision": "APPROVE"},
                           "INVALID_STATE", ["input", "decision"])
     assert error["message"].startswith("KANDAS applications are approved only by selection rounds")
 
 
+@pytest.mark.parametrize(("doc", "extra"), [(WITHDRAW, {}), (DECIDE, {"decision": "REJECT"})], ids=["withdraw", "reject"])
+async def test_reason_longer_than_1000_characters_is_refused(env: Env, world, doc, extra) -> None:
+    await refused(env.gql, env.sessions, doc, {"applicationId": world["failed"]["id"], "reason": "r" * 1001, **extra},
+                  "INVALID_INPUT", ["input", "reason"])
+
+
 async def test_labour_approval_without_a_seat_changes_nothing(gql: GQL, sessions) -> None:
+    # a fresh database: this test empties the LABOUR quotas
     app = await submit(gql, submit_input("LABOUR", "KZ-27", "8113", ethnic_kazakh=False, age=25))
     scored = await take_through(gql, app["id"], questionnaire={"occupationCode": "8113", "workExperienceYears": 10})
     assert scored["status"] == "PASSED"
     async with sessions() as s, s.begin():
         await s.execute(update(m.Quota).where(m.Quota.kind == "LABOUR").values(used=m.Quota.capacity))
     await refused(gql, sessions, DECIDE, {"applicationId": app["id"], "decision": "APPROVE"},
-                  "QUOTA_EXHAUSTED", ["input", "applicationId"])
+                  "QUOTA_EXHAUSTED", A_ID)
     async with sessions() as s, s.begin():
         await s.execute(update(m.Quota).where(m.Quota.kind == "LABOUR").values(used=0))
     approved = await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "APPROVE"})
@@ -440,14 +505,7 @@ async def test_labour_approval_without_a_seat_changes_nothing(gql: GQL, sessions
     assert row.seats == 1 and quota.used == 1 and row.decided_at is not None
 
 
-async def test_reason_longer_than_1000_characters_is_refused(gql: GQL, sessions, submitted) -> None:
-    await refused(gql, sessions, WITHDRAW, {"applicationId": submitted["id"], "reason": "r" * 1001},
-                  "INVALID_INPUT", ["input", "reason"])
-    await refused(gql, sessions, DECIDE, {"applicationId": submitted["id"], "decision": "REJECT", "reason": "r" * 1001},
-                  "INVALID_INPUT", ["input", "reason"])
-
-
-BAD_IDS = ["not-an-id", ids.encode("Application", 999999), ids.encode("Region", 1)]
+BAD_IDS = {"not-an-id": "not-an-id", "missing": ids.encode("Application", 999999), "a-region": ids.encode("Region", 1)}
 APP_MUTATIONS = [
     ("recordLanguageTest", LANGUAGE_TEST, lambda i: language_input(i)),
     ("submitQuestionnaire", QUESTIONNAIRE, lambda i: questionnaire_input(i)),
@@ -460,7 +518,8 @@ APP_MUTATIONS = [
 ]
 
 
+@pytest.mark.parametrize("bad", list(BAD_IDS.values()), ids=list(BAD_IDS))
 @pytest.mark.parametrize(("doc", "make"), [r[1:] for r in APP_MUTATIONS], ids=[r[0] for r in APP_MUTATIONS])
-async def test_unknown_application_id_is_not_found(gql: GQL, sessions, doc, make) -> None:
-    for bad in BAD_IDS:
-        await refused(gql, sessions, doc, make(bad), "NOT_FOUND", ["input", "applicationId"])
+async def test_unknown_application_id_is_not_found(env: Env, doc, make, bad) -> None:
+    error = await refused(env.gql, env.sessions, doc, make(bad), "NOT_FOUND", A_ID)
+    assert error["message"] == "application not found"

@@ -47,10 +47,9 @@ from models.enums import (
     LanguageLevel,
     Proficiency,
     Route,
-    ScoringModelStatus,
     Sex,
 )
-from services import jobs, rescore, scoring
+from services import jobs, rescore
 from services.default_model import DEFAULT_MODEL_VERSION, default_model_definition
 from services.errors import ErrorCode, ServiceError
 from services.scoring_models import create_scoring_model, evaluate_batch, publish_scoring_model, store_score
@@ -81,20 +80,25 @@ async def _populate(session: AsyncSession, n: int) -> dict[str, list[int]]:
     model = (await session.execute(
         select(ScoringModel).where(ScoringModel.version == DEFAULT_MODEL_VERSION))).scalar_one()
     now = utcnow()
-    apps: list[Application] = []
-    for i in range(n + 2):
-        route = (Route.KANDAS, Route.GENERAL, Route.LABOUR)[i % 3]
-        applicant = Applicant(full_name=f"Rescore Applicant {i}", birth_date=dt.date(1962 + i % 42, 1 + i % 12, 1 + i % 27),
-                              sex=Sex.FEMALE if i % 2 else Sex.MALE, citizenship="UZB",
-                              ethnic_kazakh=route == Route.KANDAS, document_number=f"RS{i:07d}")
-        session.add(applicant)
-        await session.flush()
-        app = Application(number=f"RS-2026-{i:06d}", applicant_id=applicant.id, route=route,
-                          target_region_id=regions[i % len(regions)].id, status=ApplicationStatus.SUBMITTED,
-                          citizenship="UZB", document_number=applicant.document_number,
-                          submitted_at=now - dt.timedelta(days=40), due_date=today_almaty() + dt.timedelta(days=5))
-        session.add(app)
-        await session.flush()
+    routes = [(Route.KANDAS, Route.GENERAL, Route.LABOUR)[i % 3] for i in range(n + 2)]
+    applicants = [
+        Applicant(full_name=f"Rescore Applicant {i}", birth_date=dt.date(1962 + i % 42, 1 + i % 12, 1 + i % 27),
+                  sex=Sex.FEMALE if i % 2 else Sex.MALE, citizenship="UZB", ethnic_kazakh=route == Route.KANDAS,
+                  document_number=f"RS{i:07d}")
+        for i, route in enumerate(routes)
+    ]
+    session.add_all(applicants)
+    await session.flush()
+    apps = [
+        Application(number=f"RS-2026-{i:06d}", applicant_id=applicant.id, route=routes[i],
+                    target_region_id=regions[i % len(regions)].id, status=ApplicationStatus.SUBMITTED,
+                    citizenship="UZB", document_number=applicant.document_number,
+                    submitted_at=now - dt.timedelta(days=40), due_date=today_almaty() + dt.timedelta(days=5))
+        for i, applicant in enumerate(applicants)
+    ]
+    session.add_all(apps)
+    await session.flush()
+    for i, app in enumerate(apps):
         session.add(LanguageTest(application_id=app.id, level=LEVELS[i % len(LEVELS)], listening_percent=30 + i % 60,
                                  reading_percent=25 + (i * 7) % 70, certificate_number=f"RS-CERT-{i:06d}",
                                  taken_on=today_almaty() - dt.timedelta(days=60)))
@@ -111,7 +115,6 @@ async def _populate(session: AsyncSession, n: int) -> dict[str, list[int]]:
         session.add(Interview(application_id=app.id, scheduled_at=now - dt.timedelta(days=10),
                               outcome=InterviewOutcome.NO_SHOW if i % 11 == 3 else InterviewOutcome.PASSED,
                               points=i % 11, recorded_at=now - dt.timedelta(days=10)))
-        apps.append(app)
     await session.flush()
     scored, submitted = apps[:-1], apps[-1]
     results = await evaluate_batch(session, scored, model, today_almaty())
@@ -245,7 +248,7 @@ async def test_rescore_batch_skips_what_is_already_under_the_model(
     assert count == 5 and last == population["candidates"][19]
     async with transaction(sessions) as s:
         assert await rescore.rescore_batch(s, SYSTEM, model_id=new_model, after_id=last, limit=100, on=on,
-                                           until_id=last + 0) == (0, None)
+                                           until_id=last) == (0, None)
     assert _assert_consistent(await _state(sessions), population, all_new=False) == 20
 
 
@@ -388,36 +391,43 @@ async def test_killed_halfway_leaves_nothing_half_scored_and_the_rerun_finishes(
 # ----------------------------------------------------------------------------- the CLI
 
 
-async def _qonys(database_url: str, *argv: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.main", *argv, cwd=ROOT, env=_env(database_url),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+async def _qonys(database_url: str, *argv: str) -> tuple[int, str]:
+    """``qonys ARGV`` in-process (in a thread, since the command runs its own event
+    loop): exit code and output (stdout and stderr)."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    result = await asyncio.to_thread(CliRunner().invoke, app, list(argv),
+                                     env={"QONYS_DATABASE_URL": database_url, "COLUMNS": "200"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
 
 
 async def test_cli_rescore(database_url: str, sessions: Sessions, population: dict[str, list[int]],
                            new_model: int) -> None:
-    code, out, err = await _qonys(database_url, "rescore", "--model-version", "nope")
-    assert code == 1 and out == ""
-    assert err.strip() == "error: no scoring model has version 'nope'"
-    code, out, err = await _qonys(database_url, "rescore", "--model-version", DEFAULT_MODEL_VERSION, "--inline")
-    assert code == 1 and "not in force" in err and len(err.strip().splitlines()) == 1
-    code, out, err = await _qonys(database_url, "rescore", "--inline", "--batch-size", "25")
-    assert (code, out.strip()) == (0, f"re-scored {N} application(s) under model {NEW_VERSION}"), err
+    code, out = await _qonys(database_url, "rescore", "--model-version", "nope")
+    assert (code, out.strip()) == (1, "error: no scoring model has version 'nope'")
+    code, out = await _qonys(database_url, "rescore", "--inline", "--batch-size", "25")
+    assert (code, out.strip()) == (0, f"re-scored {N} application(s) under model {NEW_VERSION}"), out
     _assert_consistent(await _state(sessions), population, all_new=True)
-    code, out, err = await _qonys(database_url, "rescore", "--inline")
-    assert (code, out.strip()) == (0, f"re-scored 0 application(s) under model {NEW_VERSION}"), err
 
 
-async def test_cli_worker_needs_postgres_and_a_reachable_database(database_url: str) -> None:
-    code, out, err = await _qonys("sqlite+aiosqlite:///" + str(Path(database_url.split("///")[-1])), "worker")
-    if BACKEND != "postgres":
-        assert code == 2 and "workers need PostgreSQL" in err and len(err.strip().splitlines()) == 1
-    code, out, err = await _qonys("postgresql+asyncpg://nobody@127.0.0.1:1/qonys", "worker", "--once")
-    assert code == 1 and "Traceback" not in err, err
-    assert err.strip().startswith("error: cannot reach the database") and len(err.strip().splitlines()) == 1, err
+def test_cli_worker_needs_postgres_and_a_reachable_database(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["worker"], env={"QONYS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/qonys.db"})
+    assert result.exit_code == 2 and "workers need PostgreSQL" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    result = runner.invoke(app, ["worker", "--once"],
+                           env={"QONYS_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/qonys"})
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), result
+    assert result.output.strip().startswith("error: cannot reach the database"), result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
 
 
 # ----------------------------------------------------------------------------- procrastinate (PostgreSQL)
@@ -492,10 +502,10 @@ async def test_a_killed_worker_leaves_nothing_half_scored_and_the_next_finishes(
 async def test_cli_rescore_queues_jobs_on_postgres(
         database_url: str, settings: Settings, sessions: Sessions, population: dict[str, list[int]],
         new_model: int) -> None:
-    code, out, err = await _qonys(database_url, "rescore")
-    assert code == 0, err
+    code, out = await _qonys(database_url, "rescore")
+    assert code == 0, out
     assert out.strip() == f"queued 1 job(s) to re-score {N} application(s) under model {NEW_VERSION}; " \
                           "`qonys worker` processes them"
-    code, out, err = await _qonys(database_url, "worker", "--once")
-    assert code == 0, err
+    code, out = await _qonys(database_url, "worker", "--once")
+    assert code == 0, out
     _assert_consistent(await _state(sessions), population, all_new=True)

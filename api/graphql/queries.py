@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 import models as m
 from api.graphql import ids
@@ -41,6 +44,7 @@ from models.enums import UNDECIDED_STATUSES
 from services import access
 from services import scoring_models as scoring_models_service
 from services.errors import ServiceError
+from services.viewer import Viewer
 
 
 def not_authenticated() -> GraphQLError:
@@ -122,6 +126,67 @@ async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
     return gql_type.from_row(row)
 
 
+@dataclass(frozen=True)
+class PagePlan:
+    """A keyset page: the filtered, ordered SELECT (without its LIMIT), shared by
+    the resolvers and the compiled read path."""
+
+    stmt: Select[Any]
+    order: tuple[Any, ...]
+    limit: int
+    kind: str
+    has_previous: bool
+    cursor_of: Callable[[Any], str]
+    count_stmt: Select[Any] | None = None
+
+
+def application_page(viewer: Viewer, *, first: int | None, after: str | None,
+                     filter: ApplicationFilter | None, order_by: ApplicationOrder) -> PagePlan:
+    limit = page_size(first)
+    conditions = [access.applications(viewer)]
+    if filter is not None:
+        if filter.status is not None:
+            conditions.append(m.Application.status == filter.status)
+        if filter.route is not None:
+            conditions.append(m.Application.route == filter.route)
+        if filter.region_code is not None:
+            conditions.append(m.Application.target_region_id.in_(
+                select(m.Region.id).where(m.Region.code == filter.region_code)))
+        if filter.overdue is not None:
+            overdue = and_(m.Application.status.in_(UNDECIDED_STATUSES), m.Application.due_date < today_almaty())
+            conditions.append(overdue if filter.overdue else ~overdue)
+    count_stmt = select(func.count()).select_from(m.Application).where(*conditions)
+    if order_by == ApplicationOrder.DUE_DATE:
+        kind, key_col, ascending = "due", m.Application.due_date, True
+    else:
+        kind, key_col, ascending = "new", m.Application.submitted_at, False
+    stmt = select(m.Application).where(*conditions)
+    if after is not None:
+        key, last_id = decode_cursor(kind, after, 2)
+        if ascending:
+            stmt = stmt.where(or_(key_col > key, and_(key_col == key, m.Application.id > last_id)))
+        else:
+            stmt = stmt.where(or_(key_col < key, and_(key_col == key, m.Application.id < last_id)))
+    order = (key_col.asc(), m.Application.id.asc()) if ascending else (key_col.desc(), m.Application.id.desc())
+    key_attr = "due_date" if ascending else "submitted_at"
+    return PagePlan(stmt=stmt.order_by(*order), order=order, limit=limit, kind=kind, has_previous=after is not None,
+                    cursor_of=lambda r: encode_cursor(kind, getattr(r, key_attr), r.id), count_stmt=count_stmt)
+
+
+def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
+                    updated_since: dt.datetime | None) -> PagePlan:
+    limit = page_size(first)
+    stmt = select(m.Check).where(access.checks(viewer))
+    if updated_since is not None:
+        stmt = stmt.where(m.Check.updated_at >= updated_since)
+    if after is not None:
+        updated, last_id = decode_cursor("feed", after, 2)
+        stmt = stmt.where(or_(m.Check.updated_at > updated, and_(m.Check.updated_at == updated, m.Check.id > last_id)))
+    order = (m.Check.updated_at.asc(), m.Check.id.asc())
+    return PagePlan(stmt=stmt.order_by(*order), order=order, limit=limit, kind="feed", has_previous=after is not None,
+                    cursor_of=lambda r: encode_cursor("feed", r.updated_at, r.id))
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -186,48 +251,15 @@ class Query:
         viewer = info.context.viewer
         if viewer.is_agency:
             raise forbidden()
-        limit = page_size(first)
-        conditions = [access.applications(viewer)]
-        if filter is not None:
-            if filter.status is not None:
-                conditions.append(m.Application.status == filter.status)
-            if filter.route is not None:
-                conditions.append(m.Application.route == filter.route)
-            if filter.region_code is not None:
-                conditions.append(m.Application.target_region_id.in_(
-                    select(m.Region.id).where(m.Region.code == filter.region_code)))
-            if filter.overdue is not None:
-                overdue = and_(m.Application.status.in_(UNDECIDED_STATUSES), m.Application.due_date < today_almaty())
-                conditions.append(overdue if filter.overdue else ~overdue)
-        base = select(m.Application).where(*conditions)
-        count_stmt = select(func.count()).select_from(m.Application).where(*conditions)
-        if order_by == ApplicationOrder.DUE_DATE:
-            kind, key_col, ascending = "due", m.Application.due_date, True
-        else:
-            kind, key_col, ascending = "new", m.Application.submitted_at, False
-        stmt = base
-        if after is not None:
-            key, last_id = decode_cursor(kind, after, 2)
-            if ascending:
-                stmt = stmt.where(or_(key_col > key, and_(key_col == key, m.Application.id > last_id)))
-            else:
-                stmt = stmt.where(or_(key_col < key, and_(key_col == key, m.Application.id < last_id)))
-        order = (key_col.asc(), m.Application.id.asc()) if ascending else (key_col.desc(), m.Application.id.desc())
-        stmt = stmt.order_by(*order).limit(limit + 1)
+        plan = application_page(viewer, first=first, after=after, filter=filter, order_by=order_by)
         async with info.context.read() as session:
-            rows = (await session.execute(stmt)).scalars().all()
-            total = (await session.execute(count_stmt)).scalar_one()
-        has_next = len(rows) > limit
-        rows = rows[:limit]
-        edges = [
-            ApplicationEdge(
-                cursor=encode_cursor(kind, r.due_date if ascending else r.submitted_at, r.id),
-                node=Application.from_row(r),
-            )
-            for r in rows
-        ]
+            rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
+            total = (await session.execute(plan.count_stmt)).scalar_one()
+        has_next = len(rows) > plan.limit
+        rows = rows[: plan.limit]
+        edges = [ApplicationEdge(cursor=plan.cursor_of(r), node=Application.from_row(r)) for r in rows]
         return ApplicationConnection(
-            page_info=PageInfo(has_next_page=has_next, has_previous_page=after is not None,
+            page_info=PageInfo(has_next_page=has_next, has_previous_page=plan.has_previous,
                                start_cursor=edges[0].cursor if edges else None,
                                end_cursor=edges[-1].cursor if edges else None),
             edges=edges, total_count=total,
@@ -292,20 +324,13 @@ class Query:
         viewer = info.context.viewer
         if not (viewer.is_staff or viewer.is_agency):
             raise forbidden()
-        limit = page_size(first)
-        stmt = select(m.Check).where(access.checks(viewer))
-        if updated_since is not None:
-            stmt = stmt.where(m.Check.updated_at >= updated_since)
-        if after is not None:
-            updated, last_id = decode_cursor("feed", after, 2)
-            stmt = stmt.where(or_(m.Check.updated_at > updated, and_(m.Check.updated_at == updated, m.Check.id > last_id)))
-        stmt = stmt.order_by(m.Check.updated_at.asc(), m.Check.id.asc()).limit(limit + 1)
+        plan = check_feed_page(viewer, first=first, after=after, updated_since=updated_since)
         async with info.context.read() as session:
-            rows = (await session.execute(stmt)).scalars().all()
-        has_next = len(rows) > limit
-        edges = [CheckEdge(cursor=encode_cursor("feed", r.updated_at, r.id), node=Check.from_row(r)) for r in rows[:limit]]
+            rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
+        has_next = len(rows) > plan.limit
+        edges = [CheckEdge(cursor=plan.cursor_of(r), node=Check.from_row(r)) for r in rows[: plan.limit]]
         return CheckConnection(
-            page_info=PageInfo(has_next_page=has_next, has_previous_page=after is not None,
+            page_info=PageInfo(has_next_page=has_next, has_previous_page=plan.has_previous,
                                start_cursor=edges[0].cursor if edges else None,
                                end_cursor=edges[-1].cursor if edges else None),
             edges=edges,

@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from api.graphql.compiler import CompiledReadPath
 from api.graphql.queries import Query
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
@@ -122,6 +123,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
+        CompiledReadPath,
     ]
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

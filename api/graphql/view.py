@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from typing import Any
 
@@ -12,6 +13,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
+from api.graphql.compiler import RawJSON
 from api.graphql.context import Context
 from services.viewer import ANONYMOUS, Viewer
 
@@ -45,6 +47,13 @@ _response_shape: ContextVar[tuple[str, int] | None] = ContextVar("qonys_response
 
 
 class QonysGraphQL(GraphQL[Context, None]):
+    def encode_json(self, data: Any) -> str:
+        """Compact UTF-8 JSON; a compiled query's ``data`` is already JSON text."""
+        payload = data.get("data") if isinstance(data, dict) else None
+        if isinstance(payload, RawJSON) and set(data) == {"data"}:
+            return '{"data":' + payload + "}"
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:  # type: ignore[override]
         response = super().create_response(response_data, sub_response)
         shape = _response_shape.get()

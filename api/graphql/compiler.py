@@ -1,0 +1,482 @@
+"""The compiled read path.
+
+After validation, a query whose every root field this module knows is turned
+into ONE SQL statement that returns the finished JSON text of ``data``, and
+graphql-core's per-field execution is skipped. Everything else (mutations,
+introspection, fields with resolvers it does not know, agency keys, errors of
+any kind) goes to normal execution, which stays the reference: the differential
+tests check that both produce the same bytes.
+
+What keeps the two engines equal:
+- the field → column mapping is ``api.graphql.readmap`` (the resolvers read the
+  same description);
+- who sees which rows is ``services.access`` (one SQL row filter per type),
+  applied here to every table alias;
+- the page query (filters, order, cursor) is ``api.graphql.queries``' own;
+- values are rendered exactly as Strawberry serialises them (ISO timestamps in
+  UTC with microseconds only when present, decimals as text, base64 global IDs,
+  cursors as the same base64 JSON), and the HTTP layer writes compact JSON.
+
+PostgreSQL only; on SQLite every query runs normally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+import sqlalchemy as sa
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+)
+from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
+from graphql.execution.values import get_argument_values, get_variable_values
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.util import ClauseAdapter
+from strawberry.extensions import SchemaExtension
+
+import models as m
+from api.graphql import ids
+from api.graphql.loaders import ROW_FILTERS
+from api.graphql.readmap import (
+    SCORE_ITEM_FIELDS,
+    SCORE_LISTS,
+    SCORE_RESULT_FIELDS,
+    TYPES,
+    Child,
+    Column,
+    Lookup,
+    Ref,
+)
+from services import access
+from services.viewer import Viewer
+
+Text = sa.Text()
+
+
+class CannotCompile(Exception):
+    """This query goes to normal execution."""
+
+
+class RawJSON(str):
+    """The finished JSON text of ``data``, spliced into the response as is."""
+
+
+# ---------------------------------------------------------------- SQL text helpers
+
+
+def const(text: str) -> sa.ColumnElement[str]:
+    return sa.literal_column("'" + text.replace("'", "''") + "'", Text)
+
+
+def cat(*parts: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return reduce(lambda a, b: a.op("||", return_type=Text)(b), parts)
+
+
+def json_string(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return sa.func.coalesce(sa.cast(sa.func.to_json(sa.cast(expr, Text)), Text), const("null"))
+
+
+def iso_datetime(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """``datetime.isoformat()`` of an aware UTC timestamp."""
+    utc = sa.func.timezone("UTC", expr)
+    micro = sa.cast(sa.func.extract("microseconds", expr), sa.Integer) % 1000000
+    return cat(
+        sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS'),
+        sa.case((micro != 0, cat(const("."), sa.func.to_char(utc, "US"))), else_=const("")),
+        const("+00:00"),
+    )
+
+
+def json_value(expr: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
+    if kind in ("str", "enum"):
+        return json_string(expr)
+    if kind == "int":
+        return sa.func.coalesce(sa.cast(expr, Text), const("null"))
+    if kind == "bool":
+        return sa.case((expr.is_(True), const("true")), (expr.is_(False), const("false")), else_=const("null"))
+    if kind == "date":
+        return sa.func.coalesce(cat(const('"'), sa.func.to_char(expr, "YYYY-MM-DD"), const('"')), const("null"))
+    if kind == "datetime":
+        return sa.func.coalesce(cat(const('"'), iso_datetime(expr), const('"')), const("null"))
+    if kind == "decimal":
+        return sa.func.coalesce(cat(const('"'), sa.cast(expr, Text), const('"')), const("null"))
+    raise CannotCompile(kind)
+
+
+def b64(text: sa.ColumnElement[str], *, urlsafe: bool = False) -> sa.ColumnElement[str]:
+    encoded = sa.func.replace(sa.func.encode(sa.func.convert_to(text, "UTF8"), "base64"), const("\n"), const(""))
+    return sa.func.translate(encoded, const("+/"), const("-_")) if urlsafe else encoded
+
+
+def global_id(type_name: str, pk: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return cat(const('"'), b64(cat(const(type_name + ":"), sa.cast(pk, Text))), const('"'))
+
+
+def cursor(kind: str, key: sa.ColumnElement[Any], key_kind: str, pk: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """``api.graphql.pagination.encode_cursor`` in SQL."""
+    if key_kind == "datetime":
+        key_json = cat(const('{"t":"'), iso_datetime(key), const('"}'))
+    else:
+        key_json = cat(const('{"d":"'), sa.func.to_char(key, "YYYY-MM-DD"), const('"}'))
+    raw = cat(const(f'["{kind}",'), key_json, const(","), sa.cast(pk, Text), const("]"))
+    return cat(const('"'), b64(raw, urlsafe=True), const('"'))
+
+
+def json_array(element: sa.ColumnElement[str], order_by: list[Any], from_: Any, where: Any) -> sa.ColumnElement[str]:
+    inner = (
+        sa.select(sa.func.coalesce(
+            cat(const("["), sa.func.string_agg(element, aggregate_order_by(const(","), *order_by)), const("]")),
+            const("[]")))
+        .select_from(from_).where(where)
+    )
+    return inner.scalar_subquery()
+
+
+def obj(pairs: list[tuple[str, sa.ColumnElement[str]]]) -> sa.ColumnElement[str]:
+    if not pairs:
+        return const("{}")
+    parts: list[sa.ColumnElement[str]] = []
+    for i, (key, value) in enumerate(pairs):
+        parts.append(const(("{" if i == 0 else ",") + f'"{key}":'))
+        parts.append(value)
+    parts.append(const("}"))
+    return cat(*parts)
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@dataclass
+class Compilation:
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDetails]
+    variables: Any
+    operation: OperationDefinitionNode
+    viewer: Viewer
+
+    def subfields(self, type_: GraphQLObjectType, details: list[Any]) -> dict[str, list[Any]]:
+        return collect_subfields(self.schema, self.fragments, self.variables, self.operation, type_, details).grouped_field_set
+
+    def args(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        return get_argument_values(field_def, node, self.variables)
+
+
+def _named(type_: Any) -> tuple[Any, bool, bool]:
+    """(named type, non-null, list)."""
+    non_null = isinstance(type_, GraphQLNonNull)
+    if non_null:
+        type_ = type_.of_type
+    is_list = isinstance(type_, GraphQLList)
+    if is_list:
+        type_ = type_.of_type
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+    return type_, non_null, is_list
+
+
+def _row_filter(model: type, alias: Any, viewer: Viewer) -> Any:
+    rule = ROW_FILTERS.get(model)
+    if rule is None:
+        return sa.true()
+    return ClauseAdapter(alias).traverse(rule(viewer))
+
+
+def object_json(c: Compilation, type_name: str, alias: Any, details: list[Any]) -> sa.ColumnElement[str]:
+    """The JSON text of one object of ``type_name`` read from ``alias``."""
+    gql_type = c.schema.type_map[type_name]
+    assert isinstance(gql_type, GraphQLObjectType)
+    fields = c.subfields(gql_type, details)
+    mapping = TYPES.get(type_name)
+    pairs: list[tuple[str, sa.ColumnElement[str]]] = []
+    for key, field_details in fields.items():
+        node = field_details[0].node
+        name = node.name.value
+        if name == "__typename":
+            pairs.append((key, const(f'"{type_name}"')))
+            continue
+        if type_name == "Score":
+            pairs.append((key, score_field(c, name, alias, field_details)))
+            continue
+        if mapping is None:
+            raise CannotCompile(type_name)
+        if name == "id" and mapping.node:
+            pairs.append((key, global_id(type_name, alias.c.id)))
+            continue
+        spec = mapping.fields.get(name)
+        if spec is None:
+            raise CannotCompile(f"{type_name}.{name}")
+        if name in mapping.internal and not access.sees_application_internals(c.viewer):
+            raise CannotCompile("internal field for this viewer")
+        pairs.append((key, field_json(c, spec, alias, field_details, gql_type.fields[name])))
+    return obj(pairs)
+
+
+def field_json(c: Compilation, spec: Any, alias: Any, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
+    if isinstance(spec, Column):
+        return json_value(alias.c[spec.column], spec.kind)
+    if isinstance(spec, Lookup):
+        target = spec.model.__table__.alias()
+        value = sa.select(sa.cast(sa.func.to_json(target.c[spec.column]), Text)).where(
+            target.c.id == alias.c[spec.fk]).scalar_subquery()
+        return sa.func.coalesce(value, const("null"))
+    named, non_null, _ = _named(field_def.type)
+    if isinstance(spec, Ref):
+        target_map = TYPES[spec.target]
+        target = target_map.model.__table__.alias()
+        element = object_json(c, spec.target, target, details)
+        value = (sa.select(element).select_from(target)
+                 .where(target.c.id == alias.c[spec.fk], _row_filter(target_map.model, target, c.viewer))
+                 .scalar_subquery())
+        if non_null and spec.target in ("Application",):
+            raise CannotCompile("non-null reference under a row filter")
+        return sa.func.coalesce(value, const("null"))
+    if isinstance(spec, Child):
+        target_map = TYPES[spec.target] if spec.target in TYPES else None
+        if target_map is None:
+            raise CannotCompile(spec.target)
+        target = target_map.model.__table__.alias()
+        element = object_json(c, spec.target, target, details)
+        where = sa.and_(target.c[spec.fk] == alias.c.id, _row_filter(target_map.model, target, c.viewer))
+        if spec.many:
+            return json_array(element, [target.c[col] for col in spec.order] + [target.c.id], target, where)
+        value = sa.select(element).select_from(target).where(where).scalar_subquery()
+        return sa.func.coalesce(value, const("null"))
+    raise CannotCompile(repr(spec))
+
+
+def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa.ColumnElement[str]:
+    result = alias.c.result
+    if name in SCORE_RESULT_FIELDS:
+        raw = result.op("->>", return_type=Text)(const(SCORE_RESULT_FIELDS[name]))
+        return raw  # integers and booleans print as JSON already
+    if name in ("modelVersion", "computedAt"):
+        spec = TYPES["Score"].fields[name]
+        return json_value(alias.c[spec.column], spec.kind)
+    if name in SCORE_LISTS:
+        item_type = SCORE_LISTS[name]
+        gql_item = c.schema.type_map[item_type]
+        sub = c.subfields(gql_item, details)
+        elements = sa.func.jsonb_array_elements(result.op("->", return_type=sa.JSON)(const(name))).table_valued(
+            "value", with_ordinality="ordinality").alias("e")
+        pairs = []
+        for key, field_details in sub.items():
+            item_name = field_details[0].node.name.value
+            if item_name == "__typename":
+                pairs.append((key, const(f'"{item_type}"')))
+                continue
+            kind = SCORE_ITEM_FIELDS[item_type].get(item_name)
+            if kind is None:
+                raise CannotCompile(item_name)
+            text = elements.c.value.op("->>", return_type=Text)(const(item_name))
+            if kind == "str":
+                pairs.append((key, json_string(text)))
+            else:
+                pairs.append((key, text))
+        inner = sa.select(sa.func.coalesce(
+            cat(const("["), sa.func.string_agg(obj(pairs), aggregate_order_by(const(","), elements.c.ordinality)),
+                const("]")), const("[]"))).select_from(elements)
+        return inner.scalar_subquery()
+    raise CannotCompile(f"Score.{name}")
+
+
+# ---------------------------------------------------------------- root fields
+
+
+def page_info_json(c: Compilation, details: list[Any], has_next: Any, has_previous: bool,
+                   start: Any, end: Any) -> sa.ColumnElement[str]:
+    type_ = c.schema.type_map["PageInfo"]
+    pairs = []
+    for key, field_details in c.subfields(type_, details).items():
+        name = field_details[0].node.name.value
+        if name == "__typename":
+            pairs.append((key, const('"PageInfo"')))
+        elif name == "hasNextPage":
+            pairs.append((key, sa.case((has_next, const("true")), else_=const("false"))))
+        elif name == "hasPreviousPage":
+            pairs.append((key, const("true" if has_previous else "false")))
+        elif name == "startCursor":
+            pairs.append((key, sa.func.coalesce(start, const("null"))))
+        elif name == "endCursor":
+            pairs.append((key, sa.func.coalesce(end, const("null"))))
+        else:
+            raise CannotCompile(name)
+    return obj(pairs)
+
+
+def connection_json(c: Compilation, conn_type: str, node_type: str, details: list[Any], page: Any,
+                    limit: int, cursor_of: Callable[[Any], sa.ColumnElement[str]], has_previous: bool,
+                    total: Any | None) -> sa.ColumnElement[str]:
+    """A connection over ``page`` (a subquery of the node's table with ``rn``, its row number)."""
+    gql_conn = c.schema.type_map[conn_type]
+    node_map = TYPES[node_type]
+    shown = sa.and_(page.c.rn <= limit)
+    pairs = []
+    for key, field_details in c.subfields(gql_conn, details).items():
+        name = field_details[0].node.name.value
+        if name == "__typename":
+            pairs.append((key, const(f'"{conn_type}"')))
+        elif name == "totalCount":
+            if total is None:
+                raise CannotCompile("totalCount")
+            pairs.append((key, sa.cast(total, Text)))
+        elif name == "edges":
+            edge_type = c.schema.type_map[f"{node_type}Edge" if node_type != "SocialContract" else "SocialContractEdge"]
+            edge_pairs = []
+            for ekey, edetails in c.subfields(edge_type, field_details).items():
+                ename = edetails[0].node.name.value
+                if ename == "__typename":
+                    edge_pairs.append((ekey, const(f'"{edge_type.name}"')))
+                elif ename == "cursor":
+                    edge_pairs.append((ekey, cursor_of(page)))
+                elif ename == "node":
+                    edge_pairs.append((ekey, object_json(c, node_type, page, edetails)))
+                else:
+                    raise CannotCompile(ename)
+            edges = sa.select(sa.func.coalesce(
+                cat(const("["), sa.func.string_agg(obj(edge_pairs), aggregate_order_by(const(","), page.c.rn)),
+                    const("]")), const("[]"))).select_from(page).where(shown)
+            pairs.append((key, edges.scalar_subquery()))
+        elif name == "pageInfo":
+            has_next = sa.select(sa.func.count() > limit).select_from(page).scalar_subquery()
+            start = sa.select(cursor_of(page)).select_from(page).where(page.c.rn == 1).scalar_subquery()
+            end = (sa.select(cursor_of(page)).select_from(page).where(shown)
+                   .order_by(page.c.rn.desc()).limit(1).scalar_subquery())
+            pairs.append((key, page_info_json(c, field_details, has_next, has_previous, start, end)))
+        else:
+            raise CannotCompile(name)
+    del node_map
+    return obj(pairs)
+
+
+def applications_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
+    from api.graphql.queries import ApplicationOrder, application_page
+
+    viewer = c.viewer
+    if viewer.is_agency or viewer.is_anonymous:
+        raise CannotCompile("viewer")
+    args = c.args(field_def, details[0].node)
+    if args.get("after") is not None and not isinstance(args["after"], str):
+        raise CannotCompile("after")
+    try:
+        plan = application_page(viewer, first=args.get("first"), after=args.get("after"),
+                                filter=args.get("filter"), order_by=args.get("order_by", args.get("orderBy",
+                                ApplicationOrder.NEWEST_FIRST)))
+    except Exception as exc:  # a bad cursor or page size: normal execution reports it
+        raise CannotCompile(str(exc)) from None
+    table = m.Application.__table__
+    rn = sa.func.row_number().over(order_by=plan.order).label("rn")
+    page = plan.stmt.with_only_columns(*table.c, rn).limit(plan.limit + 1).subquery("page")
+    key_kind = "date" if plan.kind == "due" else "datetime"
+    key_col = "due_date" if plan.kind == "due" else "submitted_at"
+    return connection_json(
+        c, "ApplicationConnection", "Application", details, page, plan.limit,
+        lambda p: cursor(plan.kind, p.c[key_col], key_kind, p.c.id), plan.has_previous,
+        plan.count_stmt.scalar_subquery())
+
+
+def application_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
+    viewer = c.viewer
+    if viewer.is_agency or viewer.is_anonymous:
+        raise CannotCompile("viewer")
+    args = c.args(field_def, details[0].node)
+    pk = ids.decode_as(str(args["id"]), "Application")
+    if pk is None:
+        raise CannotCompile("id")
+    alias = m.Application.__table__.alias("a")
+    value = (sa.select(object_json(c, "Application", alias, details)).select_from(alias)
+             .where(alias.c.id == pk, _row_filter(m.Application, alias, viewer)).scalar_subquery())
+    return sa.func.coalesce(value, const("null"))
+
+
+def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
+    from api.graphql.queries import check_feed_page
+
+    viewer = c.viewer
+    if not viewer.is_staff:
+        raise CannotCompile("viewer")
+    args = c.args(field_def, details[0].node)
+    try:
+        plan = check_feed_page(viewer, first=args.get("first"), after=args.get("after"),
+                               updated_since=args.get("updated_since", args.get("updatedSince")))
+    except Exception as exc:
+        raise CannotCompile(str(exc)) from None
+    table = m.Check.__table__
+    rn = sa.func.row_number().over(order_by=plan.order).label("rn")
+    page = plan.stmt.with_only_columns(*table.c, rn).limit(plan.limit + 1).subquery("page")
+    return connection_json(c, "CheckConnection", "Check", details, page, plan.limit,
+                           lambda p: cursor("feed", p.c.updated_at, "datetime", p.c.id), plan.has_previous, None)
+
+
+ROOTS: dict[str, Callable[[Compilation, list[Any], GraphQLField], sa.ColumnElement[str]]] = {
+    "applications": applications_root,
+    "application": application_root,
+    "checkResults": check_results_root,
+}
+
+
+def compile_operation(schema: GraphQLSchema, document: Any, operation_name: str | None,
+                      raw_variables: dict[str, Any] | None, viewer: Viewer) -> sa.Select[Any]:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+        raise CannotCompile("operation")
+    operation = operations[0]
+    fragments = {d.name.value: FragmentDetails(d) for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    variables = get_variable_values(schema, operation.variable_definitions or (), raw_variables or {})
+    if isinstance(variables, list):
+        raise CannotCompile("variables")
+    query_type = schema.query_type
+    assert query_type is not None
+    roots = collect_fields(schema, fragments, variables, query_type, operation).grouped_field_set
+    c = Compilation(schema, fragments, variables, operation, viewer)
+    pairs = []
+    for key, details in roots.items():
+        name = details[0].node.name.value
+        if name == "__typename":
+            pairs.append((key, const('"Query"')))
+            continue
+        build = ROOTS.get(name)
+        if build is None:
+            raise CannotCompile(name)
+        pairs.append((key, build(c, details, query_type.fields[name])))
+    return sa.select(obj(pairs))
+
+
+class CompiledReadPath(SchemaExtension):
+    """Runs compilable queries as one SQL statement and skips per-field execution."""
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        ctx = self.execution_context
+        context = ctx.context
+        sessions = getattr(context, "sessions", None)
+        if (
+            sessions is not None
+            and getattr(context, "settings", None) is not None
+            and context.settings.compiled_reads
+            and not context.settings.is_sqlite
+            and ctx.graphql_document is not None
+        ):
+            try:
+                stmt = compile_operation(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
+                                         ctx.variables, context.viewer)
+            except CannotCompile:
+                stmt = None
+            if stmt is not None:
+                async with context.read() as session:
+                    text = (await session.execute(stmt)).scalar_one()
+                context.extras["compiled"] = True
+                ctx.result = ExecutionResult(data=RawJSON(text), errors=None)
+        yield

@@ -1,0 +1,294 @@
+"""``services.demo_data.generate`` (``qonys demo-data``): synthetic applications
+in every state, consistent with every rule the services enforce.
+
+The data are checked the way an auditor would: quota seats against the
+approved applications, each score against the engine re-run on the stored
+facts, each contract's ledger against its caps and its total, names, IINs and
+numbers against the input rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from collections import Counter, defaultdict
+from decimal import ROUND_DOWN, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import (
+    Applicant,
+    Application,
+    AuditEvent,
+    Check,
+    CheckType,
+    ContractTermination,
+    DeficitOccupation,
+    Interview,
+    LanguageTest,
+    MrpValue,
+    NumberSequence,
+    Questionnaire,
+    Quota,
+    RefundPayment,
+    Region,
+    Score,
+    ScoringModel,
+    SelectionRound,
+    SelectionRoundApproval,
+    SocialContract,
+    SupportMeasure,
+    SupportPayment,
+    TerminationReasonRule,
+)
+from models.base import ALMATY, utcnow
+from models.db import transaction
+from models.enums import ApplicationStatus as S
+from models.enums import CheckStatus, ContractStatus, QuotaKind, Route
+from models.types import CENT
+from services import facts, numbers, scoring
+from services.demo_data import DEMO_YEAR, TABLE_ORDER, generate
+from services.rules import (
+    add_years,
+    age_on,
+    certificate_number_problem,
+    citizenship_problem,
+    document_number_problem,
+    full_name_problem,
+    iin_problem,
+)
+
+N = 300
+TABLES = {
+    "applicant": Applicant, "application": Application, "language_test": LanguageTest,
+    "questionnaire": Questionnaire, "check_result": Check, "interview": Interview, "score": Score,
+    "selection_round": SelectionRound, "selection_round_approval": SelectionRoundApproval,
+    "social_contract": SocialContract, "support_payment": SupportPayment,
+    "contract_termination": ContractTermination, "refund_payment": RefundPayment,
+}
+NUMBER_RE = re.compile(r"RP-(\d{4})-(\d{6})")
+
+
+async def _all(session: AsyncSession, model: type) -> list:
+    return list((await session.execute(select(model).order_by(model.id))).scalars())
+
+
+async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession]) -> None:
+    calls: list[tuple[int, int]] = []
+    started = utcnow()
+    counts = await generate(sessions, applications=N, seed=7, batch_size=110,
+                            progress=lambda done, total: calls.append((done, total)))
+    assert calls[0] == (0, N) and calls[-1] == (N, N)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert set(counts) == set(TABLE_ORDER)
+
+    async with transaction(sessions) as session:
+        # ---- counts: the template holds reference data only, so every row is ours
+        for table, model in TABLES.items():
+            stored = (await session.execute(select(func.count()).select_from(model))).scalar_one()
+            assert stored == counts[table], table
+        assert counts["applicant"] == counts["application"] == N
+        for table in ("language_test", "questionnaire", "check_result", "interview", "score", "selection_round",
+                      "selection_round_approval", "social_contract", "support_payment"):
+            assert counts[table] > 0, table
+
+        apps = await _all(session, Application)
+        applicants = {a.id: a for a in await _all(session, Applicant)}
+        regions = {r.id: r for r in await _all(session, Region)}
+        tests = {t.application_id: t for t in await _all(session, LanguageTest)}
+        questionnaires = {q.application_id: q for q in await _all(session, Questionnaire)}
+        interviews = {i.application_id: i for i in await _all(session, Interview)}
+        scores = {s.application_id: s for s in await _all(session, Score)}
+        checks: dict[int, list[Check]] = defaultdict(list)
+        for c in await _all(session, Check):
+            checks[c.application_id].append(c)
+        active_types = set((await session.execute(
+            select(CheckType.id).where(CheckType.active.is_(True)))).scalars())
+        deficit = {(d.year, d.region_id, d.occupation_id) for d in await _all(session, DeficitOccupation)}
+        now = utcnow()
+
+        # ---- every status and route, and the route rules
+        assert {a.status for a in apps} == set(S)
+        assert {a.route for a in apps} == set(Route)
+        for a in apps:
+            person = applicants[a.applicant_id]
+            assert (a.citizenship, a.document_number, a.iin) == (person.citizenship, person.document_number, person.iin)
+            if a.route == Route.KANDAS:
+                assert person.ethnic_kazakh and regions[a.target_region_id].labour_deficit
+            elif a.route == Route.LABOUR:
+                assert (DEMO_YEAR, a.target_region_id, a.occupation_id) in deficit
+            submitted_on = a.submitted_at.astimezone(ALMATY).date()
+            assert a.due_date == submitted_on + dt.timedelta(days=29)
+            assert dt.datetime(DEMO_YEAR, 1, 1, tzinfo=ALMATY) <= a.submitted_at <= now
+            assert started - dt.timedelta(days=400) < a.submitted_at
+            assert a.submitted_at <= a.updated_at <= now
+            if a.status in (S.APPROVED, S.REJECTED, S.WITHDRAWN):
+                assert a.decided_at is not None and a.submitted_at <= a.decided_at <= now
+            else:
+                assert a.decided_at is None
+            assert 18 <= age_on(person.birth_date, submitted_on) <= 70
+
+        # ---- applicants: names, IINs, documents; applications' numbers
+        assert all(full_name_problem(p.full_name) is None for p in applicants.values())
+        with_iin = [p for p in applicants.values() if p.iin is not None]
+        assert 0.3 * N <= len(with_iin) <= 0.7 * N
+        assert all(iin_problem(p.iin, p.birth_date, p.sex) is None for p in with_iin)
+        assert len({p.iin for p in with_iin}) == len(with_iin)
+        assert all(citizenship_problem(p.citizenship) is None for p in applicants.values())
+        assert all(document_number_problem(p.document_number) is None for p in applicants.values())
+        assert len({(p.citizenship, p.document_number) for p in applicants.values()}) == N
+        assert len({p.citizenship for p in applicants.values()}) >= 6
+        assert any(p.ethnic_kazakh for p in applicants.values()) and not all(p.ethnic_kazakh for p in applicants.values())
+        matches = [NUMBER_RE.fullmatch(a.number) for a in apps]
+        assert all(matches) and len({a.number for a in apps}) == N
+        top = max(int(m.group(2)) for m in matches if m)
+        counter = (await session.execute(
+            select(NumberSequence.value).where(NumberSequence.name == f"RP-{DEMO_YEAR}"))).scalar_one()
+        assert counter == top
+        certificates = [t.certificate_number for t in tests.values()]
+        assert len(set(certificates)) == len(certificates)
+        assert all(certificate_number_problem(c) is None for c in certificates)
+
+        # ---- stages: complete for every scored application; none scored while SUBMITTED
+        for a in apps:
+            assert (a.id in questionnaires) <= (a.id in tests)  # the certificate opens the questionnaire
+            score = scores.get(a.id)
+            if a.status in (S.PASSED, S.FAILED, S.APPROVED):
+                assert score is not None
+            if a.status == S.SUBMITTED:
+                assert score is None
+            if score is None:
+                continue
+            assert a.id in tests and a.id in questionnaires
+            assert {c.check_type_id for c in checks[a.id]} == active_types
+            assert all(c.status != CheckStatus.REQUESTED and c.completed_at is not None for c in checks[a.id])
+            assert interviews[a.id].outcome is not None
+            assert a.submitted_at <= score.computed_at <= now
+            if a.status == S.PASSED or a.status == S.APPROVED:
+                assert score.passed
+            if a.status == S.FAILED:
+                assert not score.passed
+            assert score.passed == (score.total >= score.pass_mark and all(g["passed"] for g in score.result["gates"]))
+
+        # ---- the engine re-run on the stored facts agrees (a sample)
+        models_by_id = {m.id: m for m in await _all(session, ScoringModel)}
+        scored_apps = [a for a in apps if a.id in scores]
+        for a in random.Random(1).sample(scored_apps, 20):
+            score = scores[a.id]
+            on = score.computed_at.astimezone(ALMATY).date()
+            gathered = await facts.gather(session, [a], on)
+            again = scoring.evaluate(models_by_id[score.scoring_model_id].definition, gathered[a.id], a.route.value)
+            assert (again.total, again.passed, again.max_total) == (score.total, score.passed, score.max_total)
+            assert again.to_json() == score.result
+            assert score.model_version == models_by_id[score.scoring_model_id].version
+
+        # ---- quotas: used == seats of the approved applications, never over capacity
+        booked: Counter[int] = Counter()
+        for a in apps:
+            if a.status == S.APPROVED and a.quota_id is not None:
+                booked[a.quota_id] += a.seats
+        quotas = await _all(session, Quota)
+        for q in quotas:
+            assert q.used == booked[q.id] <= q.capacity, q.id
+        quota_by_id = {q.id: q for q in quotas}
+        for a in apps:
+            if a.status != S.APPROVED:
+                assert a.quota_id is None and a.seats is None
+            elif a.route == Route.KANDAS:
+                q = quota_by_id[a.quota_id]
+                assert (q.kind, q.region_id) == (QuotaKind.KANDAS, a.target_region_id)
+                assert a.seats == questionnaires[a.id].family_size
+            elif a.route == Route.LABOUR:
+                q = quota_by_id[a.quota_id]
+                assert (q.kind, q.region_id, q.occupation_id, q.year) == (
+                    QuotaKind.LABOUR, a.target_region_id, a.occupation_id, a.decided_at.astimezone(ALMATY).year)
+                assert a.seats == 1
+            else:
+                assert a.quota_id is None and a.seats is None
+
+        # ---- selection rounds: every approved KANDAS application, ranked, within the round's seats
+        approvals = {x.application_id: x for x in await _all(session, SelectionRoundApproval)}
+        rounds = {r.id: r for r in await _all(session, SelectionRound)}
+        kandas_approved = [a for a in apps if a.route == Route.KANDAS and a.status == S.APPROVED]
+        assert kandas_approved and set(approvals) == {a.id for a in kandas_approved}
+        per_round: Counter[int] = Counter()
+        for a in kandas_approved:
+            x = approvals[a.id]
+            r = rounds[x.round_id]
+            assert x.seats == a.seats and x.score == scores[a.id].total and r.quota_id == a.quota_id
+            assert r.ran_at == a.decided_at and scores[a.id].computed_at <= r.ran_at
+            per_round[r.id] += x.seats
+        for r in rounds.values():
+            assert r.seats_taken == per_round[r.id]
+
+        # ---- contracts: ledger, caps, refunds
+        mrp = {m.year: m.amount for m in await _all(session, MrpValue)}
+        measures = {m.id: m for m in await _all(session, SupportMeasure)}
+        refundable = {r.code: r.refundable for r in await _all(session, TerminationReasonRule)}
+        contracts = await _all(session, SocialContract)
+        payments: dict[int, list[SupportPayment]] = defaultdict(list)
+        for p in (await session.execute(select(SupportPayment).order_by(SupportPayment.paid_on, SupportPayment.id))).scalars():
+            payments[p.contract_id].append(p)
+        terminations = {t.contract_id: t for t in await _all(session, ContractTermination)}
+        refunds: dict[int, list[RefundPayment]] = defaultdict(list)
+        for r in await _all(session, RefundPayment):
+            refunds[r.contract_id].append(r)
+        by_app = {a.id: a for a in apps}
+        assert len({c.number for c in contracts}) == len(contracts)
+        assert len({c.application_id for c in contracts}) == len(contracts)
+        for c in contracts:
+            a = by_app[c.application_id]
+            assert re.fullmatch(rf"SC-{c.start_date.year}-\d{{6}}", c.number)
+            assert a.route == Route.KANDAS and a.status == S.APPROVED
+            assert (c.region_id, c.family_size) == (a.target_region_id, a.seats)
+            assert c.end_date == add_years(c.start_date, 5)
+            assert c.start_date >= a.decided_at.astimezone(ALMATY).date()
+            ledger = payments[c.id]
+            assert c.total_support == sum((p.amount for p in ledger), Decimal("0.00"))
+            paid: Counter[int] = Counter()
+            for p in ledger:  # each payment within its measure's cap, as recordSupportPayment checks it
+                m = measures[p.measure_id]
+                cap = (m.cap_mrp * mrp[p.paid_on.year] * (c.family_size if m.per_family_member else 1)).quantize(
+                    CENT, rounding=ROUND_DOWN)
+                paid[p.measure_id] += p.amount
+                assert Decimal("0") < p.amount and paid[p.measure_id] <= cap, (c.number, m.code)
+                assert c.start_date <= p.paid_on < c.end_date and p.paid_on <= now.astimezone(ALMATY).date()
+            t = terminations.get(c.id)
+            if t is None:
+                assert c.status == ContractStatus.ACTIVE and not refunds[c.id]
+                continue
+            assert c.status == ContractStatus.TERMINATED
+            assert c.start_date <= t.effective_date < c.end_date
+            assert all(p.paid_on < t.effective_date for p in ledger)
+            assert t.refund_due == (c.total_support if refundable.get(t.reason, True) else Decimal("0.00"))
+            assert t.refund_paid == sum((r.amount for r in refunds[c.id]), Decimal("0.00")) <= t.refund_due
+
+        # ---- one audit event for the run
+        events = list((await session.execute(
+            select(AuditEvent).where(AuditEvent.action == "demo_data.generate"))).scalars())
+        assert len(events) == 1 and events[0].changes["applications"] == N
+        assert events[0].changes["rows"]["application"] == N
+
+
+async def test_second_run_adds_as_many_again(sessions: async_sessionmaker[AsyncSession]) -> None:
+    first = await generate(sessions, applications=40, seed=3, batch_size=25)
+    second = await generate(sessions, applications=40, seed=3, batch_size=1000)
+    assert first["application"] == second["application"] == 40
+    async with transaction(sessions) as session:
+        apps = await _all(session, Application)
+        people = await _all(session, Applicant)
+        assert len(apps) == 80 and len({a.number for a in apps}) == 80
+        # Same seed, different data: the second run does not repeat the first.
+        assert len({(p.citizenship, p.document_number) for p in people}) == 80
+        assert len({p.full_name for p in people}) > 60
+        # The API's next number follows the demo's last one.
+        top = max(int(a.number[-6:]) for a in apps)
+        assert await numbers.next_number(session, "RP", DEMO_YEAR) == f"RP-{DEMO_YEAR}-{top + 1:06d}"
+        # New rows get fresh ids from the database after the explicit ones.
+        last_id = max(a.id for a in people)
+        extra = Applicant(full_name="Test Person", birth_date=dt.date(1990, 1, 1), sex="MALE", citizenship="UZB",
+                          ethnic_kazakh=False, document_number="AA0000001", created_at=utcnow())
+        session.add(extra)
+        await session.flush()
+        assert extra.id == last_id + 1
