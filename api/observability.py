@@ -31,6 +31,7 @@ ERRORS = Counter("qonys_errors", "Errors returned to clients by code", ["code"],
 DB_POOL_IN_USE = Gauge("qonys_db_pool_checked_out", "Database connections in use", registry=REGISTRY)
 DB_POOL_SIZE = Gauge("qonys_db_pool_size", "Database pool size", registry=REGISTRY)
 SELECTION_ROUNDS = Counter("qonys_selection_rounds", "Selection rounds run", ["dry_run"], registry=REGISTRY)
+COMPILED_QUERIES = Counter("qonys_compiled_queries", "Queries answered by the compiled read path", registry=REGISTRY)
 RESCORED = Counter("qonys_rescored_applications", "Applications re-scored by jobs", registry=REGISTRY)
 
 REQUEST_ID_HEADER = "x-request-id"

@@ -224,6 +224,23 @@ class Server:
         log(f"stopped {self.name}")
 
 
+def qonys_counters(server: Server) -> tuple[float, float] | None:
+    """(operations answered by the compiled read path, GraphQL operations) from Qonys's /metrics."""
+    if server.name != "Qonys":
+        return None
+    try:
+        text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return None
+    compiled = total = 0.0
+    for line in text.splitlines():
+        if line.startswith("qonys_compiled_queries_total "):
+            compiled = float(line.split()[-1])
+        elif line.startswith("qonys_graphql_requests_total{"):
+            total += float(line.split()[-1])
+    return compiled, total
+
+
 def _healthz(client: httpx.Client, port: int) -> bool:
     return client.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
 
@@ -279,17 +296,26 @@ class Run:
     errors: int
     seconds: float
     rps: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-    mean_ms: float
-    kb_per_response: float
-    server_cpu_ms: float  # per successful request
-    db_cpu_ms: float
+    p50_ms: float | None  # None: no request completed
+    p90_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    mean_ms: float | None
+    kb_per_response: float | None
+    server_cpu_ms: float | None  # per successful request
+    db_cpu_ms: float | None
     rss_peak_mb: float
     other_cpu_pct: float  # the rest of the machine, as % of all cores
+    settle_s: float = 0.0  # waited before the run for the servers and PostgreSQL to go idle
+    compiled_pct: float | None = None  # Qonys: share of the operations its compiled read path answered
     ratio: float | None = None  # req/s against the round's reference
+    cpu_ratio: float | None = None  # the reference's (server + PostgreSQL) CPU per request ÷ this one's
+
+    @property
+    def total_cpu_ms(self) -> float | None:
+        if self.server_cpu_ms is None or self.db_cpu_ms is None:
+            return None
+        return self.server_cpu_ms + self.db_cpu_ms
     wrk: dict[str, Any] = field(default_factory=dict)
 
 
@@ -303,6 +329,7 @@ class Bench:
         self.services: dict[str, dict[str, Any]] = {}
         self.postmaster: int | None = None
         self.facts: dict[str, Any] = {}
+        self.live: list[Server] = []  # the servers running now
 
     # -- measurement
 
@@ -311,7 +338,9 @@ class Bench:
         env = {**os.environ, "BENCH_BODIES": str(target.bodies), "BENCH_AUTH": target.auth or ""}
         argv = ["wrk", f"-t{cfg.wrk_threads}", f"-c{cfg.connections}", f"-d{duration}s", "--timeout", "10s",
                 "--latency", "-s", str(BENCH / "wrk" / "cycle.lua"), target.url]
+        settled = self.settle()
         pid = target.server.pid
+        metrics0 = qonys_counters(target.server)
         sampler = RssSampler(pid)
         cpu0, db0, (busy0, _), wrk0, t0 = proc_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu(), time.monotonic()
         sampler.start()
@@ -319,6 +348,10 @@ class Bench:
         wall = time.monotonic() - t0
         peak = sampler.stop()
         cpu1, db1, (busy1, _), wrk1 = proc_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu()
+        metrics1 = qonys_counters(target.server)
+        compiled = None
+        if metrics0 and metrics1 and metrics1[1] > metrics0[1]:
+            compiled = 100 * (metrics1[0] - metrics0[0]) / (metrics1[1] - metrics0[1])
         line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
         if line is None:
             raise RuntimeError(f"wrk printed no result for {target.label}:\n{out.stdout}\n{out.stderr}")
@@ -326,22 +359,42 @@ class Bench:
         seconds = w["duration_us"] / 1e6
         errors = w["errors_response"] + w["errors_timeout"] + w["errors_connect"] + w["errors_read"] + w["errors_write"]
         ok = max(w["requests"] - w["errors_response"], 0)
-        per = max(ok, 1)
         server_cpu, db_cpu, wrk_cpu = cpu1 - cpu0, db1 - db0, wrk1 - wrk0
         other = max((busy1 - busy0) - server_cpu - db_cpu - wrk_cpu, 0.0)
+
+        def per_ok(v: float) -> float | None:
+            return v / ok if ok else None
+
+        def ms(us: int) -> float | None:
+            return us / 1000 if w["requests"] else None
+
         run = Run(
             workload=workload, label=target.label, round=round_no, requests=w["requests"], ok=ok, errors=errors,
             seconds=round(seconds, 2), rps=ok / seconds if seconds else 0.0,
-            p50_ms=w["p50_us"] / 1000, p90_ms=w["p90_us"] / 1000, p99_ms=w["p99_us"] / 1000,
-            max_ms=w["max_us"] / 1000, mean_ms=w["mean_us"] / 1000,
-            kb_per_response=w["bytes"] / max(w["requests"], 1) / 1024,
-            server_cpu_ms=server_cpu * 1000 / per, db_cpu_ms=db_cpu * 1000 / per,
-            rss_peak_mb=peak, other_cpu_pct=100 * other / (wall * NCPU), wrk=w,
+            p50_ms=ms(w["p50_us"]), p90_ms=ms(w["p90_us"]), p99_ms=ms(w["p99_us"]), max_ms=ms(w["max_us"]),
+            mean_ms=ms(w["mean_us"]),
+            kb_per_response=w["bytes"] / w["requests"] / 1024 if w["requests"] else None,
+            server_cpu_ms=per_ok(server_cpu * 1000), db_cpu_ms=per_ok(db_cpu * 1000),
+            rss_peak_mb=peak, other_cpu_pct=100 * other / (wall * NCPU), settle_s=round(settled, 1),
+            compiled_pct=compiled, wrk=w,
         )
-        log(f"  {workload} r{round_no} {target.label:<22} {run.rps:8.1f} req/s  p50 {run.p50_ms:8.1f} ms  "
-            f"p99 {run.p99_ms:8.1f} ms  cpu {run.server_cpu_ms:6.2f}+{run.db_cpu_ms:6.2f} ms/req  "
-            f"rss {run.rss_peak_mb:5.0f} MB  errors {errors}  other {run.other_cpu_pct:4.0f}%")
+        log(f"  {workload} r{round_no} {target.label:<18} {run.rps:7.1f} req/s ({ok} ok, {errors} errors)  "
+            f"p50 {fmt(run.p50_ms)} ms  p99 {fmt(run.p99_ms)} ms  "
+            f"cpu {fmt(run.server_cpu_ms, 2)}+{fmt(run.db_cpu_ms, 2)} ms/req  rss {run.rss_peak_mb:.0f} MB  "
+            f"other {run.other_cpu_pct:.0f}%" + (f"  (settled {settled:.0f} s)" if settled >= 2 else ""))
         return run
+
+    def settle(self, idle: float = 0.1, window: float = 1.0, limit: float = 180) -> float:
+        """Wait until the servers and PostgreSQL are idle (< ``idle`` CPU-seconds in ``window``):
+        a server may still be working on requests that wrk abandoned at the end of the last run."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit:
+            before = sum(proc_cpu(s.pid) for s in self.live) + tree_cpu(self.postmaster)
+            time.sleep(window)
+            after = sum(proc_cpu(s.pid) for s in self.live) + tree_cpu(self.postmaster)
+            if after - before < idle:
+                break
+        return time.monotonic() - t0 - window
 
     def rounds(self, workload: str, targets: list[Target], reference: str | None) -> list[Run]:
         cfg = self.cfg
@@ -357,6 +410,7 @@ class Bench:
                 ref = next(x for x in runs if x.label == reference)
                 for x in runs:
                     x.ratio = x.rps / ref.rps if ref.rps else None
+                    x.cpu_ratio = div(ref.total_cpu_ms, x.total_cpu_ms)
             done += runs
         self.runs += done
         return done
@@ -398,6 +452,29 @@ def gql(client: httpx.Client, url: str, query: str, variables: dict[str, Any], a
     return body
 
 
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    """Where two parsed JSON documents first differ (None when they are equal)."""
+    if type(a) is not type(b):
+        return f"{path or '/'}: {json.dumps(a)[:80]} vs {json.dumps(b)[:80]}"
+    if isinstance(a, dict):
+        for k in list(dict.fromkeys([*a, *b])):
+            if k not in a or k not in b:
+                return f"{path}/{k}: missing on one side"
+            d = first_difference(a[k], b[k], f"{path}/{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} vs {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{path}/{i}")
+            if d:
+                return d
+        return None
+    return None if a == b else f"{path}: {json.dumps(a)[:80]} vs {json.dumps(b)[:80]}"
+
+
 def decode_gid(value: str) -> int:
     return int(base64.b64decode(value).decode().split(":", 1)[1])
 
@@ -428,6 +505,16 @@ def walk(client: httpx.Client, url: str, query: str, root: str, pages: int, auth
     return cursors[: len(ids)], ids
 
 
+def guarded(b: Bench, n: int, fn: Callable[[], None]) -> None:
+    """Run one workload; a failure is reported in the tables' notes and the other workloads still run."""
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the harness must finish and say what it could not measure
+        message = f"({n}) not measured: {type(exc).__name__}: {str(exc)[:600]}"
+        log(message)
+        b.notes.append(message)
+
+
 def phase_reads(b: Bench) -> None:
     cfg = b.cfg
     servers = [qonys_server(cfg, cfg.db, b.run_dir), postgraphile_server(cfg, cfg.db, b.run_dir),
@@ -437,17 +524,18 @@ def phase_reads(b: Bench) -> None:
     try:
         for s in servers:
             s.start()
+            b.live.append(s)
         qonys, pgl, raw = servers
         q_url = f"http://127.0.0.1:{cfg.qonys_port}/graphql"
         p_url = f"http://127.0.0.1:{cfg.postgraphile_port}/graphql"
         with httpx.Client(timeout=120) as client:
-            if cfg.wants(1):
-                workload_list(b, client, auth, qonys, pgl, raw, q_url, p_url)
-            if cfg.wants(3):
-                workload_one(b, client, auth, qonys, pgl, raw, q_url, p_url)
+            for n, fn in ((1, workload_list), (3, workload_one)):
+                if cfg.wants(n):
+                    guarded(b, n, lambda: fn(b, client, auth, qonys, pgl, raw, q_url, p_url))
     finally:
         for s in servers:
             s.stop()
+        b.live.clear()
 
 
 def workload_list(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl: Server, raw: Server,
@@ -457,20 +545,23 @@ def workload_list(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl:
     q_cursors, q_ids = walk(client, q_url, QONYS_WALK, "applications", cfg.pages, auth, lambda n: decode_gid(n["id"]))
     p_cursors, p_ids = walk(client, p_url, POSTGRAPHILE_WALK, "allApplications", cfg.pages, None, lambda n: n["rowId"])
     if q_ids != p_ids:
-        raise RuntimeError("Qonys and PostGraphile do not list the same applications page by page")
-    b.checks.append(f"(1) Qonys and PostGraphile list the same {sum(map(len, q_ids))} applications on "
-                    f"{len(q_ids)} pages, page by page")
+        b.checks.append(f"**MISMATCH** (1) Qonys and PostGraphile do not list the same applications page by page "
+                        f"({first_difference(q_ids, p_ids)})")
+    else:
+        b.checks.append(f"(1) Qonys and PostGraphile list the same {sum(map(len, q_ids)):,} applications on "
+                        f"{len(q_ids)} pages, page by page")
     q_doc = (QUERIES / "qonys_officers_list.graphql").read_text()
     p_doc = (QUERIES / "postgraphile_officers_list.graphql").read_text()
     # The same page from the three servers: raw must equal Qonys exactly (as parsed JSON);
     # PostGraphile must hold the same applications with as many checks each.
     sample = sorted({0, len(q_cursors) // 2, len(q_cursors) - 1})
+    problems = []
     for i in sample:
         q = gql(client, q_url, q_doc, {"after": q_cursors[i]}, auth)
         r = gql(client, f"http://127.0.0.1:{cfg.raw_port}/officers", q_doc, {"after": q_cursors[i]}, auth)
         p = gql(client, p_url, p_doc, {"after": p_cursors[i]})
-        if q != r:
-            raise RuntimeError(f"the raw endpoint's page {i} differs from Qonys's")
+        if (d := first_difference(q, r)) is not None:
+            problems.append(f"raw's page {i} differs from Qonys's at {d}")
         qe = q["data"]["applications"]["edges"]
         pe = p["data"]["allApplications"]["edges"]
         shape_q = [(decode_gid(e["node"]["id"]), len(e["node"]["checks"]), e["node"]["score"] is not None,
@@ -479,11 +570,14 @@ def workload_list(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl:
                     e["node"]["scoreByApplicationId"] is not None, e["node"]["interviewByApplicationId"] is not None)
                    for e in pe]
         if shape_q != shape_p:
-            raise RuntimeError(f"PostGraphile's page {i} holds different rows than Qonys's")
+            problems.append(f"PostGraphile's page {i} differs from Qonys's ({first_difference(shape_q, shape_p)})")
     checks_per_app = statistics.mean(len(e["node"]["checks"]) for e in qe) if qe else 0
-    b.checks.append(f"(1) pages {', '.join(map(str, sample))}: raw == Qonys (identical JSON); PostGraphile has the "
-                    f"same applications with the same checks, score and interview ({checks_per_app:.1f} checks an "
-                    "application on the last page checked)")
+    if problems:
+        b.checks += [f"**MISMATCH** (1) {p}" for p in problems]
+    else:
+        b.checks.append(f"(1) pages {', '.join(map(str, sample))}: raw == Qonys (identical JSON once parsed); "
+                        "PostGraphile has the same applications with as many checks, a score and an interview where "
+                        f"Qonys has them ({checks_per_app:.1f} checks an application on the last page compared)")
     targets = [
         Target("Qonys", qonys, q_url, b.write_bodies("w1-qonys", q_doc, [{"after": c} for c in q_cursors]), auth),
         Target("PostGraphile", pgl, p_url, b.write_bodies("w1-postgraphile", p_doc, [{"after": c} for c in p_cursors])),
@@ -514,20 +608,26 @@ def workload_one(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl: 
         return base64.b64encode(f"Application:{pk}".encode()).decode()
 
     with_contract = 0
-    for pk in ids[:: max(len(ids) // 10, 1)]:
+    problems = []
+    sample = ids[:: max(len(ids) // 10, 1)]
+    for pk in sample:
         q = gql(client, q_url, q_doc, {"id": gid(pk)}, auth)
         r = gql(client, f"http://127.0.0.1:{cfg.raw_port}/application", q_doc, {"id": gid(pk)}, auth)
         p = gql(client, p_url, p_doc, {"rowId": pk})
-        if q != r:
-            raise RuntimeError(f"the raw endpoint's application {pk} differs from Qonys's")
+        if (d := first_difference(q, r)) is not None:
+            problems.append(f"raw's application {pk} differs from Qonys's at {d}")
         qa, pa = q["data"]["application"], p["data"]["applicationByRowId"]
         if qa is None or pa is None or qa["number"] != pa["number"] or \
-                len(qa["checks"]) != len(pa["checkResultsByApplicationId"]["nodes"]):
-            raise RuntimeError(f"application {pk}: PostGraphile and Qonys disagree")
-        with_contract += qa["contract"] is not None
-    b.checks.append(f"(3) {len(ids)} application ids ({n_contract} chosen among those with a contract); "
-                    "on a sample of 10: raw == Qonys (identical JSON), PostGraphile returns the same application "
-                    f"and checks ({with_contract} of the sample had a contract)")
+                len(qa["checks"]) != len(pa["checkResultsByApplicationId"]["nodes"]) or \
+                (qa["contract"] is None) != (pa["socialContractByApplicationId"] is None):
+            problems.append(f"application {pk}: PostGraphile and Qonys disagree")
+        with_contract += qa is not None and qa["contract"] is not None
+    if problems:
+        b.checks += [f"**MISMATCH** (3) {p}" for p in problems]
+    else:
+        b.checks.append(f"(3) {len(ids)} application ids ({n_contract} drawn among those with a contract); on "
+                        f"{len(sample)} of them: raw == Qonys (identical JSON once parsed), PostGraphile returns the "
+                        f"same application, checks and contract ({with_contract} of these had a contract)")
     targets = [
         Target("Qonys", qonys, q_url, b.write_bodies("w3-qonys", q_doc, [{"id": gid(i)} for i in ids]), auth),
         Target("PostGraphile", pgl, p_url, b.write_bodies("w3-postgraphile", p_doc, [{"rowId": i} for i in ids])),
@@ -573,22 +673,26 @@ def phase_feed(b: Bench) -> None:
     try:
         for s in servers:
             s.start()
+            b.live.append(s)
         qonys, raw = servers
         q_url = f"http://127.0.0.1:{cfg.qonys_port}/graphql"
         r_url = f"http://127.0.0.1:{cfg.raw_port}/feed"
         doc = (QUERIES / "qonys_check_feed.graphql").read_text()
         auth = f"Bearer {key}"
+        problems = []
         with httpx.Client(timeout=120) as client:
             for after in [None, deep[0], deep[-1]]:
                 q = gql(client, q_url, doc, {"after": after}, auth)
                 r = gql(client, r_url, doc, {"after": after})
-                if q != r:
-                    raise RuntimeError("the raw feed page differs from Qonys's")
+                if (d := first_difference(q, r)) is not None:
+                    problems.append(f"raw's feed page differs from Qonys's at {d}")
                 if len(q["data"]["checkResults"]["edges"]) != 100:
-                    raise RuntimeError("a feed page does not hold 100 checks")
-        b.checks.append(f"(2) {total:,} checks in {cfg.feed_db}, {visible:,} readable by {cfg.feed_agency}; deep "
-                        f"pages start at position {lo:,}+ of its feed ({len(deep)} cursors); first and deep pages: "
-                        "raw == Qonys (identical JSON), 100 checks each")
+                    problems.append("a Qonys feed page does not hold 100 checks")
+        b.checks += [f"**MISMATCH** (2) {p}" for p in problems]
+        b.checks.append(f"(2) {total:,} checks in {cfg.feed_db}, {visible:,} of them readable by {cfg.feed_agency}; "
+                        f"deep pages start from position {lo:,} of its feed ({len(deep)} cursors)"
+                        + ("" if problems else "; the first and two deep pages: raw == Qonys (identical JSON once "
+                                               "parsed), 100 checks each"))
         first_q = b.write_bodies("w2-qonys-first", doc, [{"after": None}])
         deep_q = b.write_bodies("w2-qonys-deep", doc, [{"after": c} for c in deep])
         targets = [
@@ -602,6 +706,7 @@ def phase_feed(b: Bench) -> None:
     finally:
         for s in servers:
             s.stop()
+        b.live.clear()
 
 
 # ---------------------------------------------------------------- workloads (4) and (5)
@@ -658,8 +763,9 @@ def phase_services(b: Bench) -> None:
 # ---------------------------------------------------------------- report
 
 
-def med(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
+def med(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
 
 
 def fmt(v: float | None, digits: int = 1) -> str:
@@ -672,127 +778,122 @@ def verdict(ok: bool | None) -> str:
     return "–" if ok is None else ("PASS" if ok else "FAIL")
 
 
-def report(b: Bench) -> str:
-    cfg = b.cfg
-    out: list[str] = []
-    f = b.facts
-    out.append(f"# Qonys benchmark — {f['started']}")
-    out.append("")
-    out.append(f"- machine: {NCPU} CPU(s), {f['mem_gb']:.0f} GB; load average at start {f['loadavg_start']}, "
-               f"at end {f.get('loadavg_end', '?')}")
-    out.append(f"- database: {f['pg']}; {f['db_url']} — {f['counts']}")
-    if cfg.fill_note:
-        out.append(f"- fill: {cfg.fill_note}")
-    out.append(f"- Qonys {f['git']} (uvicorn, 1 process, QONYS_ENV=production); PostGraphile {f['postgraphile']} "
-               f"on Node {f['node']} (amber preset); raw = Starlette + asyncpg, one SQL statement "
-               "(bench/raw_server.py)")
-    out.append(f"- load: wrk {cfg.connections} connections, {cfg.wrk_threads} thread(s), warm-up {cfg.warmup} s per "
-               f"server, {cfg.rounds} rounds × {cfg.duration} s, server order alternating by round")
-    out.append("")
-    cols = ("| round | server | req/s | × ref | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
-            "| peak RSS MB | KB/resp | errors | other load |")
-    sep = "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    titles = {
-        "1": "Workload 1 — officers' list (50 applications with everything, many cursors); × ref = req/s ÷ "
-             "PostGraphile's in the same round",
-        "2": "Workload 2 — agencies' feed (100 checks a page, agency API key): first page vs deep pages",
-        "3": "Workload 3 — one application by id with everything; × ref = req/s ÷ PostGraphile's in the same round",
-    }
-    for w in ("1", "2", "3"):
-        runs = [r for r in b.runs if r.workload == w and r.round > 0]
-        if not runs:
-            continue
-        out.append(f"## {titles[w]}")
-        out.append("")
-        out.append(cols)
-        out.append(sep)
-        for r in sorted(runs, key=lambda x: (x.round, x.label)):
-            out.append(f"| {r.round} | {r.label} | {fmt(r.rps)} | {fmt(r.ratio, 2) if r.ratio is not None else '–'} "
-                       f"| {fmt(r.p50_ms)} | {fmt(r.p99_ms)} | {fmt(r.server_cpu_ms, 2)} | {fmt(r.db_cpu_ms, 2)} "
-                       f"| {fmt(r.rss_peak_mb, 0)} | {fmt(r.kb_per_response, 1)} | {r.errors} "
-                       f"| {fmt(r.other_cpu_pct, 0)}% |")
-        out.append("")
-        out.append("Median over the rounds:")
-        out.append("")
-        out.append("| server | req/s | × ref | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
-                   "| peak RSS MB | errors |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        labels = list(dict.fromkeys(r.label for r in runs))
-        for label in labels:
-            rs = [r for r in runs if r.label == label]
-            ratios = [r.ratio for r in rs if r.ratio is not None]
-            out.append(f"| {label} | {fmt(med([r.rps for r in rs]))} | {fmt(med(ratios), 2) if ratios else '–'} "
-                       f"| {fmt(med([r.p50_ms for r in rs]))} | {fmt(med([r.p99_ms for r in rs]))} "
-                       f"| {fmt(med([r.server_cpu_ms for r in rs]), 2)} | {fmt(med([r.db_cpu_ms for r in rs]), 2)} "
-                       f"| {fmt(max(r.rss_peak_mb for r in rs), 0)} | {sum(r.errors for r in rs)} |")
-        if w == "2":
-            out.append("")
-            out.append("Deep ÷ first, within each round (time per page):")
-            out.append("")
-            out.append("| round | server | p50 deep ÷ first | mean latency deep ÷ first | req/s first ÷ deep |")
-            out.append("|---:|---|---:|---:|---:|")
-            for rnd in sorted({r.round for r in runs}):
-                for who in ("Qonys", "raw"):
-                    first = next((r for r in runs if r.round == rnd and r.label == f"{who} first page"), None)
-                    deep = next((r for r in runs if r.round == rnd and r.label == f"{who} deep page"), None)
-                    if first and deep and first.p50_ms and deep.rps:
-                        out.append(f"| {rnd} | {who} | {deep.p50_ms / first.p50_ms:.2f} | "
-                                   f"{deep.mean_ms / first.mean_ms:.2f} | {first.rps / deep.rps:.2f} |")
-        out.append("")
+TITLES = {
+    "1": "Workload 1 — officers' list: 50 applications with everything, over many cursors "
+         "(× PG = req/s ÷ PostGraphile's in the same round)",
+    "2": "Workload 2 — agencies' feed: 100 checks a page with an agency API key, first page vs deep pages",
+    "3": "Workload 3 — one application by id with everything (× PG = req/s ÷ PostGraphile's in the same round)",
+}
 
-    for n, title in (("4", "Workload 4 — selection round over PASSED applications (services.quotas.run_selection_round)"),
-                     ("5", "Workload 5 — re-scoring (services.rescore.rescore_all)")):
+
+def load_tables(b: Bench, w: str) -> list[str]:
+    runs = [r for r in b.runs if r.workload == w and r.round > 0]
+    if not runs:
+        return []
+    out = [f"## {TITLES[w]}", ""]
+    head = ("| round | server | req/s | × PG | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
+            "| × PG by CPU | peak RSS MB | KB/resp | ok | errors | compiled | other load |")
+    out += [head, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        out.append(f"| {r.round} | {r.label} | {fmt(r.rps)} | {fmt(r.ratio, 2)} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} "
+                   f"| {fmt(r.server_cpu_ms, 2)} | {fmt(r.db_cpu_ms, 2)} | {fmt(r.cpu_ratio, 2)} "
+                   f"| {fmt(r.rss_peak_mb, 0)} | {fmt(r.kb_per_response)} | {r.ok:,} | {r.errors:,} "
+                   f"| {fmt(r.compiled_pct, 0) + '%' if r.compiled_pct is not None else '–'} "
+                   f"| {fmt(r.other_cpu_pct, 0)}% |")
+    out += ["", "Median over the rounds (peak RSS: the highest; ok and errors: the sums):", ""]
+    out += ["| server | req/s | × PG | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | × PG by CPU "
+            "| peak RSS MB | ok | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label in dict.fromkeys(r.label for r in runs):
+        rs = [r for r in runs if r.label == label]
+        out.append(f"| {label} | {fmt(med([r.rps for r in rs]))} | {fmt(med([r.ratio for r in rs]), 2)} "
+                   f"| {fmt(med([r.p50_ms for r in rs]))} | {fmt(med([r.p99_ms for r in rs]))} "
+                   f"| {fmt(med([r.server_cpu_ms for r in rs]), 2)} | {fmt(med([r.db_cpu_ms for r in rs]), 2)} "
+                   f"| {fmt(med([r.cpu_ratio for r in rs]), 2)} "
+                   f"| {fmt(max(r.rss_peak_mb for r in rs), 0)} | {sum(r.ok for r in rs):,} "
+                   f"| {sum(r.errors for r in rs):,} |")
+    if w == "2":
+        out += ["", "Deep ÷ first, within each round:", "",
+                "| round | server | p50 deep ÷ first | mean latency deep ÷ first | req/s first ÷ deep |",
+                "|---:|---|---:|---:|---:|"]
+        for rnd in sorted({r.round for r in runs}):
+            for who in ("Qonys", "raw"):
+                first, deep = feed_pair(runs, rnd, who)
+                if first and deep:
+                    out.append(f"| {rnd} | {who} | {fmt(div(deep.p50_ms, first.p50_ms), 2)} "
+                               f"| {fmt(div(deep.mean_ms, first.mean_ms), 2)} | {fmt(div(first.rps, deep.rps), 2)} |")
+    out.append("")
+    return out
+
+
+def div(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def feed_pair(runs: list[Run], rnd: int, who: str) -> tuple[Run | None, Run | None]:
+    first = next((r for r in runs if r.round == rnd and r.label == f"{who} first page"), None)
+    deep = next((r for r in runs if r.round == rnd and r.label == f"{who} deep page"), None)
+    return first, deep
+
+
+def service_tables(b: Bench) -> list[str]:
+    out: list[str] = []
+    for n, title in (("4", "Workload 4 — a selection round over PASSED applications "
+                           "(services.quotas.run_selection_round, on a copy of the database)"),
+                     ("5", "Workload 5 — re-scoring (services.rescore.rescore_all, on a copy of the database)")):
         if n not in b.services:
             continue
         s = b.services[n]
-        out.append(f"## {title}")
-        out.append("")
+        out += [f"## {title}", ""]
         if not s.get("available", True):
             out.append(f"not available: {s['reason']}")
         elif n == "4":
-            out.append("| candidates (PASSED, KANDAS, quota region) | quota capacity (used before) | approved "
-                       "| passed over | dry run s | round s (incl. commit) | peak RSS MB |")
-            out.append("|---:|---:|---:|---:|---:|---:|---:|")
-            out.append(f"| {s['candidates']:,} | {s['capacity']:,} ({s['used_before']:,}) | {s['approved']:,} "
-                       f"| {s['passed_over']:,} | {s['dry_run_s']:.2f} | {s['round_s']:.2f} | {s['rss_mb']:.0f} |")
+            out += ["| candidates (PASSED KANDAS in the quota's region) | quota capacity (used before) | approved "
+                    "| passed over | dry run s | round s (with its commit) | peak RSS MB |",
+                    "|---:|---:|---:|---:|---:|---:|---:|",
+                    f"| {s['candidates']:,} | {s['capacity']:,} ({s['used_before']:,}) | {s['approved']:,} "
+                    f"| {s['passed_over']:,} | {s['dry_run_s']:.2f} | {s['round_s']:.2f} | {s['rss_mb']:.0f} |"]
         else:
-            out.append("| candidates | re-scored | seconds | applications/s | stopped at timeout | batch size "
-                       "| peak RSS MB |")
-            out.append("|---:|---:|---:|---:|---|---:|---:|")
-            out.append(f"| {s['candidates']:,} | {s['rescored']:,} | {s['seconds']:.1f} | {s['per_second']:,.0f} "
-                       f"| {'yes' if s['stopped_early'] else 'no'} | {s['batch_size']} | {s['rss_mb']:.0f} |")
+            out += ["| candidates | re-scored | seconds | applications/s | stopped at the time limit | batch size "
+                    "| peak RSS MB |",
+                    "|---:|---:|---:|---:|---|---:|---:|",
+                    f"| {s['candidates']:,} | {s['rescored']:,} | {s['seconds']:.1f} | {s['per_second']:,.0f} "
+                    f"| {'yes' if s['stopped_early'] else 'no'} | {s['batch_size']} | {s['rss_mb']:.0f} |"]
         if s.get("note"):
-            out.append("")
-            out.append(s["note"])
+            out += ["", s["note"]]
         out.append("")
+    return out
 
-    # targets
-    out.append("## Targets")
-    out.append("")
-    out.append("| target | measured | verdict |")
-    out.append("|---|---|---|")
+
+def target_table(b: Bench) -> list[str]:
+    cfg = b.cfg
+    out = ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
     w1 = [r for r in b.runs if r.workload == "1" and r.round > 0 and r.label == "Qonys"]
     if w1:
         ratios = [r.ratio for r in w1 if r.ratio is not None]
         errs = sum(r.errors for r in w1)
-        out.append(f"| (1) Qonys ≥ 1.0× PostGraphile's req/s (same round) | {', '.join(f'{x:.2f}×' for x in ratios)}"
-                   f" (median {med(ratios):.2f}×){f'; {errs} errors' if errs else ''} "
-                   f"| {verdict(bool(ratios) and med(ratios) >= 1.0 and errs == 0)} |")
+        note = f"; {errs:,} errors" if errs else ""
+        out.append(f"| (1) Qonys ≥ 1.0× PostGraphile's req/s in the same round "
+                   f"| {', '.join(f'{x:.2f}×' for x in ratios)} (median {fmt(med(ratios), 2)}×){note} "
+                   f"| {verdict(bool(ratios) and (med(ratios) or 0) >= 1.0 and errs == 0)} |")
+        cpu = [r.cpu_ratio for r in w1]
+        out.append(f"| (1) for reference, not a target: PostGraphile's CPU per request ÷ Qonys's (server + "
+                   f"PostgreSQL) | {', '.join(fmt(x, 2) + '×' for x in cpu)} | – |")
         p99 = [r.p99_ms for r in w1]
-        out.append(f"| (1) Qonys p99 < 50 ms at {cfg.connections} connections (every round) "
-                   f"| {', '.join(f'{x:,.1f}' for x in p99)} ms | {verdict(max(p99) < 50 and errs == 0)} |")
+        shown = ", ".join("no request completed" if x is None else f"{x:,.1f} ms" for x in p99)
+        out.append(f"| (1) Qonys p99 < 50 ms at {cfg.connections} connections, every round | {shown}{note} "
+                   f"| {verdict(all(x is not None and x < 50 for x in p99) and errs == 0)} |")
     w2 = [r for r in b.runs if r.workload == "2" and r.round > 0]
     if w2:
         ratios = []
         for rnd in sorted({r.round for r in w2}):
-            first = next((r for r in w2 if r.round == rnd and r.label == "Qonys first page"), None)
-            deep = next((r for r in w2 if r.round == rnd and r.label == "Qonys deep page"), None)
-            if first and deep and first.p50_ms:
-                ratios.append(deep.p50_ms / first.p50_ms)
+            first, deep = feed_pair(w2, rnd, "Qonys")
+            ratios.append(div(deep.p50_ms, first.p50_ms) if first and deep else None)
         errs = sum(r.errors for r in w2 if r.label.startswith("Qonys"))
-        out.append(f"| (2) Qonys deep page ≤ 1.5× the first page's time (p50, same round) "
-                   f"| {', '.join(f'{x:.2f}×' for x in ratios)}{f'; {errs} errors' if errs else ''} "
-                   f"| {verdict(bool(ratios) and med(ratios) <= 1.5 and errs == 0)} |")
+        shown = ", ".join("no request completed" if x is None else f"{x:.2f}×" for x in ratios)
+        ok = all(x is not None for x in ratios) and (med(ratios) or 99) <= 1.5 and errs == 0
+        out.append(f"| (2) Qonys deep page within 1.5× the first page's time (p50, same round) "
+                   f"| {shown}{f'; {errs:,} errors' if errs else ''} | {verdict(ok)} |")
     if "4" in b.services:
         s = b.services["4"]
         if s.get("available", True):
@@ -804,24 +905,47 @@ def report(b: Bench) -> str:
         s = b.services["5"]
         if s.get("available", True):
             out.append(f"| (5) re-scoring ≥ 5,000 applications/s | {s['per_second']:,.0f}/s over {s['rescored']:,} "
-                       f"| {verdict(s['per_second'] >= 5000)} |")
+                       f"applications | {verdict(s['per_second'] >= 5000)} |")
         else:
             out.append("| (5) re-scoring ≥ 5,000 applications/s | not available | – |")
-    q_runs = [r for r in b.runs if r.label.startswith("Qonys") and r.round > 0]
+    q_runs = [r for r in b.runs if r.label.startswith("Qonys")]
     if q_runs:
         peak = max(r.rss_peak_mb for r in q_runs)
-        out.append(f"| Qonys RSS under load < 250 MB | peak {peak:.0f} MB | {verdict(peak < 250)} |")
+        out.append(f"| Qonys server memory under load < 250 MB RSS | peak {peak:.0f} MB | {verdict(peak < 250)} |")
     out.append("")
+    return out
+
+
+def report(b: Bench) -> str:
+    cfg = b.cfg
+    f = b.facts
+    out = [f"# Qonys benchmark — {f['started']}", ""]
+    out.append(f"- machine: {NCPU} CPU(s), {f['mem_gb']:.0f} GB; load average at the start {f['loadavg_start']}, "
+               f"at the end {f.get('loadavg_end', '?')}")
+    out.append(f"- PostgreSQL {f['pg']} at {f['db_url']}: {f['counts']}")
+    if cfg.fill_note:
+        out.append(f"- fill: {cfg.fill_note}")
+    out.append(f"- Qonys {f['git']} (uvicorn, one process, QONYS_ENV=production, its default pool); "
+               f"PostGraphile {f['postgraphile']} on Node {f['node']} (amber preset, pool of 10); "
+               "raw = Starlette + asyncpg (pool of 10), one hand-written SQL statement a request")
+    out.append(f"- load: wrk, {cfg.connections} connections, {cfg.wrk_threads} thread; {cfg.warmup} s warm-up per "
+               f"server, then {cfg.rounds} rounds of {cfg.duration} s, the order of the servers reversed every other "
+               "round; before each run the harness waits for the servers and PostgreSQL to be idle")
+    runs = [r for r in b.runs if r.round > 0]
+    if runs:
+        busy = med([r.other_cpu_pct for r in runs]) or 0
+        if busy >= 20:
+            out.append(f"- **the machine was busy with other work during the runs (median {busy:.0f}% of its CPU, "
+                       "column 'other load')**: absolute figures are pessimistic and noisy; compare within a round")
+    out.append("")
+    for w in ("1", "2", "3"):
+        out += load_tables(b, w)
+    out += service_tables(b)
+    out += target_table(b)
     if b.checks:
-        out.append("## Same answers")
-        out.append("")
-        out += [f"- {c}" for c in b.checks]
-        out.append("")
+        out += ["## Same answers", ""] + [f"- {c}" for c in b.checks] + [""]
     if b.notes:
-        out.append("## Notes")
-        out.append("")
-        out += [f"- {n}" for n in b.notes]
-        out.append("")
+        out += ["## Notes", ""] + [f"- {n}" for n in b.notes] + [""]
     return "\n".join(out)
 
 
@@ -884,10 +1008,10 @@ def main() -> int:
     versions(b)
     log(f"results go to {run_dir}")
     if cfg.wants(1) or cfg.wants(3):
-        phase_reads(b)
+        guarded(b, 1 if cfg.wants(1) else 3, lambda: phase_reads(b))
     if cfg.wants(2):
-        phase_feed(b)
-    phase_services(b)
+        guarded(b, 2, lambda: phase_feed(b))
+    guarded(b, 4 if cfg.wants(4) else 5, lambda: phase_services(b))
     b.facts["loadavg_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
     text = report(b)
     (run_dir / "results.md").write_text(text + "\n")

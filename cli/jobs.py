@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -75,6 +76,30 @@ async def _check_head(engine: Any, cfg: Any) -> None:
     from cli.main import _require_head
 
     await _require_head(engine, cfg)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def _log_to_stderr() -> None:
+    """The worker's log lines (ours at INFO, procrastinate's warnings) on stderr, once."""
+    for name, level in (("qonys", logging.INFO), ("procrastinate", logging.WARNING)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
 
 
 def register(app: typer.Typer) -> None:
@@ -151,13 +176,7 @@ def worker(
     if cfg.is_sqlite:
         fail("workers need PostgreSQL (set QONYS_DATABASE_URL to a postgresql+asyncpg:// URL); "
              "on SQLite `qonys rescore` runs the work inline", 2)
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name, level in (("qonys", logging.INFO), ("procrastinate", logging.WARNING)):
-        logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = False
+    _log_to_stderr()
 
     async def main() -> None:
         engine = create_engine(cfg)

@@ -477,16 +477,18 @@ async def record_check_result(
 ) -> Check:
     if not (viewer.is_staff or viewer.is_agency):
         raise forbidden("only officers, administrators and the agency that owns the check type may record check results")
-    check = (await session.execute(
-        select(Check).where(Check.id == check_id, access.checks(viewer)).with_for_update()
-    )).scalar_one_or_none()
-    if check is None:
+    found = (await session.execute(
+        select(Check.application_id, Check.check_type_id).where(Check.id == check_id, access.checks(viewer))
+    )).first()
+    if found is None:  # missing, or not readable by this agency: the same answer
         raise not_found("check", *CHECK_ID)
-    if viewer.is_agency and check.check_type_id not in viewer.owned_check_type_ids:
+    if viewer.is_agency and found.check_type_id not in viewer.owned_check_type_ids:
         raise forbidden("your agency may read this check but only the agency that owns its type records the result",
                         *CHECK_ID)
+    # Lock the application first, then the check: the order every pipeline write takes.
     app = (await session.execute(
-        select(Application).where(Application.id == check.application_id).with_for_update())).scalar_one()
+        select(Application).where(Application.id == found.application_id).with_for_update())).scalar_one()
+    check = (await session.execute(select(Check).where(Check.id == check_id).with_for_update())).scalar_one()
     require_status(app, "recordCheckResult", *CHECK_ID)
     errors = ErrorCollector()
     if status == CheckStatus.REQUESTED:

@@ -96,6 +96,7 @@ Progress = Callable[[int, int], None]
 DEMO_YEAR = 2026  # the year of the seeded quotas, deficit lists and default model
 DUE_DAYS = 29
 CONTRACT_YEARS = 5
+WRITERS = 2  # concurrent writing transactions on PostgreSQL
 OFFICER = "demo-officer"
 
 # Tables in the order they are written (parents first), with their foreign keys
@@ -1135,10 +1136,9 @@ async def _reserve_numbers(conn: AsyncConnection, dialect: str, name: str, floor
     return int(top) - n + 1
 
 
-async def _write(session: AsyncSession, ctx: _Context, b: _Batch, sequences: dict[str, str]) -> dict[str, int]:
+async def _number(session: AsyncSession, ctx: _Context, b: _Batch) -> None:
+    """Give the batch's applications and contracts their numbers, advancing the counters."""
     conn = await session.connection()
-    dialect = ctx.dialect
-    # Human-readable numbers first (the counters' rows are the natural lock order with the API).
     for table, prefix in (("application", "RP"), ("social_contract", "SC")):
         rows = b.rows[table]
         by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -1148,9 +1148,19 @@ async def _write(session: AsyncSession, ctx: _Context, b: _Batch, sequences: dic
             by_year[year].append(row)
         for year, group in sorted(by_year.items()):
             name = f"{prefix}-{year}"
-            first = await _reserve_numbers(conn, dialect, name, ctx.number_floor.get(name, 0), len(group))
+            first = await _reserve_numbers(conn, ctx.dialect, name, ctx.number_floor.get(name, 0), len(group))
             for k, row in enumerate(group):
                 row["number"] = f"{name}-{first + k:06d}"
+
+
+async def _write(session: AsyncSession, ctx: _Context, b: _Batch, sequences: dict[str, str]) -> dict[str, int]:
+    """Insert the batch (already numbered), parents first, and take its quota seats."""
+    conn = await session.connection()
+    dialect = ctx.dialect
+    if dialect == "postgresql":
+        # A bulk load: big COPYs and a wait for another writer's quota row are expected.
+        await conn.execute(text("SET LOCAL statement_timeout = '10min'"))
+        await conn.execute(text("SET LOCAL lock_timeout = '10min'"))
     # PostgreSQL: COPY on the session's own connection, inside its transaction
     # (several times faster than INSERT … VALUES for these volumes).
     raw = (await conn.get_raw_connection()).driver_connection if dialect == "postgresql" else None
@@ -1220,25 +1230,47 @@ async def generate(
     done = 0
     if progress:
         progress(0, applications)
-    # The next batch is generated in a thread while this one is written, so the
-    # database and Python work at the same time.
-    upcoming = asyncio.ensure_future(asyncio.to_thread(generator.batch, sizes[0])) if sizes else None
-    for k, n in enumerate(sizes):
-        assert upcoming is not None
-        batch = await upcoming
-        upcoming = asyncio.ensure_future(asyncio.to_thread(generator.batch, sizes[k + 1])) if k + 1 < len(sizes) else None
-        try:
+    # One producer generates the batches (in a thread, so that Python works while
+    # the database does) and numbers them; on PostgreSQL two writers insert them
+    # concurrently, each batch in its own transaction. SQLite has one writer, and
+    # numbers each batch inside its write transaction.
+    postgres = ctx.dialect == "postgresql"
+    writers = min(WRITERS, len(sizes)) if postgres else 1
+    queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=writers)
+
+    async def produce() -> None:
+        for n in sizes:
+            batch = await asyncio.to_thread(generator.batch, n)
+            if postgres:
+                async with transaction(sessions) as session:
+                    await _number(session, ctx, batch)
+            await queue.put(batch)
+        for _ in range(writers):
+            await queue.put(None)
+
+    async def write() -> None:
+        nonlocal done
+        while (batch := await queue.get()) is not None:
             async with transaction(sessions) as session:
+                if not postgres:
+                    await _number(session, ctx, batch)
                 written = await _write(session, ctx, batch, sequences)
-        except BaseException:
-            if upcoming is not None:
-                await asyncio.gather(upcoming, return_exceptions=True)
-            raise
-        counts.update(written)
-        statuses.update(batch.statuses)
-        done += n
-        if progress:
-            progress(done, applications)
+            counts.update(written)
+            statuses.update(batch.statuses)
+            done += len(batch.rows["application"])
+            if progress:
+                progress(done, applications)
+
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(produce())
+            for _ in range(writers):
+                tasks.create_task(write())
+    except BaseExceptionGroup as group:  # the first failure, as a plain exception (e.g. a ServiceError)
+        first = group.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
     async with transaction(sessions) as session:
         await audit.record(session, SYSTEM, "demo_data.generate", "demo_data", None, {
             "applications": applications, "seed": seed, "batchSize": batch_size,

@@ -3,13 +3,10 @@ rate limit on failed attempts. Tokens are checked through HTTP POST /graphql."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import json
-import shutil
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -19,54 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
-from api.ratelimit import FailedAuthLimiter
+from api.settings import Settings
 from models.db import transaction
 from services import auth
 from services.viewer import SYSTEM
-from tests.conftest import BACKEND, TEST_SECRET, make_settings, pg_admin, pg_url
-
-# ---------------------------------------------------------------- fixtures
-# The tests share one database clone and one app for the module (cloning a
-# PostgreSQL database per test costs a second or more). They only read, or add
-# rows of their own (a new key, a new account) and look at those alone.
-
-
-@pytest.fixture(scope="module")
-def shared_url(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if BACKEND == "postgres":
-        name = f"qonys_t_{uuid.uuid4().hex[:12]}"
-        template = template_url.rsplit("/", 1)[1]
-        asyncio.run(pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        yield pg_url(name)
-        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        target = tmp_path_factory.mktemp("auth") / "qonys.db"
-        shutil.copyfile(template_url.removeprefix("sqlite+aiosqlite:///"), target)
-        yield f"sqlite+aiosqlite:///{target}"
-
-
-@pytest.fixture(scope="module")
-async def shared_app(shared_url: str) -> AsyncIterator[Any]:
-    from api.app import create_app
-
-    application = create_app(make_settings(shared_url))
-    yield application
-    await application.state.engine.dispose()
-
-
-@pytest.fixture
-async def reader(shared_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the shared app, with a fresh failed-authentication limiter."""
-    shared_app.state.auth_limiter = FailedAuthLimiter()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=shared_app), base_url="http://testserver") as c:
-        yield c
-
-
-@pytest.fixture
-def sessions(shared_app: Any) -> async_sessionmaker[AsyncSession]:
-    """The shared app's sessions (overrides the per-test database of conftest)."""
-    return shared_app.state.sessions
-
+from tests.conftest import TEST_SECRET
 
 NEEDS_SIGN_IN = "{ scoringModels { version } }"
 AGENCY_FEED = "{ checkResults(first: 5) { edges { node { id } } } }"
@@ -114,30 +68,28 @@ def signed(secret: str = TEST_SECRET, algorithm: str = "HS256", **overrides: Any
 # ---------------------------------------------------------------- JWT
 
 
-async def test_valid_token_is_accepted(reader: httpx.AsyncClient, shared_app: Any) -> None:
-    settings = shared_app.state.settings
+async def test_valid_token_is_accepted(client: httpx.AsyncClient, settings: Settings) -> None:
     assert settings.secret_key == TEST_SECRET
     token = auth.mint_token(settings, subject="admin-1", role="ADMIN")
-    response = await post(reader, NEEDS_SIGN_IN, bearer(token))
+    response = await post(client, NEEDS_SIGN_IN, bearer(token))
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
     assert body["data"]["scoringModels"] == [{"version": "2026.1"}]
     # a hand-built token with the same secret and claims works too
-    response = await post(reader, NEEDS_SIGN_IN, bearer(signed(role="APPLICANT")))
+    response = await post(client, NEEDS_SIGN_IN, bearer(signed(role="APPLICANT")))
     assert response.status_code == 200 and "errors" not in response.json(), response.text
 
 
-async def test_expired_token_is_401(reader: httpx.AsyncClient, shared_app: Any) -> None:
-    settings = shared_app.state.settings
+async def test_expired_token_is_401(client: httpx.AsyncClient, settings: Settings) -> None:
     # a minted token with a lifetime passes ...
     live = auth.mint_token(settings, subject="o1", role="OFFICER", ttl_minutes=1)
     assert jwt.decode(live, TEST_SECRET, algorithms=["HS256"])["exp"] > dt.datetime.now(dt.timezone.utc).timestamp()
-    assert (await post(reader, NEEDS_SIGN_IN, bearer(live))).status_code == 200
+    assert (await post(client, NEEDS_SIGN_IN, bearer(live))).status_code == 200
     # ... the same claims with exp in the past do not
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=2)
     expired = signed(sub="o1", iat=past - dt.timedelta(hours=1), exp=past)
-    body = assert_unauthenticated(await post(reader, NEEDS_SIGN_IN, bearer(expired)))
+    body = assert_unauthenticated(await post(client, NEEDS_SIGN_IN, bearer(expired)))
     assert "expired" in body["errors"][0]["message"]
 
 
@@ -159,23 +111,23 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
-async def test_bad_tokens_are_401(reader: httpx.AsyncClient, case: str) -> None:
+async def test_bad_tokens_are_401(client: httpx.AsyncClient, case: str) -> None:
     token = BAD_TOKENS[case]()  # built now, so that only the intended flaw is wrong
-    assert_unauthenticated(await post(reader, NEEDS_SIGN_IN, bearer(token)))
+    assert_unauthenticated(await post(client, NEEDS_SIGN_IN, bearer(token)))
 
 
 @pytest.mark.parametrize("header", ["Basic x", "Bearer ", "Bearer", "Token abc", ""])
-async def test_malformed_authorization_header_is_401(reader: httpx.AsyncClient, header: str) -> None:
+async def test_malformed_authorization_header_is_401(client: httpx.AsyncClient, header: str) -> None:
     # a public query too: a bad credential is never treated as anonymous
-    assert_unauthenticated(await post(reader, "{ regions { code } }", header))
+    assert_unauthenticated(await post(client, "{ regions { code } }", header))
 
 
-async def test_no_header_is_anonymous(reader: httpx.AsyncClient) -> None:
-    response = await post(reader, "{ regions { code } }")
+async def test_no_header_is_anonymous(client: httpx.AsyncClient) -> None:
+    response = await post(client, "{ regions { code } }")
     assert response.status_code == 200
     assert len(response.json()["data"]["regions"]) == 20
 
-    response = await post(reader, NEEDS_SIGN_IN)
+    response = await post(client, NEEDS_SIGN_IN)
     assert response.status_code == 200
     body = response.json()
     assert body["data"] is None
@@ -199,13 +151,13 @@ async def key_row(sessions: async_sessionmaker[AsyncSession], key_id: int) -> m.
 
 
 async def test_agency_key_authenticates_as_the_agency(
-    reader: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     key_id, prefix, key = await new_key(sessions)
     assert key.startswith("qk_") and prefix in key
     assert (await key_row(sessions, key_id)).last_used_at is None
 
-    response = await post(reader, AGENCY_FEED, bearer(key))
+    response = await post(client, AGENCY_FEED, bearer(key))
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
@@ -215,9 +167,9 @@ async def test_agency_key_authenticates_as_the_agency(
     assert abs(used - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
 
     # the viewer is an AGENCY: not a person who may read scoring models or applications
-    body = (await post(reader, NEEDS_SIGN_IN, bearer(key))).json()
+    body = (await post(client, NEEDS_SIGN_IN, bearer(key))).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    body = (await post(reader, "{ applications(first: 1) { edges { node { id } } } }", bearer(key))).json()
+    body = (await post(client, "{ applications(first: 1) { edges { node { id } } } }", bearer(key))).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -236,21 +188,21 @@ async def test_agency_key_is_stored_only_as_a_hash(sessions: async_sessionmaker[
 
 
 async def test_revoked_unknown_and_forged_keys_are_401(
-    reader: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     key_id, prefix, key = await new_key(sessions)
-    assert (await post(reader, AGENCY_FEED, bearer(key))).status_code == 200
+    assert (await post(client, AGENCY_FEED, bearer(key))).status_code == 200
 
     # the right prefix with another secret
-    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer(f"qk_{prefix}_{'A' * 43}")))
+    assert_unauthenticated(await post(client, AGENCY_FEED, bearer(f"qk_{prefix}_{'A' * 43}")))
     # an unknown key, and malformed ones
-    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer("qk_deadbeef_" + "B" * 43)))
-    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer("qk_")))
-    assert_unauthenticated(await post(reader, AGENCY_FEED, bearer(f"qk_{prefix}")))
+    assert_unauthenticated(await post(client, AGENCY_FEED, bearer("qk_deadbeef_" + "B" * 43)))
+    assert_unauthenticated(await post(client, AGENCY_FEED, bearer("qk_")))
+    assert_unauthenticated(await post(client, AGENCY_FEED, bearer(f"qk_{prefix}")))
 
     async with transaction(sessions) as session:
         await auth.revoke_agency_key(session, SYSTEM, prefix)
-    body = assert_unauthenticated(await post(reader, AGENCY_FEED, bearer(key)))
+    body = assert_unauthenticated(await post(client, AGENCY_FEED, bearer(key)))
     assert "revoked" in body["errors"][0]["message"]
     assert (await key_row(sessions, key_id)).revoked_at is not None
 
@@ -286,10 +238,8 @@ async def test_admin_login(sessions: async_sessionmaker[AsyncSession]) -> None:
 # ---------------------------------------------------------------- rate limit
 
 
-async def test_failed_authentication_is_rate_limited_per_client(shared_app: Any) -> None:
-    app = shared_app
-    app.state.auth_limiter = FailedAuthLimiter()
-    good = bearer(auth.mint_token(app.state.settings, subject="o1", role="OFFICER"))
+async def test_failed_authentication_is_rate_limited_per_client(app: Any, settings: Settings) -> None:
+    good = bearer(auth.mint_token(settings, subject="o1", role="OFFICER"))
     bad = bearer(signed(secret="wrong-secret-0123456789-0123456789-0"))
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 123))
     other_transport = httpx.ASGITransport(app=app, client=("10.0.0.2", 123))

@@ -331,3 +331,33 @@ async def test_payments_racing_a_termination_are_all_refunded(pool: Any) -> None
         assert len(rows) == 1
         assert rows[0].refund_due == total == Decimal(ledger)
         assert outcomes["ok"] - 1 == int(total / Decimal("1000.01"))
+
+
+async def test_concurrent_signatures_make_one_contract(pool: Any) -> None:
+    for _ in range(REPEAT):
+        async with pool.begin() as s:
+            application = await f.make_approved_kandas(s, family_size=2)
+        app_id = application.id
+        outcomes = await race_tasks(pool, 6, lambda s: contract_service.sign_contract(
+            s, OFFICER, application_id=app_id, start_date=dt.date(2026, 3, 1), family_size=2))
+        assert outcomes == Counter({"ok": 1, ErrorCode.DUPLICATE.value: 5})
+        assert await scalar(pool, select(func.count()).select_from(m.SocialContract)
+                            .where(m.SocialContract.application_id == app_id)) == 1
+
+
+async def test_concurrent_refunds_never_pass_the_outstanding(pool: Any) -> None:
+    for _ in range(REPEAT):
+        contract_id = await _contract_with_support(pool, amount="1000.00")
+        async with pool.begin() as s:
+            await contract_service.terminate_contract(s, OFFICER, contract_id=contract_id,
+                                                      reason=TerminationReason.VOLUNTARY,
+                                                      effective_date=dt.date(2026, 9, 1))
+        outcomes = await race_tasks(pool, 6, lambda s: contract_service.record_refund_payment(
+            s, OFFICER, contract_id=contract_id, amount=Decimal("300.00"), paid_on=dt.date(2026, 10, 1)))
+        assert outcomes == Counter({"ok": 3, ErrorCode.INVALID_INPUT.value: 3})
+        async with pool() as s:
+            (row,) = await f.termination_rows(s, contract_id)
+            paid = (await s.execute(select(func.sum(m.RefundPayment.amount))
+                                    .where(m.RefundPayment.contract_id == contract_id))).scalar_one()
+        assert row.refund_due == Decimal("1000.00")
+        assert row.refund_paid == Decimal(paid) == Decimal("900.00")

@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import shutil
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,9 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from models.db import create_engine
 from models.types import Money, UTCDateTime
-from tests.conftest import BACKEND, make_settings, pg_admin, pg_url
 
 probe_metadata = sa.MetaData()
 probe = sa.Table(
@@ -32,36 +27,18 @@ probe = sa.Table(
 )
 
 
-@pytest.fixture(scope="module")
-def probe_url(template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One clone of the test template for the module (a PostgreSQL clone per test costs seconds)."""
-    if BACKEND == "postgres":
-        name = f"qonys_t_{uuid.uuid4().hex[:12]}"
-        template = template_url.rsplit("/", 1)[1]
-        asyncio.run(pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        yield pg_url(name)
-        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        target = tmp_path_factory.mktemp("types") / "qonys.db"
-        shutil.copyfile(template_url.removeprefix("sqlite+aiosqlite:///"), target)
-        yield f"sqlite+aiosqlite:///{target}"
-
-
-@pytest.fixture(scope="module")
-async def probe_engine(probe_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(make_settings(probe_url))
+@pytest.fixture
+async def conn(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection to the test database with the probe table, which is dropped
+    afterwards (on PostgreSQL the session's database is shared between tests)."""
     async with engine.begin() as connection:
         await connection.run_sync(probe_metadata.create_all)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def conn(probe_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with probe_engine.begin() as connection:
-        await connection.execute(sa.delete(probe))
-    async with probe_engine.connect() as connection:
-        yield connection
+    try:
+        async with engine.connect() as connection:
+            yield connection
+    finally:
+        async with engine.begin() as connection:
+            await connection.run_sync(probe_metadata.drop_all)
 
 
 async def store(conn: AsyncConnection, **values: object) -> int:

@@ -7,6 +7,7 @@ that change global reference data get a fresh database of their own."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,7 @@ from tests.helpers_pipeline import (
     errors_of,
     fresh_env,
     language_input,
+    light,
     mrp_2026_savings,
     ok,
     one_error,
@@ -84,10 +86,10 @@ async def world(env: Env) -> dict[str, Any]:
     w["submitted_input"] = submit_input("KANDAS", "KZ-55", citizenship="UZB", document_number="FA 123-4567")
     w["submitted"] = await submit(gql, w["submitted_input"])
     w["tested"] = await submit(gql, submit_input("KANDAS", "KZ-11"))
-    await ok(gql, LANGUAGE_TEST, language_input(w["tested"]["id"], certificate="KT-2026/777"))
+    await ok(gql, light(LANGUAGE_TEST), language_input(w["tested"]["id"], certificate="KT-2026/777"))
     w["staged"] = await submit(gql, submit_input("KANDAS", "KZ-10"))
-    w["staged_checks"] = (await ok(gql, REQUEST_CHECKS, {"applicationId": w["staged"]["id"]}))["checks"]
-    await ok(gql, SCHEDULE, {"applicationId": w["staged"]["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
+    w["staged_checks"] = (await ok(gql, light(REQUEST_CHECKS), {"applicationId": w["staged"]["id"]}))["checks"]
+    await ok(gql, light(SCHEDULE), {"applicationId": w["staged"]["id"], "scheduledAt": "2026-03-02T10:00:00+05:00"})
     w["general"] = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False))
     w["failed"] = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False))
     await _set_status(env.sessions, w["failed"]["id"], "FAILED")
@@ -101,13 +103,13 @@ async def world(env: Env) -> dict[str, Any]:
             scored = await take_through(gql, app["id"], questionnaire={"savings": mrp_2026_savings(2000)})
             assert scored["status"] == "PASSED"
             checks = scored["checks"]
-            await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "APPROVE"})
+            await ok(gql, light(DECIDE), {"applicationId": app["id"], "decision": "APPROVE"})
         else:
-            checks = (await ok(gql, REQUEST_CHECKS, {"applicationId": app["id"]}))["checks"]
+            checks = (await ok(gql, light(REQUEST_CHECKS), {"applicationId": app["id"]}))["checks"]
             if state == "WITHDRAWN":
-                await ok(gql, WITHDRAW, {"applicationId": app["id"], "reason": "found a job elsewhere"})
+                await ok(gql, light(WITHDRAW), {"applicationId": app["id"], "reason": "found a job elsewhere"})
             else:
-                await ok(gql, DECIDE, {"applicationId": app["id"], "decision": "REJECT", "reason": "forged document"})
+                await ok(gql, light(DECIDE), {"applicationId": app["id"], "decision": "REJECT", "reason": "forged document"})
         decided[state] = (app["id"], checks[0]["id"])
     w["decided"] = decided
     return w
@@ -225,6 +227,14 @@ async def test_same_document_or_iin_in_two_undecided_applications_is_duplicate(e
         inp["applicant"].update({k: first[k] for k in ("iin", "birthDate", "sex")})
     inp["applicant"].update(change)
     await refused(env.gql, env.sessions, SUBMIT, inp, "DUPLICATE", [*A, field])
+
+
+async def test_two_simultaneous_submissions_of_one_document_admit_one(env: Env) -> None:
+    inputs = [submit_input("GENERAL", "KZ-75", citizenship="AZE", document_number="C01234567") for _ in range(3)]
+    results = await asyncio.gather(*(env.gql.ok(SUBMIT, {"input": i}, **OFFICER) for i in inputs))
+    errors = [errors_of(r) for r in results]
+    assert sorted(len(e) for e in errors) == [0, 1, 1]
+    assert {e[0]["code"] for e in errors if e} == {"DUPLICATE"}
 
 
 async def test_a_decided_application_frees_its_document(env: Env) -> None:

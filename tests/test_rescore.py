@@ -345,6 +345,15 @@ app(sys.argv[2:], prog_name="qonys")
 """
 
 
+async def _tpl_names():
+    import asyncpg
+    c = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        return [r[0] for r in await c.fetch("select datname from pg_database where datname like 'qonys_%'")]
+    finally:
+        await c.close()
+
+
 def _env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QONYS_")}
     env.update(QONYS_DATABASE_URL=database_url, QONYS_SECRET_KEY=TEST_SECRET, PYTHONPATH=str(ROOT),
@@ -489,6 +498,22 @@ async def test_a_killed_worker_leaves_nothing_half_scored_and_the_next_finishes(
     await _run_and_kill_when_stalled(database_url, batch, "worker", "--once", "--batch-size", str(batch),
                                      tmp_path=tmp_path)
     assert _assert_consistent(await _state(sessions), population, all_new=False) == batch
+    import psycopg
+    async with await psycopg.AsyncConnection.connect(jobs.conninfo(settings)) as conn:
+        cur = await conn.execute("SELECT id, task_name, status, args, scheduled_at, attempts, lock, queueing_lock FROM procrastinate_jobs")
+        print("JOBS", await cur.fetchall())
+        cur = await conn.execute("SELECT current_database(), current_setting('search_path')")
+        print("DB", await cur.fetchall(), settings.database_url, jobs.conninfo(settings))
+    import os as _os
+    from tests.conftest import make_settings
+    print("ENV", {k: v for k, v in _os.environ.items() if "QONYS" in k or k.startswith("PG")})
+    for name in (await _tpl_names()):
+        try:
+            async with await psycopg.AsyncConnection.connect(jobs.conninfo(make_settings(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"))) as c2:
+                cur = await c2.execute("SELECT id, task_name, status FROM procrastinate_jobs")
+                print("TPL", name, await cur.fetchall())
+        except Exception as exc:
+            print("TPL", name, exc)
     assert await jobs.queue_counts(settings) == {"doing": 1}  # left behind by the dead worker
     await asyncio.sleep(1.2)
     await asyncio.wait_for(jobs.run_worker(settings, wait=False, batch_size=batch, stalled_after=1,

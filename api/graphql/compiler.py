@@ -49,6 +49,7 @@ from strawberry.extensions import SchemaExtension
 import models as m
 from api.graphql import ids
 from api.graphql.loaders import ROW_FILTERS
+from api.observability import COMPILED_QUERIES
 from api.graphql.readmap import (
     SCORE_ITEM_FIELDS,
     SCORE_LISTS,
@@ -366,13 +367,20 @@ def applications_root(c: Compilation, details: list[Any], field_def: GraphQLFiel
     viewer = c.viewer
     if viewer.is_agency or viewer.is_anonymous:
         raise CannotCompile("viewer")
+    from api.graphql.queries import ApplicationFilter
+    from models.enums import ApplicationStatus, Route
+
     args = c.args(field_def, details[0].node)
-    if args.get("after") is not None and not isinstance(args["after"], str):
-        raise CannotCompile("after")
+    raw_filter = args.get("filter")
+    filter_ = None
+    if raw_filter is not None:
+        filter_ = ApplicationFilter(
+            status=ApplicationStatus(raw_filter["status"]) if raw_filter.get("status") is not None else None,
+            route=Route(raw_filter["route"]) if raw_filter.get("route") is not None else None,
+            region_code=raw_filter.get("regionCode"), overdue=raw_filter.get("overdue"))
     try:
-        plan = application_page(viewer, first=args.get("first"), after=args.get("after"),
-                                filter=args.get("filter"), order_by=args.get("order_by", args.get("orderBy",
-                                ApplicationOrder.NEWEST_FIRST)))
+        plan = application_page(viewer, first=args.get("first"), after=args.get("after"), filter=filter_,
+                                order_by=ApplicationOrder(args.get("orderBy") or "NEWEST_FIRST"))
     except Exception as exc:  # a bad cursor or page size: normal execution reports it
         raise CannotCompile(str(exc)) from None
     table = m.Application.__table__
@@ -409,7 +417,7 @@ def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLFie
     args = c.args(field_def, details[0].node)
     try:
         plan = check_feed_page(viewer, first=args.get("first"), after=args.get("after"),
-                               updated_since=args.get("updated_since", args.get("updatedSince")))
+                               updated_since=args.get("updatedSince"))
     except Exception as exc:
         raise CannotCompile(str(exc)) from None
     table = m.Check.__table__
@@ -478,5 +486,6 @@ class CompiledReadPath(SchemaExtension):
                 async with context.read() as session:
                     text = (await session.execute(stmt)).scalar_one()
                 context.extras["compiled"] = True
+                COMPILED_QUERIES.inc()
                 ctx.result = ExecutionResult(data=RawJSON(text), errors=None)
         yield

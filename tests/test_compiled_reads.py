@@ -1,0 +1,266 @@
+"""Differential tests of the compiled read path: for generated queries (random
+selections, aliases, fragments, directives, page sizes, cursors) and every role,
+the compiled response is byte for byte the response of normal execution.
+
+PostgreSQL only (the compiler is off on SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from sqlalchemy import select
+
+import models as m
+from api.app import create_app
+from api.graphql import ids
+from api.observability import COMPILED_QUERIES
+from models.db import transaction
+from models.enums import (
+    ApplicationStatus,
+    CheckStatus,
+    EducationLevel,
+    InterviewOutcome,
+    LanguageLevel,
+    Proficiency,
+    Route,
+    Sex,
+)
+from services import numbers, scoring
+from services.default_model import DEFAULT_MODEL_DEFINITION
+from tests.conftest import BACKEND, make_settings, token_for
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the compiled read path runs on PostgreSQL only")
+
+NAMES = ["Aigerim O'Neil", "Әлия Сәрсенқызы", 'Zhan "Quote" Li', "Backslash\\Name", "Ли Вэй", "Ерлан Нұрлан"]
+BASE = dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.timezone.utc)
+
+
+async def build_data(sessions: Any, n: int = 36) -> list[int]:
+    """Applications in every state with every stage, some fields null, timestamps with
+    and without microseconds, names that need escaping."""
+    rng = random.Random(7)
+    async with transaction(sessions) as s:
+        regions = (await s.execute(select(m.Region).order_by(m.Region.id))).scalars().all()
+        check_types = (await s.execute(select(m.CheckType).order_by(m.CheckType.id))).scalars().all()
+        model = (await s.execute(select(m.ScoringModel))).scalars().first()
+        occupation = (await s.execute(select(m.Occupation))).scalars().first()
+        ids_: list[int] = []
+        for i in range(n):
+            submitted = BASE + dt.timedelta(hours=i // 2, microseconds=0 if i % 3 else 123456 + i)
+            applicant = m.Applicant(
+                owner_subject="alice" if i % 4 == 0 else ("bob" if i % 4 == 1 else None),
+                iin=None if i % 2 else f"9001013{i:05d}"[:12], full_name=NAMES[i % len(NAMES)],
+                birth_date=dt.date(1990, 1, 1) + dt.timedelta(days=97 * i), sex=Sex.FEMALE if i % 2 else Sex.MALE,
+                citizenship=["UZB", "CHN", "MNG", "RUS"][i % 4], ethnic_kazakh=i % 3 == 0,
+                document_number=f"N{i:07d}")
+            s.add(applicant)
+            await s.flush()
+            status = list(ApplicationStatus)[i % 6]
+            app = m.Application(
+                number=await numbers.next_number(s, "RP", 2026), applicant_id=applicant.id,
+                owner_subject=applicant.owner_subject, route=list(Route)[i % 3],
+                target_region_id=regions[i % len(regions)].id,
+                occupation_id=occupation.id if i % 3 == 2 else None, status=status,
+                citizenship=applicant.citizenship, document_number=applicant.document_number,
+                submitted_at=submitted, due_date=submitted.date() + dt.timedelta(days=29 if i % 5 else 0))
+            s.add(app)
+            await s.flush()
+            ids_.append(app.id)
+            if i % 6 == 5:
+                continue  # bare: no stages at all
+            s.add(m.LanguageTest(application_id=app.id, level=list(LanguageLevel)[i % 5], listening_percent=30 + i,
+                                 reading_percent=40 + i % 50, certificate_number=f"KT-{i:05d}",
+                                 taken_on=dt.date(2026, 1, 1) + dt.timedelta(days=i)))
+            s.add(m.Questionnaire(
+                application_id=app.id, education_level=list(EducationLevel)[i % 6], work_experience_years=i % 15,
+                occupation_id=occupation.id if i % 2 else None, family_size=1 + i % 5,
+                russian=list(Proficiency)[i % 3], english=list(Proficiency)[(i + 1) % 3],
+                relatives_in_kazakhstan=i % 2 == 0, prior_stay_in_kazakhstan=i % 3 == 0, criminal_record=False,
+                deported_before=i % 7 == 0, savings=Decimal(f"{1000 * i}.{i % 100:02d}"), submitted_at=submitted))
+            for j, ct in enumerate(check_types):
+                done = (i + j) % 4 != 0
+                s.add(m.Check(application_id=app.id, check_type_id=ct.id,
+                              status=list(CheckStatus)[(i + j) % 4] if done else CheckStatus.REQUESTED,
+                              details="ok" if (i + j) % 3 == 0 else None, requested_at=submitted,
+                              completed_at=submitted + dt.timedelta(days=1, microseconds=j) if done else None,
+                              updated_at=submitted + dt.timedelta(days=1, microseconds=j * (i % 2))))
+            if i % 4 != 3:
+                s.add(m.Interview(application_id=app.id, scheduled_at=submitted + dt.timedelta(days=3),
+                                  outcome=list(InterviewOutcome)[i % 3] if i % 5 else None,
+                                  points=i % 11 if i % 2 else None, notes="n" if i % 3 else None))
+            if status != ApplicationStatus.SUBMITTED:
+                facts = {"language.level": list(LanguageLevel)[i % 5].value, "language.minBlockPercent": 30 + i % 20,
+                         "applicant.age": 30 + i % 30, "checks.mandatoryCleared": i % 2 == 0,
+                         "interview.outcome": "PASSED", "questionnaire.deportedBefore": False,
+                         "questionnaire.savingsMrp": Decimal(i * 100), "questionnaire.educationLevel": "MASTER",
+                         "questionnaire.workExperienceYears": i % 12, "questionnaire.russian": "BASIC",
+                         "questionnaire.english": "NONE", "questionnaire.occupationInDeficit": i % 2 == 1,
+                         "questionnaire.relativesInKazakhstan": True, "questionnaire.priorStayInKazakhstan": False}
+                result = scoring.evaluate(DEFAULT_MODEL_DEFINITION, facts, app.route.value)
+                s.add(m.Score(application_id=app.id, scoring_model_id=model.id, model_version=model.version,
+                              total=result.total, max_total=result.max_total, pass_mark=result.pass_mark,
+                              passed=result.passed, result=result.to_json(),
+                              computed_at=submitted + dt.timedelta(days=5, microseconds=i % 2)))
+    return ids_
+
+
+# ---------------------------------------------------------------- query generation
+
+SCALARS = {
+    "Application": ["id", "number", "route", "status", "submittedAt", "dueDate", "occupationCode", "__typename"],
+    "Applicant": ["id", "iin", "fullName", "birthDate", "sex", "citizenship", "ethnicKazakh", "documentNumber"],
+    "Region": ["id", "code", "nameKk", "nameRu", "nameEn", "labourDeficit"],
+    "LanguageTest": ["level", "listeningPercent", "readingPercent", "certificateNumber", "takenOn"],
+    "Questionnaire": ["educationLevel", "workExperienceYears", "occupationCode", "familySize", "russian", "english",
+                      "relativesInKazakhstan", "priorStayInKazakhstan", "criminalRecord", "deportedBefore",
+                      "savings", "submittedAt"],
+    "Check": ["id", "status", "details", "requestedAt", "completedAt", "updatedAt", "__typename"],
+    "CheckType": ["id", "code", "name", "mandatory"],
+    "Agency": ["id", "code", "name"],
+    "Interview": ["scheduledAt", "outcome", "points", "notes"],
+    "Score": ["total", "maxTotal", "passMark", "passed", "modelVersion", "computedAt"],
+    "GateResult": ["code", "passed", "value", "reason"],
+    "CriterionScore": ["code", "points", "maxPoints", "value", "reason"],
+}
+OBJECTS = {
+    "Application": {"applicant": "Applicant", "targetRegion": "Region", "languageTest": "LanguageTest",
+                    "questionnaire": "Questionnaire", "checks": "Check", "interview": "Interview", "score": "Score"},
+    "Check": {"checkType": "CheckType", "application": "Application"},
+    "CheckType": {"agency": "Agency"},
+    "Score": {"gates": "GateResult", "breakdown": "CriterionScore"},
+}
+
+
+@st.composite
+def selection(draw: Any, type_name: str, depth: int = 0) -> str:
+    scalars = SCALARS[type_name]
+    chosen = draw(st.lists(st.sampled_from(scalars), min_size=1, max_size=len(scalars), unique=True))
+    parts = []
+    for name in chosen:
+        alias = draw(st.sampled_from(["", "", "", "x_"]))
+        directive = draw(st.sampled_from(["", "", "", " @include(if: $yes)", " @skip(if: $yes)", " @skip(if: $no)"]))
+        parts.append(f"{alias + name + ': ' if alias else ''}{name}{directive}")
+    if depth < 3:
+        for name, target in OBJECTS.get(type_name, {}).items():
+            if draw(st.integers(0, 3)) == 0:
+                continue
+            inner = draw(selection(target, depth + 1))
+            alias = draw(st.sampled_from(["", "", "o_"]))
+            parts.append(f"{alias + name + ': ' if alias else ''}{name} {{ {inner} }}")
+    if draw(st.booleans()) and type_name in ("Application", "Check"):
+        parts.append(f"... on {type_name} {{ {draw(st.sampled_from(scalars))} }}")
+    draw(st.randoms()).shuffle(parts)
+    return " ".join(parts)
+
+
+@st.composite
+def applications_query(draw: Any) -> tuple[str, dict[str, Any]]:
+    node = draw(selection("Application"))
+    first = draw(st.sampled_from([1, 3, 7, 20, 100]))
+    order = draw(st.sampled_from(["NEWEST_FIRST", "DUE_DATE"]))
+    filt = draw(st.sampled_from(["", "filter: {status: PASSED}", "filter: {route: KANDAS}",
+                                 "filter: {overdue: true}", "filter: {regionCode: \"KZ-55\"}"]))
+    info = draw(st.sampled_from(["", "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }",
+                                 "totalCount", "pi: pageInfo { endCursor } totalCount"]))
+    query = (f"query Q($yes: Boolean!, $no: Boolean!, $after: String) {{ applications(first: {first}, "
+             f"after: $after, orderBy: {order} {filt}) {{ {info} edges @include(if: $yes) @skip(if: $no) "
+             f"{{ cursor node {{ ...F }} }} }} }} "
+             f"fragment F on Application {{ {node} }}")
+    return query, {"yes": True, "no": False, "after": None}
+
+
+class Pair:
+    """The same database served twice: compiled reads on and off."""
+
+    def __init__(self, url: str) -> None:
+        self.on = create_app(make_settings(url, compiled_reads=True))
+        self.off = create_app(make_settings(url, compiled_reads=False))
+
+    async def both(self, query: str, variables: dict[str, Any], token: str) -> tuple[bytes, bytes]:
+        out = []
+        for app in (self.on, self.off):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+                r = await c.post("/graphql", json={"query": query, "variables": variables},
+                                 headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 200, r.text
+                out.append(r.content)
+        return out[0], out[1]
+
+    async def close(self) -> None:
+        await self.on.state.engine.dispose()
+        await self.off.state.engine.dispose()
+
+
+TOKENS = {"OFFICER": lambda: token_for("OFFICER", "o1"), "ADMIN": lambda: token_for("ADMIN", "a1"),
+          "APPLICANT": lambda: token_for("APPLICANT", "alice")}
+
+
+@pytest.fixture
+async def pair(database_url: str, sessions: Any):  # type: ignore[no-untyped-def]
+    await build_data(sessions)
+    p = Pair(database_url)
+    yield p
+    await p.close()
+
+
+async def test_simple_page_is_compiled_and_identical(pair: Pair) -> None:
+    query = ("{ applications(first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id number "
+             "applicant { fullName } targetRegion { nameKk } checks { status checkType { agency { code } } } "
+             "score { total passed gates { code passed value reason } breakdown { code points maxPoints value reason } } "
+             "questionnaire { savings occupationCode } interview { outcome points } } } } }")
+    before = COMPILED_QUERIES._value.get()
+    compiled, normal = await pair.both(query, {}, TOKENS["OFFICER"]())
+    assert COMPILED_QUERIES._value.get() == before + 1
+    assert compiled == normal
+    assert b'"totalCount":36' in compiled
+
+
+async def test_walking_pages_with_cursors_is_identical(pair: Pair) -> None:
+    query = ("query($after: String) { applications(first: 7, after: $after, orderBy: DUE_DATE) { pageInfo { "
+             "hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id dueDate } } } }")
+    after = None
+    seen = 0
+    import json
+
+    while True:
+        compiled, normal = await pair.both(query, {"after": after}, TOKENS["ADMIN"]())
+        assert compiled == normal
+        page = json.loads(compiled)["data"]["applications"]
+        seen += len(page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == 36
+
+
+async def test_application_by_id_and_feed_are_identical(pair: Pair, sessions: Any) -> None:
+    async with sessions() as s:
+        pks = (await s.execute(select(m.Application.id).order_by(m.Application.id))).scalars().all()
+    for pk in pks[:8]:
+        gid = ids.encode("Application", pk)
+        query = (f'{{ application(id: "{gid}") {{ id number status languageTest {{ level takenOn }} '
+                 "questionnaire { familySize savings submittedAt } interview { scheduledAt notes } "
+                 "checks { id completedAt application { id } } } }")
+        for role in TOKENS:
+            compiled, normal = await pair.both(query, {}, TOKENS[role]())
+            assert compiled == normal, role
+    feed = "{ checkResults(first: 9) { pageInfo { hasNextPage endCursor } edges { cursor node { id status updatedAt checkType { code } } } } }"
+    compiled, normal = await pair.both(feed, {}, TOKENS["OFFICER"]())
+    assert compiled == normal
+
+
+@hsettings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(data=st.data())
+async def test_generated_queries_are_identical(pair: Pair, data: st.DataObject) -> None:
+    query, variables = data.draw(applications_query())
+    role = data.draw(st.sampled_from(sorted(TOKENS)))
+    before = COMPILED_QUERIES._value.get()
+    compiled, normal = await pair.both(query, variables, TOKENS[role]())
+    assert COMPILED_QUERIES._value.get() == before + 1, "the generated query was not compiled"
+    assert compiled == normal, query
