@@ -217,7 +217,7 @@ async def submit_application(
     iin = applicant.iin if applicant.iin not in (None, "") else None
     if iin is not None:
         errors.invalid(rules.iin_problem(iin, applicant.birth_date, applicant.sex), *p, "iin")
-    citizenship = applicant.citizenship.strip().upper() if isinstance(applicant.citizenship, str) else applicant.citizenship
+    citizenship = applicant.citizenship.strip().upper()
     errors.invalid(rules.citizenship_problem(citizenship), *p, "citizenship")
     errors.invalid(rules.document_number_problem(applicant.document_number), *p, "documentNumber")
     document_number = rules.normalise_document_number(applicant.document_number)
@@ -310,15 +310,13 @@ async def _reuse_applicant(
     """The same person's earlier record (same owner, document and every detail), so
     that ``applicant.applications`` lists a re-application after a withdrawal or a
     refusal. A record with any detail changed is never overwritten: a new one is made."""
+    same_owner = Applicant.owner_subject.is_(None) if owner is None else Applicant.owner_subject == owner
     rows = (await session.execute(
         select(Applicant).where(Applicant.citizenship == citizenship, Applicant.document_number == document_number,
-                                Applicant.owner_subject.is_(None) if owner is None else Applicant.owner_subject == owner)
-        .order_by(Applicant.id)
+                                same_owner).order_by(Applicant.id)
     )).scalars().all()
-    for r in rows:
-        if (r.full_name, r.birth_date, r.sex, r.ethnic_kazakh, r.iin) == (full_name, a.birth_date, a.sex, a.ethnic_kazakh, iin):
-            return r
-    return None
+    wanted = (full_name, a.birth_date, a.sex, a.ethnic_kazakh, iin)
+    return next((r for r in rows if (r.full_name, r.birth_date, r.sex, r.ethnic_kazakh, r.iin) == wanted), None)
 
 
 # ---------------------------------------------------------------- stage 1: the language test
@@ -341,7 +339,7 @@ async def record_language_test(
     errors = ErrorCollector()
     errors.invalid(rules.percent_problem(listening_percent), "input", "listeningPercent")
     errors.invalid(rules.percent_problem(reading_percent), "input", "readingPercent")
-    certificate = rules.normalise_certificate_number(certificate_number) if isinstance(certificate_number, str) else certificate_number
+    certificate = rules.normalise_certificate_number(certificate_number)
     errors.invalid(rules.certificate_number_problem(certificate), "input", "certificateNumber")
     errors.invalid(rules.test_date_problem(taken_on, today_almaty()), "input", "takenOn")
     errors.raise_if_any()
@@ -353,9 +351,10 @@ async def record_language_test(
         .where(LanguageTest.certificate_number == certificate, LanguageTest.application_id != app.id)
     )).first()
     if other is not None:
-        message = ("This certificate number is already recorded for another applicant; one certificate serves one applicant."
-                   if other.applicant_id != app.applicant_id else
-                   "This certificate number is already recorded on another application of the same applicant.")
+        if other.applicant_id != app.applicant_id:
+            message = "This certificate number is already recorded for another applicant; one certificate serves one applicant."
+        else:
+            message = "This certificate number is already recorded on another application of the same applicant."
         raise ServiceError.one(ErrorCode.DUPLICATE, message, ["input", "certificateNumber"])
 
     now = utcnow()
@@ -679,7 +678,7 @@ async def withdraw_application(
     errors.raise_if_any()
     now = utcnow()
     old = move(app, "withdrawApplication", S.WITHDRAWN, now)
-    app.decided_at = now
+    app.decided_at = now  # when the application left the undecided states, by a decision or a withdrawal
     app.decision_reason = reason
     await session.flush()
     await audit.record(session, viewer, "application.withdraw", "application", app.id,

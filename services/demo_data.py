@@ -24,18 +24,23 @@ What is generated, per application:
   support payments within each measure's cap, ``total_support`` equal to the
   ledger, and a few terminations with the refund the rule gives.
 
-Speed: rows are built in Python and written with Core ``INSERT`` executemany,
-one transaction per batch. Primary keys are reserved per batch (``nextval`` on
-PostgreSQL, so the sequences stay right and concurrent writers never collide;
-``max(id)`` under SQLite's write lock), human-readable numbers by advancing
-their counter rows. Running it again adds as many again.
+Speed (100,000 applications are about a million rows): batches are built in
+Python, in a thread, while the previous ones are written; each batch is one
+transaction. On PostgreSQL two writers run at once and use ``COPY`` (through
+asyncpg, on the session's own connection and transaction); on SQLite one writer
+uses Core ``INSERT`` executemany. Primary keys are reserved per batch
+(``nextval`` on PostgreSQL, so the sequences stay right and concurrent writers
+never collide; ``max(id)`` under SQLite's write lock), human-readable numbers by
+advancing their counter rows. Scores come from a memoised use of the engine
+(see :class:`_Engine`). Running it again adds as many again; an interrupted run
+keeps the batches it committed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import asyncio
 import bisect
+import datetime as dt
 import itertools
 import json
 import math
@@ -55,6 +60,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from models import (
+    Agency,
     Applicant,
     Application,
     Check,
@@ -418,7 +424,7 @@ class _Context:
     occupations: list[int]
     deficit: set[tuple[int, int, int]]  # (year, region id, occupation id)
     deficit_by_region: dict[int, list[int]]  # DEMO_YEAR
-    check_types: list[tuple[int, str, bool]]  # active: (id, code, mandatory)
+    check_types: list[tuple[int, str, bool, str]]  # active: (id, code, mandatory, agency code)
     kandas_quotas: dict[int, _QuotaState]  # region id -> DEMO_YEAR quota
     labour_quotas: dict[tuple[int, int], _QuotaState]  # (region id, occupation id) -> DEMO_YEAR quota
     mrp: dict[int, Decimal]
@@ -453,8 +459,9 @@ async def _load_context(session: AsyncSession) -> _Context:
     for y, r, o in sorted(deficit):
         if y == DEMO_YEAR:
             by_region[r].append(o)
-    check_types = [(c.id, c.code, c.mandatory) for c in (await session.execute(
-        select(CheckType).where(CheckType.active.is_(True)).order_by(CheckType.id))).scalars()]
+    check_types = [(c.id, c.code, c.mandatory, agency) for c, agency in (await session.execute(
+        select(CheckType, Agency.code).join(Agency, Agency.id == CheckType.agency_id)
+        .where(CheckType.active.is_(True)).order_by(CheckType.id))).all()]
     kandas: dict[int, _QuotaState] = {}
     labour: dict[tuple[int, int], _QuotaState] = {}
     for q in (await session.execute(select(Quota).where(Quota.year == DEMO_YEAR).order_by(Quota.id))).scalars():
@@ -531,7 +538,7 @@ _FAST_UNTIL = dt.datetime(DEMO_YEAR + 1, 1, 31, tzinfo=_UTC)
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """``hour:minute`` in Almaty on ``day``, as UTC."""
-    if _OFFSET is not None and DEMO_YEAR <= day.year <= DEMO_YEAR + 1:
+    if _OFFSET is not None and _FAST_FROM.date() <= day < _FAST_UNTIL.date():
         return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=_UTC) - _OFFSET
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ALMATY).astimezone(_UTC)
 
@@ -634,9 +641,10 @@ class _Generator:
         self.today = _almaty_date(self.ceiling)
         self.span = (self.ceiling - self.start).total_seconds()
         deficit_regions = [r for r in ctx.regions if r[2]]
+        self.has_kandas = bool(deficit_regions)  # KANDAS applicants settle in labour-deficit regions only
         self.kandas_regions = _Choice([
             (r[0], ctx.kandas_quotas[r[0]].capacity if r[0] in ctx.kandas_quotas else 20) for r in deficit_regions
-        ] or [(r[0], 1) for r in ctx.regions])
+        ] or [(0, 1)])
         labour = [(rid, len(occs)) for rid, occs in sorted(ctx.deficit_by_region.items()) if occs]
         self.has_labour = bool(labour)
         self.labour_regions = _Choice(labour or [(0, 1)])
@@ -670,12 +678,13 @@ class _Generator:
         assert age_on(birth, on) == age
         return birth
 
-    def _iin(self, birth: dt.date, sex: str) -> str:
-        while True:
+    def _iin(self, birth: dt.date, sex: str) -> str | None:
+        for _ in range(100):
             iin = make_iin(birth, sex, _ri(self.rng, 0, 9999))
             if iin not in self.ctx.iins:
                 self.ctx.iins.add(iin)
                 return iin
+        return None  # (practically never) that birth date's IINs are taken: none, like half the applicants
 
     def _document(self, citizenship: str) -> str:
         prefixes, digits = _DOCUMENTS.get(citizenship, (("N",), 8))
@@ -727,7 +736,7 @@ class _Generator:
         else:
             citizenship = self.other_citizenships(rng)
             route = _OTHER_ROUTE(rng)
-        if route == "LABOUR" and not self.has_labour:
+        if (route == "LABOUR" and not self.has_labour) or (route == "KANDAS" and not self.has_kandas):
             route = "GENERAL"
         sex = "MALE" if rng.random() < (0.8 if route == "LABOUR" else 0.5) else "FEMALE"
         submitted_at = self._submitted_at()
@@ -779,7 +788,8 @@ class _Generator:
             stages = _STAGES_DONE(rng)
             end = self.ceiling if plan == "in_progress" else self._moment(
                 submitted_at + (self.ceiling - submitted_at) * 0.2, self.ceiling)
-            last = self._stages(b, app_index, app, stages, submitted_at, end, complete=False)
+            last = self._stages(b, app_index, app, stages, submitted_at, end, complete=False,
+                                open_ended=plan == "in_progress")
             if plan == "withdrawn_early":
                 app["status"] = "WITHDRAWN"
                 app["decided_at"] = self._moment(last, end)
@@ -857,7 +867,7 @@ class _Generator:
 
     def _stages(
         self, b: _Batch, app_index: int, app: dict[str, Any], stages: int, begin: dt.datetime, end: dt.datetime,
-        *, complete: bool,
+        *, complete: bool, open_ended: bool = False,
     ) -> dt.datetime | dict[str, Any]:
         """Record the first ``stages`` stages between ``begin`` and ``end``. With
         ``complete`` every stage is finished and the scoring facts are returned;
@@ -924,7 +934,7 @@ class _Generator:
         checks: list[tuple[str, bool]] = []
         if stages >= 3:
             requested_at = times[2]
-            for type_id, code, mandatory in ctx.check_types:
+            for type_id, code, mandatory, agency in ctx.check_types:
                 done = complete or rng.random() < 0.6
                 if done:
                     status = self._check_status(code, mandatory, q)
@@ -936,7 +946,7 @@ class _Generator:
                     "details": rng.choice(_CHECK_NOTES) if status in ("FLAGGED", "REJECTED") else None,
                     "requested_at": requested_at, "completed_at": completed_at,
                     "updated_at": completed_at or requested_at,
-                    "recorded_by": f"agency:{code}" if completed_at and rng.random() < 0.8
+                    "recorded_by": f"agency:{agency}" if completed_at and rng.random() < 0.8
                     else (OFFICER if completed_at else None),
                 })
                 checks.append((status, mandatory))
@@ -949,9 +959,10 @@ class _Generator:
                 points = _ri(rng, 5, 10) if outcome == "PASSED" else (_ri(rng, 0, 4) if outcome == "FAILED" else None)
                 recorded_at = self._moment(scheduled_at, times[5])
                 last = max(last, recorded_at)
-            else:  # scheduled, perhaps still ahead
+            else:  # scheduled; for an application still in progress perhaps still ahead
                 outcome = points = recorded_at = None
-                scheduled_at = scheduled_at + dt.timedelta(days=_ri(rng, 0, 14))
+                if open_ended:
+                    scheduled_at = scheduled_at + dt.timedelta(days=_ri(rng, 0, 14))
             interview = {
                 "application_id": app_index, "scheduled_at": scheduled_at, "outcome": outcome, "points": points,
                 "notes": rng.choice(_INTERVIEW_NOTES[outcome]) if outcome else None, "recorded_at": recorded_at,

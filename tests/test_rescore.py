@@ -345,15 +345,6 @@ app(sys.argv[2:], prog_name="qonys")
 """
 
 
-async def _tpl_names():
-    import asyncpg
-    c = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        return [r[0] for r in await c.fetch("select datname from pg_database where datname like 'qonys_%'")]
-    finally:
-        await c.close()
-
-
 def _env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QONYS_")}
     env.update(QONYS_DATABASE_URL=database_url, QONYS_SECRET_KEY=TEST_SECRET, PYTHONPATH=str(ROOT),
@@ -453,11 +444,40 @@ def test_conninfo_from_the_asyncpg_url() -> None:
     assert info["options"] == "-c search_path=procrastinate"
 
 
+async def _pg(settings: Settings, sql: str) -> None:
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(jobs.conninfo(settings), autocommit=True) as conn:
+        await conn.execute(sql)
+
+
+@pytest.fixture
+async def job_queue(settings: Settings) -> None:
+    """procrastinate's schema, with no job, worker or event left by an earlier test
+    (the PostgreSQL test database is reused; its reset covers the public schema only)."""
+    await jobs.ensure_schema(settings)
+    await _pg(settings, "DELETE FROM procrastinate_periodic_defers; DELETE FROM procrastinate_events; "
+                        "DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_workers")
+
+
+@pg_only
+async def test_the_job_schema_is_created_once_in_its_own_schema(settings: Settings) -> None:
+    await _pg(settings, f"DROP SCHEMA IF EXISTS {jobs.SCHEMA} CASCADE")
+    created = await asyncio.gather(*(jobs.ensure_schema(settings) for _ in range(3)))  # several workers start
+    assert sorted(created) == [False, False, True]
+    assert await jobs.ensure_schema(settings) is False
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(jobs.conninfo(settings)) as conn:
+        cur = await conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                                 "AND tablename LIKE 'procrastinate%'")
+        assert (await cur.fetchone()) == (0,)  # Alembic's schema is left alone
+
+
 @pg_only
 async def test_jobs_rescore_every_application_once(
-        settings: Settings, sessions: Sessions, population: dict[str, list[int]], new_model: int) -> None:
-    assert await jobs.ensure_schema(settings) is True
-    assert await jobs.ensure_schema(settings) is False  # idempotent
+        settings: Settings, sessions: Sessions, population: dict[str, list[int]], new_model: int,
+        job_queue: None) -> None:
     outcome = await jobs.enqueue_rescore(settings, sessions=sessions, chunk_ids=16)
     chunks = len({(i - 1) // 16 for i in population["candidates"]})
     assert (outcome.mode, outcome.jobs) == ("queued", chunks) and chunks > 1
@@ -475,7 +495,7 @@ async def test_jobs_rescore_every_application_once(
 
 @pg_only
 async def test_after_publish_queues_the_rescoring_on_postgres(
-        settings: Settings, sessions: Sessions, population: dict[str, list[int]]) -> None:
+        settings: Settings, sessions: Sessions, population: dict[str, list[int]], job_queue: None) -> None:
     later = await _publish(sessions, "2027.1", effective_from=today_almaty() + dt.timedelta(days=3))
     outcome = await jobs.after_publish(settings, later)
     assert outcome.mode == "scheduled"
@@ -491,29 +511,13 @@ async def test_after_publish_queues_the_rescoring_on_postgres(
 @pg_only
 async def test_a_killed_worker_leaves_nothing_half_scored_and_the_next_finishes(
         database_url: str, settings: Settings, sessions: Sessions, population: dict[str, list[int]],
-        new_model: int, tmp_path: Path) -> None:
+        new_model: int, job_queue: None, tmp_path: Path) -> None:
     batch = 5
     outcome = await jobs.enqueue_rescore(settings, sessions=sessions)
     assert outcome.jobs == 1
     await _run_and_kill_when_stalled(database_url, batch, "worker", "--once", "--batch-size", str(batch),
                                      tmp_path=tmp_path)
     assert _assert_consistent(await _state(sessions), population, all_new=False) == batch
-    import psycopg
-    async with await psycopg.AsyncConnection.connect(jobs.conninfo(settings)) as conn:
-        cur = await conn.execute("SELECT id, task_name, status, args, scheduled_at, attempts, lock, queueing_lock FROM procrastinate_jobs")
-        print("JOBS", await cur.fetchall())
-        cur = await conn.execute("SELECT current_database(), current_setting('search_path')")
-        print("DB", await cur.fetchall(), settings.database_url, jobs.conninfo(settings))
-    import os as _os
-    from tests.conftest import make_settings
-    print("ENV", {k: v for k, v in _os.environ.items() if "QONYS" in k or k.startswith("PG")})
-    for name in (await _tpl_names()):
-        try:
-            async with await psycopg.AsyncConnection.connect(jobs.conninfo(make_settings(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"))) as c2:
-                cur = await c2.execute("SELECT id, task_name, status FROM procrastinate_jobs")
-                print("TPL", name, await cur.fetchall())
-        except Exception as exc:
-            print("TPL", name, exc)
     assert await jobs.queue_counts(settings) == {"doing": 1}  # left behind by the dead worker
     await asyncio.sleep(1.2)
     await asyncio.wait_for(jobs.run_worker(settings, wait=False, batch_size=batch, stalled_after=1,
@@ -526,7 +530,7 @@ async def test_a_killed_worker_leaves_nothing_half_scored_and_the_next_finishes(
 @pg_only
 async def test_cli_rescore_queues_jobs_on_postgres(
         database_url: str, settings: Settings, sessions: Sessions, population: dict[str, list[int]],
-        new_model: int) -> None:
+        new_model: int, job_queue: None) -> None:
     code, out = await _qonys(database_url, "rescore")
     assert code == 0, out
     assert out.strip() == f"queued 1 job(s) to re-score {N} application(s) under model {NEW_VERSION}; " \

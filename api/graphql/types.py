@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 import models as m
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.readmap import scalars_of
 from models.enums import (
     ApplicationStatus,
     CheckStatus,
@@ -86,8 +87,7 @@ class Region(Node):
 
     @classmethod
     def from_row(cls, r: m.Region) -> "Region":
-        return cls(id=strawberry.ID(ids.encode("Region", r.id)), code=r.code, name_kk=r.name_kk,
-                   name_ru=r.name_ru, name_en=r.name_en, labour_deficit=r.labour_deficit)
+        return cls(id=strawberry.ID(ids.encode("Region", r.id)), **scalars_of("Region", r))
 
 
 @strawberry.type
@@ -97,7 +97,7 @@ class Agency(Node):
 
     @classmethod
     def from_row(cls, r: m.Agency) -> "Agency":
-        return cls(id=strawberry.ID(ids.encode("Agency", r.id)), code=r.code, name=r.name)
+        return cls(id=strawberry.ID(ids.encode("Agency", r.id)), **scalars_of("Agency", r))
 
 
 @strawberry.type
@@ -113,8 +113,8 @@ class CheckType(Node):
 
     @classmethod
     def from_row(cls, r: m.CheckType) -> "CheckType":
-        return cls(id=strawberry.ID(ids.encode("CheckType", r.id)), code=r.code, name=r.name,
-                   mandatory=r.mandatory, agency_id=r.agency_id)
+        return cls(id=strawberry.ID(ids.encode("CheckType", r.id)), **scalars_of("CheckType", r),
+                   agency_id=r.agency_id)
 
 
 @strawberry.type
@@ -180,9 +180,10 @@ class Applicant(Node):
 
     @classmethod
     def from_row(cls, r: m.Applicant, *, limited: bool = False) -> "Applicant":
-        return cls(id=strawberry.ID(ids.encode("Applicant", r.id)), iin=None if limited else r.iin,
-                   full_name=r.full_name, birth_date=r.birth_date, sex=r.sex, citizenship=r.citizenship,
-                   ethnic_kazakh=r.ethnic_kazakh, document_number=r.document_number, pk=r.id)
+        values = scalars_of("Applicant", r)
+        if limited:
+            values["iin"] = None
+        return cls(id=strawberry.ID(ids.encode("Applicant", r.id)), **values, pk=r.id)
 
 
 @strawberry.type
@@ -195,8 +196,7 @@ class LanguageTest:
 
     @classmethod
     def from_row(cls, r: m.LanguageTest) -> "LanguageTest":
-        return cls(level=r.level, listening_percent=r.listening_percent, reading_percent=r.reading_percent,
-                   certificate_number=r.certificate_number, taken_on=r.taken_on)
+        return cls(**scalars_of("LanguageTest", r))
 
 
 @strawberry.type
@@ -221,11 +221,7 @@ class Questionnaire:
 
     @classmethod
     def from_row(cls, r: m.Questionnaire) -> "Questionnaire":
-        return cls(education_level=r.education_level, work_experience_years=r.work_experience_years,
-                   family_size=r.family_size, russian=r.russian, english=r.english,
-                   relatives_in_kazakhstan=r.relatives_in_kazakhstan, prior_stay_in_kazakhstan=r.prior_stay_in_kazakhstan,
-                   criminal_record=r.criminal_record, deported_before=r.deported_before, savings=r.savings,
-                   submitted_at=r.submitted_at, occupation_id=r.occupation_id)
+        return cls(**scalars_of("Questionnaire", r), occupation_id=r.occupation_id)
 
 
 @strawberry.type
@@ -249,8 +245,7 @@ class Check(Node):
 
     @classmethod
     def from_row(cls, r: m.Check) -> "Check":
-        return cls(id=strawberry.ID(ids.encode("Check", r.id)), status=r.status, details=r.details,
-                   requested_at=r.requested_at, completed_at=r.completed_at, updated_at=r.updated_at,
+        return cls(id=strawberry.ID(ids.encode("Check", r.id)), **scalars_of("Check", r),
                    application_id=r.application_id, check_type_id=r.check_type_id)
 
 
@@ -263,7 +258,7 @@ class Interview:
 
     @classmethod
     def from_row(cls, r: m.Interview) -> "Interview":
-        return cls(scheduled_at=r.scheduled_at, outcome=r.outcome, points=r.points, notes=r.notes)
+        return cls(**scalars_of("Interview", r))
 
 
 @strawberry.type
@@ -378,9 +373,8 @@ class Application(Node):
 
     @classmethod
     def from_row(cls, r: m.Application) -> "Application":
-        return cls(id=strawberry.ID(ids.encode("Application", r.id)), number=r.number, route=r.route, status=r.status,
-                   submitted_at=r.submitted_at, due_date=r.due_date, pk=r.id, applicant_id=r.applicant_id,
-                   target_region_id=r.target_region_id, occupation_id=r.occupation_id)
+        return cls(id=strawberry.ID(ids.encode("Application", r.id)), **scalars_of("Application", r), pk=r.id,
+                   applicant_id=r.applicant_id, target_region_id=r.target_region_id, occupation_id=r.occupation_id)
 
 
 # ---------------------------------------------------------------- contracts
