@@ -21,7 +21,7 @@ from api.graphql.view import QonysGraphQL, too_large
 from api.observability import RequestContext, configure_logging, metrics
 from api.ratelimit import FailedAuthLimiter
 from api.settings import Settings, get_settings
-from models.db import create_engine, session_factory
+from models.db import create_engine, read_session_factory, session_factory
 
 log = structlog.get_logger("qonys.app")
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(settings.production)
     engine = create_engine(settings)
     sessions = session_factory(engine)
+    read_sessions = read_session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.read_sessions = read_sessions
     app.state.schema = schema
     app.state.auth_limiter = FailedAuthLimiter()
     try:

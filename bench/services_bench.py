@@ -8,7 +8,8 @@ preparation rewrites statuses, routes and regions, and the workloads write.
     python bench/services_bench.py rescore   --url postgresql+asyncpg://…/copy --applications 100000 --timeout 180
 
 selection — ``services.quotas.run_selection_round`` on the largest KANDAS quota,
-    after making the first N applications (by id) PASSED KANDAS applications for
+    with ``--seats`` seats left in it (its capacity is set to what is used plus
+    that), after making the first N applications (by id) PASSED KANDAS applications for
     that quota's region, submitted within the quota's year, each with a score and
     a questionnaire (rows the demo data lacks are added: scores and family sizes
     are what the round reads). A dry run first, then the real round, each in one
@@ -91,7 +92,7 @@ async def prepare(engine: Any, statements: list[tuple[str, dict[str, Any]]]) -> 
             await conn.execute(text(f"ANALYZE {table}"))
 
 
-async def selection(url: str, n: int) -> None:
+async def selection(url: str, n: int, seats: int) -> None:
     try:
         from services.quotas import run_selection_round
     except ImportError as exc:
@@ -112,6 +113,8 @@ async def selection(url: str, n: int) -> None:
         year_end = dt.datetime(quota.year + 1, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(days=2)
         t0 = time.perf_counter()
         await prepare(engine, [
+            # Seats to give: the demo data may have filled the quota already.
+            ("UPDATE quota SET capacity = used + :seats WHERE id = :id", {"seats": seats, "id": quota.id}),
             (PICK, {"n": n}),
             (MISSING_SCORES, {}),
             (MISSING_QUESTIONNAIRES, {}),
@@ -135,7 +138,7 @@ async def selection(url: str, n: int) -> None:
         async with transaction(sessions) as session:
             real = await run_selection_round(session, officer, quota_id=quota.id, dry_run=False)
         round_s = time.perf_counter() - t0
-        emit({"quota_id": quota.id, "capacity": quota.capacity, "used_before": quota.used,
+        emit({"quota_id": quota.id, "capacity": quota.used + seats, "used_before": quota.used,
               "candidates": candidates, "approved": len(real.picks), "passed_over": len(real.passed_over),
               "dry_run_approved": len(dry.picks), "prepare_s": round(prepare_s, 2), "dry_run_s": dry_s,
               "round_s": round_s})
@@ -209,9 +212,10 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=180)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--seats", type=int, default=1000, help="selection: seats left in the quota for the round")
     args = parser.parse_args()
     if args.workload == "selection":
-        asyncio.run(selection(args.url, args.applications))
+        asyncio.run(selection(args.url, args.applications, args.seats))
     else:
         asyncio.run(rescore(args.url, args.applications, args.timeout, args.batch_size))
 

@@ -13,43 +13,52 @@ import typer
 T = TypeVar("T")
 
 
-def _unreachable(exc: BaseException) -> str | None:
-    """One line for a database that cannot be reached, or None for other errors."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return seen
 
-    known: tuple[type[BaseException], ...] = (OSError, TimeoutError, DBAPIError, InterfaceError, OperationalError)
+
+def _database_error(exc: BaseException) -> str | None:
+    """One line for an error of the database (unreachable, or refusing), or None
+    for anything else (a bug, which keeps its traceback)."""
+    from sqlalchemy.exc import DBAPIError
+
+    unreachable: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+    database: tuple[type[BaseException], ...] = (DBAPIError,)
     try:
         import asyncpg
 
-        known += (asyncpg.PostgresError, asyncpg.InterfaceError)
+        unreachable += (asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,
+                        asyncpg.InvalidPasswordError, asyncpg.CannotConnectNowError,
+                        asyncpg.ConnectionDoesNotExistError)
+        database += (asyncpg.PostgresError, asyncpg.InterfaceError)
     except ImportError:  # pragma: no cover
         pass
     try:
         import psycopg
         from procrastinate.exceptions import ConnectorException
 
-        known += (psycopg.OperationalError, psycopg.InterfaceError, ConnectorException)
+        unreachable += (psycopg.OperationalError,)
+        database += (psycopg.Error, ConnectorException)
     except ImportError:  # pragma: no cover
         pass
-    if not isinstance(exc, known):
-        return None
-    cause: BaseException = exc
-    while cause.__cause__ is not None and str(cause.__cause__):
-        cause = cause.__cause__
-    detail = (str(cause).strip().splitlines() or [""])[0] or cause.__class__.__name__
-    return f"cannot reach the database at QONYS_DATABASE_URL ({cause.__class__.__name__}: {detail})"
+    chain = _chain(exc)
 
+    def line(e: BaseException) -> str:
+        text = (str(e).strip().splitlines() or [""])[0]
+        return f"{e.__class__.__name__}: {text}" if text else e.__class__.__name__
 
-def _job_queue_error(exc: BaseException) -> str | None:
-    """One line for an error from the job queue's database (e.g. no right to create its schema)."""
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover
-        return None
-    if not isinstance(exc, psycopg.Error):
-        return None
-    detail = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-    return f"the job queue (procrastinate, schema 'procrastinate') failed: {detail}"
+    for e in chain:
+        if isinstance(e, unreachable):
+            return f"cannot reach the database at QONYS_DATABASE_URL ({line(e)})"
+    for e in reversed(chain):
+        if isinstance(e, database):
+            return f"the database refused the operation ({line(e)})"
+    return None
 
 
 def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
@@ -63,9 +72,7 @@ def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001
-        message = _unreachable(exc)
-        if message is None:
-            message = _job_queue_error(exc)
+        message = _database_error(exc)
         if message is None:
             raise
         fail(message)

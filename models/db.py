@@ -25,10 +25,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # Every transaction takes the write lock up front (BEGIN IMMEDIATE) so two
-    # writers queue on busy_timeout instead of failing half-way; readers in WAL
-    # mode are not blocked by it.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writing transaction takes the write lock up front (BEGIN IMMEDIATE) so two
+    # writers queue on busy_timeout instead of failing half-way. Read-only
+    # sessions (``read_session_factory``) begin plainly: in WAL mode they neither
+    # wait for writers nor block them.
+    if conn.get_execution_options().get("qonys_read_only"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(settings: Settings | None = None, **kwargs: Any) -> AsyncEngine:
@@ -63,6 +67,11 @@ def create_engine(settings: Settings | None = None, **kwargs: Any) -> AsyncEngin
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reading only (loaders, queries): no write lock on SQLite."""
+    return async_sessionmaker(engine.execution_options(qonys_read_only=True), expire_on_commit=False, autoflush=False)
 
 
 @asynccontextmanager

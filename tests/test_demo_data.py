@@ -8,11 +8,15 @@ numbers against the input rules."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
 import random
 import re
+import sys
 from collections import Counter, defaultdict
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -58,6 +62,7 @@ from services.rules import (
     full_name_problem,
     iin_problem,
 )
+from tests.conftest import TEST_SECRET
 
 N = 300
 TABLES = {
@@ -292,3 +297,19 @@ async def test_second_run_adds_as_many_again(sessions: async_sessionmaker[AsyncS
         session.add(extra)
         await session.flush()
         assert extra.id == last_id + 1
+
+
+async def test_cli_shows_the_rows_added(database_url: str, sessions: async_sessionmaker[AsyncSession]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QONYS_")}
+    env.update(QONYS_DATABASE_URL=database_url, QONYS_SECRET_KEY=TEST_SECRET, COLUMNS="200", NO_COLOR="1",
+               TERM="dumb")
+    qonys = Path(sys.executable).parent / "qonys"
+    process = await asyncio.create_subprocess_exec(
+        str(qonys), "demo-data", "--applications", "30", "--batch-size", "12", "--seed", "5", env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    text = out.decode()
+    assert re.search(r"application\s.*\b30\b", text) and re.search(r"30 applications in [0-9.]+ s", text), text
+    async with transaction(sessions) as session:
+        assert (await session.execute(select(func.count()).select_from(Application))).scalar_one() == 30

@@ -25,11 +25,14 @@ class Context:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     viewer: Viewer
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
     loaders: Loaders = field(init=False)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sessions, self.viewer)
+        if self.read_sessions is None:
+            self.read_sessions = self.sessions
+        self.loaders = Loaders(self.read_sessions, self.viewer)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -37,11 +40,11 @@ class Context:
         payload is read as committed."""
         async with transaction(self.sessions) as session:
             yield session
-        self.loaders = Loaders(self.sessions, self.viewer)
+        self.loaders = Loaders(self.read_sessions or self.sessions, self.viewer)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        async with (self.read_sessions or self.sessions)() as session:
             yield session
 
 

@@ -96,7 +96,7 @@ class QonysGraphQL(GraphQL[Context, None]):
         state = request.app.state
         viewer: Viewer = request.scope.get("qonys.viewer", ANONYMOUS)
         return Context(request=request, response=response, settings=state.settings,
-                       sessions=state.sessions, viewer=viewer)
+                       sessions=state.sessions, read_sessions=state.read_sessions, viewer=viewer)
 
 
 def unauthenticated(message: str, status: int = 401) -> JSONResponse:

@@ -9,7 +9,11 @@ from api.graphql.context import Info
 from api.graphql.inputs import CreateScoringModelInput, PublishScoringModelInput, ScoringModelPayload
 from api.graphql.mutations.base import decode_id, run
 from api.graphql.types import ScoringModel
-from services import scoring_models
+import structlog
+
+from services import jobs, scoring_models
+
+log = structlog.get_logger("qonys.scoring")
 
 
 async def _payload(info: Info, pk: int | None, errors: list) -> ScoringModelPayload:
@@ -38,4 +42,17 @@ class ScoringMutations:
             return model.id
 
         pk, errors = await run(info, action)
+        if pk is not None:
+            await _start_rescoring(info, pk)
         return await _payload(info, pk, errors)
+
+
+async def _start_rescoring(info: Info, model_id: int) -> None:
+    """Re-score undecided applications under the newly published model: inline on
+    SQLite, as background jobs on PostgreSQL. The publish has committed already;
+    a failure here is logged and left to ``qonys rescore``."""
+    try:
+        outcome = await jobs.after_publish(info.context.settings, model_id, sessions=info.context.sessions)
+        log.info("scoring_model.rescore", model_id=model_id, outcome=outcome.mode, message=outcome.message)
+    except Exception:  # noqa: BLE001
+        log.exception("scoring_model.rescore_failed", model_id=model_id)
