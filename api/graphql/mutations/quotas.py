@@ -10,6 +10,7 @@ from api.graphql.context import Info
 from api.graphql.inputs import QuotaPayload, RunSelectionRoundInput, SelectionRoundPayload, UpsertQuotaInput
 from api.graphql.mutations.base import decode_id, run
 from api.graphql.types import Quota, SelectionRound
+from api.observability import SELECTION_ROUNDS
 from services import quotas
 
 
@@ -38,6 +39,7 @@ class QuotaMutations:
         result, errors = await run(info, action)
         if result is None:
             return SelectionRoundPayload(round=None, errors=errors)
+        SELECTION_ROUNDS.labels(str(result.dry_run).lower()).inc()
         round_ = SelectionRound(
             id=strawberry.ID(ids.encode("SelectionRound", result.round_id or 0)),
             dry_run=result.dry_run, ran_at=result.ran_at, cutoff_score=result.cutoff_score,
