@@ -810,7 +810,9 @@ def _evaluate_criterion(
     return CriterionResult(code, 0, most, text, f"{label} {text} matches no band: 0 of {most}")
 
 
-def evaluate(definition: Mapping[str, Any], facts: Mapping[str, object], route: str) -> ScoreResult:
+def evaluate(
+    definition: Mapping[str, Any], facts: Mapping[str, object], route: str, *, validate: bool = True
+) -> ScoreResult:
     """Score ``facts`` under ``definition`` for ``route``.
 
     Gates and criteria whose ``routes`` leave ``route`` out are left out of
@@ -820,10 +822,12 @@ def evaluate(definition: Mapping[str, Any], facts: Mapping[str, object], route: 
     Raises ``ValueError`` for an invalid definition (validate it first with
     :func:`validate_definition`), an unknown route, or a fact of the wrong
     kind (e.g. a float, an unknown level) — these are programming errors.
+    ``validate=False`` skips re-validating a definition the caller has just
+    validated (scoring a batch validates once).
     """
     if route not in ROUTES:
         raise ValueError(f"unknown route {route!r}; use one of {_members_text(ROUTES)}")
-    problems = validate_definition(definition)
+    problems = validate_definition(definition) if validate else []
     if problems:
         listed = "; ".join(f"{'.'.join(p.path)}: {p.message}" for p in problems)
         raise ValueError(f"invalid scoring model definition: {listed}")

@@ -121,7 +121,10 @@ async def evaluate_batch(
     session: AsyncSession, apps: Sequence[Application], model: ScoringModel, on: dt.date
 ) -> dict[int, scoring.ScoreResult]:
     gathered = await facts.gather(session, apps, on)
-    return {a.id: scoring.evaluate(model.definition, gathered[a.id], a.route.value) for a in apps}
+    problems = scoring.validate_definition(model.definition)
+    if problems:
+        raise ValueError(f"stored scoring model {model.version} is invalid: {problems[0].path}: {problems[0].message}")
+    return {a.id: scoring.evaluate(model.definition, gathered[a.id], a.route.value, validate=False) for a in apps}
 
 
 async def store_score(
