@@ -513,6 +513,7 @@ class Mutation:
     expect: dict[str, str]
     error_field: list[str] | None = None  # the field of the NOT_FOUND error
     after: Callable[[dict[str, Any]], None] = lambda obj: None  # what an allowed call must leave
+    id_of: Callable[[dict[str, Any]], str] = lambda obj: obj["id"]  # the target's ID in the payload
 
     def doc(self, name: str) -> str:
         return (f"mutation($input: {self.input_type}!) {{ {name}(input: $input) {{ {self.payload} }} }}")
@@ -687,7 +688,8 @@ MUTATIONS: dict[str, Mutation] = {
                                   "round", p_round, STAFF,
                                   after=lambda o: o["approved"] == [] or pytest.fail(str(o))),
     "signContract": Mutation("SignContractInput", f"contract {{ id status application {{ id }} }} {ERRORS}",
-                             "contract", p_sign, STAFF, after=status_is("ACTIVE")),
+                             "contract", p_sign, STAFF, after=status_is("ACTIVE"),
+                             id_of=lambda o: o["application"]["id"]),
     "recordSupportPayment": Mutation("RecordSupportPaymentInput", f"contract {{ id status totalSupport }} {ERRORS}",
                                      "contract", p_payment, STAFF,
                                      after=lambda o: o["totalSupport"] == "1000.00" or pytest.fail(str(o))),
@@ -745,7 +747,7 @@ async def test_mutation_cell(world: World, op: str, role: str) -> None:
         obj = payload[spec.object_field]
         assert obj is not None, payload
         if target.id is not None:
-            assert obj["id"] == target.id
+            assert spec.id_of(obj) == target.id
         spec.after(obj)
         if op == "submitApplication":  # an applicant's own; staff submit on behalf of someone
             owner = (await owners_of(sessions, [obj["id"]]))[0]

@@ -200,8 +200,11 @@ async def test_every_list_page_opens_with_a_table(panel: Panel) -> None:
     assert not missing, f"list pages missing from the menu: {missing}"
     assert "/admin/dashboard" in menu
 
+    import time
     for view in views:
+        t0 = time.perf_counter()
         response = await panel.goto(f"/admin/{view.identity}/list")
+        t1 = time.perf_counter()
         assert response.status == 200, (view.identity, response.status)
         await expect(page).to_have_url(re.compile(rf"/admin/{view.identity}/list$"))
         await expect(page.locator(".card-header .card-title").first).to_have_text(view.name_plural)
@@ -209,8 +212,10 @@ async def test_every_list_page_opens_with_a_table(panel: Panel) -> None:
         await expect(page.locator(".alert-danger")).to_have_count(0)
         text = await page.locator("body").inner_text()
         assert "Traceback" not in text and "Internal Server Error" not in text, view.identity
+        t2 = time.perf_counter()
         if view.identity in MAIN_LISTS:
             await panel.shot(MAIN_LISTS[view.identity])
+        print(view.identity, round(t1-t0,2), round(t2-t1,2), round(time.perf_counter()-t2,2))
         assert not panel.watch.problems, (view.identity, panel.watch.take())
 
     await panel.goto("/admin/region/list")

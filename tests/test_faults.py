@@ -128,3 +128,27 @@ async def test_metrics_and_request_id(client: httpx.AsyncClient) -> None:
     text = (await client.get("/metrics")).text
     assert 'qonys_graphql_requests_total{operation="ListRegions",outcome="ok"}' in text
     assert "qonys_graphql_request_seconds_bucket" in text
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="statement timeouts are PostgreSQL's")
+async def test_a_request_past_the_statement_timeout_says_so(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import text
+
+    async def slow_regions(self, info):  # type: ignore[no-untyped-def]
+        async with info.context.read() as session:
+            await session.execute(text("SELECT pg_sleep(2)"))
+        return []
+
+    app = create_app(make_settings(database_url, statement_timeout_ms=200))
+    schema_type = app.state.schema._schema.query_type
+    field = schema_type.fields["regions"]
+    monkeypatch.setattr(field, "resolve", lambda root, info, **kw: slow_regions(None, info))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            start = time.monotonic()
+            body = (await client.post("/graphql", json=QUERY)).json()
+            assert time.monotonic() - start < 2
+    finally:
+        await app.state.engine.dispose()
+    assert body["errors"][0]["extensions"]["code"] == "TIMEOUT"
+    assert "statement timeout" in body["errors"][0]["message"]

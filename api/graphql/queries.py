@@ -110,6 +110,11 @@ async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
     elif type_name == "Applicant":
         if not (viewer.is_staff or viewer.is_applicant):
             return None
+    elif type_name == "Application":
+        # SPEC §7: agency keys do not read applications; they see one only as the
+        # context of a check they may read (Check.application), as application(id:) does.
+        if viewer.is_agency:
+            return None
     row = await info.context.loaders.get(model, pk)
     if row is None:
         return None
