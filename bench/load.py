@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import platform
+import random
 import resource
 import shutil
 import statistics
@@ -313,6 +314,8 @@ class Run:
     rss_peak_mb: float
     other_cpu_pct: float  # the rest of the machine, as % of all cores
     settle_s: float = 0.0  # waited before the run for the servers and PostgreSQL to go idle
+    server_busy_pct: float = 0.0  # the server's CPU time over the run's wall time (100 % = one core)
+    db_busy_pct: float = 0.0  # PostgreSQL's, likewise
     compiled_pct: float | None = None  # Qonys: share of the operations its compiled read path answered
     ratio: float | None = None  # req/s against the round's reference
     cpu_ratio: float | None = None  # the reference's (server + PostgreSQL) CPU per request ÷ this one's
@@ -383,11 +386,13 @@ class Bench:
             kb_per_response=w["bytes"] / w["requests"] / 1024 if w["requests"] else None,
             server_cpu_ms=per_ok(server_cpu * 1000), db_cpu_ms=per_ok(db_cpu * 1000),
             rss_peak_mb=peak, other_cpu_pct=100 * other / (wall * NCPU), settle_s=round(settled, 1),
+            server_busy_pct=100 * server_cpu / wall, db_busy_pct=100 * db_cpu / wall,
             compiled_pct=compiled, wrk=w,
         )
         log(f"  {workload} r{round_no} {target.label:<18} {run.rps:7.1f} req/s ({ok} ok, {errors} errors)  "
             f"p50 {fmt(run.p50_ms)} ms  p99 {fmt(run.p99_ms)} ms  "
-            f"cpu {fmt(run.server_cpu_ms, 2)}+{fmt(run.db_cpu_ms, 2)} ms/req  rss {run.rss_peak_mb:.0f} MB  "
+            f"cpu {fmt(run.server_cpu_ms, 2)}+{fmt(run.db_cpu_ms, 2)} ms/req (busy {run.server_busy_pct:.0f}%"
+            f"+{run.db_busy_pct:.0f}%)  rss {run.rss_peak_mb:.0f} MB  "
             f"other {run.other_cpu_pct:.0f}%" + (f"  (settled {settled:.0f} s)" if settled >= 2 else ""))
         return run
 
@@ -481,6 +486,14 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
                 return d
         return None
     return None if a == b else f"{path}: {json.dumps(a)[:80]} vs {json.dumps(b)[:80]}"
+
+
+def shuffled(n: int) -> list[int]:
+    """A fixed permutation of range(n): the servers get their requests in the same order, and any prefix
+    (all a slow server gets through in a run) is a fair sample of the whole list."""
+    order = list(range(n))
+    random.Random(20260101).shuffle(order)
+    return order
 
 
 def decode_gid(value: str) -> int:
@@ -586,11 +599,13 @@ def workload_list(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl:
         b.checks.append(f"(1) pages {', '.join(map(str, sample))}: raw == Qonys (identical JSON once parsed); "
                         "PostGraphile has the same applications with as many checks, a score and an interview where "
                         f"Qonys has them ({checks_per_app:.1f} checks an application on the last page compared)")
+    order = shuffled(len(q_cursors))
+    q_vars = [{"after": q_cursors[i]} for i in order]
+    p_vars = [{"after": p_cursors[i]} for i in order]
     targets = [
-        Target("Qonys", qonys, q_url, b.write_bodies("w1-qonys", q_doc, [{"after": c} for c in q_cursors]), auth),
-        Target("PostGraphile", pgl, p_url, b.write_bodies("w1-postgraphile", p_doc, [{"after": c} for c in p_cursors])),
-        Target("raw", raw, f"http://127.0.0.1:{cfg.raw_port}/officers",
-               b.write_bodies("w1-raw", q_doc, [{"after": c} for c in q_cursors]), auth),
+        Target("Qonys", qonys, q_url, b.write_bodies("w1-qonys", q_doc, q_vars), auth),
+        Target("PostGraphile", pgl, p_url, b.write_bodies("w1-postgraphile", p_doc, p_vars)),
+        Target("raw", raw, f"http://127.0.0.1:{cfg.raw_port}/officers", b.write_bodies("w1-raw", q_doc, q_vars), auth),
     ]
     log(f"workload 1: {len(q_cursors)} cursors; {cfg.rounds} rounds of {cfg.duration} s")
     b.rounds("1", targets, reference="PostGraphile")
@@ -606,6 +621,7 @@ def workload_one(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl: 
         (SELECT application_id FROM social_contract ORDER BY md5(application_id::text) LIMIT $2)""",
                              cfg.ids - n_contract, n_contract))
     ids = sorted(r[0] for r in rows)
+    ids = [ids[i] for i in shuffled(len(ids))]
     if not ids:
         b.notes.append("(3) not measured: the database has no applications")
         return
@@ -675,6 +691,7 @@ def phase_feed(b: Bench) -> None:
           FROM check_result WHERE check_type_id = ANY($1)) x
         WHERE n = ANY($2::bigint[]) ORDER BY n""", types, positions))
     deep = [encode_cursor("feed", r[0].astimezone(dt.timezone.utc), r[1]) for r in rows]
+    deep = [deep[i] for i in shuffled(len(deep))]
     b.facts["feed"] = {"checks": total, "agency": cfg.feed_agency, "visible_to_agency": visible,
                        "deep_from": lo, "deep_cursors": len(deep)}
     servers = [qonys_server(cfg, cfg.feed_db, b.run_dir), raw_server(cfg, cfg.feed_db, b.run_dir)]
@@ -817,9 +834,14 @@ def load_tables(b: Bench, w: str) -> list[str]:
     head = ("| round | server | req/s | × PG | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
             "| × PG by CPU | peak RSS MB | KB/resp | ok | errors | compiled | other load |")
     out += [head, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    def cpu(per_request: float | None, busy: float) -> str:
+        # With no completed request, say how busy the process was instead.
+        return fmt(per_request, 2) if per_request is not None else f"– (busy {busy:.0f}%)"
+
     for r in runs:
         out.append(f"| {r.round} | {r.label} | {fmt(r.rps)} | {fmt(r.ratio, 2)} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} "
-                   f"| {fmt(r.server_cpu_ms, 2)} | {fmt(r.db_cpu_ms, 2)} | {fmt(r.cpu_ratio, 2)} "
+                   f"| {cpu(r.server_cpu_ms, r.server_busy_pct)} | {cpu(r.db_cpu_ms, r.db_busy_pct)} "
+                   f"| {fmt(r.cpu_ratio, 2)} "
                    f"| {fmt(r.rss_peak_mb, 0)} | {fmt(r.kb_per_response)} | {r.ok:,} | {r.errors:,} "
                    f"| {fmt(r.compiled_pct, 0) + '%' if r.compiled_pct is not None else '–'} "
                    f"| {fmt(r.other_cpu_pct, 0)}% |")

@@ -66,7 +66,7 @@ async def launch_chromium(playwright: Any) -> Any:
 async def screenshot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
 
 

@@ -435,7 +435,8 @@ READS: dict[str, Read] = {
     "regions": Read("{ regions { code } }", "regions",
                     row(OK,     OK,        OK,        OK,     OK,    OK,     OK,      OK), check_regions),
     "scoringModels": Read("{ scoringModels { id version status } }", "scoringModels",
-                          row(UNAUTH, OK,        OK,        OK,     OK,    FORB,   FORB,    FORB), check_scoring_models),
+                          row(UNAUTH, OK,        OK,        OK,     OK,    FORB,   FORB,    FORB),
+                          check_scoring_models),
     "quotas": Read("query($year: Int!) { quotas(year: $year) { id kind capacity used } }", "quotas",
                    row(UNAUTH, OK,        OK,        OK,     OK,    FORB,   FORB,    FORB), check_quotas,
                    variables=lambda w: {"year": w.quota_year}),
@@ -651,8 +652,8 @@ STAFF = row(UNAUTH, FORB, FORB, OK, OK, FORB, FORB, FORB)
 ADMIN_ONLY = row(UNAUTH, FORB, FORB, FORB, OK, FORB, FORB, FORB)
 
 MUTATIONS: dict[str, Mutation] = {
-    #                                                        anonymous applicant applicant officer admin agency agency    agency
-    #                                                                  (owner)   (other)                 (owner)(granted) (neither)
+    # columns: anonymous, applicant (owner), applicant (other), officer, admin,
+    #          agency (owner), agency (granted), agency (neither)
     "submitApplication": Mutation("SubmitApplicationInput", APP_PAYLOAD, "application", p_submit,
                                   row(UNAUTH,    OK,       OK,       OK,     OK,   FORB,  FORB,     FORB),
                                   after=status_is("SUBMITTED")),
@@ -889,14 +890,16 @@ async def test_hidden_and_missing_records_get_the_same_answer(world: World) -> N
         hidden = await gql(node, {"id": gid(type_name, pk)}, **bob)
         assert hidden == await gql(node, {"id": missing(type_name)}, **bob) == {"data": {"node": None}}
 
-    withdraw = f"mutation($input: WithdrawApplicationInput!) {{ withdrawApplication(input: $input) {{ {APP_PAYLOAD} }} }}"
+    withdraw = ("mutation($input: WithdrawApplicationInput!) { "
+                f"withdrawApplication(input: $input) {{ {APP_PAYLOAD} }} }}")
     hidden = await gql.ok(withdraw, {"input": {"applicationId": gid("Application", world.app_a)}}, **bob)
     absent = await gql.ok(withdraw, {"input": {"applicationId": missing("Application")}}, **bob)
     assert hidden == absent
     (error,) = hidden["withdrawApplication"]["errors"]
     assert error == {"field": APP_ID, "code": "NOT_FOUND", "message": "application not found"}
 
-    record = f"mutation($input: RecordCheckResultInput!) {{ recordCheckResult(input: $input) {{ check {{ id }} {ERRORS} }} }}"
+    record = ("mutation($input: RecordCheckResultInput!) { "
+              f"recordCheckResult(input: $input) {{ check {{ id }} {ERRORS} }} }}")
     moh = {"token": world.keys["MOH"]}
     hidden = await gql.ok(record, {"input": {"checkId": gid("Check", world.target_check()), "status": "CLEARED"}},
                           **moh)

@@ -22,12 +22,15 @@ PostgreSQL only; on SQLite every query runs normally.
 
 from __future__ import annotations
 
+import enum
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from graphql import (
     ExecutionResult,
     FieldNode,
@@ -43,6 +46,9 @@ from graphql import (
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.extensions import SchemaExtension
 
@@ -64,6 +70,7 @@ from services import access
 from services.viewer import Viewer
 
 Text = sa.Text()
+log = structlog.get_logger("qonys.compiler")
 
 
 class CannotCompile(Exception):
@@ -317,12 +324,12 @@ def page_info_json(c: Compilation, details: list[Any], has_next: Any, has_previo
 
 
 def connection_json(c: Compilation, conn_type: str, node_type: str, details: list[Any], page: Any,
-                    limit: int, cursor_of: Callable[[Any], sa.ColumnElement[str]], has_previous: bool,
+                    cursor_of: Callable[[Any], sa.ColumnElement[str]], has_previous: bool,
                     total: Any | None) -> sa.ColumnElement[str]:
     """A connection over ``page`` (a subquery of the node's table with ``rn``, its row number)."""
     gql_conn = c.schema.type_map[conn_type]
-    node_map = TYPES[node_type]
-    shown = sa.and_(page.c.rn <= limit)
+    limit = sa.bindparam("page_limit", None, type_=sa.Integer)
+    shown = page.c.rn <= limit
     pairs = []
     for key, field_details in c.subfields(gql_conn, details).items():
         name = field_details[0].node.name.value
@@ -333,7 +340,7 @@ def connection_json(c: Compilation, conn_type: str, node_type: str, details: lis
                 raise CannotCompile("totalCount")
             pairs.append((key, sa.cast(total, Text)))
         elif name == "edges":
-            edge_type = c.schema.type_map[f"{node_type}Edge" if node_type != "SocialContract" else "SocialContractEdge"]
+            edge_type = c.schema.type_map[f"{node_type}Edge"]
             edge_pairs = []
             for ekey, edetails in c.subfields(edge_type, field_details).items():
                 ename = edetails[0].node.name.value
@@ -357,44 +364,69 @@ def connection_json(c: Compilation, conn_type: str, node_type: str, details: lis
             pairs.append((key, page_info_json(c, field_details, has_next, has_previous, start, end)))
         else:
             raise CannotCompile(name)
-    del node_map
     return obj(pairs)
 
 
-def applications_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
-    from api.graphql.queries import ApplicationOrder, application_page
+def _page(plan: Any, table: Any) -> Any:
+    rn = sa.func.row_number().over(order_by=plan.order).label("rn")
+    return (plan.stmt.with_only_columns(*table.c, rn)
+            .limit(sa.bindparam("page_limit_plus", None, type_=sa.Integer)).subquery("page"))
+
+
+def _named_params(*stmts: Any) -> dict[str, Any]:
+    """The values of the named parameters (``bindparam("name", value)``) in ``stmts``."""
+    found: dict[str, Any] = {}
+    for stmt in stmts:
+        for element in visitors.iterate(stmt):
+            if isinstance(element, BindParameter) and not str(element.key).startswith("%("):
+                found[element.key] = element.value
+    return found
+
+
+@dataclass
+class RootPlan:
+    """What one root field needs: the values of this request, the shape that
+    decides the statement's text, and how to build it (only on a cache miss)."""
+
+    params: dict[str, Any]
+    shape: tuple[Any, ...]
+    build: Callable[[], sa.ColumnElement[str]]
+
+
+def applications_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
+    from api.graphql.queries import ApplicationFilter, ApplicationOrder, application_page
 
     viewer = c.viewer
     if viewer.is_agency or viewer.is_anonymous:
         raise CannotCompile("viewer")
-    from api.graphql.queries import ApplicationFilter
-    from models.enums import ApplicationStatus, Route
-
     args = c.args(field_def, details[0].node)
     raw_filter = args.get("filter")
     filter_ = None
     if raw_filter is not None:
         filter_ = ApplicationFilter(
-            status=ApplicationStatus(raw_filter["status"]) if raw_filter.get("status") is not None else None,
-            route=Route(raw_filter["route"]) if raw_filter.get("route") is not None else None,
+            status=raw_filter.get("status"), route=raw_filter.get("route"),
             region_code=raw_filter.get("regionCode"), overdue=raw_filter.get("overdue"))
     try:
         plan = application_page(viewer, first=args.get("first"), after=args.get("after"), filter=filter_,
                                 order_by=ApplicationOrder(args.get("orderBy") or "NEWEST_FIRST"))
     except Exception as exc:  # a bad cursor or page size: normal execution reports it
         raise CannotCompile(str(exc)) from None
-    table = m.Application.__table__
-    rn = sa.func.row_number().over(order_by=plan.order).label("rn")
-    page = plan.stmt.with_only_columns(*table.c, rn).limit(plan.limit + 1).subquery("page")
+    params = _named_params(plan.stmt, plan.count_stmt)
+    params.update(page_limit=plan.limit, page_limit_plus=plan.limit + 1)
+    shape = ("applications", plan.kind, tuple(sorted(params)), None if filter_ is None else filter_.overdue)
     key_kind = "date" if plan.kind == "due" else "datetime"
     key_col = "due_date" if plan.kind == "due" else "submitted_at"
-    return connection_json(
-        c, "ApplicationConnection", "Application", details, page, plan.limit,
-        lambda p: cursor(plan.kind, p.c[key_col], key_kind, p.c.id), plan.has_previous,
-        plan.count_stmt.scalar_subquery())
+
+    def build() -> sa.ColumnElement[str]:
+        page = _page(plan, m.Application.__table__)
+        return connection_json(c, "ApplicationConnection", "Application", details, page,
+                               lambda p: cursor(plan.kind, p.c[key_col], key_kind, p.c.id), plan.has_previous,
+                               plan.count_stmt.scalar_subquery())
+
+    return RootPlan(params, shape, build)
 
 
-def application_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
+def application_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
     viewer = c.viewer
     if viewer.is_agency or viewer.is_anonymous:
         raise CannotCompile("viewer")
@@ -403,12 +435,19 @@ def application_root(c: Compilation, details: list[Any], field_def: GraphQLField
     if pk is None:
         raise CannotCompile("id")
     alias = m.Application.__table__.alias("a")
-    value = (sa.select(object_json(c, "Application", alias, details)).select_from(alias)
-             .where(alias.c.id == pk, _row_filter(m.Application, alias, viewer)).scalar_subquery())
-    return sa.func.coalesce(value, const("null"))
+    row_filter = _row_filter(m.Application, alias, viewer)
+    params = {"application_id": pk, **_named_params(row_filter)}
+
+    def build() -> sa.ColumnElement[str]:
+        value = (sa.select(object_json(c, "Application", alias, details)).select_from(alias)
+                 .where(alias.c.id == sa.bindparam("application_id", None, type_=sa.Integer), row_filter)
+                 .scalar_subquery())
+        return sa.func.coalesce(value, const("null"))
+
+    return RootPlan(params, ("application", tuple(sorted(params))), build)
 
 
-def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
+def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
     from api.graphql.queries import check_feed_page
 
     viewer = c.viewer
@@ -420,22 +459,63 @@ def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLFie
                                updated_since=args.get("updatedSince"))
     except Exception as exc:
         raise CannotCompile(str(exc)) from None
-    table = m.Check.__table__
-    rn = sa.func.row_number().over(order_by=plan.order).label("rn")
-    page = plan.stmt.with_only_columns(*table.c, rn).limit(plan.limit + 1).subquery("page")
-    return connection_json(c, "CheckConnection", "Check", details, page, plan.limit,
-                           lambda p: cursor("feed", p.c.updated_at, "datetime", p.c.id), plan.has_previous, None)
+    params = _named_params(plan.stmt)
+    params.update(page_limit=plan.limit, page_limit_plus=plan.limit + 1)
+
+    def build() -> sa.ColumnElement[str]:
+        page = _page(plan, m.Check.__table__)
+        return connection_json(c, "CheckConnection", "Check", details, page,
+                               lambda p: cursor("feed", p.c.updated_at, "datetime", p.c.id), plan.has_previous, None)
+
+    return RootPlan(params, ("checkResults", tuple(sorted(params))), build)
 
 
-ROOTS: dict[str, Callable[[Compilation, list[Any], GraphQLField], sa.ColumnElement[str]]] = {
+ROOTS: dict[str, Callable[[Compilation, list[Any], GraphQLField], RootPlan]] = {
     "applications": applications_root,
     "application": application_root,
     "checkResults": check_results_root,
 }
 
 
-def compile_operation(schema: GraphQLSchema, document: Any, operation_name: str | None,
-                      raw_variables: dict[str, Any] | None, viewer: Viewer) -> sa.Select[Any]:
+@dataclass(frozen=True)
+class Prepared:
+    """One compiled statement: its SQL text, its parameters in order, and the
+    values and converters of the parameters the request does not supply."""
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    processors: dict[str, Callable[[Any], Any]]
+
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        out = []
+        for name in self.names:
+            value = params[name] if name in params else self.defaults[name]
+            processor = self.processors.get(name)
+            out.append(processor(value) if processor is not None else value)
+        return out
+
+
+_DIALECT = PGDialect_asyncpg()
+# Parameters whose values come with each request (the others are constants of the text).
+PER_REQUEST = frozenset({"viewer_subject", "f_status", "f_route", "f_region", "f_today", "after_key", "after_id",
+                         "updated_since", "page_limit", "page_limit_plus", "application_id"})
+_CACHE: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
+CACHE_SIZE = 512
+
+
+def prepare(stmt: sa.Select[Any]) -> Prepared:
+    compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    names = tuple(compiled.positiontup or ())
+    defaults = {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in compiled.params.items()}
+    return Prepared(compiled.string, names, defaults,
+                    {k: v for k, v in compiled._bind_processors.items() if v is not None and k not in defaults
+                     or k in PER_REQUEST})
+
+
+def plan_operation(schema: GraphQLSchema, document: Any, query_text: str, operation_name: str | None,
+                   raw_variables: dict[str, Any] | None, viewer: Viewer) -> tuple[Prepared, list[Any]]:
+    """The prepared statement for this query (built once per shape) and this request's arguments."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
@@ -450,17 +530,36 @@ def compile_operation(schema: GraphQLSchema, document: Any, operation_name: str 
     assert query_type is not None
     roots = collect_fields(schema, fragments, variables, query_type, operation).grouped_field_set
     c = Compilation(schema, fragments, variables, operation, viewer)
-    pairs = []
+    plans: list[tuple[str, RootPlan | None]] = []
+    params: dict[str, Any] = {}
     for key, details in roots.items():
         name = details[0].node.name.value
         if name == "__typename":
-            pairs.append((key, const('"Query"')))
+            plans.append((key, None))
             continue
-        build = ROOTS.get(name)
-        if build is None:
+        factory = ROOTS.get(name)
+        if factory is None:
             raise CannotCompile(name)
-        pairs.append((key, build(c, details, query_type.fields[name])))
-    return sa.select(obj(pairs))
+        root = factory(c, details, query_type.fields[name])
+        for pname, value in root.params.items():
+            if pname in params and params[pname] != value:
+                raise CannotCompile("two root fields with different arguments")
+            params[pname] = value
+        plans.append((key, root))
+    # Booleans decide @skip/@include; everything else that changes the text is in the root shapes.
+    switches = tuple(sorted((k, v) for k, v in variables.coerced.items() if isinstance(v, bool)))
+    cache_key = (query_text, operation_name, "staff" if viewer.is_staff else "applicant", switches,
+                 tuple((k, p.shape if p else None) for k, p in plans))
+    prepared = _CACHE.get(cache_key)
+    if prepared is None:
+        pairs = [(k, const('"Query"') if p is None else p.build()) for k, p in plans]
+        prepared = prepare(sa.select(obj(pairs)))
+        _CACHE[cache_key] = prepared
+        if len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(cache_key)
+    return prepared, prepared.arguments(params)
 
 
 class CompiledReadPath(SchemaExtension):
@@ -469,23 +568,37 @@ class CompiledReadPath(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ctx = self.execution_context
         context = ctx.context
-        sessions = getattr(context, "sessions", None)
+        settings = getattr(context, "settings", None)
         if (
-            sessions is not None
-            and getattr(context, "settings", None) is not None
-            and context.settings.compiled_reads
-            and not context.settings.is_sqlite
+            settings is not None
+            and settings.compiled_reads
+            and not settings.is_sqlite
             and ctx.graphql_document is not None
+            and ctx.query is not None
         ):
             try:
-                stmt = compile_operation(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
-                                         ctx.variables, context.viewer)
+                prepared, arguments = plan_operation(ctx.schema._schema, ctx.graphql_document, ctx.query,
+                                                     ctx.operation_name, ctx.variables, context.viewer)
             except CannotCompile:
-                stmt = None
-            if stmt is not None:
-                async with context.read() as session:
-                    text = (await session.execute(stmt)).scalar_one()
-                context.extras["compiled"] = True
-                COMPILED_QUERIES.inc()
-                ctx.result = ExecutionResult(data=RawJSON(text), errors=None)
+                prepared = None
+            if prepared is not None:
+                engine = (context.read_sessions or context.sessions).kw["bind"]
+                text = None
+                try:
+                    # The pooled driver connection itself: one round trip, no transaction
+                    # (a single statement is its own snapshot).
+                    raw = await engine.raw_connection()
+                    try:
+                        text = await raw.driver_connection.fetchval(prepared.sql, *arguments)
+                    except Exception:
+                        raw.invalidate()  # a broken connection must not go back to the pool
+                        raise
+                    finally:
+                        raw.close()
+                except Exception:  # noqa: BLE001 - normal execution answers, with its own errors
+                    log.warning("compiled_read.fallback", exc_info=True)
+                if text is not None:
+                    context.extras["compiled"] = True
+                    COMPILED_QUERIES.inc()
+                    ctx.result = ExecutionResult(data=RawJSON(text), errors=None)
         yield

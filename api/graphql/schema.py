@@ -114,19 +114,26 @@ class QonysSchema(strawberry.Schema):
         (with their error id) by ``MaskUnexpectedErrors``."""
 
 
+# The limiters' validation rules are built once, so that the validation cache
+# (keyed by document and rules) hits across requests.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+PRODUCTION_RULES = [*LIMIT_RULES, NoSchemaIntrospectionCustomRule]
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
+    rules = PRODUCTION_RULES if production else LIMIT_RULES
     extensions: list = [
         OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
         CompiledReadPath,
     ]
-    if production:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     mutations = _mutation_types()
     mutation = merge_types("Mutation", mutations) if mutations else None
     node_types = [entry[1] for entry in NODE_TYPES.values()]
