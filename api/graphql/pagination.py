@@ -48,14 +48,29 @@ def encode_cursor(kind: str, *values: Any) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
+# The type of the sort key each kind of cursor carries.
+KEY_TYPES = {"new": "datetime", "feed": "datetime", "contract": "datetime", "due": "date"}
+MAX_ID = 2**63 - 1
+
+
 def decode_cursor(kind: str, cursor: str, arity: int) -> list[Any]:
+    """The sort key and id of a cursor of ``kind``; ``BadCursor`` for anything else,
+    including well-formed JSON with values of the wrong type or range."""
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
         if not isinstance(data, list) or data[0] != kind or len(data) != arity + 1:
             raise ValueError
         values = [_typed(v) for v in data[1:]]
-        if not isinstance(values[-1], int) or isinstance(values[-1], bool):
+        last_id = values[-1]
+        if not isinstance(last_id, int) or isinstance(last_id, bool) or not 0 <= last_id <= MAX_ID:
             raise ValueError
+        key_type = KEY_TYPES.get(kind)
+        if arity == 2 and key_type == "datetime":
+            if not isinstance(values[0], dt.datetime) or values[0].tzinfo is None:
+                raise ValueError
+        elif arity == 2 and key_type == "date":
+            if not isinstance(values[0], dt.date) or isinstance(values[0], dt.datetime):
+                raise ValueError
         return values
     except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
         raise BadCursor() from None

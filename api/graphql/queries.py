@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_
 
 import models as m
 from api.graphql import ids
@@ -147,10 +147,11 @@ class PagePlan:
     count_stmt: Select[Any] | None = None
 
 
-def _p(name: str, value: Any) -> Any:
-    """A named parameter: the compiled read path reuses one statement per query shape
+def _p(name: str, value: Any, like: Any) -> Any:
+    """A named parameter typed like the column ``like`` (so that, e.g., timestamps are
+    converted to UTC): the compiled read path reuses one statement per query shape
     and only sends these values."""
-    return bindparam(name, value)
+    return bindparam(name, value, type_=like.type)
 
 
 def application_page(viewer: Viewer, *, first: int | None, after: str | None,
@@ -159,15 +160,15 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
     conditions = [access.applications(viewer)]
     if filter is not None:
         if filter.status is not None:
-            conditions.append(m.Application.status == _p("f_status", ApplicationStatusEnum(filter.status).value))
+            conditions.append(m.Application.status == _p("f_status", ApplicationStatusEnum(filter.status).value, m.Application.status))
         if filter.route is not None:
-            conditions.append(m.Application.route == _p("f_route", RouteEnum(filter.route).value))
+            conditions.append(m.Application.route == _p("f_route", RouteEnum(filter.route).value, m.Application.route))
         if filter.region_code is not None:
             conditions.append(m.Application.target_region_id.in_(
-                select(m.Region.id).where(m.Region.code == _p("f_region", filter.region_code))))
+                select(m.Region.id).where(m.Region.code == _p("f_region", filter.region_code, m.Region.code))))
         if filter.overdue is not None:
             overdue = and_(m.Application.status.in_(UNDECIDED_STATUSES),
-                           m.Application.due_date < _p("f_today", today_almaty()))
+                           m.Application.due_date < _p("f_today", today_almaty(), m.Application.due_date))
             conditions.append(overdue if filter.overdue else ~overdue)
     count_stmt = select(func.count()).select_from(m.Application).where(*conditions)
     if order_by == ApplicationOrder.DUE_DATE:
@@ -177,11 +178,9 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
     stmt = select(m.Application).where(*conditions)
     if after is not None:
         key, last_id = decode_cursor(kind, after, 2)
-        key_p, id_p = _p("after_key", key), _p("after_id", last_id)
-        if ascending:
-            stmt = stmt.where(or_(key_col > key_p, and_(key_col == key_p, m.Application.id > id_p)))
-        else:
-            stmt = stmt.where(or_(key_col < key_p, and_(key_col == key_p, m.Application.id < id_p)))
+        # A row-value comparison, so that the index on (key, id) starts at the cursor.
+        row, after_row = tuple_(key_col, m.Application.id), tuple_(_p("after_key", key, key_col), _p("after_id", last_id, m.Application.id))
+        stmt = stmt.where(row > after_row if ascending else row < after_row)
     order = (key_col.asc(), m.Application.id.asc()) if ascending else (key_col.desc(), m.Application.id.desc())
     key_attr = "due_date" if ascending else "submitted_at"
     return PagePlan(stmt=stmt.order_by(*order), order=order, limit=limit, kind=kind, has_previous=after is not None,
@@ -193,11 +192,10 @@ def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
     limit = page_size(first)
     stmt = select(m.Check).where(access.checks(viewer))
     if updated_since is not None:
-        stmt = stmt.where(m.Check.updated_at >= _p("updated_since", updated_since))
+        stmt = stmt.where(m.Check.updated_at >= _p("updated_since", updated_since, m.Check.updated_at))
     if after is not None:
         updated, last_id = decode_cursor("feed", after, 2)
-        key_p, id_p = _p("after_key", updated), _p("after_id", last_id)
-        stmt = stmt.where(or_(m.Check.updated_at > key_p, and_(m.Check.updated_at == key_p, m.Check.id > id_p)))
+        stmt = stmt.where(tuple_(m.Check.updated_at, m.Check.id) > tuple_(_p("after_key", updated, m.Check.updated_at), _p("after_id", last_id, m.Check.id)))
     order = (m.Check.updated_at.asc(), m.Check.id.asc())
     return PagePlan(stmt=stmt.order_by(*order), order=order, limit=limit, kind="feed", has_previous=after is not None,
                     cursor_of=lambda r: encode_cursor("feed", r.updated_at, r.id))
