@@ -272,7 +272,7 @@ class QuotaAdmin(QonysModelView, model=Quota):
     name_plural = "Quotas"
     icon = "fa-solid fa-people-group"
     category = QUOTAS
-    column_list = ["kind", "year", "region_id", "occupation_id", "capacity", "used", "updated_at"]
+    column_list = ["kind", "year", "region_id", "capacity", "used", "occupation_id", "updated_at"]
     column_details_list = ["id", "kind", "year", "region_id", "occupation_id", "capacity", "used", "updated_at"]
     column_labels = {"kind": "Kind", "year": "Year", "region_id": "Region", "occupation_id": "Occupation (LABOUR)",
                      "capacity": "Capacity (people)", "used": "Seats used", "updated_at": "Updated"}
