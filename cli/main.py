@@ -71,9 +71,9 @@ def run_db(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
 def database_failure(exc: Exception) -> None:
     """One line when ``exc`` means the database cannot be reached or used (refused
     connection, unknown database, wrong password ...); any other error is re-raised."""
-    from cli.jobs import _unreachable
+    from cli.jobs import _database_error
 
-    message = _unreachable(exc)
+    message = _database_error(exc)
     if message is None:
         raise exc
     fail(message)
