@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-sqlite test-postgres install schema contract clean fuzz audit
 

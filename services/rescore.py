@@ -31,7 +31,7 @@ from models.base import today_almaty
 from models.db import transaction
 from models.enums import ApplicationStatus, ScoringModelStatus
 from services.errors import ErrorCode, ServiceError, forbidden, invalid_state
-from services.scoring_models import evaluate_batch, model_in_force, store_score
+from services.scoring_models import evaluate_batch, model_in_force, store_scores
 from services.viewer import Viewer
 
 # "Scored, undecided": PASSED or FAILED, with a Score row (SPEC §3, what-if).
@@ -128,9 +128,7 @@ async def rescore_batch(
     if not apps:
         return 0, None
     results = await evaluate_batch(session, apps, model, on)
-    for app in apps:
-        await store_score(session, viewer, app, model, results[app.id], action=RESCORE_ACTION)
-    await session.flush()
+    await store_scores(session, viewer, apps, model, results, action=RESCORE_ACTION)
     return len(apps), apps[-1].id
 
 

@@ -133,34 +133,53 @@ async def store_score(
 ) -> Score:
     """Replace the application's current score and move it to PASSED or FAILED.
     The previous score stays in the audit trail."""
+    return (await store_scores(session, viewer, [app], model, {app.id: result}, action=action))[app.id]
+
+
+async def store_scores(
+    session: AsyncSession, viewer: Viewer, apps: Sequence[Application], model: ScoringModel,
+    results: dict[int, scoring.ScoreResult], *, action: str = "application.score",
+) -> dict[int, Score]:
+    """``store_score`` for a batch: one SELECT of the current scores, and the
+    updates and audit events written together at the end (a few round trips per
+    batch, not per application)."""
     now = utcnow()
-    score = (await session.execute(select(Score).where(Score.application_id == app.id))).scalar_one_or_none()
-    previous = None
-    if score is None:
-        score = Score(application_id=app.id, scoring_model_id=model.id, model_version=model.version,
-                      total=result.total, max_total=result.max_total, pass_mark=result.pass_mark,
-                      passed=result.passed, result=result.to_json(), computed_at=now)
-        session.add(score)
-    else:
-        previous = {"modelVersion": score.model_version, "total": score.total, "passed": score.passed,
-                    "result": score.result, "computedAt": score.computed_at}
-        score.scoring_model_id = model.id
-        score.model_version = model.version
-        score.total = result.total
-        score.max_total = result.max_total
-        score.pass_mark = result.pass_mark
-        score.passed = result.passed
-        score.result = result.to_json()
-        score.computed_at = now
-    old_status = app.status
-    app.status = ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED
-    app.updated_at = now
+    current = {
+        s.application_id: s for s in (await session.execute(
+            select(Score).where(Score.application_id.in_([a.id for a in apps])))).scalars()
+    }
+    stored: dict[int, Score] = {}
+    for app in apps:
+        result = results[app.id]
+        result_json = result.to_json()
+        score = current.get(app.id)
+        previous = None
+        if score is None:
+            score = Score(application_id=app.id, scoring_model_id=model.id, model_version=model.version,
+                          total=result.total, max_total=result.max_total, pass_mark=result.pass_mark,
+                          passed=result.passed, result=result_json, computed_at=now)
+            session.add(score)
+        else:
+            previous = {"modelVersion": score.model_version, "total": score.total, "passed": score.passed,
+                        "result": score.result, "computedAt": score.computed_at}
+            score.scoring_model_id = model.id
+            score.model_version = model.version
+            score.total = result.total
+            score.max_total = result.max_total
+            score.pass_mark = result.pass_mark
+            score.passed = result.passed
+            score.result = result_json
+            score.computed_at = now
+        old_status = app.status
+        app.status = ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED
+        app.updated_at = now
+        await audit.record(session, viewer, action, "application", app.id, {
+            "status": [old_status, app.status], "modelVersion": model.version, "total": result.total,
+            "passed": result.passed, "result": result_json, "previous": previous,
+        })
+        stored[app.id] = score
     await session.flush()
-    await audit.record(session, viewer, action, "application", app.id, {
-        "status": [old_status, app.status], "modelVersion": model.version, "total": result.total,
-        "passed": result.passed, "result": result.to_json(), "previous": previous,
-    })
-    return score
+    return stored
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 ``services.rescore`` (batches, idempotent reruns), ``services.jobs`` (procrastinate
 on PostgreSQL, inline on SQLite) and ``qonys rescore`` / ``qonys worker``.
 
-The kill tests run the re-scoring in a subprocess whose ``store_score`` is
+The kill tests run the re-scoring in a subprocess whose ``store_scores`` is
 wrapped to stall in the middle of the second batch — after the first batch has
 committed and while the second one has written (and flushed) some scores in its
 open transaction — then SIGKILL it, check that nothing is half-scored, and rerun."""
@@ -326,20 +326,20 @@ import asyncio, sys
 import services.rescore as r
 
 batch = int(sys.argv[1])
-original = r.store_score
+original = r.store_scores
 calls = 0
 
 async def store_then_stall(session, *args, **kwargs):
     global calls
     calls += 1
-    score = await original(session, *args, **kwargs)
-    if calls == batch + 2:  # two applications of the second batch written, not committed
+    stored = await original(session, *args, **kwargs)
+    if calls == 2:  # the second batch written, not committed
         await session.flush()
         print("STALLED", flush=True)
         await asyncio.sleep(120)
-    return score
+    return stored
 
-r.store_score = store_then_stall
+r.store_scores = store_then_stall
 from cli.main import app
 app(sys.argv[2:], prog_name="qonys")
 """
