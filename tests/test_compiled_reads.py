@@ -24,12 +24,14 @@ from models.db import transaction
 from models.enums import (
     ApplicationStatus,
     CheckStatus,
+    ContractStatus,
     EducationLevel,
     InterviewOutcome,
     LanguageLevel,
     Proficiency,
     Route,
     Sex,
+    TerminationReason,
 )
 from services import numbers, scoring
 from services.default_model import DEFAULT_MODEL_DEFINITION
@@ -94,6 +96,24 @@ async def build_data(sessions: Any, n: int = 36) -> list[int]:
                 s.add(m.Interview(application_id=app.id, scheduled_at=submitted + dt.timedelta(days=3),
                                   outcome=list(InterviewOutcome)[i % 3] if i % 5 else None,
                                   points=i % 11 if i % 2 else None, notes="n" if i % 3 else None))
+            if i % 6 == 3:  # APPROVED: a contract with payments, some terminated
+                contract = m.SocialContract(
+                    number=f"SC-2026-{i:06d}", application_id=app.id, region_id=app.target_region_id,
+                    family_size=1 + i % 4, start_date=dt.date(2026, 3, 1), end_date=dt.date(2031, 3, 1),
+                    status=ContractStatus.TERMINATED if i % 4 == 3 else ContractStatus.ACTIVE,
+                    total_support=Decimal("1500.50") if i % 2 else Decimal("0.00"))
+                s.add(contract)
+                await s.flush()
+                measures = (await s.execute(select(m.SupportMeasure).order_by(m.SupportMeasure.id))).scalars().all()
+                if i % 2:
+                    for k, amount in enumerate((Decimal("1000.25"), Decimal("500.25"))):
+                        s.add(m.SupportPayment(contract_id=contract.id, measure_id=measures[k % len(measures)].id,
+                                               amount=amount, paid_on=dt.date(2026, 4, 1 + k), recorded_by="t"))
+                if i % 4 == 3:
+                    s.add(m.ContractTermination(contract_id=contract.id, reason=TerminationReason.LEFT_REGION,
+                                                effective_date=dt.date(2026, 9, 1), refund_due=contract.total_support,
+                                                refund_paid=Decimal("100.10") if i % 2 else Decimal("0.00"),
+                                                recorded_by="t"))
             if status != ApplicationStatus.SUBMITTED:
                 facts = {"language.level": list(LanguageLevel)[i % 5].value, "language.minBlockPercent": 30 + i % 20,
                          "applicant.age": 30 + i % 30, "checks.mandatoryCleared": i % 2 == 0,
@@ -126,11 +146,16 @@ SCALARS = {
     "Interview": ["scheduledAt", "outcome", "points", "notes"],
     "Score": ["total", "maxTotal", "passMark", "passed", "modelVersion", "computedAt"],
     "GateResult": ["code", "passed", "value", "reason"],
+    "SocialContract": ["id", "number", "familySize", "startDate", "endDate", "status", "totalSupport"],
+    "SupportPayment": ["measureCode", "amount", "paidOn"],
+    "ContractTermination": ["reason", "effectiveDate", "refundDue", "refundPaid", "refundOutstanding"],
     "CriterionScore": ["code", "points", "maxPoints", "value", "reason"],
 }
 OBJECTS = {
     "Application": {"applicant": "Applicant", "targetRegion": "Region", "languageTest": "LanguageTest",
-                    "questionnaire": "Questionnaire", "checks": "Check", "interview": "Interview", "score": "Score"},
+                    "questionnaire": "Questionnaire", "checks": "Check", "interview": "Interview", "score": "Score",
+                    "contract": "SocialContract"},
+    "SocialContract": {"region": "Region", "payments": "SupportPayment", "termination": "ContractTermination"},
     "Check": {"checkType": "CheckType", "application": "Application"},
     "CheckType": {"agency": "Agency"},
     "Score": {"gates": "GateResult", "breakdown": "CriterionScore"},
@@ -246,6 +271,8 @@ async def test_application_by_id_and_feed_are_identical(pair: Pair, sessions: An
         gid = ids.encode("Application", pk)
         query = (f'{{ application(id: "{gid}") {{ id number status languageTest {{ level takenOn }} '
                  "questionnaire { familySize savings submittedAt } interview { scheduledAt notes } "
+                 "contract { id number totalSupport region { code } payments { measureCode amount paidOn } "
+                 "termination { reason refundDue refundPaid refundOutstanding } } "
                  "checks { id completedAt application { id } } } }")
         for role in TOKENS:
             compiled, normal = await pair.both(query, {}, TOKENS[role]())

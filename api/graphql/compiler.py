@@ -63,6 +63,7 @@ from api.graphql.readmap import (
     TYPES,
     Child,
     Column,
+    Difference,
     Lookup,
     Ref,
 )
@@ -234,6 +235,8 @@ def object_json(c: Compilation, type_name: str, alias: Any, details: list[Any]) 
 def field_json(c: Compilation, spec: Any, alias: Any, details: list[Any], field_def: GraphQLField) -> sa.ColumnElement[str]:
     if isinstance(spec, Column):
         return json_value(alias.c[spec.column], spec.kind)
+    if isinstance(spec, Difference):
+        return json_value(alias.c[spec.left] - alias.c[spec.right], "decimal")
     if isinstance(spec, Lookup):
         target = spec.model.__table__.alias()
         value = sa.select(sa.cast(sa.func.to_json(target.c[spec.column]), Text)).where(
@@ -597,6 +600,9 @@ class CompiledReadPath(SchemaExtension):
                         raw.close()
                 except Exception:  # noqa: BLE001 - normal execution answers, with its own errors
                     log.warning("compiled_read.fallback", exc_info=True)
+                else:
+                    if text is None:  # a NULL inside the concatenation: a compiler bug, never a wrong answer
+                        log.warning("compiled_read.null_result", operation=ctx.operation_name)
                 if text is not None:
                     context.extras["compiled"] = True
                     COMPILED_QUERIES.inc()

@@ -49,6 +49,14 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Difference:
+    """A decimal computed from two columns of the same row (``left - right``)."""
+
+    left: str
+    right: str
+
+
+@dataclass(frozen=True)
 class TypeMap:
     model: type
     fields: dict[str, Any]
@@ -125,6 +133,30 @@ TYPES: dict[str, TypeMap] = {
         "modelVersion": Column("model_version", "str"),
         "computedAt": Column("computed_at", "datetime"),
     }, node=False),
+    "SupportPayment": TypeMap(m.SupportPayment, {
+        "measureCode": Lookup(m.SupportMeasure, "measure_id", "code"),
+        "amount": Column("amount", "decimal"),
+        "paidOn": Column("paid_on", "date"),
+    }, node=False),
+    "ContractTermination": TypeMap(m.ContractTermination, {
+        "reason": Column("reason", "enum"),
+        "effectiveDate": Column("effective_date", "date"),
+        "refundDue": Column("refund_due", "decimal"),
+        "refundPaid": Column("refund_paid", "decimal"),
+        "refundOutstanding": Difference("refund_due", "refund_paid"),
+    }, node=False),
+    "SocialContract": TypeMap(m.SocialContract, {
+        "number": Column("number", "str"),
+        "application": Ref("Application", "application_id"),
+        "region": Ref("Region", "region_id"),
+        "familySize": Column("family_size", "int"),
+        "startDate": Column("start_date", "date"),
+        "endDate": Column("end_date", "date"),
+        "status": Column("status", "enum"),
+        "payments": Child("SupportPayment", "contract_id", many=True, order=("paid_on",)),
+        "totalSupport": Column("total_support", "decimal"),
+        "termination": Child("ContractTermination", "contract_id"),
+    }),
     "Application": TypeMap(m.Application, {
         "number": Column("number", "str"),
         "applicant": Ref("Applicant", "applicant_id"),
@@ -158,8 +190,10 @@ def _snake(name: str) -> str:
 
 def scalars_of(type_name: str, row: Any) -> dict[str, Any]:
     """The Python keyword arguments of a type's column fields, read from ``row``."""
-    return {
-        _snake(name): getattr(row, spec.column)
-        for name, spec in TYPES[type_name].fields.items()
-        if isinstance(spec, Column)
-    }
+    values = {}
+    for name, spec in TYPES[type_name].fields.items():
+        if isinstance(spec, Column):
+            values[_snake(name)] = getattr(row, spec.column)
+        elif isinstance(spec, Difference):
+            values[_snake(name)] = getattr(row, spec.left) - getattr(row, spec.right)
+    return values

@@ -397,8 +397,7 @@ class ContractTermination:
 
     @classmethod
     def from_row(cls, r: m.ContractTermination) -> "ContractTermination":
-        return cls(reason=r.reason, effective_date=r.effective_date, refund_due=r.refund_due,
-                   refund_paid=r.refund_paid, refund_outstanding=r.refund_due - r.refund_paid)
+        return cls(**scalars_of("ContractTermination", r))
 
 
 @strawberry.type
@@ -437,8 +436,7 @@ class SocialContract(Node):
 
     @classmethod
     def from_row(cls, r: m.SocialContract) -> "SocialContract":
-        return cls(id=strawberry.ID(ids.encode("SocialContract", r.id)), number=r.number, family_size=r.family_size,
-                   start_date=r.start_date, end_date=r.end_date, status=r.status, total_support=r.total_support,
+        return cls(id=strawberry.ID(ids.encode("SocialContract", r.id)), **scalars_of("SocialContract", r),
                    pk=r.id, application_id=r.application_id, region_id=r.region_id)
 
 
