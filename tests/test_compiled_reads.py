@@ -171,7 +171,7 @@ def selection(draw: Any, type_name: str, depth: int = 0) -> str:
         alias = draw(st.sampled_from(["", "", "", "x_"]))
         directive = draw(st.sampled_from(["", "", "", " @include(if: $yes)", " @skip(if: $yes)", " @skip(if: $no)"]))
         parts.append(f"{alias + name + ': ' if alias else ''}{name}{directive}")
-    if depth < 3:
+    if depth < 2:
         for name, target in OBJECTS.get(type_name, {}).items():
             if draw(st.integers(0, 3)) == 0:
                 continue

@@ -74,6 +74,10 @@ Text = sa.Text()
 log = structlog.get_logger("qonys.compiler")
 
 
+# Fields one compiled statement may render; larger selections run normally.
+FIELD_BUDGET = 120
+
+
 class CannotCompile(Exception):
     """This query goes to normal execution."""
 
@@ -174,6 +178,13 @@ class Compilation:
     variables: Any
     operation: OperationDefinitionNode
     viewer: Viewer
+    fields_used: int = 0
+
+    def spend(self, n: int) -> None:
+        """Bound the work of building one statement: a very large selection runs normally."""
+        self.fields_used += n
+        if self.fields_used > FIELD_BUDGET:
+            raise CannotCompile("selection too large to compile")
 
     def subfields(self, type_: GraphQLObjectType, details: list[Any]) -> dict[str, list[Any]]:
         return collect_subfields(self.schema, self.fragments, self.variables, self.operation, type_, details).grouped_field_set
@@ -207,6 +218,7 @@ def object_json(c: Compilation, type_name: str, alias: Any, details: list[Any]) 
     gql_type = c.schema.type_map[type_name]
     assert isinstance(gql_type, GraphQLObjectType)
     fields = c.subfields(gql_type, details)
+    c.spend(len(fields))
     mapping = TYPES.get(type_name)
     pairs: list[tuple[str, sa.ColumnElement[str]]] = []
     for key, field_details in fields.items():
