@@ -25,21 +25,15 @@ from api.graphql.inputs import (
     SubmitQuestionnaireInput,
     WithdrawApplicationInput,
 )
-from api.graphql.mutations.base import decode_id, run
+from api.graphql.mutations.base import decode_id, payload_of
 from api.graphql.types import Application, Check
 from services import applications as svc
 
 APP_FIELD = ("input", "applicationId")
 
 
-async def _application_payload(info: Info, pk: int | None, errors: list) -> ApplicationPayload:
-    row = await info.context.loaders.get(m.Application, pk) if pk is not None else None
-    return ApplicationPayload(application=Application.from_row(row) if row else None, errors=errors)
-
-
-async def _check_payload(info: Info, pk: int | None, errors: list) -> CheckPayload:
-    row = await info.context.loaders.get(m.Check, pk) if pk is not None else None
-    return CheckPayload(check=Check.from_row(row) if row else None, errors=errors)
+_application_payload = payload_of(m.Application, Application.from_row, ApplicationPayload, "application")
+_check_payload = payload_of(m.Check, Check.from_row, CheckPayload, "check")
 
 
 def _app_id(value: strawberry.ID) -> int:
@@ -61,8 +55,7 @@ class ApplicationMutations:
                 occupation_code=input.occupation_code)
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def record_language_test(self, info: Info, input: RecordLanguageTestInput) -> ApplicationPayload:
@@ -73,8 +66,7 @@ class ApplicationMutations:
                 certificate_number=input.certificate_number, taken_on=input.taken_on)
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def submit_questionnaire(self, info: Info, input: SubmitQuestionnaireInput) -> ApplicationPayload:
@@ -88,8 +80,7 @@ class ApplicationMutations:
                 deported_before=input.deported_before, savings=input.savings)
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def request_checks(self, info: Info, input: RequestChecksInput) -> ApplicationPayload:
@@ -97,8 +88,7 @@ class ApplicationMutations:
             app = await svc.request_checks(session, info.context.viewer, application_id=_app_id(input.application_id))
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def record_check_result(self, info: Info, input: RecordCheckResultInput) -> CheckPayload:
@@ -108,8 +98,7 @@ class ApplicationMutations:
                 status=input.status, details=input.details)
             return check.id
 
-        pk, errors = await run(info, action)
-        return await _check_payload(info, pk, errors)
+        return await _check_payload(info, action)
 
     @strawberry.mutation
     async def schedule_interview(self, info: Info, input: ScheduleInterviewInput) -> ApplicationPayload:
@@ -119,8 +108,7 @@ class ApplicationMutations:
                                                scheduled_at=input.scheduled_at)
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def record_interview_outcome(self, info: Info, input: RecordInterviewOutcomeInput) -> ApplicationPayload:
@@ -130,8 +118,7 @@ class ApplicationMutations:
                 points=input.points, notes=input.notes)
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def score_application(self, info: Info, input: ScoreApplicationInput) -> ApplicationPayload:
@@ -140,8 +127,7 @@ class ApplicationMutations:
                                               application_id=_app_id(input.application_id))
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def decide_application(self, info: Info, input: DecideApplicationInput) -> ApplicationPayload:
@@ -151,8 +137,7 @@ class ApplicationMutations:
                                                decision=input.decision, reason=input.reason)
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)
 
     @strawberry.mutation
     async def withdraw_application(self, info: Info, input: WithdrawApplicationInput) -> ApplicationPayload:
@@ -161,5 +146,4 @@ class ApplicationMutations:
                                                  application_id=_app_id(input.application_id), reason=input.reason)
             return app.id
 
-        pk, errors = await run(info, action)
-        return await _application_payload(info, pk, errors)
+        return await _application_payload(info, action)

@@ -50,5 +50,14 @@ async def run(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) -> tup
     return result, []
 
 
-def pk_of(row: Any) -> int:
-    return int(row.id)
+def payload_of(model: type, build: Callable[[Any], Any], payload: type, field: str
+               ) -> Callable[[Info, Callable[[AsyncSession], Awaitable[int]]], Awaitable[Any]]:
+    """The responder of one payload type: run ``action`` (which returns the id of the
+    row it wrote) in one transaction, then read that row back as committed."""
+
+    async def respond(info: Info, action: Callable[[AsyncSession], Awaitable[int]]) -> Any:
+        pk, errors = await run(info, action)
+        row = await info.context.loaders.get(model, pk) if pk is not None else None
+        return payload(**{field: build(row) if row else None, "errors": errors})
+
+    return respond

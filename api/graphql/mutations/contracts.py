@@ -13,14 +13,12 @@ from api.graphql.inputs import (
     SignContractInput,
     TerminateContractInput,
 )
-from api.graphql.mutations.base import decode_id, run
+from api.graphql.mutations.base import decode_id, payload_of
 from api.graphql.types import SocialContract
 from services import contracts
 
 
-async def _payload(info: Info, pk: int | None, errors: list) -> ContractPayload:
-    row = await info.context.loaders.get(m.SocialContract, pk) if pk is not None else None
-    return ContractPayload(contract=SocialContract.from_row(row) if row else None, errors=errors)
+_payload = payload_of(m.SocialContract, SocialContract.from_row, ContractPayload, "contract")
 
 
 def _contract_id(info: Info, value: strawberry.ID) -> int:
@@ -39,8 +37,7 @@ class ContractMutations:
                                                      start_date=input.start_date, family_size=input.family_size)
             return contract.id
 
-        pk, errors = await run(info, action)
-        return await _payload(info, pk, errors)
+        return await _payload(info, action)
 
     @strawberry.mutation
     async def record_support_payment(self, info: Info, input: RecordSupportPaymentInput) -> ContractPayload:
@@ -50,8 +47,7 @@ class ContractMutations:
                 measure_code=input.measure_code, amount=input.amount, paid_on=input.paid_on)
             return contract.id
 
-        pk, errors = await run(info, action)
-        return await _payload(info, pk, errors)
+        return await _payload(info, action)
 
     @strawberry.mutation
     async def terminate_contract(self, info: Info, input: TerminateContractInput) -> ContractPayload:
@@ -61,8 +57,7 @@ class ContractMutations:
                 reason=input.reason, effective_date=input.effective_date)
             return contract.id
 
-        pk, errors = await run(info, action)
-        return await _payload(info, pk, errors)
+        return await _payload(info, action)
 
     @strawberry.mutation
     async def record_refund_payment(self, info: Info, input: RecordRefundPaymentInput) -> ContractPayload:
@@ -72,5 +67,4 @@ class ContractMutations:
                 amount=input.amount, paid_on=input.paid_on)
             return contract.id
 
-        pk, errors = await run(info, action)
-        return await _payload(info, pk, errors)
+        return await _payload(info, action)

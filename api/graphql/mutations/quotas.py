@@ -8,10 +8,13 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.inputs import QuotaPayload, RunSelectionRoundInput, SelectionRoundPayload, UpsertQuotaInput
-from api.graphql.mutations.base import decode_id, run
+from api.graphql.mutations.base import decode_id, payload_of, run
 from api.graphql.types import Quota, SelectionRound
 from api.observability import SELECTION_ROUNDS
 from services import quotas
+
+
+_quota_payload = payload_of(m.Quota, Quota.from_row, QuotaPayload, "quota")
 
 
 @strawberry.type
@@ -24,9 +27,7 @@ class QuotaMutations:
                 occupation_code=input.occupation_code, capacity=input.capacity)
             return quota.id
 
-        pk, errors = await run(info, action)
-        row = await info.context.loaders.get(m.Quota, pk) if pk is not None else None
-        return QuotaPayload(quota=Quota.from_row(row) if row else None, errors=errors)
+        return await _quota_payload(info, action)
 
     @strawberry.mutation
     async def run_selection_round(self, info: Info, input: RunSelectionRoundInput) -> SelectionRoundPayload:

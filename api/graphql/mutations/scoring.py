@@ -7,7 +7,7 @@ import strawberry
 import models as m
 from api.graphql.context import Info
 from api.graphql.inputs import CreateScoringModelInput, PublishScoringModelInput, ScoringModelPayload
-from api.graphql.mutations.base import decode_id, run
+from api.graphql.mutations.base import decode_id, payload_of
 from api.graphql.types import ScoringModel
 import structlog
 
@@ -16,9 +16,7 @@ from services import jobs, scoring_models
 log = structlog.get_logger("qonys.scoring")
 
 
-async def _payload(info: Info, pk: int | None, errors: list) -> ScoringModelPayload:
-    row = await info.context.loaders.get(m.ScoringModel, pk) if pk is not None else None
-    return ScoringModelPayload(scoring_model=ScoringModel.from_row(row) if row else None, errors=errors)
+_payload = payload_of(m.ScoringModel, ScoringModel.from_row, ScoringModelPayload, "scoring_model")
 
 
 @strawberry.type
@@ -31,8 +29,7 @@ class ScoringMutations:
                 definition=input.definition)
             return model.id
 
-        pk, errors = await run(info, action)
-        return await _payload(info, pk, errors)
+        return await _payload(info, action)
 
     @strawberry.mutation
     async def publish_scoring_model(self, info: Info, input: PublishScoringModelInput) -> ScoringModelPayload:
@@ -41,10 +38,10 @@ class ScoringMutations:
             model = await scoring_models.publish_scoring_model(session, info.context.viewer, model_id=pk)
             return model.id
 
-        pk, errors = await run(info, action)
-        if pk is not None:
-            await _start_rescoring(info, pk)
-        return await _payload(info, pk, errors)
+        result = await _payload(info, action)
+        if result.scoring_model is not None:
+            await _start_rescoring(info, result.scoring_model.pk)
+        return result
 
 
 async def _start_rescoring(info: Info, model_id: int) -> None:
