@@ -308,3 +308,24 @@ async def test_applicants_read_only_their_own_contract(gql: Any, sessions: Any) 
                          subject="applicant-7"))["node"] is None
     staff = (await gql.ok(query, role="OFFICER"))["contracts"]
     assert staff["totalCount"] == 2
+
+
+async def test_contracts_connection_pages_by_keyset(gql: Any, sessions: Any) -> None:
+    from models.db import transaction
+
+    async with transaction(sessions) as s:
+        numbers_made = [(await f.make_contract(s, region_code=code)).number
+                        for code in ("KZ-55", "KZ-11", "KZ-55", "KZ-39", "KZ-55")]
+    query = ("query($after: String, $f: ContractFilter) { contracts(first: 2, after: $after, filter: $f) "
+             "{ totalCount pageInfo { hasNextPage endCursor } edges { node { number region { code } } } } }")
+    for filt, expected in ((None, set(numbers_made)), ({"regionCode": "KZ-55"}, set(numbers_made[0::2]))):
+        seen: list[str] = []
+        after = None
+        while True:
+            page = (await gql.ok(query, {"after": after, "f": filt}, role="OFFICER"))["contracts"]
+            assert page["totalCount"] == len(expected)
+            seen += [e["node"]["number"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert len(seen) == len(set(seen)) and set(seen) == expected

@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import Select, and_, bindparam, func, select, tuple_
 
 import models as m
 from api.graphql import ids
@@ -299,8 +299,8 @@ class Query:
         stmt = select(m.SocialContract).where(*conditions)
         if after is not None:
             created, last_id = decode_cursor("contract", after, 2)
-            stmt = stmt.where(or_(m.SocialContract.created_at < created,
-                                  and_(m.SocialContract.created_at == created, m.SocialContract.id < last_id)))
+            stmt = stmt.where(tuple_(m.SocialContract.created_at, m.SocialContract.id) < tuple_(
+                _p("after_key", created, m.SocialContract.created_at), _p("after_id", last_id, m.SocialContract.id)))
         stmt = stmt.order_by(m.SocialContract.created_at.desc(), m.SocialContract.id.desc()).limit(limit + 1)
         async with info.context.read() as session:
             rows = (await session.execute(stmt)).scalars().all()
