@@ -6,6 +6,7 @@ PostgreSQL only (the compiler is off on SQLite)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 from decimal import Decimal
@@ -291,3 +292,32 @@ async def test_generated_queries_are_identical(pair: Pair, data: st.DataObject) 
     compiled, normal = await pair.both(query, variables, TOKENS[role]())
     assert COMPILED_QUERIES._value.get() == before + 1, "the generated query was not compiled"
     assert compiled == normal, query
+
+
+async def test_disposing_the_engine_closes_the_read_pool(pair: Pair, database_url: str) -> None:
+    """The compiled path's own connections (application_name qonys-read) live only as
+    long as the engine: disposing it, as the app's shutdown does, closes them."""
+    from sqlalchemy import text
+
+    from models.db import create_engine
+
+    async def read_connections() -> int:
+        probe = create_engine(make_settings(database_url))
+        try:
+            async with probe.connect() as conn:
+                return int((await conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'qonys-read' "
+                    "AND datname = current_database()"))).scalar_one())
+        finally:
+            await probe.dispose()
+
+    before = COMPILED_QUERIES._value.get()
+    await pair.both("{ applications(first: 2) { totalCount } }", {}, TOKENS["OFFICER"]())
+    assert COMPILED_QUERIES._value.get() == before + 1
+    assert await read_connections() >= 1
+    await pair.on.state.engine.dispose()
+    for _ in range(20):  # terminate() closes the sockets; the server notices at once
+        if await read_connections() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await read_connections() == 0

@@ -13,7 +13,8 @@ import pytest
 
 from api.app import create_app
 from services import migrate
-from tests.conftest import BACKEND, make_settings, pg_admin, pg_url, require_postgres
+from api.observability import COMPILED_QUERIES
+from tests.conftest import BACKEND, make_settings, pg_admin, pg_url, require_postgres, token_for
 
 QUERY = {"query": "{ regions { code } }"}
 
@@ -115,6 +116,47 @@ async def test_postgres_goes_away_and_comes_back(database_url: str) -> None:
                 await asyncio.sleep(0.3)
             assert health.status_code == 200
             assert len(graphql.json()["data"]["regions"]) == 20
+    finally:
+        await app.state.engine.dispose()
+        await proxy.stop() if proxy.server and proxy.server.is_serving() else None
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="the compiled read path runs on PostgreSQL only")
+async def test_compiled_reads_survive_the_database_going_away(database_url: str) -> None:
+    """The compiled read path has its own asyncpg pool: while the database is away
+    the query falls back to normal execution, which says SERVICE_UNAVAILABLE;
+    once it is back, the same query is compiled again on fresh connections."""
+    require_postgres()
+    proxy = TcpProxy()
+    await proxy.start()
+    name = database_url.rsplit("/", 1)[1]
+    url = pg_url(name).replace(":5432/", f":{proxy.port}/")
+    app = create_app(make_settings(url, connect_timeout_s=2, compiled_reads=True))
+    query = {"query": "query Count { applications(first: 1) { totalCount } }"}
+    headers = {"Authorization": f"Bearer {token_for('OFFICER', 'o1')}"}
+
+    async def ask(client: httpx.AsyncClient) -> tuple[dict, bool]:
+        before = COMPILED_QUERIES._value.get()
+        body = (await client.post("/graphql", json=query, headers=headers)).json()
+        return body, COMPILED_QUERIES._value.get() == before + 1
+
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            body, compiled = await ask(client)
+            assert compiled and body["data"]["applications"]["totalCount"] >= 0
+            await proxy.stop()
+            start = time.monotonic()
+            body, compiled = await ask(client)
+            assert not compiled and body["data"] is None
+            assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            assert time.monotonic() - start < 15
+            await proxy.start()
+            for _ in range(10):
+                body, compiled = await ask(client)
+                if compiled:
+                    break
+                await asyncio.sleep(0.3)
+            assert compiled and body["data"]["applications"]["totalCount"] >= 0
     finally:
         await app.state.engine.dispose()
         await proxy.stop() if proxy.server and proxy.server.is_serving() else None

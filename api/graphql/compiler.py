@@ -47,8 +47,6 @@ from graphql.execution.collect_fields import FragmentDetails, collect_fields, co
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.extensions import SchemaExtension
 
@@ -56,6 +54,7 @@ import models as m
 from api.graphql import ids
 from api.graphql.loaders import ROW_FILTERS
 from api.observability import COMPILED_QUERIES
+from models.readpool import read_pool
 from api.graphql.readmap import (
     SCORE_ITEM_FIELDS,
     SCORE_LISTS,
@@ -102,25 +101,23 @@ def json_string(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
 
 
 def iso_datetime(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    """``datetime.isoformat()`` of an aware UTC timestamp."""
-    utc = sa.func.timezone("UTC", expr)
-    micro = sa.cast(sa.func.extract("microseconds", expr), sa.Integer) % 1000000
-    return cat(
-        sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS'),
-        sa.case((micro != 0, cat(const("."), sa.func.to_char(utc, "US"))), else_=const("")),
-        const("+00:00"),
-    )
+    """``datetime.isoformat()`` of an aware UTC timestamp: microseconds only when
+    there are any (six digits, as Python prints them)."""
+    text = sa.func.to_char(sa.func.timezone(const("UTC"), expr), const('YYYY-MM-DD"T"HH24:MI:SS.US'))
+    return cat(sa.func.replace(text, const(".000000"), const("")), const("+00:00"))
 
 
 def json_value(expr: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
-    if kind in ("str", "enum"):
+    if kind == "str":
         return json_string(expr)
+    if kind == "enum":  # values are identifiers (CHECK constraints): nothing to escape
+        return sa.func.coalesce(cat(const('"'), sa.cast(expr, Text), const('"')), const("null"))
     if kind == "int":
         return sa.func.coalesce(sa.cast(expr, Text), const("null"))
     if kind == "bool":
         return sa.case((expr.is_(True), const("true")), (expr.is_(False), const("false")), else_=const("null"))
     if kind == "date":
-        return sa.func.coalesce(cat(const('"'), sa.func.to_char(expr, "YYYY-MM-DD"), const('"')), const("null"))
+        return sa.func.coalesce(cat(const('"'), sa.func.to_char(expr, const("YYYY-MM-DD")), const('"')), const("null"))
     if kind == "datetime":
         return sa.func.coalesce(cat(const('"'), iso_datetime(expr), const('"')), const("null"))
     if kind == "decimal":
@@ -129,8 +126,11 @@ def json_value(expr: sa.ColumnElement[Any], kind: str) -> sa.ColumnElement[str]:
 
 
 def b64(text: sa.ColumnElement[str], *, urlsafe: bool = False) -> sa.ColumnElement[str]:
-    encoded = sa.func.replace(sa.func.encode(sa.func.convert_to(text, "UTF8"), "base64"), const("\n"), const(""))
-    return sa.func.translate(encoded, const("+/"), const("-_")) if urlsafe else encoded
+    """Base64 as Python's ``b64encode`` (``urlsafe_b64encode``): PostgreSQL breaks
+    lines every 76 characters, so the newlines go (``translate`` drops characters
+    it has no replacement for)."""
+    encoded = sa.func.encode(sa.func.convert_to(text, const("UTF8")), const("base64"))
+    return sa.func.translate(encoded, const("+/\n" if urlsafe else "\n"), const("-_" if urlsafe else ""))
 
 
 def global_id(type_name: str, pk: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
@@ -142,7 +142,7 @@ def cursor(kind: str, key: sa.ColumnElement[Any], key_kind: str, pk: sa.ColumnEl
     if key_kind == "datetime":
         key_json = cat(const('{"t":"'), iso_datetime(key), const('"}'))
     else:
-        key_json = cat(const('{"d":"'), sa.func.to_char(key, "YYYY-MM-DD"), const('"}'))
+        key_json = cat(const('{"d":"'), sa.func.to_char(key, const("YYYY-MM-DD")), const('"}'))
     raw = cat(const(f'["{kind}",'), key_json, const(","), sa.cast(pk, Text), const("]"))
     return cat(const('"'), b64(raw, urlsafe=True), const('"'))
 
@@ -388,16 +388,6 @@ def _page(plan: Any, table: Any) -> Any:
             .limit(sa.bindparam("page_limit_plus", None, type_=sa.Integer)).subquery("page"))
 
 
-def _named_params(*stmts: Any) -> dict[str, Any]:
-    """The values of the named parameters (``bindparam("name", value)``) in ``stmts``."""
-    found: dict[str, Any] = {}
-    for stmt in stmts:
-        for element in visitors.iterate(stmt):
-            if isinstance(element, BindParameter) and not str(element.key).startswith("%("):
-                found[element.key] = element.value
-    return found
-
-
 @dataclass
 class RootPlan:
     """What one root field needs: the values of this request, the shape that
@@ -426,9 +416,7 @@ def applications_root(c: Compilation, details: list[Any], field_def: GraphQLFiel
                                 order_by=ApplicationOrder(args.get("orderBy") or "NEWEST_FIRST"))
     except Exception as exc:  # a bad cursor or page size: normal execution reports it
         raise CannotCompile(str(exc)) from None
-    params = _named_params(plan.stmt, plan.count_stmt)
-    params.update(page_limit=plan.limit, page_limit_plus=plan.limit + 1)
-    shape = ("applications", plan.kind, tuple(sorted(params)), None if filter_ is None else filter_.overdue)
+    params = {**plan.params, "page_limit": plan.limit, "page_limit_plus": plan.limit + 1}
     key_kind = "date" if plan.kind == "due" else "datetime"
     key_col = "due_date" if plan.kind == "due" else "submitted_at"
 
@@ -438,10 +426,12 @@ def applications_root(c: Compilation, details: list[Any], field_def: GraphQLFiel
                                lambda p: cursor(plan.kind, p.c[key_col], key_kind, p.c.id), plan.has_previous,
                                plan.count_stmt.scalar_subquery())
 
-    return RootPlan(params, shape, build)
+    return RootPlan(params, plan.shape, build)
 
 
 def application_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
+    from api.graphql.queries import named_params
+
     viewer = c.viewer
     if viewer.is_agency or viewer.is_anonymous:
         raise CannotCompile("viewer")
@@ -451,7 +441,7 @@ def application_root(c: Compilation, details: list[Any], field_def: GraphQLField
         raise CannotCompile("id")
     alias = m.Application.__table__.alias("a")
     row_filter = _row_filter(m.Application, alias, viewer)
-    params = {"application_id": pk, **_named_params(row_filter)}
+    params = {"application_id": pk, **named_params(row_filter)}
 
     def build() -> sa.ColumnElement[str]:
         value = (sa.select(object_json(c, "Application", alias, details)).select_from(alias)
@@ -474,15 +464,14 @@ def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLFie
                                updated_since=args.get("updatedSince"))
     except Exception as exc:
         raise CannotCompile(str(exc)) from None
-    params = _named_params(plan.stmt)
-    params.update(page_limit=plan.limit, page_limit_plus=plan.limit + 1)
+    params = {**plan.params, "page_limit": plan.limit, "page_limit_plus": plan.limit + 1}
 
     def build() -> sa.ColumnElement[str]:
         page = _page(plan, m.Check.__table__)
         return connection_json(c, "CheckConnection", "Check", details, page,
                                lambda p: cursor("feed", p.c.updated_at, "datetime", p.c.id), plan.has_previous, None)
 
-    return RootPlan(params, ("checkResults", tuple(sorted(params))), build)
+    return RootPlan(params, plan.shape, build)
 
 
 ROOTS: dict[str, Callable[[Compilation, list[Any], GraphQLField], RootPlan]] = {
@@ -597,19 +586,12 @@ class CompiledReadPath(SchemaExtension):
             except CannotCompile:
                 prepared = None
             if prepared is not None:
-                engine = (context.read_sessions or context.sessions).kw["bind"]
+                engine = context.sessions.kw["bind"]  # the engine itself, whose dispose() closes its read pool
                 text = None
                 try:
-                    # The pooled driver connection itself: one round trip, no transaction
-                    # (a single statement is its own snapshot).
-                    raw = await engine.raw_connection()
-                    try:
-                        text = await raw.driver_connection.fetchval(prepared.sql, *arguments)
-                    except Exception:
-                        raw.invalidate()  # a broken connection must not go back to the pool
-                        raise
-                    finally:
-                        raw.close()
+                    # One prepared statement on a pooled asyncpg connection: one round
+                    # trip, no transaction (a single statement is its own snapshot).
+                    text = await read_pool(engine, settings).fetchval(prepared.sql, arguments)
                 except Exception:  # noqa: BLE001 - normal execution answers, with its own errors
                     log.warning("compiled_read.fallback", exc_info=True)
                 else:

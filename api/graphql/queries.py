@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from enum import Enum
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from sqlalchemy import Select, and_, bindparam, func, select, tuple_
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 import models as m
 from api.graphql import ids
@@ -135,70 +138,140 @@ async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
 
 @dataclass(frozen=True)
 class PagePlan:
-    """A keyset page: the filtered, ordered SELECT (without its LIMIT), shared by
-    the resolvers and the compiled read path."""
+    """A keyset page, shared by the resolvers and the compiled read path.
 
-    stmt: Select[Any]
-    order: tuple[Any, ...]
+    ``params`` holds the values of the request's named parameters and ``shape``
+    what decides the statement's text, both known without building any SQL: the
+    compiled read path builds the statements (``stmt``, ``order``, ``count_stmt``)
+    only when it meets a new shape, and the resolvers build them on first use."""
+
     limit: int
     kind: str
     has_previous: bool
     cursor_of: Callable[[Any], str]
-    count_stmt: Select[Any] | None = None
+    params: dict[str, Any]
+    shape: tuple[Any, ...]
+    build: Callable[[], tuple[Select[Any], tuple[Any, ...], Select[Any] | None]]
+
+    @cached_property
+    def _built(self) -> tuple[Select[Any], tuple[Any, ...], Select[Any] | None]:
+        return self.build()
+
+    @property
+    def stmt(self) -> Select[Any]:
+        """The filtered, ordered SELECT, without its LIMIT."""
+        return self._built[0]
+
+    @property
+    def order(self) -> tuple[Any, ...]:
+        return self._built[1]
+
+    @property
+    def count_stmt(self) -> Select[Any] | None:
+        return self._built[2]
 
 
-def _p(name: str, value: Any, like: Any) -> Any:
-    """A named parameter typed like the column ``like`` (so that, e.g., timestamps are
-    converted to UTC): the compiled read path reuses one statement per query shape
-    and only sends these values."""
-    return bindparam(name, value, type_=like.type)
+def named_params(*clauses: Any) -> dict[str, Any]:
+    """The values of the named parameters (``bindparam("name", value)``) in ``clauses``."""
+    found: dict[str, Any] = {}
+    for clause in clauses:
+        for element in visitors.iterate(clause):
+            if isinstance(element, BindParameter) and not str(element.key).startswith("%("):
+                found[element.key] = element.value
+    return found
+
+
+class _Params:
+    """Named parameters typed like a column (so that, e.g., timestamps are converted
+    to UTC): the compiled read path reuses one statement per query shape and only
+    sends their values."""
+
+    def __init__(self, row_filter: Any) -> None:
+        self.row_filter = row_filter
+        self.values = named_params(row_filter)
+
+    def set(self, name: str, value: Any) -> None:
+        self.values[name] = value
+
+    def __call__(self, name: str, like: Any) -> Any:
+        return bindparam(name, self.values[name], type_=like.type)
 
 
 def application_page(viewer: Viewer, *, first: int | None, after: str | None,
                      filter: ApplicationFilter | None, order_by: ApplicationOrder) -> PagePlan:
     limit = page_size(first)
-    conditions = [access.applications(viewer)]
+    p = _Params(access.applications(viewer))
+    overdue_wanted: bool | None = None
     if filter is not None:
         if filter.status is not None:
-            conditions.append(m.Application.status == _p("f_status", ApplicationStatusEnum(filter.status).value, m.Application.status))
+            p.set("f_status", ApplicationStatusEnum(filter.status).value)
         if filter.route is not None:
-            conditions.append(m.Application.route == _p("f_route", RouteEnum(filter.route).value, m.Application.route))
+            p.set("f_route", RouteEnum(filter.route).value)
         if filter.region_code is not None:
-            conditions.append(m.Application.target_region_id.in_(
-                select(m.Region.id).where(m.Region.code == _p("f_region", filter.region_code, m.Region.code))))
+            p.set("f_region", filter.region_code)
         if filter.overdue is not None:
-            overdue = and_(m.Application.status.in_(UNDECIDED_STATUSES),
-                           m.Application.due_date < _p("f_today", today_almaty(), m.Application.due_date))
-            conditions.append(overdue if filter.overdue else ~overdue)
-    count_stmt = select(func.count()).select_from(m.Application).where(*conditions)
-    if order_by == ApplicationOrder.DUE_DATE:
-        kind, key_col, ascending = "due", m.Application.due_date, True
-    else:
-        kind, key_col, ascending = "new", m.Application.submitted_at, False
-    stmt = select(m.Application).where(*conditions)
+            overdue_wanted = filter.overdue
+            p.set("f_today", today_almaty())
+    ascending = order_by == ApplicationOrder.DUE_DATE
+    kind, key_attr = ("due", "due_date") if ascending else ("new", "submitted_at")
     if after is not None:
         key, last_id = decode_cursor(kind, after, 2)
-        # A row-value comparison, so that the index on (key, id) starts at the cursor.
-        row, after_row = tuple_(key_col, m.Application.id), tuple_(_p("after_key", key, key_col), _p("after_id", last_id, m.Application.id))
-        stmt = stmt.where(row > after_row if ascending else row < after_row)
-    order = (key_col.asc(), m.Application.id.asc()) if ascending else (key_col.desc(), m.Application.id.desc())
-    key_attr = "due_date" if ascending else "submitted_at"
-    return PagePlan(stmt=stmt.order_by(*order), order=order, limit=limit, kind=kind, has_previous=after is not None,
-                    cursor_of=lambda r: encode_cursor(kind, getattr(r, key_attr), r.id), count_stmt=count_stmt)
+        p.set("after_key", key)
+        p.set("after_id", last_id)
+
+    def build() -> tuple[Select[Any], tuple[Any, ...], Select[Any] | None]:
+        a = m.Application
+        conditions = [p.row_filter]
+        if "f_status" in p.values:
+            conditions.append(a.status == p("f_status", a.status))
+        if "f_route" in p.values:
+            conditions.append(a.route == p("f_route", a.route))
+        if "f_region" in p.values:
+            conditions.append(a.target_region_id.in_(
+                select(m.Region.id).where(m.Region.code == p("f_region", m.Region.code))))
+        if overdue_wanted is not None:
+            overdue = and_(a.status.in_(UNDECIDED_STATUSES), a.due_date < p("f_today", a.due_date))
+            conditions.append(overdue if overdue_wanted else ~overdue)
+        count_stmt = select(func.count()).select_from(a).where(*conditions)
+        key_col = getattr(a, key_attr)
+        stmt = select(a).where(*conditions)
+        if after is not None:
+            # A row-value comparison, so that the index on (key, id) starts at the cursor.
+            row, after_row = tuple_(key_col, a.id), tuple_(p("after_key", key_col), p("after_id", a.id))
+            stmt = stmt.where(row > after_row if ascending else row < after_row)
+        order = (key_col.asc(), a.id.asc()) if ascending else (key_col.desc(), a.id.desc())
+        return stmt.order_by(*order), order, count_stmt
+
+    return PagePlan(limit=limit, kind=kind, has_previous=after is not None,
+                    cursor_of=lambda r: encode_cursor(kind, getattr(r, key_attr), r.id),
+                    params=p.values, shape=("applications", kind, tuple(sorted(p.values)), overdue_wanted),
+                    build=build)
 
 
 def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
                     updated_since: dt.datetime | None) -> PagePlan:
     limit = page_size(first)
-    stmt = select(m.Check).where(access.checks(viewer))
+    p = _Params(access.checks(viewer))
     if updated_since is not None:
-        stmt = stmt.where(m.Check.updated_at >= _p("updated_since", updated_since, m.Check.updated_at))
+        p.set("updated_since", updated_since)
     if after is not None:
         updated, last_id = decode_cursor("feed", after, 2)
-        stmt = stmt.where(tuple_(m.Check.updated_at, m.Check.id) > tuple_(_p("after_key", updated, m.Check.updated_at), _p("after_id", last_id, m.Check.id)))
-    order = (m.Check.updated_at.asc(), m.Check.id.asc())
-    return PagePlan(stmt=stmt.order_by(*order), order=order, limit=limit, kind="feed", has_previous=after is not None,
-                    cursor_of=lambda r: encode_cursor("feed", r.updated_at, r.id))
+        p.set("after_key", updated)
+        p.set("after_id", last_id)
+
+    def build() -> tuple[Select[Any], tuple[Any, ...], Select[Any] | None]:
+        c = m.Check
+        stmt = select(c).where(p.row_filter)
+        if updated_since is not None:
+            stmt = stmt.where(c.updated_at >= p("updated_since", c.updated_at))
+        if after is not None:
+            stmt = stmt.where(tuple_(c.updated_at, c.id) > tuple_(p("after_key", c.updated_at), p("after_id", c.id)))
+        order = (c.updated_at.asc(), c.id.asc())
+        return stmt.order_by(*order), order, None
+
+    return PagePlan(limit=limit, kind="feed", has_previous=after is not None,
+                    cursor_of=lambda r: encode_cursor("feed", r.updated_at, r.id),
+                    params=p.values, shape=("checkResults", tuple(sorted(p.values))), build=build)
 
 
 @strawberry.type
@@ -300,7 +373,8 @@ class Query:
         if after is not None:
             created, last_id = decode_cursor("contract", after, 2)
             stmt = stmt.where(tuple_(m.SocialContract.created_at, m.SocialContract.id) < tuple_(
-                _p("after_key", created, m.SocialContract.created_at), _p("after_id", last_id, m.SocialContract.id)))
+                bindparam("after_key", created, type_=m.SocialContract.created_at.type),
+                bindparam("after_id", last_id, type_=m.SocialContract.id.type)))
         stmt = stmt.order_by(m.SocialContract.created_at.desc(), m.SocialContract.id.desc()).limit(limit + 1)
         async with info.context.read() as session:
             rows = (await session.execute(stmt)).scalars().all()
