@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import models as m
 from api.app import create_app
@@ -252,7 +253,6 @@ async def test_walking_pages_with_cursors_is_identical(pair: Pair) -> None:
              "hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id dueDate } } } }")
     after = None
     seen = 0
-    import json
 
     while True:
         compiled, normal = await pair.both(query, {"after": after}, TOKENS["ADMIN"]())
@@ -321,3 +321,68 @@ async def test_disposing_the_engine_closes_the_read_pool(pair: Pair, database_ur
             break
         await asyncio.sleep(0.05)
     assert await read_connections() == 0
+
+
+@st.composite
+def feed_query(draw: Any) -> tuple[str, dict[str, Any]]:
+    node = draw(selection("Check"))
+    first = draw(st.sampled_from([1, 4, 25, 100]))
+    info = draw(st.sampled_from(["", "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }",
+                                 "pi: pageInfo { endCursor }"]))
+    since = draw(st.sampled_from(["", ', updatedSince: "2026-02-01T12:00:00+00:00"']))
+    query = (f"query Q($yes: Boolean!, $no: Boolean!, $after: String) {{ checkResults(first: {first}, after: $after"
+             f"{since}) {{ {info} edges @include(if: $yes) @skip(if: $no) {{ cursor node {{ ...F }} }} }} }} "
+             f"fragment F on Check {{ {node} }}")
+    return query, {"yes": True, "no": False, "after": None}
+
+
+@pytest.fixture
+async def agency_tokens(pair: Pair, sessions: Any) -> dict[str, str]:
+    from services.auth import create_agency_key
+    from services.viewer import SYSTEM
+
+    keys = {}
+    async with transaction(sessions) as s:
+        for code in ("GPO", "MVD_MIGRATION"):  # one check type, and three (owned and granted)
+            keys[code] = (await create_agency_key(s, SYSTEM, code, label="compiled"))[1]
+    return keys
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(data=st.data())
+async def test_generated_feed_queries_are_identical_for_agencies_and_staff(
+        pair: Pair, agency_tokens: dict[str, str], data: st.DataObject) -> None:
+    """The agencies' feed is compiled too (their row filters list their check types);
+    what an agency may not read (scores, questionnaires, …) goes to normal execution."""
+    query, variables = data.draw(feed_query())
+    who = data.draw(st.sampled_from(["GPO", "MVD_MIGRATION", "OFFICER"]))
+    token = TOKENS["OFFICER"]() if who == "OFFICER" else agency_tokens[who]
+    internal = any(f"{name} {{" in query for name in ("languageTest", "questionnaire", "interview", "score", "contract"))
+    before = COMPILED_QUERIES._value.get()
+    compiled, normal = await pair.both(query, variables, token)
+    was_compiled = COMPILED_QUERIES._value.get() == before + 1
+    assert was_compiled == (who == "OFFICER" or not internal), query
+    assert compiled == normal, query
+
+
+async def test_agency_feed_walk_is_compiled_and_sees_only_its_checks(
+        pair: Pair, agency_tokens: dict[str, str], sessions: Any) -> None:
+    query = ("query($after: String) { checkResults(first: 3, after: $after) { pageInfo { hasNextPage endCursor } "
+             "edges { node { id checkType { code } application { id number applicant { fullName } } } } } }")
+    async with sessions() as s:
+        gpo_checks = (await s.execute(select(func.count()).select_from(m.Check).join(m.CheckType).join(m.Agency)
+                                      .where(m.Agency.code == "GPO"))).scalar_one()
+    assert gpo_checks > 3
+    seen, after = 0, None
+    while True:
+        before = COMPILED_QUERIES._value.get()
+        compiled, normal = await pair.both(query, {"after": after}, agency_tokens["GPO"])
+        assert COMPILED_QUERIES._value.get() == before + 1
+        assert compiled == normal
+        page = json.loads(compiled)["data"]["checkResults"]
+        seen += len(page["edges"])
+        assert all(e["node"]["application"] is not None for e in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == gpo_checks

@@ -456,7 +456,7 @@ def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLFie
     from api.graphql.queries import check_feed_page
 
     viewer = c.viewer
-    if not viewer.is_staff:
+    if not (viewer.is_staff or viewer.is_agency):
         raise CannotCompile("viewer")
     args = c.args(field_def, details[0].node)
     try:
@@ -517,6 +517,17 @@ def prepare(stmt: sa.Select[Any]) -> Prepared:
                      or k in PER_REQUEST})
 
 
+def viewer_class(viewer: Viewer) -> tuple[Any, ...]:
+    """What, besides the query, decides a statement's text for this viewer. An
+    agency's row filters list the check types it may read (fixed for the agency,
+    so they are part of the text, not parameters)."""
+    if viewer.is_staff:
+        return ("staff",)
+    if viewer.is_agency:
+        return ("agency", tuple(sorted(viewer.readable_check_type_ids)))
+    return ("applicant",)
+
+
 def plan_operation(schema: GraphQLSchema, document: Any, query_text: str, operation_name: str | None,
                    raw_variables: dict[str, Any] | None, viewer: Viewer) -> tuple[Prepared, list[Any]]:
     """The prepared statement for this query (built once per shape) and this request's arguments."""
@@ -552,7 +563,7 @@ def plan_operation(schema: GraphQLSchema, document: Any, query_text: str, operat
         plans.append((key, root))
     # Booleans decide @skip/@include; everything else that changes the text is in the root shapes.
     switches = tuple(sorted((k, v) for k, v in variables.coerced.items() if isinstance(v, bool)))
-    cache_key = (query_text, operation_name, "staff" if viewer.is_staff else "applicant", switches,
+    cache_key = (query_text, operation_name, viewer_class(viewer), switches,
                  tuple((k, p.shape if p else None) for k, p in plans))
     prepared = _CACHE.get(cache_key)
     if prepared is None:
