@@ -36,8 +36,11 @@ class AuthenticateGraphQL:
                 if scheme.lower() != "bearer" or not token:
                     raise auth.AuthenticationError("use 'Authorization: Bearer <token>'")
                 if auth.looks_like_api_key(token):
-                    async with transaction(state.sessions) as session:
-                        viewer = await auth.verify_agency_key(session, token)
+                    async with state.read_sessions() as session:
+                        viewer, touch = await auth.verify_agency_key(session, token)
+                    if touch is not None:
+                        async with transaction(state.sessions) as session:
+                            await auth.touch_agency_key(session, touch)
                 else:
                     viewer = await auth.verify_token(state.settings, token)
             except auth.AuthenticationError as exc:

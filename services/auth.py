@@ -14,7 +14,9 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import false as sa_false
+from sqlalchemy import or_, select, update
+from sqlalchemy import true as sa_true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.settings import Settings
@@ -140,31 +142,57 @@ async def revoke_agency_key(session: AsyncSession, viewer: Viewer, prefix: str) 
     return row
 
 
-async def verify_agency_key(session: AsyncSession, key: str) -> Viewer:
+# ``last_used_at`` is kept to this resolution: a key used all day costs one write a
+# minute, not one per request (the feed is read in tight loops).
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+async def verify_agency_key(session: AsyncSession, key: str) -> tuple[Viewer, int | None]:
+    """The agency a key stands for, read in two SELECTs and written nothing.
+    Also returns the key's id when its ``last_used_at`` is due to be refreshed
+    (``touch_agency_key``), else None."""
     parts = key[len(API_KEY_PREFIX):].split("_", 1)
     if len(parts) != 2:
         raise AuthenticationError("the API key is not valid")
-    row = (await session.execute(select(AgencyApiKey).where(AgencyApiKey.prefix == parts[0]))).scalar_one_or_none()
-    if row is None or not hmac.compare_digest(row.key_hash, _hash_key(key)):
+    row = (await session.execute(
+        select(AgencyApiKey.id, AgencyApiKey.key_hash, AgencyApiKey.revoked_at, AgencyApiKey.last_used_at,
+               Agency.id, Agency.code, Agency.active)
+        .join(Agency, Agency.id == AgencyApiKey.agency_id)
+        .where(AgencyApiKey.prefix == parts[0])
+    )).one_or_none()
+    if row is None or not hmac.compare_digest(row[1], _hash_key(key)):
         raise AuthenticationError("the API key is not valid")
-    if row.revoked_at is not None:
+    key_id, _, revoked_at, last_used_at, agency_id, agency_code, agency_active = row
+    if revoked_at is not None:
         raise AuthenticationError("the API key has been revoked")
-    agency = await session.get(Agency, row.agency_id)
-    if agency is None or not agency.active:
+    if not agency_active:
         raise AuthenticationError("the API key's agency is not active")
-    owned = (await session.execute(select(CheckType.id).where(CheckType.agency_id == agency.id))).scalars().all()
-    granted = (
-        await session.execute(select(CheckTypeGrant.check_type_id).where(CheckTypeGrant.agency_id == agency.id))
-    ).scalars().all()
-    await session.execute(update(AgencyApiKey).where(AgencyApiKey.id == row.id).values(last_used_at=utcnow()))
-    return Viewer(
-        subject=f"agency:{agency.code}",
+    types = (await session.execute(
+        select(CheckType.id, sa_true()).where(CheckType.agency_id == agency_id)
+        .union_all(select(CheckTypeGrant.check_type_id, sa_false()).where(CheckTypeGrant.agency_id == agency_id))
+    )).all()
+    owned = frozenset(t for t, is_owner in types if is_owner)
+    viewer = Viewer(
+        subject=f"agency:{agency_code}",
         role=AGENCY_ROLE,
-        agency_id=agency.id,
-        agency_code=agency.code,
-        owned_check_type_ids=frozenset(owned),
-        readable_check_type_ids=frozenset(owned) | frozenset(granted),
+        agency_id=agency_id,
+        agency_code=agency_code,
+        owned_check_type_ids=owned,
+        readable_check_type_ids=frozenset(t for t, _ in types),
     )
+    due = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
+    return viewer, key_id if due else None
+
+
+async def touch_agency_key(session: AsyncSession, key_id: int) -> None:
+    """Record that the key was used (at most once per ``LAST_USED_RESOLUTION``,
+    whichever process gets there first)."""
+    now = utcnow()
+    await session.execute(
+        update(AgencyApiKey)
+        .where(AgencyApiKey.id == key_id,
+               or_(AgencyApiKey.last_used_at.is_(None), AgencyApiKey.last_used_at <= now - LAST_USED_RESOLUTION))
+        .values(last_used_at=now))
 
 
 # ---------------------------------------------------------------- admin accounts

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
@@ -171,6 +171,24 @@ async def test_agency_key_authenticates_as_the_agency(
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = (await post(client, "{ applications(first: 1) { edges { node { id } } } }", bearer(key))).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_agency_key_use_is_recorded_once_a_minute_not_per_request(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A feed read in a tight loop must not turn every request into a write."""
+    key_id, _, key = await new_key(sessions)
+    assert (await post(client, AGENCY_FEED, bearer(key))).status_code == 200
+    first = (await key_row(sessions, key_id)).last_used_at
+    assert first is not None
+    for _ in range(3):
+        assert (await post(client, AGENCY_FEED, bearer(key))).status_code == 200
+    assert (await key_row(sessions, key_id)).last_used_at == first
+    earlier = first - auth.LAST_USED_RESOLUTION - dt.timedelta(seconds=1)
+    async with transaction(sessions) as session:
+        await session.execute(update(m.AgencyApiKey).where(m.AgencyApiKey.id == key_id).values(last_used_at=earlier))
+    assert (await post(client, AGENCY_FEED, bearer(key))).status_code == 200
+    assert (await key_row(sessions, key_id)).last_used_at > first
 
 
 async def test_agency_key_is_stored_only_as_a_hash(sessions: async_sessionmaker[AsyncSession]) -> None:
