@@ -8,6 +8,8 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -69,6 +71,11 @@ def _signing_key(settings: Settings, token: str) -> Any:
 
 
 def verify_token_sync(settings: Settings, token: str) -> Viewer:
+    return _verify(settings, token)[0]
+
+
+def _verify(settings: Settings, token: str) -> tuple[Viewer, float]:
+    """The token's viewer and expiry (seconds since the epoch)."""
     try:
         key = _signing_key(settings, token)
         algorithms = settings.jwt_algorithms if settings.jwks_url else ["HS256"]
@@ -92,13 +99,56 @@ def verify_token_sync(settings: Settings, token: str) -> Viewer:
         raise AuthenticationError("the token carries no valid role")
     if not isinstance(subject, str) or not subject.strip():
         raise AuthenticationError("the token carries no subject")
-    return Viewer(subject=subject, role=role)
+    return Viewer(subject=subject, role=role), float(claims["exp"])
+
+
+class _VerifiedTokens:
+    """Tokens already verified, with their viewer and expiry: a client sends the same
+    token with every request, and checking its signature again each time is a
+    good part of a small request's CPU. Only the expiry can turn a verified token
+    invalid (``nbf``/``iat`` were already in the past), so a hit re-checks just
+    that. Bounded LRU, per process and per signing configuration."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Viewer, float]] = OrderedDict()
+
+    @staticmethod
+    def key(settings: Settings, token: str) -> tuple[Any, ...]:
+        return (token, settings.secret_key, settings.jwks_url, settings.jwt_audience, settings.jwt_issuer,
+                tuple(settings.jwt_algorithms))
+
+    def get(self, key: tuple[Any, ...]) -> Viewer | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        viewer, expires = entry
+        if time.time() >= expires:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return viewer
+
+    def put(self, key: tuple[Any, ...], viewer: Viewer, expires: float) -> None:
+        self._entries[key] = (viewer, expires)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
+_VERIFIED = _VerifiedTokens()
 
 
 async def verify_token(settings: Settings, token: str) -> Viewer:
+    key = _VERIFIED.key(settings, token)
+    viewer = _VERIFIED.get(key)
+    if viewer is not None:
+        return viewer
     if settings.jwks_url:  # the JWKS fetch is blocking I/O
-        return await asyncio.to_thread(verify_token_sync, settings, token)
-    return verify_token_sync(settings, token)
+        viewer, expires = await asyncio.to_thread(_verify, settings, token)
+    else:
+        viewer, expires = _verify(settings, token)
+    _VERIFIED.put(key, viewer, expires)
+    return viewer
 
 
 # ---------------------------------------------------------------- agency API keys

@@ -3,6 +3,7 @@ rate limit on failed attempts. Tokens are checked through HTTP POST /graphql."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -90,6 +91,17 @@ async def test_expired_token_is_401(client: httpx.AsyncClient, settings: Setting
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=2)
     expired = signed(sub="o1", iat=past - dt.timedelta(hours=1), exp=past)
     body = assert_unauthenticated(await post(client, NEEDS_SIGN_IN, bearer(expired)))
+    assert "expired" in body["errors"][0]["message"]
+
+
+async def test_a_verified_token_stops_working_when_it_expires(client: httpx.AsyncClient) -> None:
+    """Verified tokens are remembered (no signature check per request), but never past their expiry."""
+    exp = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1.5)
+    token = signed(sub="o-short", exp=exp)
+    for _ in range(2):  # the second request is answered from the cache of verified tokens
+        assert (await post(client, NEEDS_SIGN_IN, bearer(token))).status_code == 200
+    await asyncio.sleep(max(0.0, (exp - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 0.1)
+    body = assert_unauthenticated(await post(client, NEEDS_SIGN_IN, bearer(token)))
     assert "expired" in body["errors"][0]["message"]
 
 
