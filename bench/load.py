@@ -899,11 +899,14 @@ def service_tables(b: Bench) -> list[str]:
         if not s.get("available", True):
             out.append(f"not available: {s['reason']}")
         elif n == "4":
+            below = s.get("ranked_below")
             out += ["| candidates (PASSED KANDAS in the quota's region) | quota capacity (used before) | approved "
-                    "| passed over | dry run s | round s (with its commit) | peak RSS MB |",
-                    "|---:|---:|---:|---:|---:|---:|---:|",
+                    "| passed over above the last approved | ranked below the last approved "
+                    "| dry run s | round s (with its commit) | peak RSS MB |",
+                    "|---:|---:|---:|---:|---:|---:|---:|---:|",
                     f"| {s['candidates']:,} | {s['capacity']:,} ({s['used_before']:,}) | {s['approved']:,} "
-                    f"| {s['passed_over']:,} | {s['dry_run_s']:.2f} | {s['round_s']:.2f} | {s['rss_mb']:.0f} |"]
+                    f"| {s['passed_over']:,} | {'–' if below is None else f'{below:,}'} "
+                    f"| {s['dry_run_s']:.2f} | {s['round_s']:.2f} | {s['rss_mb']:.0f} |"]
         else:
             out += ["| candidates | re-scored | seconds | applications/s | stopped at the time limit | batch size "
                     "| peak RSS MB |",

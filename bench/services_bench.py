@@ -13,7 +13,9 @@ selection — ``services.quotas.run_selection_round`` on the largest KANDAS quot
     that quota's region, submitted within the quota's year, each with a score and
     a questionnaire (rows the demo data lacks are added: scores and family sizes
     are what the round reads). A dry run first, then the real round, each in one
-    transaction; the real round is timed with its commit.
+    transaction; the real round is timed with its commit. Reports the candidates,
+    the approved, the passed over (ranked above the last approved one, family did
+    not fit) and the candidates ranked below the last approved one.
 rescore — ``services.rescore.rescore_all`` after publishing a new model in force
     today (the default definition under a new version) so that the first N
     applications, made PASSED or FAILED with a score, are all candidates. Timed
@@ -139,7 +141,11 @@ async def selection(url: str, n: int, seats: int) -> None:
             real = await run_selection_round(session, officer, quota_id=quota.id, dry_run=False)
         round_s = time.perf_counter() - t0
         emit({"quota_id": quota.id, "capacity": quota.used + seats, "used_before": quota.used,
-              "candidates": candidates, "approved": len(real.picks), "passed_over": len(real.passed_over),
+              "candidates": candidates, "round_candidates": getattr(real, "candidates", None),
+              "approved": len(real.picks),
+              # passed over: families ranked above the last approved one that did not fit;
+              # ranked below: the rest of the candidates, below the last approved one.
+              "passed_over": len(real.passed_over), "ranked_below": getattr(real, "ranked_below", None),
               "dry_run_approved": len(dry.picks), "prepare_s": round(prepare_s, 2), "dry_run_s": dry_s,
               "round_s": round_s})
     finally:

@@ -17,6 +17,13 @@ A selection round (KANDAS quotas only):
   left; one that does not fit is passed over (it stays ``PASSED``) and the walk
   goes on with the next.
 
+That walk (:func:`plan_round`) is the definition; a round computes the same
+picks in a few statements without reading every candidate
+(:func:`plan_selection`): the prefix of the ranking that fits is approved as a
+set, and past it only the families that still fit in the seats left are read.
+The round reports the candidates passed over *above* the last approved one (the
+ones a reader asks about) and only counts those ranked below it.
+
 Concurrency: a real round first takes the quota row ``FOR UPDATE`` (PostgreSQL;
 SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so rounds on one quota
 run one after another and each sees the previous one's approvals. The seats are
@@ -34,8 +41,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +68,7 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 CAPACITY_MAX = 10_000_000
 _CHUNK = 1000  # ids per IN (...) list, well under every driver's parameter limit
 _MAX_PLANS = 5
+_TAIL_CHUNK = 1000  # candidates read per keyset query when walking past the prefix
 
 
 # --------------------------------------------------------------------------
@@ -224,10 +233,13 @@ class RoundResult:
     dry_run: bool
     ran_at: dt.datetime
     round_id: int | None = None
-    picks: list[Pick] = field(default_factory=list)
+    picks: list[Pick] = field(default_factory=list)  # in ranking order
+    # The candidates ranked above the last approved one whose family did not fit
+    # in the seats left when the walk reached them (those below it are only counted).
     passed_over: list[Candidate] = field(default_factory=list)
     capacity: int = 0
     used_before: int = 0
+    candidates: int = 0  # every candidate ranked in the round
 
     @property
     def approved_ids(self) -> list[int]:
@@ -241,6 +253,16 @@ class RoundResult:
     def cutoff_score(self) -> int | None:
         return min((p.candidate.score for p in self.picks), default=None)
 
+    @property
+    def last_rank(self) -> int:
+        """Rank of the last approved candidate (0 when nobody was approved)."""
+        return self.picks[-1].rank if self.picks else 0
+
+    @property
+    def ranked_below(self) -> int:
+        """Candidates ranked below the last approved one (all of them when nobody was approved)."""
+        return self.candidates - self.last_rank
+
 
 class _Replan(Exception):
     """The candidates changed between planning and writing; plan again."""
@@ -251,10 +273,16 @@ def year_end(year: int) -> dt.datetime:
     return dt.datetime(year + 1, 1, 1, tzinfo=ALMATY)
 
 
-async def ranked_candidates(session: AsyncSession, quota: Quota) -> list[Candidate]:
-    """Every eligible application in ranking order, in one SELECT."""
-    stmt = (
-        select(Application.id, Score.total, Application.submitted_at, Questionnaire.family_size)
+# The ranking: score total (highest first), submitted_at (earliest first), id (lowest first).
+_RANKING = (Score.total.desc(), Application.submitted_at.asc(), Application.id.asc())
+_COLUMNS = (Application.id, Score.total, Application.submitted_at, Questionnaire.family_size)
+
+
+def _candidates(quota: Quota, *columns: Any) -> Select[Any]:
+    """SELECT ``columns`` over the quota's candidates (joined with score and questionnaire)."""
+    return (
+        select(*columns)
+        .select_from(Application)
         .join(Score, Score.application_id == Application.id)
         .join(Questionnaire, Questionnaire.application_id == Application.id)
         .where(
@@ -263,23 +291,140 @@ async def ranked_candidates(session: AsyncSession, quota: Quota) -> list[Candida
             Application.target_region_id == quota.region_id,
             Application.submitted_at < year_end(quota.year),
         )
-        .order_by(Score.total.desc(), Application.submitted_at.asc(), Application.id.asc())
     )
-    rows = (await session.execute(stmt)).all()
-    return [Candidate(application_id=r[0], score=r[1], submitted_at=r[2], seats=r[3]) for r in rows]
 
 
-def plan_round(candidates: list[Candidate], seats_left: int) -> tuple[list[Pick], list[Candidate]]:
-    """Walk the ranking: approve each family that fits in the seats left, pass over the others."""
+def _ranked_after(c: Candidate) -> ColumnElement[bool]:
+    """Candidates ranked strictly after ``c`` (the redundant ``total <= …`` lets an index on
+    the score total bound the scan)."""
+    return and_(Score.total <= c.score, or_(
+        Score.total < c.score,
+        Application.submitted_at > c.submitted_at,
+        and_(Application.submitted_at == c.submitted_at, Application.id > c.application_id),
+    ))
+
+
+def _ranked_up_to(c: Candidate) -> ColumnElement[bool]:
+    """Candidates ranked before ``c``, or ``c`` itself."""
+    return and_(Score.total >= c.score, or_(
+        Score.total > c.score,
+        Application.submitted_at < c.submitted_at,
+        and_(Application.submitted_at == c.submitted_at, Application.id <= c.application_id),
+    ))
+
+
+def _candidate(row: Any) -> Candidate:
+    return Candidate(application_id=row[0], score=row[1], submitted_at=row[2], seats=row[3])
+
+
+async def ranked_candidates(session: AsyncSession, quota: Quota) -> list[Candidate]:
+    """Every eligible application in ranking order, in one SELECT.
+
+    The reference for tests and small tools; a round reads only what it needs
+    (:func:`plan_selection`)."""
+    rows = (await session.execute(_candidates(quota, *_COLUMNS).order_by(*_RANKING))).all()
+    return [_candidate(r) for r in rows]
+
+
+def _walk(candidates: list[Candidate], seats_left: int, first_rank: int = 1) -> tuple[list[Pick], list[Candidate]]:
     picks: list[Pick] = []
     passed_over: list[Candidate] = []
-    for rank, c in enumerate(candidates, start=1):
+    for rank, c in enumerate(candidates, start=first_rank):
         if c.seats <= seats_left:
             picks.append(Pick(rank=rank, candidate=c))
             seats_left -= c.seats
         else:
             passed_over.append(c)
     return picks, passed_over
+
+
+def plan_round(candidates: list[Candidate], seats_left: int) -> tuple[list[Pick], list[Candidate]]:
+    """Walk the ranking: approve each family that fits in the seats left, pass over the others.
+
+    The definition of a round, one candidate at a time over the whole ranking;
+    :func:`plan_selection` gives the same picks without reading every candidate."""
+    return _walk(candidates, seats_left)
+
+
+async def plan_selection(
+    session: AsyncSession, quota: Quota, seats_left: int
+) -> tuple[list[Pick], list[Candidate], int]:
+    """The picks of a round, the candidates passed over above the last pick, and the
+    number of candidates: the walk of :func:`plan_round`, without reading them all.
+
+    1. The prefix of the ranking whose running sum of seats fits is approved as a
+       set: one statement ranks with ``row_number()`` and a running ``sum()`` of
+       seats and returns the prefix and the first candidate past it (the
+       *boundary*). Every family takes at least one seat (a CHECK on
+       ``family_size``), so both lie within the first ``seats_left + 1`` ranks,
+       and the ranking is read no further.
+    2. After the boundary the seats left only ever decrease, so a family larger
+       than them can never fit later: keyset queries read, after the last
+       candidate seen, only the families that fit in the seats left now
+       (``_TAIL_CHUNK`` at a time) and walk those, until no seat is left or no
+       family fits.
+    3. If the walk approved anyone past the boundary, the candidates from the
+       boundary to the last of them are read once more: their positions give
+       the ranks, the ones not approved are the passed over, and walking them
+       again must give the same picks (otherwise the candidates changed between
+       the statements and the round is planned again, ``_Replan``).
+
+    ``candidates`` is a ``count(*)``, read only when someone is left out. On
+    PostgreSQL each statement sees the candidates committed when it starts; a
+    candidate that changes meanwhile is caught by step 3 or by the conditional
+    approval (``_approve``), and both plan the round again."""
+    seats_left = max(seats_left, 0)
+    window: dict[str, Any] = {"order_by": _RANKING, "rows": (None, 0)}
+    ranked = (
+        _candidates(
+            quota, *_COLUMNS,
+            func.row_number().over(**window).label("rank"),
+            func.sum(Questionnaire.family_size).over(**window).label("running"),
+        )
+        .order_by(*_RANKING)
+        .limit(seats_left + 1)
+        .subquery("ranked")
+    )
+    rows = (await session.execute(
+        select(ranked).where(ranked.c.running - ranked.c.family_size <= seats_left).order_by(ranked.c.rank)
+    )).all()
+    picks = [Pick(rank=r.rank, candidate=_candidate(r)) for r in rows if r.running <= seats_left]
+    boundary = next((r for r in rows if r.running > seats_left), None)
+    if boundary is None:  # every candidate fits
+        return picks, [], len(picks)
+    candidates = (await session.execute(_candidates(quota, func.count()))).scalar_one()
+    left = seats_left - sum(p.candidate.seats for p in picks)
+
+    first = _candidate(boundary)
+    after, tail, r = first, [], left
+    while r > 0:
+        chunk = [_candidate(row) for row in (await session.execute(
+            _candidates(quota, *_COLUMNS)
+            .where(_ranked_after(after), Questionnaire.family_size <= r)
+            .order_by(*_RANKING)
+            .limit(_TAIL_CHUNK)
+        )).all()]
+        for c in chunk:
+            if c.seats <= r:
+                tail.append(c)
+                r -= c.seats
+                if r == 0:
+                    break
+        if len(chunk) < _TAIL_CHUNK:
+            break
+        after = chunk[-1]
+    if not tail:
+        return picks, [], candidates
+
+    between = [_candidate(row) for row in (await session.execute(
+        _candidates(quota, *_COLUMNS)
+        .where(_ranked_after(first), _ranked_up_to(tail[-1]))
+        .order_by(*_RANKING)
+    )).all()]
+    tail_picks, passed_over = _walk([first, *between], left, first_rank=boundary.rank)
+    if [p.candidate for p in tail_picks] != tail:
+        raise _Replan
+    return picks + tail_picks, passed_over, candidates
 
 
 async def _load_quota(session: AsyncSession, quota_id: int, *, lock: bool) -> Quota:
@@ -332,10 +477,12 @@ async def run_selection_round(
             raise invalid("selection rounds run on KANDAS quotas only; LABOUR seats are taken one by one "
                           "when decideApplication approves a LABOUR application", "input", "quotaId")
         now = utcnow()
-        candidates = await ranked_candidates(session, quota)
-        picks, passed_over = plan_round(candidates, quota.capacity - quota.used)
+        try:
+            picks, passed_over, candidates = await plan_selection(session, quota, quota.capacity - quota.used)
+        except _Replan:
+            continue
         result = RoundResult(quota_id=quota.id, dry_run=dry_run, ran_at=now, picks=picks, passed_over=passed_over,
-                             capacity=quota.capacity, used_before=quota.used)
+                             capacity=quota.capacity, used_before=quota.used, candidates=candidates)
         if dry_run:
             return result
         try:
@@ -370,8 +517,12 @@ async def run_selection_round(
     await audit.record(session, viewer, "selection_round.run", "selection_round", round_row.id, {
         "quotaId": quota.id, "capacity": quota.capacity, "usedBefore": result.used_before,
         "seatsTaken": result.seats_taken, "cutoffScore": result.cutoff_score,
-        "approved": result.approved_ids,
-        "passedOver": [c.application_id for c in passed_over],
+        "candidates": result.candidates,
+        "approvedCount": len(picks), "approved": result.approved_ids,
+        # Only the families ranked above the last approved one that did not fit:
+        # those below it are counted, not listed.
+        "passedOverCount": len(passed_over), "passedOver": [c.application_id for c in passed_over],
+        "rankedBelow": result.ranked_below,
     })
     return result
 

@@ -3,6 +3,7 @@ with the API, and refusal of cross-site requests."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,7 @@ from models.enums import AdminRole, QuotaKind, ScoringModelStatus
 from services.auth import create_admin_account
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from services.viewer import SYSTEM
+from tests import factories as f
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "alice.admin"
@@ -312,6 +314,26 @@ async def test_run_selection_round_answers_clearly(admin_client: httpx.AsyncClie
     assert "Traceback" not in response.text
     assert ("not available in this installation" in response.text) or ("Dry run" in response.text) \
         or ("alert-danger" in response.text)
+
+
+async def test_the_round_page_shows_candidates_the_passed_over_above_and_the_rest_counted(
+        admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    async with transaction(sessions) as session:
+        quota = await f.kandas_quota(session, "KZ-27", 2026, capacity=5, used=0)
+        big = await f.make_passed_application(session, region_code="KZ-27", score=650, family_size=4)
+        too_big = await f.make_passed_application(session, region_code="KZ-27", score=640, family_size=3)
+        small = await f.make_passed_application(session, region_code="KZ-27", score=630, family_size=1)
+        below = [await f.make_passed_application(session, region_code="KZ-27", score=600, family_size=1,
+                                                 submitted_at=dt.datetime(2026, 3, 1, 8, i, tzinfo=dt.timezone.utc))
+                 for i in range(3)]
+    page = await admin_client.get(f"/admin/quota/action/run-selection-round?pks={quota.id}")
+    assert page.status_code == 200 and "Dry run" in page.text
+    text = " ".join(page.text.split())
+    assert "<th style=\"width: 30%\">Candidates ranked</th><td>6</td>" in text
+    assert f"<td>{too_big.number}</td>" in text  # the one passed over above the last approved
+    assert "<th style=\"width: 30%\">Ranked below the last approved one</th><td>3</td>" in text
+    assert big.number in text and small.number in text
+    assert not any(a.number in text for a in below)
 
 
 async def test_audit_events_and_ledgers_are_never_editable(admin_client: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
 import models as m
@@ -292,6 +293,180 @@ async def test_round_refusals(gql: Any, sessions: Any) -> None:
     assert await count(sessions, m.Application, m.Application.status == ApplicationStatus.APPROVED) == 0
     admin = await run_round(gql, kandas.id, role="ADMIN")
     assert len(admin["round"]["approved"]) == 1
+
+
+# ---------------------------------------------------------------- set-based rounds (prefix, then the tail walk)
+
+T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+O7 = Viewer(subject="o-7", role="OFFICER")
+
+
+async def _tail_layout(sessions: Any) -> tuple[m.Quota, list[m.Application]]:
+    """10 seats left; ranked 1..9 with families 3 3 | 5 7 3 4 2 1 1.
+
+    The prefix (ranks 1-2) takes 6 seats; rank 3 is the first that does not fit
+    (4 seats left); rank 4 (7) never fits; rank 5 (3) does, leaving 1; ranks 6
+    (4) and 7 (2) do not; rank 8 (1) takes the last seat; rank 9 is below it."""
+    async with sessions.begin() as s:
+        quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=13, used=3)
+        apps = [await f.make_passed_application(s, region_code="KZ-27", score=680 - 10 * i, family_size=size,
+                                                submitted_at=T0 + dt.timedelta(minutes=i))
+                for i, size in enumerate([3, 3, 5, 7, 3, 4, 2, 1, 1])]
+    return quota, apps
+
+
+async def test_the_tail_walk_skips_families_that_no_longer_fit_across_chunks(
+        sessions: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    quota, apps = await _tail_layout(sessions)
+    monkeypatch.setattr(quota_service, "_TAIL_CHUNK", 2)  # the tail is read in several keyset queries
+    async with sessions.begin() as s:
+        dry = await quota_service.run_selection_round(s, SYSTEM, quota_id=quota.id, dry_run=True)
+    async with sessions.begin() as s:
+        real = await quota_service.run_selection_round(s, O7, quota_id=quota.id)
+    for result in (dry, real):
+        assert [(p.rank, p.candidate.application_id, p.candidate.seats) for p in result.picks] == [
+            (1, apps[0].id, 3), (2, apps[1].id, 3), (5, apps[4].id, 3), (8, apps[7].id, 1)]
+        # Passed over: only those ranked above the last approved one; rank 9 is only counted.
+        assert [c.application_id for c in result.passed_over] == [apps[i].id for i in (2, 3, 5, 6)]
+        assert (result.candidates, result.last_rank, result.ranked_below) == (9, 8, 1)
+        assert (result.seats_taken, result.cutoff_score) == (10, 610)
+    assert await statuses(sessions, apps) == ["APPROVED", "APPROVED", "PASSED", "PASSED", "APPROVED", "PASSED",
+                                              "PASSED", "APPROVED", "PASSED"]
+    async with sessions() as s:
+        assert await quota_service.quota_usage(s, quota.id) == (13, 10)  # 3 were used before
+        approvals = (await s.execute(select(m.SelectionRoundApproval.application_id, m.SelectionRoundApproval.rank)
+                                     .order_by(m.SelectionRoundApproval.rank))).all()
+    assert [tuple(a) for a in approvals] == [(apps[0].id, 1), (apps[1].id, 2), (apps[4].id, 5), (apps[7].id, 8)]
+
+
+async def test_the_round_audit_lists_the_approved_and_only_the_passed_over_above_them(sessions: Any) -> None:
+    quota, apps = await _tail_layout(sessions)
+    async with sessions.begin() as s:
+        real = await quota_service.run_selection_round(s, O7, quota_id=quota.id)
+    async with sessions() as s:
+        event = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "selection_round.run"))).scalar_one()
+        approvals = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "application.approve")
+                                     .order_by(m.AuditEvent.entity_id))).scalars().all()
+    assert (event.entity_type, event.entity_id, event.actor_subject) == ("selection_round", real.round_id, "o-7")
+    assert event.changes == {
+        "quotaId": quota.id, "capacity": 13, "usedBefore": 3, "seatsTaken": 10, "cutoffScore": 610,
+        "candidates": 9, "approvedCount": 4, "approved": [apps[i].id for i in (0, 1, 4, 7)],
+        "passedOverCount": 4, "passedOver": [apps[i].id for i in (2, 3, 5, 6)], "rankedBelow": 1,
+    }
+    assert [(e.entity_id, e.changes["rank"], e.changes["seats"]) for e in approvals] == [
+        (apps[0].id, 1, 3), (apps[1].id, 2, 3), (apps[4].id, 5, 3), (apps[7].id, 8, 1)]
+
+
+async def test_a_round_reads_the_prefix_not_every_candidate(sessions: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """40 single applicants for 5 seats: the five approved and the first one past
+    them are read from the database, the other 34 are only counted."""
+    async with sessions.begin() as s:
+        quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=5, used=0)
+        apps = [await f.make_passed_application(s, region_code="KZ-27", score=600, family_size=1,
+                                                submitted_at=T0 + dt.timedelta(minutes=i)) for i in range(40)]
+    read: list[int] = []
+    original = quota_service._candidate
+
+    def counting(row: Any) -> quota_service.Candidate:
+        c = original(row)
+        read.append(c.application_id)
+        return c
+
+    monkeypatch.setattr(quota_service, "_candidate", counting)
+    async with sessions.begin() as s:
+        result = await quota_service.run_selection_round(s, O7, quota_id=quota.id)
+    assert result.approved_ids == [a.id for a in apps[:5]]
+    assert (result.passed_over, result.candidates, result.ranked_below) == ([], 40, 35)
+    assert sorted(set(read)) == [a.id for a in apps[:6]]
+
+
+async def test_a_plan_that_changes_between_its_statements_is_made_again(
+        sessions: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-reading the candidates from the first one past the prefix to the last pick
+    must give the walk's picks again; when it does not (the candidates changed
+    between the statements), the round is planned again."""
+    quota, apps = await _tail_layout(sessions)
+    original = quota_service._walk
+    calls: list[int] = []
+
+    def changed_once(candidates: list[quota_service.Candidate], seats_left: int, first_rank: int = 1) -> Any:
+        calls.append(first_rank)
+        picks, passed = original(candidates, seats_left, first_rank)
+        return (picks[:-1], passed) if len(calls) == 1 else (picks, passed)
+
+    monkeypatch.setattr(quota_service, "_walk", changed_once)
+    async with sessions.begin() as s:
+        result = await quota_service.run_selection_round(s, O7, quota_id=quota.id)
+    assert calls == [3, 3]
+    assert result.approved_ids == [apps[i].id for i in (0, 1, 4, 7)]
+    assert await count(sessions, m.SelectionRound) == 1
+
+
+def _reference_round(rows: list[tuple[int, int, dt.datetime, int]], seats_left: int) -> dict[str, Any]:
+    """The round as SPEC §5 words it, one candidate at a time over the whole ranking."""
+    ranked = sorted(rows, key=lambda r: (-r[1], r[2], r[0]))
+    picks: list[tuple[int, int]] = []
+    passed: list[tuple[int, int]] = []
+    for rank, (app_id, _score, _at, seats) in enumerate(ranked, start=1):
+        if seats <= seats_left:
+            picks.append((rank, app_id))
+            seats_left -= seats
+        else:
+            passed.append((rank, app_id))
+    last = picks[-1][0] if picks else 0
+    return {"picks": picks, "passed_over": [i for rank, i in passed if rank < last],
+            "candidates": len(ranked), "ranked_below": len(ranked) - last}
+
+
+def _observed(result: quota_service.RoundResult) -> dict[str, Any]:
+    return {"picks": [(p.rank, p.candidate.application_id) for p in result.picks],
+            "passed_over": [c.application_id for c in result.passed_over],
+            "candidates": result.candidates, "ranked_below": result.ranked_below}
+
+
+_FAMILY = st.one_of(st.integers(1, 4), st.integers(1, 20))
+_ROWS = st.lists(st.tuples(st.sampled_from([600, 610, 620]), st.integers(0, 2), _FAMILY), max_size=14)
+
+
+@settings(max_examples=25, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=_ROWS, seats_left=st.integers(0, 30), used=st.integers(0, 5), chunk=st.integers(1, 3))
+async def test_the_set_based_round_equals_the_reference_walk(
+        sessions: Any, rows: list[tuple[int, int, int]], seats_left: int, used: int, chunk: int) -> None:
+    """Random rankings (ties in score and in submission time, families of 1 to 20)
+    on the real database, each example in a transaction rolled back at its end."""
+    async with sessions() as s:
+        try:
+            quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=used + seats_left, used=used)
+            made = []
+            for score, minute, size in rows:
+                a = await f.make_passed_application(s, region_code="KZ-27", score=score, family_size=size,
+                                                    submitted_at=T0 + dt.timedelta(minutes=minute))
+                made.append((a.id, score, a.submitted_at, size))
+            # Not candidates: another region, and a FAILED application of this one.
+            await f.make_passed_application(s, region_code="KZ-55", score=690, family_size=1, submitted_at=T0)
+            await f.make_passed_application(s, region_code="KZ-27", score=690, family_size=1, submitted_at=T0,
+                                            status=ApplicationStatus.FAILED)
+            expected = _reference_round(made, seats_left)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(quota_service, "_TAIL_CHUNK", chunk)
+                dry = await quota_service.run_selection_round(s, SYSTEM, quota_id=quota.id, dry_run=True)
+                assert _observed(dry) == expected
+                real = await quota_service.run_selection_round(s, O7, quota_id=quota.id)
+            assert _observed(real) == expected
+            approved = (await s.execute(
+                select(m.SelectionRoundApproval.rank, m.SelectionRoundApproval.application_id)
+                .where(m.SelectionRoundApproval.round_id == real.round_id)
+                .order_by(m.SelectionRoundApproval.rank))).all()
+            assert [tuple(a) for a in approved] == expected["picks"]
+            await s.flush()  # the round's audit event is only added to the session
+            assert await quota_service.quota_usage(s, quota.id) == (used + real.seats_taken, real.seats_taken)
+            event = (await s.execute(select(m.AuditEvent.changes).where(
+                m.AuditEvent.action == "selection_round.run", m.AuditEvent.entity_id == real.round_id))).scalar_one()
+            assert (event["passedOver"], event["candidates"], event["rankedBelow"]) == (
+                expected["passed_over"], expected["candidates"], expected["ranked_below"])
+        finally:
+            await s.rollback()
 
 
 # ---------------------------------------------------------------- LABOUR seats
