@@ -88,3 +88,12 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+def json_from_text(value: sa.ColumnElement[Any], dialect_name: str) -> sa.ColumnElement[Any]:
+    """JSON already serialised (text), as the value of a ``JSONType`` column: cast
+    to JSONB on PostgreSQL; SQLite keeps JSON as text, so the text goes in as is
+    (``CAST(… AS JSON)`` there would give it numeric affinity)."""
+    if dialect_name == "postgresql":
+        return sa.cast(value, JSONB)
+    return value

@@ -90,6 +90,7 @@ from models.db import transaction
 from models.enums import QuotaKind, ScoringModelStatus
 from models.types import CENT
 from services import audit, scoring
+from services.facts import build as build_facts
 from services.errors import invalid, invalid_state
 from services.quotas import Candidate, plan_round
 from services.rules import add_years, age_on, full_name_problem, make_iin, normalise_full_name
@@ -322,16 +323,10 @@ class _Names:
 
 
 class _Engine:
-    """:func:`services.scoring.evaluate` for one model definition, fast enough for
-    100,000 applications.
-
-    ``evaluate`` validates the whole definition on every call, and each gate and
-    criterion depends only on its own fact (and the route), so each one is
-    evaluated with the real engine once per (route, value) — as a one-entry
-    definition — and the results are put together the way ``evaluate`` does.
-    A sample of applications is also scored with the full ``evaluate`` and must
-    agree exactly, so the shortcut cannot drift from the engine unnoticed.
-    """
+    """The published model ``model_id`` as a :class:`services.scoring.Evaluator`
+    (the engine memoised per gate / criterion, fast enough for 100,000
+    applications). A sample of applications is also scored with the full
+    :func:`services.scoring.evaluate` and must agree exactly."""
 
     CHECK_EVERY = 97
 
@@ -342,63 +337,18 @@ class _Engine:
         self.model_id = model_id
         self.version = version
         self.definition = definition
-        self.pass_mark = int(definition["passMark"])
-        self.plans = {
-            route: (
-                [(i, g) for i, g in enumerate(definition["gates"]) if route in g.get("routes", (route,))],
-                [(i, c) for i, c in enumerate(definition["criteria"]) if route in c.get("routes", (route,))],
-            )
-            for route in scoring.ROUTES
-        }
-        self.gates: dict[tuple[Any, ...], tuple[scoring.GateResult, str]] = {}
-        self.criteria: dict[tuple[Any, ...], tuple[scoring.CriterionResult, str]] = {}
+        self.evaluator = scoring.Evaluator(definition, validate=False)
         self.calls = 0
-
-    @staticmethod
-    def _value(facts: dict[str, Any], source: str, route: str) -> Any:
-        return route if source == "route" and facts.get(source) is None else facts.get(source)
-
-    def _gate(self, i: int, gate: dict[str, Any], value: Any, route: str) -> tuple[scoring.GateResult, str]:
-        key = (i, route, repr(value))
-        cached = self.gates.get(key)
-        if cached is None:
-            one = {gate["source"]: value, "route": route} if value is not None else {"route": route}
-            result = scoring.evaluate({"passMark": 0, "gates": [gate], "criteria": []}, one, route).gates[0]
-            as_json = scoring.ScoreResult(0, 0, 0, result.passed, (result,), ()).to_json()["gates"][0]
-            cached = self.gates[key] = (result, json.dumps(as_json, ensure_ascii=False, separators=(",", ":")))
-        return cached
-
-    def _criterion(self, i: int, criterion: dict[str, Any], value: Any, route: str) -> tuple[scoring.CriterionResult, str]:
-        key = (i, route, repr(value))
-        cached = self.criteria.get(key)
-        if cached is None:
-            one = {criterion["source"]: value, "route": route} if value is not None else {"route": route}
-            item = scoring.evaluate({"passMark": 0, "gates": [], "criteria": [criterion]}, one, route).breakdown[0]
-            as_json = scoring.ScoreResult(0, 0, 0, True, (), (item,)).to_json()["breakdown"][0]
-            cached = self.criteria[key] = (item, json.dumps(as_json, ensure_ascii=False, separators=(",", ":")))
-        return cached
 
     def evaluate(self, facts: dict[str, Any], route: str) -> tuple[scoring.ScoreResult, str]:
         """The score and its JSON text (what ``ScoreResult.to_json`` gives, serialised)."""
-        gate_plan, criterion_plan = self.plans[route]
-        gates = [self._gate(i, g, self._value(facts, g["source"], route), route) for i, g in gate_plan]
-        items = [self._criterion(i, c, self._value(facts, c["source"], route), route) for i, c in criterion_plan]
-        total = sum(item.points for item, _ in items)
-        most = sum(item.max_points for item, _ in items)
-        passed = all(g.passed for g, _ in gates) and total >= self.pass_mark
-        result = scoring.ScoreResult(
-            total=total, max_total=most, pass_mark=self.pass_mark, passed=passed,
-            gates=tuple(g for g, _ in gates), breakdown=tuple(item for item, _ in items),
-        )
-        as_text = (f'{{"total":{total},"maxTotal":{most},"passMark":{self.pass_mark},'
-                   f'"passed":{"true" if passed else "false"},"gates":[{",".join(t for _, t in gates)}],'
-                   f'"breakdown":[{",".join(t for _, t in items)}]}}')
+        result = self.evaluator.evaluate(facts, route)
         self.calls += 1
         if self.calls <= 20 or self.calls % self.CHECK_EVERY == 0:
             full = scoring.evaluate(self.definition, facts, route)
-            if full != result or json.loads(as_text) != full.to_json():  # pragma: no cover - engine changed
+            if full != result or json.loads(result.json_text) != full.to_json():  # pragma: no cover - engine changed
                 raise AssertionError(f"memoised scoring differs from services.scoring.evaluate: {full} != {result}")
-        return result, as_text
+        return result, result.json_text
 
 
 # --------------------------------------------------------------------------
@@ -971,36 +921,17 @@ class _Generator:
         if not complete:
             return last
         assert test is not None and q is not None and interview is not None
-        # The facts exactly as services.facts.gather builds them on the scoring date.
+        # The facts as services.facts.gather builds them on the scoring date (the same builder).
         on = _almaty_date(end)
-        facts: dict[str, Any] = {
-            "route": route,
-            "applicant.age": age_on(birth, on),
-            "applicant.ethnicKazakh": ethnic,
-            "region.labourDeficit": self.region_deficit.get(region, False),
-            "checks.mandatoryCleared": bool(checks) and all(s == "CLEARED" for s, m in checks if m),
-            "checks.anyFlagged": any(s == "FLAGGED" for s, _ in checks),
-            "language.level": test["level"],
-            "language.minBlockPercent": min(test["listening_percent"], test["reading_percent"]),
-            "questionnaire.educationLevel": q["education_level"],
-            "questionnaire.workExperienceYears": q["work_experience_years"],
-            "questionnaire.familySize": q["family_size"],
-            "questionnaire.russian": q["russian"],
-            "questionnaire.english": q["english"],
-            "questionnaire.relativesInKazakhstan": q["relatives_in_kazakhstan"],
-            "questionnaire.priorStayInKazakhstan": q["prior_stay_in_kazakhstan"],
-            "questionnaire.criminalRecord": q["criminal_record"],
-            "questionnaire.deportedBefore": q["deported_before"],
-            "questionnaire.occupationInDeficit": q["occupation_id"] is not None
-            and (on.year, region, q["occupation_id"]) in ctx.deficit,
-        }
         mrp = ctx.mrp.get(on.year)
-        if mrp:
-            facts["questionnaire.savingsMrp"] = (q["savings"] / mrp).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-        if interview["outcome"] is not None:
-            facts["interview.outcome"] = interview["outcome"]
-        if interview["points"] is not None:
-            facts["interview.points"] = interview["points"]
+        facts = build_facts(
+            on=on, route=route, birth_date=birth, ethnic_kazakh=ethnic,
+            labour_deficit=self.region_deficit.get(region, False),
+            checks=len(checks), mandatory_not_cleared=sum(1 for s, m in checks if m and s != "CLEARED"),
+            flagged=sum(1 for s, _ in checks if s == "FLAGGED"), test=test, questionnaire=q,
+            occupation_in_deficit=(on.year, region, q["occupation_id"]) in ctx.deficit, mrp=mrp,
+            interview_outcome=interview["outcome"], interview_points=interview["points"],
+        )
         return facts
 
     def _rounds(self, b: _Batch, candidates: dict[tuple[int, dt.datetime], list[Any]]) -> None:

@@ -119,15 +119,15 @@ async def rescore_batch(
     if model is None:
         raise ServiceError.one(ErrorCode.NOT_FOUND, f"scoring model {model_id} does not exist", ["modelId"])
     stmt = (
-        _range(_candidates(model_id, Application), after_id, until_id)
+        _range(_candidates(model_id, Application.id, Application.status), after_id, until_id)
         .order_by(Application.id)
         .limit(limit)
         .with_for_update()
     )
-    apps = list((await session.execute(stmt)).scalars())
+    apps = (await session.execute(stmt)).all()  # plain rows: (id, status)
     if not apps:
         return 0, None
-    results = await evaluate_batch(session, apps, model, on)
+    results = await evaluate_batch(session, [app.id for app in apps], model, on)
     await store_scores(session, viewer, apps, model, results, action=RESCORE_ACTION)
     return len(apps), apps[-1].id
 

@@ -13,9 +13,12 @@ any gate on it and gives 0 points to any criterion on it.
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -28,6 +31,7 @@ __all__ = [
     "ROUTES",
     "CriterionResult",
     "DefinitionError",
+    "Evaluator",
     "GateResult",
     "ScoreResult",
     "criterion_max_points",
@@ -166,6 +170,12 @@ class ScoreResult:
     passed: bool
     gates: tuple[GateResult, ...]
     breakdown: tuple[CriterionResult, ...]
+
+    @cached_property
+    def json_text(self) -> str:
+        """``json.dumps(self.to_json())``: the score as stored (computed once;
+        :class:`Evaluator` fills it in from its memoised pieces)."""
+        return json.dumps(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         """The score as JSON (camelCase keys), as stored and served."""
@@ -852,3 +862,109 @@ def evaluate(
         gates=gates,
         breakdown=breakdown,
     )
+
+
+# --------------------------------------------------------------------------
+# Evaluation, memoised per definition
+# --------------------------------------------------------------------------
+
+
+def _memo_key(value: object) -> tuple[type, object]:
+    """What a gate's or criterion's result depends on besides the route: the
+    fact's type and value (a Decimal by its text, so ``1.0`` and ``1.00`` —
+    equal, but shown differently — stay apart). Raises TypeError when the value
+    is unhashable."""
+    kind = type(value)
+    key = (kind, str(value) if kind is Decimal else value)
+    hash(key)
+    return key
+
+
+class Evaluator:
+    """:func:`evaluate` for one definition, for scoring many applications.
+
+    Each gate and criterion depends only on the route and on its own fact, so
+    its result (from the engine's own ``_evaluate_gate`` / ``_evaluate_criterion``)
+    is memoised per route by the fact's type and value, together with its JSON
+    text; results are frozen, so scores share them. ``evaluate`` gives exactly
+    what :func:`evaluate` gives (the same result, or the same ``ValueError``),
+    with :attr:`ScoreResult.json_text` already filled in.
+
+    The definition is copied and validated once (``validate=False`` when the
+    caller has just validated it)."""
+
+    MEMO_LIMIT = 50_000
+    """Entries kept per gate or criterion and route; past it that memo starts afresh."""
+
+    def __init__(self, definition: Mapping[str, Any], *, validate: bool = True) -> None:
+        problems = validate_definition(definition) if validate else []
+        if problems:
+            listed = "; ".join(f"{'.'.join(p.path)}: {p.message}" for p in problems)
+            raise ValueError(f"invalid scoring model definition: {listed}")
+        self.definition: dict[str, Any] = copy.deepcopy(dict(definition))
+        self.pass_mark = int(self.definition["passMark"])
+        Plan = list[tuple[Mapping[str, Any], str, dict[tuple[type, object], Any]]]
+        self._plans: dict[str, tuple[Plan, Plan]] = {
+            route: (
+                [(g, g["source"], {}) for g in self.definition["gates"] if _applies(g, route)],
+                [(c, c["source"], {}) for c in self.definition["criteria"] if _applies(c, route)],
+            )
+            for route in ROUTES
+        }
+
+    def _remember(self, memo: dict[tuple[type, object], Any], key: tuple[type, object] | None, hit: Any) -> None:
+        if key is not None:
+            if len(memo) >= self.MEMO_LIMIT:
+                memo.clear()
+            memo[key] = hit
+
+    def evaluate(self, facts: Mapping[str, object], route: str) -> ScoreResult:
+        """``evaluate(definition, facts, route)``."""
+        plan = self._plans.get(route) if type(route) is str else None
+        if plan is None:  # an unknown route, or a route given as an enum member: the engine itself
+            return evaluate(self.definition, facts, route, validate=False)
+        gate_plan, criterion_plan = plan
+        gates: list[GateResult] = []
+        gate_texts: list[str] = []
+        for gate, source, memo in gate_plan:
+            value = facts.get(source)
+            try:
+                key: tuple[type, object] | None = _memo_key(value)
+                hit = memo.get(key)  # type: ignore[arg-type]
+            except TypeError:  # an unhashable value: the engine says why it is wrong
+                key = hit = None
+            if hit is None:
+                g = _evaluate_gate(gate, facts, route)
+                hit = (g, json.dumps({"code": g.code, "passed": g.passed, "value": g.value, "reason": g.reason}))
+                self._remember(memo, key, hit)
+            gates.append(hit[0])
+            gate_texts.append(hit[1])
+        items: list[CriterionResult] = []
+        item_texts: list[str] = []
+        total = most = 0
+        for criterion, source, memo in criterion_plan:
+            value = facts.get(source)
+            try:
+                key = _memo_key(value)
+                hit = memo.get(key)
+            except TypeError:
+                key = hit = None
+            if hit is None:
+                c = _evaluate_criterion(criterion, facts, route)
+                hit = (c, json.dumps({"code": c.code, "points": c.points, "maxPoints": c.max_points,
+                                      "value": c.value, "reason": c.reason}))
+                self._remember(memo, key, hit)
+            item = hit[0]
+            items.append(item)
+            item_texts.append(hit[1])
+            total += item.points
+            most += item.max_points
+        passed = total >= self.pass_mark and all(g.passed for g in gates)
+        result = ScoreResult(total=total, max_total=most, pass_mark=self.pass_mark, passed=passed,
+                             gates=tuple(gates), breakdown=tuple(items))
+        # what json.dumps(result.to_json()) gives, from the memoised pieces
+        result.__dict__["json_text"] = (
+            f'{{"total": {total}, "maxTotal": {most}, "passMark": {self.pass_mark}, '
+            f'"passed": {"true" if passed else "false"}, "gates": [{", ".join(gate_texts)}], '
+            f'"breakdown": [{", ".join(item_texts)}]}}')
+        return result

@@ -4,18 +4,22 @@ scoring and storing a batch of applications, and what-if simulation."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Application, Score, ScoringModel
 from models.base import today_almaty, utcnow
 from models.enums import ApplicationStatus, ScoringModelStatus
+from models.types import json_from_text
 from services import audit, facts, scoring
 from services.errors import ErrorCode, ServiceError, UserError, forbidden, invalid_state, not_found
 from services.viewer import Viewer
@@ -117,14 +121,52 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
     return model
 
 
+_EVALUATORS: dict[str, scoring.Evaluator] = {}
+_EVALUATORS_KEPT = 16
+
+
+def evaluator_for(model: ScoringModel) -> scoring.Evaluator:
+    """The memoised engine for ``model``'s definition, validated once and kept
+    (by the definition's JSON text) for the next batches; ``ValueError`` when
+    the stored definition is invalid."""
+    try:
+        key: str | None = json.dumps(model.definition)
+    except (TypeError, ValueError):
+        key = None
+    evaluator = _EVALUATORS.get(key) if key is not None else None
+    if evaluator is None:
+        problems = scoring.validate_definition(model.definition)
+        if problems:
+            raise ValueError(f"stored scoring model {model.version} is invalid: {problems[0].path}: "
+                             f"{problems[0].message}")
+        evaluator = scoring.Evaluator(model.definition, validate=False)
+        if key is not None:
+            if len(_EVALUATORS) >= _EVALUATORS_KEPT:
+                _EVALUATORS.pop(next(iter(_EVALUATORS)))
+            _EVALUATORS[key] = evaluator
+    return evaluator
+
+
 async def evaluate_batch(
-    session: AsyncSession, apps: Sequence[Application], model: ScoringModel, on: dt.date
+    session: AsyncSession, apps: Sequence[Application] | Sequence[int], model: ScoringModel, on: dt.date
 ) -> dict[int, scoring.ScoreResult]:
+    """``{application id: score}`` under ``model`` on ``on`` for ``apps``
+    (applications or their ids), from the facts ``services.facts.gather`` reads."""
+    evaluator = evaluator_for(model)
     gathered = await facts.gather(session, apps, on)
-    problems = scoring.validate_definition(model.definition)
-    if problems:
-        raise ValueError(f"stored scoring model {model.version} is invalid: {problems[0].path}: {problems[0].message}")
-    return {a.id: scoring.evaluate(model.definition, gathered[a.id], a.route.value, validate=False) for a in apps}
+    ids = [a if isinstance(a, int) else a.id for a in apps]
+    return {i: evaluator.evaluate(gathered[i], gathered[i]["route"]) for i in ids}
+
+
+class Scorable(Protocol):
+    """What storing a score needs of an application: an ORM ``Application`` or a
+    row with ``id`` and ``status`` (the status before scoring)."""
+
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def status(self) -> Any: ...
 
 
 async def store_score(
@@ -133,53 +175,108 @@ async def store_score(
 ) -> Score:
     """Replace the application's current score and move it to PASSED or FAILED.
     The previous score stays in the audit trail."""
-    return (await store_scores(session, viewer, [app], model, {app.id: result}, action=action))[app.id]
+    await store_scores(session, viewer, [app], model, {app.id: result}, action=action)
+    return (await session.execute(select(Score).where(Score.application_id == app.id))).scalar_one()
+
+
+def _bind(column: Any) -> Any:
+    return sa.bindparam(f"b_{column.key}", type_=column.type)
 
 
 async def store_scores(
-    session: AsyncSession, viewer: Viewer, apps: Sequence[Application], model: ScoringModel,
-    results: dict[int, scoring.ScoreResult], *, action: str = "application.score",
-) -> dict[int, Score]:
-    """``store_score`` for a batch: one SELECT of the current scores, and the
-    updates and audit events written together at the end (a few round trips per
-    batch, not per application)."""
+    session: AsyncSession, viewer: Viewer, apps: Sequence[Scorable], model: ScoringModel,
+    results: Mapping[int, scoring.ScoreResult], *, action: str = "application.score",
+) -> int:
+    """``store_score`` for a batch, with Core statements and no ORM unit of work:
+    one SELECT of the current scores, one UPDATE (executemany) of those and one
+    INSERT of the missing ones, one UPDATE of the applications' status, one
+    INSERT of the audit events. The caller holds the applications' rows (locked
+    for update). ORM objects of these applications and scores that the session
+    holds are brought up to date. Returns how many were stored."""
+    await session.flush()  # the caller's pending ORM changes go first
+    if not apps:
+        return 0
     now = utcnow()
-    current = {
-        s.application_id: s for s in (await session.execute(
-            select(Score).where(Score.application_id.in_([a.id for a in apps])))).scalars()
-    }
-    stored: dict[int, Score] = {}
+    dialect = session.get_bind().dialect.name
+    s, a = Score.__table__, Application.__table__
+    ids = [app.id for app in apps]
+    current = {row.application_id: row for row in (await session.execute(
+        select(s.c.application_id, s.c.model_version, s.c.total, s.c.passed,
+               sa.cast(s.c.result, sa.Text()).label("result"), s.c.computed_at)
+        .where(s.c.application_id.in_(ids)))).all()}
+    changed, added, statuses, events = [], [], [], []
+    texts: dict[str, str] = {}  # json.dumps of the few texts the events repeat
+
+    def quoted(value: str) -> str:
+        text = texts.get(value)
+        if text is None:
+            text = texts[value] = json.dumps(value)
+        return text
+
+    version = quoted(model.version)
     for app in apps:
         result = results[app.id]
-        result_json = result.to_json()
-        score = current.get(app.id)
-        previous = None
-        if score is None:
-            score = Score(application_id=app.id, scoring_model_id=model.id, model_version=model.version,
-                          total=result.total, max_total=result.max_total, pass_mark=result.pass_mark,
-                          passed=result.passed, result=result_json, computed_at=now)
-            session.add(score)
-        else:
-            previous = {"modelVersion": score.model_version, "total": score.total, "passed": score.passed,
-                        "result": score.result, "computedAt": score.computed_at}
-            score.scoring_model_id = model.id
-            score.model_version = model.version
-            score.total = result.total
-            score.max_total = result.max_total
-            score.pass_mark = result.pass_mark
-            score.passed = result.passed
-            score.result = result_json
-            score.computed_at = now
+        result_json = result.json_text
+        row = {"b_application_id": app.id, "b_total": result.total, "b_max_total": result.max_total,
+               "b_pass_mark": result.pass_mark, "b_passed": result.passed, "b_result": result_json}
         old_status = app.status
-        app.status = ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED
-        app.updated_at = now
-        await audit.record(session, viewer, action, "application", app.id, {
-            "status": [old_status, app.status], "modelVersion": model.version, "total": result.total,
-            "passed": result.passed, "result": result_json, "previous": previous,
-        })
-        stored[app.id] = score
-    await session.flush()
-    return stored
+        new_status = ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED
+        statuses.append({"b_id": app.id, "b_status": new_status})
+        prev = current.get(app.id)
+        if prev is None:
+            added.append(row)
+            previous = "null"
+        else:
+            changed.append(row)
+            # {"modelVersion", "total", "passed", "result", "computedAt"}: the stored
+            # result's JSON text goes into the event as it is
+            previous = (f'{{"modelVersion": {quoted(prev.model_version)}, "total": {prev.total}, '
+                        f'"passed": {"true" if prev.passed else "false"}, "result": {prev.result}, '
+                        f'"computedAt": {quoted(prev.computed_at.isoformat())}}}')
+        events.append((app.id, (
+            f'{{"status": [{quoted(audit.plain(old_status))}, {quoted(new_status.value)}], '
+            f'"modelVersion": {version}, "total": {result.total}, "passed": {"true" if result.passed else "false"}, '
+            f'"result": {result_json}, "previous": {previous}}}')))
+    score_values = {
+        "scoring_model_id": model.id, "model_version": model.version, "total": _bind(s.c.total),
+        "max_total": _bind(s.c.max_total), "pass_mark": _bind(s.c.pass_mark), "passed": _bind(s.c.passed),
+        "result": json_from_text(sa.bindparam("b_result", type_=sa.Text()), dialect), "computed_at": now,
+    }
+    if changed:
+        await session.execute(
+            sa.update(s).where(s.c.application_id == _bind(s.c.application_id)).values(score_values), changed)
+    if added:
+        await session.execute(
+            sa.insert(s).values(application_id=_bind(s.c.application_id), **score_values), added)
+    await session.execute(
+        sa.update(a).where(a.c.id == sa.bindparam("b_id")).values(status=_bind(a.c.status), updated_at=now),
+        statuses)
+    await audit.record_many(session, viewer, action, "application", events, at=now)
+    _refresh_held_objects(session, apps, model, results, now)
+    return len(apps)
+
+
+def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model: ScoringModel,
+                          results: Mapping[int, scoring.ScoreResult], now: dt.datetime) -> None:
+    """What the Core statements wrote, set on the ORM objects the session (or the
+    caller) holds, as their committed state, so none of them is left stale."""
+    held: list[Any] = [app for app in apps if isinstance(app, Application)]
+    held += [obj for obj in session.identity_map.values() if isinstance(obj, (Application, Score))]
+    for obj in held:
+        if isinstance(obj, Application):
+            result = results.get(obj.id)
+            if result is not None:
+                set_committed_value(obj, "status",
+                                    ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED)
+                set_committed_value(obj, "updated_at", now)
+        else:
+            result = results.get(obj.application_id)
+            if result is not None:
+                for key, value in (("scoring_model_id", model.id), ("model_version", model.version),
+                                   ("total", result.total), ("max_total", result.max_total),
+                                   ("pass_mark", result.pass_mark), ("passed", result.passed),
+                                   ("result", result.to_json()), ("computed_at", now)):
+                    set_committed_value(obj, key, value)
 
 
 @dataclass(frozen=True)
