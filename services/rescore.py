@@ -8,8 +8,14 @@ wholly re-scored or untouched.
 
 Re-running is idempotent: an application whose current score already comes from
 the model is not a candidate, so a rerun skips what an earlier (possibly killed)
-run committed and finishes the rest. Facts are gathered per batch, one query per
-table (``services.facts.gather``).
+run committed and finishes the rest. A batch is a few statements whatever its
+size, with plain rows and no ORM objects: the candidates locked, the facts
+(``services.facts.gather``: two statements), the current scores, then one
+executemany each for the scores, the statuses and the audit events
+(``services.scoring_models.store_scores``); scoring is memoised per model
+(``services.scoring.Evaluator``). On PostgreSQL two batches run at once, on two
+connections and over disjoint id ranges, so Python's work overlaps the
+database's.
 
 Only the model in force (``model_in_force`` on the scoring date) re-scores: a
 draft is what ``scoringSimulation`` is for, and a superseded model must not
@@ -140,6 +146,19 @@ def _count_metric(n: int) -> None:
     RESCORED.inc(n)
 
 
+async def batch_bounds(session: AsyncSession, model_id: int, batch_size: int, *, after_id: int = 0,
+                       until_id: int | None = None) -> list[int]:
+    """The id of every ``batch_size``-th candidate in ``(after_id, until_id]``, in
+    order: the upper ends of ranges that hold one batch each (one windowed
+    statement; only the bounds come back)."""
+    numbered = _range(
+        _candidates(model_id, Application.id, func.row_number().over(order_by=Application.id).label("n")),
+        after_id, until_id,
+    ).subquery()
+    stmt = select(numbered.c.id).where(numbered.c.n % batch_size == 0).order_by(numbered.c.id)
+    return list((await session.execute(stmt)).scalars())
+
+
 async def rescore_all(
     sessions: async_sessionmaker[AsyncSession],
     viewer: Viewer,
@@ -151,42 +170,80 @@ async def rescore_all(
     until_id: int | None = None,
     pause: float = 0.0,
     on: dt.date | None = None,
+    concurrency: int | None = None,
 ) -> int:
     """Re-score every scored, undecided application (with ``after_id < id <=
     until_id`` when given) under the model in force (``model_id`` must be it when
     given), one committed transaction per batch. Returns how many were re-scored.
 
-    ``pause`` seconds are slept between batches, to go easy on a busy database."""
+    ``concurrency`` batches run at once, each on its own connection and in its own
+    transaction (default: 2 on PostgreSQL, so that scoring in Python overlaps the
+    database's work; 1 on SQLite, which has one writer). They take disjoint id
+    ranges of one batch each, computed up front from the candidates (the last
+    range is open-ended, so candidates that appear meanwhile beyond the last are
+    still found). ``progress`` sees the committed total grow; a run whose model is
+    superseded stops every worker at its next batch and then raises.
+
+    ``pause`` seconds are slept between batches (by each worker), to go easy on a
+    busy database."""
     if not viewer.is_admin:
         raise forbidden("only administrators and system jobs may re-score applications")
     if batch_size < 1:
         raise ServiceError.one(ErrorCode.INVALID_INPUT, "the batch size must be at least 1", ["batchSize"])
+    if concurrency is not None and concurrency < 1:
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the concurrency must be at least 1", ["concurrency"])
     on = on or today_almaty()
     async with transaction(sessions) as session:
         model = await model_for_rescore(session, model_id, on)
         model_id, version = model.id, model.version
+        workers = concurrency or (2 if session.get_bind().dialect.name == "postgresql" else 1)
         total = await count_candidates(session, model_id, after_id=after_id, until_id=until_id) if progress else 0
+        bounds = await batch_bounds(session, model_id, batch_size, after_id=after_id,
+                                    until_id=until_id) if workers > 1 else []
     if progress:
         progress(0, total)
+    edges = [after_id, *bounds]
+    ranges = iter([*zip(edges, bounds), (edges[-1], until_id)])  # shared by the workers: each range once
     done = 0
-    cursor = after_id
-    while True:
-        async with transaction(sessions) as session:
-            in_force = await model_in_force(session, on)
-            if in_force is None or in_force.id != model_id:
-                replaced_by = in_force.version if in_force is not None else "no model"
-                raise invalid_state(
-                    f"scoring model {version} was replaced by {replaced_by} while re-scoring; {done} application(s) "
-                    f"were re-scored under {version}, and the newer model's re-scoring takes over")
-            count, last = await rescore_batch(session, viewer, model_id=model_id, after_id=cursor,
-                                              limit=batch_size, on=on, until_id=until_id)
-        if last is None:
-            break
-        _count_metric(count)
-        done += count
-        cursor = last
-        if progress:
-            progress(done, max(total, done))
-        if pause > 0:
-            await asyncio.sleep(pause)
+    replaced_by: str | None = None
+    failed = False
+
+    async def work() -> None:
+        nonlocal done, replaced_by, failed
+        try:
+            for low, high in ranges:
+                cursor = low
+                while replaced_by is None and not failed:
+                    async with transaction(sessions) as session:
+                        in_force = await model_in_force(session, on)
+                        if in_force is None or in_force.id != model_id:
+                            replaced_by = in_force.version if in_force is not None else "no model"
+                            return
+                        count, last = await rescore_batch(session, viewer, model_id=model_id, after_id=cursor,
+                                                          limit=batch_size, on=on, until_id=high)
+                    if last is None:
+                        break
+                    _count_metric(count)
+                    done += count
+                    cursor = last
+                    if progress:
+                        progress(done, max(total, done))
+                    if pause > 0:
+                        await asyncio.sleep(pause)
+                    if high is not None and last >= high:
+                        break  # the batch ended at the range's last candidate: nothing is left in it
+                if replaced_by is not None or failed:
+                    return
+        except BaseException:
+            failed = True  # the other workers stop after their current batch
+            raise
+
+    outcomes = await asyncio.gather(*(work() for _ in range(workers)), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    if replaced_by is not None:
+        raise invalid_state(
+            f"scoring model {version} was replaced by {replaced_by} while re-scoring; {done} application(s) "
+            f"were re-scored under {version}, and the newer model's re-scoring takes over")
     return done

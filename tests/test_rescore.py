@@ -4,8 +4,9 @@ on PostgreSQL, inline on SQLite) and ``qonys rescore`` / ``qonys worker``.
 
 The kill tests run the re-scoring in a subprocess whose ``store_scores`` is
 wrapped to stall in the middle of the second batch — after the first batch has
-committed and while the second one has written (and flushed) some scores in its
-open transaction — then SIGKILL it, check that nothing is half-scored, and rerun."""
+committed and while the second one (and, when batches run side by side, the
+third) has written (and flushed) its scores in its open transaction — then
+SIGKILL it, check that nothing is half-scored, and rerun."""
 
 from __future__ import annotations
 
@@ -326,20 +327,33 @@ import asyncio, sys
 import services.rescore as r
 
 batch = int(sys.argv[1])
-original = r.store_scores
+original_store, original_run = r.store_scores, r.rescore_all
 calls = 0
+committed = asyncio.Event()  # a batch has committed (re-scoring may run batches side by side)
 
 async def store_then_stall(session, *args, **kwargs):
     global calls
     calls += 1
-    stored = await original(session, *args, **kwargs)
-    if calls == 2:  # the second batch written, not committed
+    call = calls
+    stored = await original_store(session, *args, **kwargs)
+    if call >= 2:  # the second batch (and any after it) written, not committed
         await session.flush()
-        print("STALLED", flush=True)
+        await committed.wait()  # the first one has committed (a batch running beside it stalls too)
+        if call == 2:
+            print("STALLED", flush=True)
         await asyncio.sleep(120)
     return stored
 
+async def run_noting_commits(*args, progress=None, **kwargs):
+    def noted(done, total):
+        if done:
+            committed.set()
+        if progress:
+            progress(done, total)
+    return await original_run(*args, progress=noted, **kwargs)
+
 r.store_scores = store_then_stall
+r.rescore_all = run_noting_commits
 from cli.main import app
 app(sys.argv[2:], prog_name="qonys")
 """
