@@ -97,3 +97,14 @@ def json_from_text(value: sa.ColumnElement[Any], dialect_name: str) -> sa.Column
     if dialect_name == "postgresql":
         return sa.cast(value, JSONB)
     return value
+
+
+def id_in(column: sa.ColumnElement[Any], ids: list[int], dialect_name: str) -> sa.ColumnElement[bool]:
+    """``column IN ids`` for a batch of ids: ``= ANY(:ids)`` with one array parameter
+    on PostgreSQL (one cached statement, whatever the number of ids); an expanding
+    ``IN`` elsewhere."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer())))
+    return column.in_(ids)

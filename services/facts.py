@@ -35,6 +35,7 @@ from models import (
     Region,
 )
 from models.enums import CheckStatus
+from models.types import id_in
 from services.rules import age_on
 
 CENT = Decimal("0.01")
@@ -158,10 +159,11 @@ async def gather(
     if not apps:
         return {}
     ids = [a if isinstance(a, int) else a.id for a in apps]
-    rows = (await session.execute(_rows_statement(on).where(Application.__table__.c.id.in_(ids)))).all()
+    dialect = session.get_bind().dialect.name
+    rows = (await session.execute(_rows_statement(on).where(id_in(Application.__table__.c.id, ids, dialect)))).all()
     checks = {
         app_id: (n, open_, flagged) for app_id, n, open_, flagged in (await session.execute(
-            _checks_statement().where(Check.__table__.c.application_id.in_(ids)))).all()
+            _checks_statement().where(id_in(Check.__table__.c.application_id, ids, dialect)))).all()
     }
     mrp = await mrp_for(session, on.year)
     result: dict[int, dict[str, Any]] = {}

@@ -59,8 +59,11 @@ def _candidates(model_id: int, *columns: object):  # type: ignore[no-untyped-def
 
 
 def _range(stmt, after_id: int, until_id: int | None):  # type: ignore[no-untyped-def]
-    stmt = stmt.where(Application.id > after_id)
-    return stmt if until_id is None else stmt.where(Application.id <= until_id)
+    # The bounds on both sides of the join: PostgreSQL does not carry a range
+    # across an equality, and without them a merge join reads the scores from
+    # the first one for every batch.
+    stmt = stmt.where(Application.id > after_id, Score.application_id > after_id)
+    return stmt if until_id is None else stmt.where(Application.id <= until_id, Score.application_id <= until_id)
 
 
 async def count_candidates(session: AsyncSession, model_id: int, *, after_id: int = 0,

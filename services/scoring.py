@@ -869,15 +869,11 @@ def evaluate(
 # --------------------------------------------------------------------------
 
 
-def _memo_key(value: object) -> tuple[type, object]:
-    """What a gate's or criterion's result depends on besides the route: the
-    fact's type and value (a Decimal by its text, so ``1.0`` and ``1.00`` —
-    equal, but shown differently — stay apart). Raises TypeError when the value
-    is unhashable."""
-    kind = type(value)
-    key = (kind, str(value) if kind is Decimal else value)
-    hash(key)
-    return key
+# The memo key of a fact value (``Evaluator.evaluate`` builds it inline): what a
+# gate's or criterion's result depends on besides the route, i.e. the value's
+# type and the value, a Decimal by its text (so ``1.0`` and ``1.00`` — equal,
+# but shown differently — stay apart). Looking up an unhashable value raises
+# TypeError; such a value is evaluated without the memo.
 
 
 class Evaluator:
@@ -928,8 +924,9 @@ class Evaluator:
         gate_texts: list[str] = []
         for gate, source, memo in gate_plan:
             value = facts.get(source)
+            kind = type(value)
+            key: tuple[type, object] | None = (kind, str(value) if kind is Decimal else value)  # the memo key (see above)
             try:
-                key: tuple[type, object] | None = _memo_key(value)
                 hit = memo.get(key)  # type: ignore[arg-type]
             except TypeError:  # an unhashable value: the engine says why it is wrong
                 key = hit = None
@@ -944,8 +941,9 @@ class Evaluator:
         total = most = 0
         for criterion, source, memo in criterion_plan:
             value = facts.get(source)
+            kind = type(value)
+            key = (kind, str(value) if kind is Decimal else value)
             try:
-                key = _memo_key(value)
                 hit = memo.get(key)
             except TypeError:
                 key = hit = None

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models import Application, Score, ScoringModel
 from models.base import today_almaty, utcnow
 from models.enums import ApplicationStatus, ScoringModelStatus
-from models.types import json_from_text
+from models.types import id_in, json_from_text
 from services import audit, facts, scoring
 from services.errors import ErrorCode, ServiceError, UserError, forbidden, invalid_state, not_found
 from services.viewer import Viewer
@@ -189,10 +189,11 @@ async def store_scores(
 ) -> int:
     """``store_score`` for a batch, with Core statements and no ORM unit of work:
     one SELECT of the current scores, one UPDATE (executemany) of those and one
-    INSERT of the missing ones, one UPDATE of the applications' status, one
-    INSERT of the audit events. The caller holds the applications' rows (locked
-    for update). ORM objects of these applications and scores that the session
-    holds are brought up to date. Returns how many were stored."""
+    INSERT of the missing ones, one UPDATE of the applications per new status
+    (PASSED, FAILED), one INSERT (executemany) of the audit events. The caller
+    holds the applications' rows (locked for update). ORM objects of these
+    applications and scores that the session holds are brought up to date.
+    Returns how many were stored."""
     await session.flush()  # the caller's pending ORM changes go first
     if not apps:
         return 0
@@ -203,8 +204,12 @@ async def store_scores(
     current = {row.application_id: row for row in (await session.execute(
         select(s.c.application_id, s.c.model_version, s.c.total, s.c.passed,
                sa.cast(s.c.result, sa.Text()).label("result"), s.c.computed_at)
-        .where(s.c.application_id.in_(ids)))).all()}
-    changed, added, statuses, events = [], [], [], []
+        .where(id_in(s.c.application_id, ids, dialect)))).all()}
+    changed: list[dict[str, Any]] = []
+    added: list[dict[str, Any]] = []
+    passed: list[int] = []
+    failed: list[int] = []
+    events: list[tuple[int, str]] = []
     texts: dict[str, str] = {}  # json.dumps of the few texts the events repeat
 
     def quoted(value: str) -> str:
@@ -221,7 +226,7 @@ async def store_scores(
                "b_pass_mark": result.pass_mark, "b_passed": result.passed, "b_result": result_json}
         old_status = app.status
         new_status = ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED
-        statuses.append({"b_id": app.id, "b_status": new_status})
+        (passed if result.passed else failed).append(app.id)
         prev = current.get(app.id)
         if prev is None:
             added.append(row)
@@ -248,9 +253,10 @@ async def store_scores(
     if added:
         await session.execute(
             sa.insert(s).values(application_id=_bind(s.c.application_id), **score_values), added)
-    await session.execute(
-        sa.update(a).where(a.c.id == sa.bindparam("b_id")).values(status=_bind(a.c.status), updated_at=now),
-        statuses)
+    for status, with_status in ((ApplicationStatus.PASSED, passed), (ApplicationStatus.FAILED, failed)):
+        if with_status:  # set-based: one UPDATE per new status, not one per application
+            await session.execute(
+                sa.update(a).where(id_in(a.c.id, with_status, dialect)).values(status=status, updated_at=now))
     await audit.record_many(session, viewer, action, "application", events, at=now)
     _refresh_held_objects(session, apps, model, results, now)
     return len(apps)
