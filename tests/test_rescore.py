@@ -50,10 +50,16 @@ from models.enums import (
     Route,
     Sex,
 )
-from services import jobs, rescore
+from services import audit, jobs, rescore
 from services.default_model import DEFAULT_MODEL_VERSION, default_model_definition
 from services.errors import ErrorCode, ServiceError
-from services.scoring_models import create_scoring_model, evaluate_batch, publish_scoring_model, store_score
+from services.scoring_models import (
+    create_scoring_model,
+    evaluate_batch,
+    publish_scoring_model,
+    store_score,
+    store_scores,
+)
 from services.viewer import SYSTEM
 from tests.conftest import BACKEND, TEST_SECRET
 
@@ -232,6 +238,102 @@ async def test_rescore_all_scores_every_application_once_under_the_new_model(
     # (b) a rerun changes nothing
     assert await rescore.rescore_all(sessions, SYSTEM, model_id=new_model, batch_size=500) == 0
     _assert_consistent(await _state(sessions), population, all_new=True)
+
+
+async def test_the_audit_events_of_a_rescore_keep_their_content(
+        sessions: Sessions, population: dict[str, list[int]], new_model: int) -> None:
+    """Each event holds the status [old, new], the new score and the previous one,
+    exactly as when the events were built as dicts (``audit.record``)."""
+    async with sessions() as s:
+        before = {sc.application_id: sc for sc in (await s.execute(select(Score))).scalars()}
+        statuses = dict((await s.execute(select(Application.id, Application.status))).all())
+    assert await rescore.rescore_all(sessions, SYSTEM, model_id=None, batch_size=7) == N
+    async with sessions() as s:
+        after = {sc.application_id: sc for sc in (await s.execute(select(Score))).scalars()}
+        events = list((await s.execute(
+            select(AuditEvent).where(AuditEvent.action == rescore.RESCORE_ACTION).order_by(AuditEvent.id))).scalars())
+    assert sorted(e.entity_id for e in events) == population["candidates"]
+    for e in events:
+        old, new = before[e.entity_id], after[e.entity_id]
+        assert (e.entity_type, e.actor_subject, e.actor_role) == ("application", SYSTEM.audit_subject, SYSTEM.role)
+        assert e.changes == audit.plain({
+            "status": [statuses[e.entity_id], ApplicationStatus.PASSED if new.passed else ApplicationStatus.FAILED],
+            "modelVersion": NEW_VERSION, "total": new.total, "passed": new.passed, "result": new.result,
+            "previous": {"modelVersion": old.model_version, "total": old.total, "passed": old.passed,
+                         "result": old.result, "computedAt": old.computed_at},
+        })
+
+
+async def test_a_batch_mixing_applications_with_and_without_a_score(
+        sessions: Sessions, population: dict[str, list[int]], new_model: int) -> None:
+    """``store_scores`` updates the scores that exist and inserts the missing ones
+    in one batch, and the ORM objects the session holds are not left stale."""
+    on = today_almaty()
+    scored_ids = population["candidates"][:3]
+    unscored_id = population["submitted"][0]
+    async with transaction(sessions) as s:
+        model = await s.get(ScoringModel, new_model)
+        assert model is not None
+        apps = list((await s.execute(select(Application).where(Application.id.in_([*scored_ids, unscored_id]))
+                                     .order_by(Application.id).with_for_update())).scalars())
+        held_score = (await s.execute(select(Score).where(Score.application_id == scored_ids[0]))).scalar_one()
+        old_total, old_version = held_score.total, held_score.model_version
+        before = {a.id: a.status for a in apps}
+        results = await evaluate_batch(s, apps, model, on)
+        assert await store_scores(s, SYSTEM, apps, model, results, action="application.score") == 4
+        for app in apps:  # the caller's objects show what was written, without a refresh
+            assert app.status == (ApplicationStatus.PASSED if results[app.id].passed else ApplicationStatus.FAILED)
+            assert not s.is_modified(app)
+        assert (held_score.model_version, held_score.scoring_model_id) == (NEW_VERSION, new_model)
+        assert held_score.result == results[scored_ids[0]].to_json() and not s.is_modified(held_score)
+        single = await store_score(s, SYSTEM, apps[-1], model, results[apps[-1].id])  # again: now an update
+        assert (single.application_id, single.model_version, single.total) == (
+            apps[-1].id, NEW_VERSION, results[apps[-1].id].total)
+    async with sessions() as s:
+        stored = {sc.application_id: sc for sc in (await s.execute(
+            select(Score).where(Score.application_id.in_([*scored_ids, unscored_id])))).scalars()}
+        statuses = dict((await s.execute(select(Application.id, Application.status)
+                                         .where(Application.id.in_([*scored_ids, unscored_id])))).all())
+        events = list((await s.execute(select(AuditEvent).where(
+            AuditEvent.action == "application.score", AuditEvent.entity_id.in_([*scored_ids, unscored_id]))
+            .order_by(AuditEvent.id))).scalars())
+    assert set(stored) == {*scored_ids, unscored_id}
+    for app_id, score in stored.items():
+        result = results[app_id]
+        assert (score.scoring_model_id, score.model_version, score.total, score.max_total, score.pass_mark,
+                score.passed, score.result) == (new_model, NEW_VERSION, result.total, result.max_total,
+                                                result.pass_mark, result.passed, result.to_json())
+        assert statuses[app_id] == (ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED)
+    # the scores written at submission (populate) came first; then this batch and the single re-store
+    batch_events = {e.entity_id: e.changes for e in events[-5:-1]}
+    assert batch_events[unscored_id]["previous"] is None
+    assert batch_events[unscored_id]["status"] == ["SUBMITTED", statuses[unscored_id].value]
+    assert batch_events[scored_ids[0]]["previous"]["modelVersion"] == old_version == DEFAULT_MODEL_VERSION
+    assert batch_events[scored_ids[0]]["previous"]["total"] == old_total
+    assert all(batch_events[i]["status"][0] == before[i].value for i in scored_ids)
+    assert events[-1].entity_id == unscored_id and events[-1].changes["previous"]["modelVersion"] == NEW_VERSION
+
+
+async def test_batches_side_by_side_rescore_each_application_once(
+        sessions: Sessions, population: dict[str, list[int]], new_model: int) -> None:
+    candidates = population["candidates"]
+    async with sessions() as s:
+        bounds = await rescore.batch_bounds(s, new_model, 7)
+        assert bounds == candidates[6::7]
+        assert await rescore.batch_bounds(s, new_model, 7, after_id=candidates[2], until_id=candidates[20]) == \
+            candidates[3:21][6::7]
+    seen: list[tuple[int, int]] = []
+    n = await rescore.rescore_all(sessions, SYSTEM, model_id=None, batch_size=7, concurrency=3,
+                                  progress=lambda done, total: seen.append((done, total)))
+    assert n == N
+    assert seen[0] == (0, N) and seen[-1] == (N, N) and len(seen) == 1 + -(-N // 7)
+    assert [done for done, _ in seen] == sorted({done for done, _ in seen})  # committed totals only grow
+    _assert_consistent(await _state(sessions), population, all_new=True)
+    await _assert_scores_match_new_model(sessions)
+    assert await rescore.rescore_all(sessions, SYSTEM, model_id=None, batch_size=7, concurrency=3) == 0
+    with pytest.raises(ServiceError) as bad:
+        await rescore.rescore_all(sessions, SYSTEM, model_id=None, concurrency=0)
+    assert bad.value.errors[0].code == ErrorCode.INVALID_INPUT
 
 
 async def test_rescore_batch_skips_what_is_already_under_the_model(
