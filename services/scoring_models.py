@@ -265,18 +265,20 @@ async def store_scores(
 def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model: ScoringModel,
                           results: Mapping[int, scoring.ScoreResult], now: dt.datetime) -> None:
     """What the Core statements wrote, set on the ORM objects the session (or the
-    caller) holds, as their committed state, so none of them is left stale."""
+    caller) holds, as their committed state, so none of them is left stale. Keys
+    are read from the loaded state (an expired object loads afresh anyway)."""
     held: list[Any] = [app for app in apps if isinstance(app, Application)]
     held += [obj for obj in session.identity_map.values() if isinstance(obj, (Application, Score))]
     for obj in held:
+        loaded = sa.inspect(obj).dict
         if isinstance(obj, Application):
-            result = results.get(obj.id)
+            result = results.get(loaded.get("id"))  # type: ignore[arg-type]
             if result is not None:
                 set_committed_value(obj, "status",
                                     ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED)
                 set_committed_value(obj, "updated_at", now)
         else:
-            result = results.get(obj.application_id)
+            result = results.get(loaded.get("application_id"))  # type: ignore[arg-type]
             if result is not None:
                 for key, value in (("scoring_model_id", model.id), ("model_version", model.version),
                                    ("total", result.total), ("max_total", result.max_total),

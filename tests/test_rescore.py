@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import signal
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.settings import Settings
@@ -252,16 +253,20 @@ async def test_the_audit_events_of_a_rescore_keep_their_content(
         after = {sc.application_id: sc for sc in (await s.execute(select(Score))).scalars()}
         events = list((await s.execute(
             select(AuditEvent).where(AuditEvent.action == rescore.RESCORE_ACTION).order_by(AuditEvent.id))).scalars())
+        texts = dict((await s.execute(select(AuditEvent.id, cast(AuditEvent.changes, Text)))).all())
     assert sorted(e.entity_id for e in events) == population["candidates"]
     for e in events:
         old, new = before[e.entity_id], after[e.entity_id]
         assert (e.entity_type, e.actor_subject, e.actor_role) == ("application", SYSTEM.audit_subject, SYSTEM.role)
-        assert e.changes == audit.plain({
+        expected = audit.plain({
             "status": [statuses[e.entity_id], ApplicationStatus.PASSED if new.passed else ApplicationStatus.FAILED],
             "modelVersion": NEW_VERSION, "total": new.total, "passed": new.passed, "result": new.result,
             "previous": {"modelVersion": old.model_version, "total": old.total, "passed": old.passed,
                          "result": old.result, "computedAt": old.computed_at},
         })
+        assert e.changes == expected
+        if BACKEND == "sqlite":  # JSON is text there: the very text the JSON column wrote from the dict
+            assert texts[e.id] == json.dumps(expected)
 
 
 async def test_a_batch_mixing_applications_with_and_without_a_score(
