@@ -233,11 +233,14 @@ async def store_scores(
             previous = "null"
         else:
             changed.append(row)
-            # {"modelVersion", "total", "passed", "result", "computedAt"}: the stored
-            # result's JSON text goes into the event as it is
             previous = (f'{{"modelVersion": {quoted(prev.model_version)}, "total": {prev.total}, '
                         f'"passed": {"true" if prev.passed else "false"}, "result": {prev.result}, '
                         f'"computedAt": {quoted(prev.computed_at.isoformat())}}}')
+        # The event is the JSON text of audit.plain({"status": [old, new], "modelVersion": ...,
+        # "total": ..., "passed": ..., "result": the new result, "previous": None or {"modelVersion",
+        # "total", "passed", "result", "computedAt"}}), the dict earlier versions recorded (key order
+        # and separators of json.dumps included), written without parsing and re-encoding the
+        # results: the new one's text comes from the evaluator, the stored one's from the SELECT.
         events.append((app.id, (
             f'{{"status": [{quoted(audit.plain(old_status))}, {quoted(new_status.value)}], '
             f'"modelVersion": {version}, "total": {result.total}, "passed": {"true" if result.passed else "false"}, '
