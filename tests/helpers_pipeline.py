@@ -72,6 +72,7 @@ def light(doc: str) -> str:
     return doc.replace(APP_FIELDS, LIGHT_FIELDS)
 
 _serials = itertools.count(1)
+_issued_iins: set[str] = set()
 
 
 def birth_for_age(age: int, *, days_after_birthday: int = 30) -> dt.date:
@@ -85,8 +86,15 @@ def applicant_input(
 ) -> dict[str, Any]:
     n = next(_serials)
     birth = birth_for_age(age)
+    iin = None
+    if with_iin:
+        # make_iin moves on to the next serial when one has no check digit, so two
+        # serials can give one IIN: take serials until the IIN is a new one.
+        while (iin := make_iin(birth, sex, n % 10000)) in _issued_iins:
+            n = next(_serials)
+        _issued_iins.add(iin)
     return {
-        "iin": make_iin(birth, sex, n % 10000) if with_iin else None,
+        "iin": iin,
         "fullName": full_name or f"Nurlan Test-{'abcdefghij'[n % 10]}{'klmnopqrst'[(n // 10) % 10]}",
         "birthDate": birth.isoformat(),
         "sex": sex,
