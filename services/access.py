@@ -62,3 +62,24 @@ def sees_application_internals(viewer: Viewer) -> bool:
 def may_read_reference(viewer: Viewer) -> bool:
     """Quotas and scoring models: any signed-in person (not agencies, not anonymous)."""
     return viewer.role in ("APPLICANT", "OFFICER", "ADMIN", "ADMIN_PANEL", "SYSTEM")
+
+
+def may_fetch_node(viewer: Viewer, type_name: str) -> bool:
+    """Whether ``node(id:)`` may return a node of this type to the viewer at all; the
+    row filters above then decide which rows (checks, applications, contracts)."""
+    if type_name in ("ScoringModel", "Quota"):
+        return may_read_reference(viewer)
+    if type_name == "SelectionRound":
+        return viewer.is_staff
+    if type_name == "Applicant":
+        return viewer.is_staff or viewer.is_applicant
+    if type_name == "Application":
+        # SPEC §7: agency keys do not read applications; they see one only as the
+        # context of a check they may read (Check.application), as application(id:) does.
+        return not viewer.is_agency
+    return True  # regions, agencies, check types are public; the rest is row-filtered
+
+
+def sees_applicant(viewer: Viewer, owner_subject: str | None) -> bool:
+    """An applicant record: staff, or the person it belongs to."""
+    return viewer.is_staff or owner_subject == viewer.subject

@@ -104,26 +104,12 @@ async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
         return None
     model, gql_type = entry
     viewer = info.context.viewer
-    if type_name in ("Region", "Agency", "CheckType"):
-        pass  # public reference data
-    elif type_name in ("ScoringModel", "Quota"):
-        if not access.may_read_reference(viewer):
-            return None
-    elif type_name == "SelectionRound":
-        if not viewer.is_staff:
-            return None
-    elif type_name == "Applicant":
-        if not (viewer.is_staff or viewer.is_applicant):
-            return None
-    elif type_name == "Application":
-        # SPEC §7: agency keys do not read applications; they see one only as the
-        # context of a check they may read (Check.application), as application(id:) does.
-        if viewer.is_agency:
-            return None
+    if not access.may_fetch_node(viewer, type_name):
+        return None
     row = await info.context.loaders.get(model, pk)
     if row is None:
         return None
-    if type_name == "Applicant" and not viewer.is_staff and row.owner_subject != viewer.subject:
+    if type_name == "Applicant" and not access.sees_applicant(viewer, row.owner_subject):
         return None
     if type_name == "SelectionRound":
         async with info.context.read() as session:
