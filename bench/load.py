@@ -25,7 +25,6 @@ import base64
 import datetime as dt
 import json
 import os
-import platform
 import random
 import resource
 import shutil
