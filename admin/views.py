@@ -372,21 +372,20 @@ async def round_summary(session: AsyncSession, result: Any) -> tuple[list[tuple[
     for i in range(0, len(ids), 1000):  # a large round approves more than one IN list should carry
         numbers.update((await session.execute(
             sa.select(Application.id, Application.number).where(Application.id.in_(ids[i:i + 1000])))).all())
-    seats = sum(p.candidate.seats for p in picks)
     rows: list[tuple[str, Any]] = [
         ("capacity (people)", result.capacity),
         ("seats used before", result.used_before),
         ("applications approved" if not result.dry_run else "applications that would be approved", len(picks)),
-        ("seats taken", seats),
-        ("cut-off score", min((p.candidate.score for p in picks), default="—")),
+        ("seats taken", result.seats_taken),
+        ("cut-off score", "—" if result.cutoff_score is None else result.cutoff_score),
         ("passed over above the last approved (family does not fit)",
          ", ".join(numbers.get(c.application_id, str(c.application_id)) for c in result.passed_over) or "none"),
     ]
     candidates = getattr(result, "candidates", None)
     if candidates is not None:
         rows.insert(2, ("candidates ranked", candidates))
-        below = candidates - (picks[-1].rank if picks else 0)
-        rows.append(("ranked below the last approved one" if picks else "candidates not approved", below))
+        rows.append(("ranked below the last approved one" if picks else "candidates not approved",
+                     result.ranked_below))
     if getattr(result, "round_id", None):
         rows.insert(0, ("round", f"#{result.round_id}"))
     table = [{"rank": p.rank, "number": numbers.get(p.candidate.application_id, p.candidate.application_id),

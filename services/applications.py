@@ -10,8 +10,9 @@ refuses. Input problems are collected and reported together.
 The status machine lives in one place: ``ALLOWED_FROM`` (which states each
 action may start from) and ``LEADS_TO`` (which states it may end in);
 ``require_status`` and ``move`` are the only code that reads or changes
-``Application.status`` here (``scoring_models.store_score`` sets PASSED/FAILED
-for ``scoreApplication``, which this table allows).
+``Application.status`` here (``scoring_models.store_scores`` sets PASSED/FAILED,
+for ``scoreApplication`` through ``store_score`` and for re-scoring, which this
+table allows).
 """
 
 from __future__ import annotations
@@ -620,7 +621,7 @@ async def score_application(session: AsyncSession, viewer: Viewer, *, applicatio
     results = await scoring_models.evaluate_batch(session, [app], model, today)
     result = results[app.id]
     # store_score sets PASSED or FAILED, the transitions this table allows.
-    assert (S.PASSED if result.passed else S.FAILED) in LEADS_TO["scoreApplication"]
+    assert scoring_models.status_after(result) in LEADS_TO["scoreApplication"]
     await scoring_models.store_score(session, viewer, app, model, result)
     return app
 

@@ -34,8 +34,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-_plain = plain
-
 
 async def record(
     session: AsyncSession,
@@ -52,7 +50,7 @@ async def record(
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
-        changes=_plain(changes or {}),
+        changes=plain(changes or {}),
     )
     session.add(event)
     return event
@@ -76,10 +74,11 @@ async def record_many(
     rows = [
         {"at": when, "actor_subject": viewer.audit_subject, "actor_role": viewer.role, "action": action,
          "entity_type": entity_type, "entity_id": entity_id,
-         "changes_json": changes if isinstance(changes, str) else json.dumps(_plain(changes))}
+         "changes_json": changes if isinstance(changes, str) else json.dumps(plain(changes))}
         for entity_id, changes in events
     ]
     if rows:
+        await session.flush()  # events recorded earlier (``record``) keep their order
         table = AuditEvent.__table__
         changes_json = json_from_text(sa.bindparam("changes_json", type_=sa.Text()), session.get_bind().dialect.name)
         await session.execute(sa.insert(table).values(changes=changes_json), rows)
@@ -88,4 +87,4 @@ async def record_many(
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """``{field: [old, new]}`` for the fields that changed."""
-    return {k: [_plain(before.get(k)), _plain(v)] for k, v in after.items() if before.get(k) != v}
+    return {k: [plain(before.get(k)), plain(v)] for k, v in after.items() if before.get(k) != v}

@@ -13,8 +13,8 @@ What is generated, per application:
 - past ``SUBMITTED``: the language test (unique certificate number), the
   questionnaire, one check per active check type (all completed before
   scoring), the interview with its outcome and the score, computed by the real
-  engine (:func:`services.scoring.evaluate`) on facts built the way
-  :func:`services.facts.gather` builds them, under the published model in force
+  engine (:class:`services.scoring.Evaluator`) on facts built by
+  :func:`services.facts.build`, as :func:`services.facts.gather` builds them, under the published model in force
   on the scoring date (the score's ``computed_at`` date in Almaty);
 - decisions: KANDAS applications are approved by monthly selection rounds
   (ranked like :func:`services.quotas.plan_round`, seats = family size, never
@@ -94,6 +94,7 @@ from services.facts import build as build_facts
 from services.errors import invalid, invalid_state
 from services.quotas import Candidate, plan_round
 from services.rules import add_years, age_on, full_name_problem, make_iin, normalise_full_name
+from services.scoring_models import status_after
 from services.viewer import SYSTEM
 
 __all__ = ["DEMO_YEAR", "TABLE_ORDER", "Progress", "generate"]
@@ -766,7 +767,7 @@ class _Generator:
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
             "passed": result.passed, "result": as_text if self.copy else result.to_json(), "computed_at": scored_at,
         })
-        app["status"] = "PASSED" if result.passed else "FAILED"
+        app["status"] = status_after(result).value
         app["updated_at"] = scored_at
         decided_at = self._moment(min(scored_at + dt.timedelta(hours=4), self.ceiling),
                                   min(scored_at + dt.timedelta(days=12), self.ceiling))

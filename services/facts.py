@@ -5,8 +5,8 @@ scorer goes through it — :func:`gather` for applications in the database
 (submission scoring, simulation, re-scoring) and the demo data generator for
 the applications it makes.
 
-:func:`gather` reads many applications at once with two Core statements,
-whatever the batch size: the application joined to its one-to-one rows
+:func:`gather` reads many applications at once with two Core statements
+(and the year's MRP), whatever the batch size: the application joined to its one-to-one rows
 (applicant, region, language test, questionnaire, interview, and whether the
 questionnaire's occupation is in deficit in the region that year), and its
 checks counted per application. Plain rows, no ORM objects."""
@@ -35,10 +35,9 @@ from models import (
     Region,
 )
 from models.enums import CheckStatus
-from models.types import id_in
+from models.types import CENT, id_in
 from services.rules import age_on
 
-CENT = Decimal("0.01")
 
 
 async def mrp_for(session: AsyncSession, year: int) -> Decimal | None:
@@ -104,7 +103,7 @@ def build(
 
 
 def _text(column: Any) -> Any:
-    """An enum column as its stored text (the member's name): no enum objects to make and unmake."""
+    """An enum column as its stored text (the member's value): no enum objects to make and unmake."""
     return sa.type_coerce(column, sa.String()).label(column.key)
 
 

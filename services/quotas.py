@@ -49,7 +49,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Application,
-    AuditEvent,
     Occupation,
     Questionnaire,
     Quota,
@@ -404,7 +403,7 @@ async def plan_selection(
             .order_by(*_RANKING)
             .limit(_TAIL_CHUNK)
         )).all()]
-        for c in chunk:
+        for c in chunk:  # the walk, for the families read: all fit when read, r only falls
             if c.seats <= r:
                 tail.append(c)
                 r -= c.seats
@@ -507,13 +506,13 @@ async def run_selection_round(
              "score": p.candidate.score, "seats": p.candidate.seats}
             for p in picks
         ])
-        await session.execute(insert(AuditEvent), [
-            {"at": now, "actor_subject": viewer.audit_subject, "actor_role": viewer.role,
-             "action": "application.approve", "entity_type": "application", "entity_id": p.candidate.application_id,
-             "changes": {"status": ["PASSED", "APPROVED"], "quotaId": quota.id, "seats": p.candidate.seats,
-                         "selectionRoundId": round_row.id, "rank": p.rank, "score": p.candidate.score}}
+        await audit.record_many(session, viewer, "application.approve", "application", [
+            (p.candidate.application_id,
+             {"status": [ApplicationStatus.PASSED, ApplicationStatus.APPROVED], "quotaId": quota.id,
+              "seats": p.candidate.seats, "selectionRoundId": round_row.id, "rank": p.rank,
+              "score": p.candidate.score})
             for p in picks
-        ])
+        ], at=now)
     await audit.record(session, viewer, "selection_round.run", "selection_round", round_row.id, {
         "quotaId": quota.id, "capacity": quota.capacity, "usedBefore": result.used_before,
         "seatsTaken": result.seats_taken, "cutoffScore": result.cutoff_score,

@@ -10,9 +10,9 @@ Re-running is idempotent: an application whose current score already comes from
 the model is not a candidate, so a rerun skips what an earlier (possibly killed)
 run committed and finishes the rest. A batch is a few statements whatever its
 size, with plain rows and no ORM objects: the candidates locked, the facts
-(``services.facts.gather``: two statements), the current scores, then one
-executemany each for the scores, the statuses and the audit events
-(``services.scoring_models.store_scores``); scoring is memoised per model
+(``services.facts.gather``), the current scores, then set-based writes of the
+scores, the statuses and the audit events (``services.scoring_models.store_scores``
+says which); scoring is memoised per model
 (``services.scoring.Evaluator``). On PostgreSQL two batches run at once, on two
 connections and over disjoint id ranges, so Python's work overlaps the
 database's.
@@ -35,13 +35,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import Application, Score, ScoringModel
 from models.base import today_almaty
 from models.db import transaction
-from models.enums import ApplicationStatus, ScoringModelStatus
+from models.enums import ScoringModelStatus
 from services.errors import ErrorCode, ServiceError, forbidden, invalid_state
-from services.scoring_models import evaluate_batch, model_in_force, store_scores
+from services.scoring_models import SCORED_UNDECIDED, evaluate_batch, model_in_force, store_scores
 from services.viewer import Viewer
 
-# "Scored, undecided": PASSED or FAILED, with a Score row (SPEC §3, what-if).
-RESCORABLE_STATUSES = (ApplicationStatus.PASSED, ApplicationStatus.FAILED)
+RESCORABLE_STATUSES = SCORED_UNDECIDED  # with a Score row
 RESCORE_ACTION = "application.rescore"
 
 Progress = Callable[[int, int], None]

@@ -152,6 +152,9 @@ class GateResult:
     value: str | None
     reason: str
 
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason}
+
 
 @dataclass(frozen=True)
 class CriterionResult:
@@ -160,6 +163,10 @@ class CriterionResult:
     max_points: int
     value: str | None
     reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "points": self.points, "maxPoints": self.max_points, "value": self.value,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -184,25 +191,8 @@ class ScoreResult:
             "maxTotal": self.max_total,
             "passMark": self.pass_mark,
             "passed": self.passed,
-            "gates": [
-                {
-                    "code": gate.code,
-                    "passed": gate.passed,
-                    "value": gate.value,
-                    "reason": gate.reason,
-                }
-                for gate in self.gates
-            ],
-            "breakdown": [
-                {
-                    "code": item.code,
-                    "points": item.points,
-                    "maxPoints": item.max_points,
-                    "value": item.value,
-                    "reason": item.reason,
-                }
-                for item in self.breakdown
-            ],
+            "gates": [gate.to_json() for gate in self.gates],
+            "breakdown": [item.to_json() for item in self.breakdown],
         }
 
     @classmethod
@@ -932,7 +922,7 @@ class Evaluator:
                 key = hit = None
             if hit is None:
                 g = _evaluate_gate(gate, facts, route)
-                hit = (g, json.dumps({"code": g.code, "passed": g.passed, "value": g.value, "reason": g.reason}))
+                hit = (g, json.dumps(g.to_json()))
                 self._remember(memo, key, hit)
             gates.append(hit[0])
             gate_texts.append(hit[1])
@@ -949,8 +939,7 @@ class Evaluator:
                 key = hit = None
             if hit is None:
                 c = _evaluate_criterion(criterion, facts, route)
-                hit = (c, json.dumps({"code": c.code, "points": c.points, "maxPoints": c.max_points,
-                                      "value": c.value, "reason": c.reason}))
+                hit = (c, json.dumps(c.to_json()))
                 self._remember(memo, key, hit)
             item = hit[0]
             items.append(item)

@@ -24,6 +24,15 @@ from services import audit, facts, scoring
 from services.errors import ErrorCode, ServiceError, UserError, forbidden, invalid_state, not_found
 from services.viewer import Viewer
 
+# "Scored, undecided" (SPEC §3, what-if): the applications a new model would re-score.
+SCORED_UNDECIDED = (ApplicationStatus.PASSED, ApplicationStatus.FAILED)
+
+
+def status_after(result: scoring.ScoreResult) -> ApplicationStatus:
+    """The status a score moves an application to."""
+    return ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED
+
+
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
 
 
@@ -225,7 +234,7 @@ async def store_scores(
         row = {"b_application_id": app.id, "b_total": result.total, "b_max_total": result.max_total,
                "b_pass_mark": result.pass_mark, "b_passed": result.passed, "b_result": result_json}
         old_status = app.status
-        new_status = ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED
+        new_status = status_after(result)
         (passed if result.passed else failed).append(app.id)
         prev = current.get(app.id)
         if prev is None:
@@ -277,8 +286,7 @@ def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model
         if isinstance(obj, Application):
             result = results.get(loaded.get("id"))  # type: ignore[arg-type]
             if result is not None:
-                set_committed_value(obj, "status",
-                                    ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED)
+                set_committed_value(obj, "status", status_after(result))
                 set_committed_value(obj, "updated_at", now)
         else:
             result = results.get(loaded.get("application_id"))  # type: ignore[arg-type]
@@ -314,23 +322,22 @@ async def simulate(session: AsyncSession, viewer: Viewer, model_id: int, *, on: 
     newly_failing: list[int] = []
     last_id = 0
     while True:
-        rows = (await session.execute(
-            select(Application, Score.passed).join(Score, Score.application_id == Application.id)
-            .where(Application.status.in_((ApplicationStatus.PASSED, ApplicationStatus.FAILED)), Application.id > last_id)
+        rows = (await session.execute(  # ids, not ORM objects: a full run must not fill the session
+            select(Application.id, Score.passed).join(Score, Score.application_id == Application.id)
+            .where(Application.status.in_(SCORED_UNDECIDED), Application.id > last_id)
             .order_by(Application.id).limit(batch_size)
         )).all()
         if not rows:
             break
-        apps = [r[0] for r in rows]
-        results = await evaluate_batch(session, apps, model, on)
-        for app, was_passed in rows:
-            now_passed = results[app.id].passed
+        results = await evaluate_batch(session, [app_id for app_id, _ in rows], model, on)
+        for app_id, was_passed in rows:
+            now_passed = results[app_id].passed
             evaluated += 1
             passed_now += bool(was_passed)
             passed_draft += now_passed
             if now_passed and not was_passed:
-                newly_passing.append(app.id)
+                newly_passing.append(app_id)
             elif was_passed and not now_passed:
-                newly_failing.append(app.id)
-        last_id = apps[-1].id
+                newly_failing.append(app_id)
+        last_id = rows[-1][0]
     return Simulation(model.version, evaluated, passed_now, passed_draft, newly_passing, newly_failing)

@@ -53,8 +53,6 @@ from strawberry.extensions import SchemaExtension
 import models as m
 from api.graphql import ids
 from api.graphql.loaders import ROW_FILTERS
-from api.observability import COMPILED_QUERIES
-from models.readpool import read_pool
 from api.graphql.readmap import (
     SCORE_ITEM_FIELDS,
     SCORE_LISTS,
@@ -66,6 +64,8 @@ from api.graphql.readmap import (
     Lookup,
     Ref,
 )
+from api.observability import COMPILED_QUERIES
+from models.readpool import read_pool
 from services import access
 from services.viewer import Viewer
 
