@@ -1,17 +1,62 @@
-"""Who may see which rows, as one SQL row filter per readable type.
+"""Who may see what: every access decision of the read side, declared once.
 
-Every loader and list query applies these filters with the viewer's values as
-parameters, so a rule is written once and holds for nested fields, ``node`` and
-lists alike. A caller who may not see a row gets the same answer as for a row
-that does not exist.
+Three declarations, read by every engine that answers reads (the resolvers
+through ``api.graphql.visibility``, the compiled read path, the loaders):
+
+- ``ROW_FILTERS``: which rows of a table a caller reaches, as one SQL filter per
+  model with the viewer's values as named parameters, so a rule holds for nested
+  fields, ``node`` and lists alike. A row a caller may not see answers as a row
+  that does not exist.
+- ``FIELDS``: which fields of a reached row a caller reads, per type and field,
+  by caller class (SPEC §11). A hidden field reads as ``null`` (a list as
+  ``[]``); only nullable fields and lists may be hidden.
+- ``ROOTS``: which caller classes may ask each root field of ``Query`` at all,
+  and what the others get (UNAUTHENTICATED when anonymous, else FORBIDDEN, or
+  ``null`` where a refusal would tell that the record exists).
+
+Nothing in ``api/`` decides access on its own: a field added to the schema and
+not declared here fails ``tests/api/test_access_declaration.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
 from sqlalchemy import ColumnElement, bindparam, false, select, true
 
 from models import Application, Check, SocialContract
-from services.viewer import Viewer
+from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
+
+
+class Caller(str, Enum):
+    """Caller classes: what decides which fields of a reached row one may read."""
+
+    ANONYMOUS = "anonymous"
+    APPLICANT = "applicant"  # their own records only: the row filters see to that
+    STAFF = "staff"  # officers, administrators, the admin panel, system jobs
+    AGENCY = "agency"  # a partner agency's API key
+
+
+def caller_of(viewer: Viewer) -> Caller:
+    if viewer.is_agency:
+        return Caller.AGENCY
+    if viewer.is_applicant:
+        return Caller.APPLICANT
+    if viewer.is_staff or viewer.role in (ADMIN_PANEL_ROLE, SYSTEM_ROLE):
+        return Caller.STAFF
+    return Caller.ANONYMOUS
+
+
+EVERYONE = frozenset(Caller)
+SIGNED_IN = frozenset({Caller.APPLICANT, Caller.STAFF, Caller.AGENCY})
+PEOPLE = frozenset({Caller.APPLICANT, Caller.STAFF})
+STAFF = frozenset({Caller.STAFF})
+STAFF_AND_AGENCIES = frozenset({Caller.STAFF, Caller.AGENCY})
+
+
+# ---------------------------------------------------------------- rows
 
 
 def _subject(viewer: Viewer) -> ColumnElement[str]:
@@ -20,7 +65,7 @@ def _subject(viewer: Viewer) -> ColumnElement[str]:
 
 
 def applications(viewer: Viewer) -> ColumnElement[bool]:
-    if viewer.is_staff or (viewer.role == "ADMIN_PANEL"):
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
         return true()
     if viewer.is_applicant and viewer.subject:
         return Application.owner_subject == _subject(viewer)
@@ -33,7 +78,7 @@ def applications(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def checks(viewer: Viewer) -> ColumnElement[bool]:
-    if viewer.is_staff or (viewer.role == "ADMIN_PANEL"):
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
         return true()
     if viewer.is_agency:
         if not viewer.readable_check_type_ids:
@@ -45,7 +90,7 @@ def checks(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def contracts(viewer: Viewer) -> ColumnElement[bool]:
-    if viewer.is_staff or (viewer.role == "ADMIN_PANEL"):
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
         return true()
     if viewer.is_applicant and viewer.subject:
         return SocialContract.application_id.in_(
@@ -54,32 +99,153 @@ def contracts(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
-def sees_application_internals(viewer: Viewer) -> bool:
-    """Scores, questionnaires, interviews, contracts: never for an agency key."""
-    return not viewer.is_agency and not viewer.is_anonymous
+ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
+    Application: applications,
+    Check: checks,
+    SocialContract: contracts,
+}
 
 
-def may_read_reference(viewer: Viewer) -> bool:
-    """Quotas and scoring models: any signed-in person (not agencies, not anonymous)."""
-    return viewer.role in ("APPLICANT", "OFFICER", "ADMIN", "ADMIN_PANEL", "SYSTEM")
+def row_filter(model: type, viewer: Viewer) -> ColumnElement[bool]:
+    rule = ROW_FILTERS.get(model)
+    return rule(viewer) if rule is not None else true()
+
+
+def sees_applicant(viewer: Viewer, owner_subject: str | None) -> bool:
+    """An applicant record fetched by ``node(id:)``: staff, or the person it belongs to."""
+    return viewer.is_staff or owner_subject == viewer.subject
+
+
+# ---------------------------------------------------------------- fields
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The fields of one type: ``reach`` is who can reach its rows at all (the roots
+    and row filters decide which rows); ``default`` who reads a field not named in
+    ``only`` (all of ``reach`` when not given); ``only`` the fields read by others.
+    A field read by fewer callers than ``reach`` is hidden from the rest."""
+
+    reach: frozenset[Caller]
+    default: frozenset[Caller] | None = None
+    only: Mapping[str, frozenset[Caller]] = field(default_factory=dict)
+
+    def readers(self, name: str) -> frozenset[Caller]:
+        chosen = self.only.get(name, self.reach if self.default is None else self.default)
+        return chosen & self.reach
+
+
+# SPEC §11: an agency reads of a check's application only what the check needs.
+_AGENCY_READS_OF_APPLICATION = ("id", "number", "status", "route", "targetRegion", "submittedAt", "dueDate",
+                                "applicant")
+_AGENCY_READS_OF_APPLICANT = ("id", "fullName", "birthDate", "sex", "citizenship", "ethnicKazakh", "documentNumber")
+
+FIELDS: dict[str, Fields] = {
+    # Reference data: public.
+    "Region": Fields(EVERYONE),
+    "Agency": Fields(EVERYONE),
+    "CheckType": Fields(EVERYONE),
+    # Reference data for people who apply or decide (the roots refuse the others).
+    "ScoringModel": Fields(PEOPLE),
+    "Quota": Fields(PEOPLE),
+    # A check: its agency reads all of it (the row filter gives it only its own).
+    "Check": Fields(SIGNED_IN),
+    "Application": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICATION}),
+    "Applicant": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICANT}),
+    # Never to an agency: language tests, questionnaires, interviews, scores, contracts.
+    "LanguageTest": Fields(PEOPLE),
+    "Questionnaire": Fields(PEOPLE),
+    "Interview": Fields(PEOPLE),
+    "Score": Fields(PEOPLE),
+    "GateResult": Fields(PEOPLE),
+    "CriterionScore": Fields(PEOPLE),
+    "SocialContract": Fields(PEOPLE),
+    "SupportPayment": Fields(PEOPLE),
+    "ContractTermination": Fields(PEOPLE),
+    # Staff's tools.
+    "SelectionRound": Fields(STAFF),
+    "ScoringSimulation": Fields(STAFF),
+}
+
+# Types that only carry other types (pages, edges, mutation payloads, errors): whoever
+# reaches them reads them; what they carry is declared above.
+STRUCTURAL_SUFFIXES = ("Connection", "Edge", "Payload")
+STRUCTURAL = frozenset({"PageInfo", "UserError", "Query", "Mutation"})
+
+
+def is_structural(type_name: str) -> bool:
+    return type_name in STRUCTURAL or type_name.endswith(STRUCTURAL_SUFFIXES)
+
+
+def field_readers(type_name: str, field_name: str) -> frozenset[Caller]:
+    """The caller classes that read this field of a row they reached."""
+    if is_structural(type_name) or field_name == "__typename":
+        return EVERYONE
+    return FIELDS[type_name].readers(field_name)
+
+
+def hidden_from(type_name: str, field_name: str) -> frozenset[Caller]:
+    """The caller classes that reach rows of this type but not this field."""
+    if is_structural(type_name) or field_name == "__typename":
+        return frozenset()
+    spec = FIELDS[type_name]
+    return spec.reach - spec.readers(field_name)
+
+
+def reads(viewer: Viewer, type_name: str, field_name: str) -> bool:
+    """Whether the viewer reads this field of a row it reached."""
+    return caller_of(viewer) in field_readers(type_name, field_name)
+
+
+# ---------------------------------------------------------------- roots
+
+
+@dataclass(frozen=True)
+class Root:
+    readers: frozenset[Caller]
+    refusal: str = "FORBIDDEN"  # or "NULL": answer as if nothing were there
+
+
+ROOTS: dict[str, Root] = {
+    "node": Root(EVERYONE),  # by type (``may_fetch_node``) and row filter
+    "regions": Root(EVERYONE),
+    "scoringModels": Root(PEOPLE),
+    "quotas": Root(PEOPLE),
+    # SPEC §7: agency keys do not read applications; they see one only as the context of a
+    # check they may read, so ``application(id:)`` answers null rather than telling it exists.
+    "application": Root(PEOPLE, refusal="NULL"),
+    "applications": Root(PEOPLE),
+    "contracts": Root(PEOPLE),
+    "scoringSimulation": Root(STAFF),
+    "checkResults": Root(STAFF_AND_AGENCIES),
+}
+
+
+def may_ask(viewer: Viewer, root: str) -> bool:
+    return caller_of(viewer) in ROOTS[root].readers
+
+
+# Node types fetched by ``node(id:)``: the type's readers, then the row filters decide.
+NODE_READERS: dict[str, frozenset[Caller]] = {
+    "Region": EVERYONE,
+    "Agency": EVERYONE,
+    "CheckType": EVERYONE,
+    "ScoringModel": PEOPLE,
+    "Quota": PEOPLE,
+    "SelectionRound": STAFF,
+    "Applicant": PEOPLE,
+    "Application": PEOPLE,
+    "Check": SIGNED_IN,
+    "SocialContract": PEOPLE,
+}
 
 
 def may_fetch_node(viewer: Viewer, type_name: str) -> bool:
     """Whether ``node(id:)`` may return a node of this type to the viewer at all; the
-    row filters above then decide which rows (checks, applications, contracts)."""
-    if type_name in ("ScoringModel", "Quota"):
-        return may_read_reference(viewer)
-    if type_name == "SelectionRound":
-        return viewer.is_staff
-    if type_name == "Applicant":
-        return viewer.is_staff or viewer.is_applicant
-    if type_name == "Application":
-        # SPEC §7: agency keys do not read applications; they see one only as the
-        # context of a check they may read (Check.application), as application(id:) does.
-        return not viewer.is_agency
-    return True  # regions, agencies, check types are public; the rest is row-filtered
+    row filters then decide which rows (checks, applications, contracts)."""
+    return caller_of(viewer) in NODE_READERS.get(type_name, frozenset())
 
 
-def sees_applicant(viewer: Viewer, owner_subject: str | None) -> bool:
-    """An applicant record: staff, or the person it belongs to."""
-    return viewer.is_staff or owner_subject == viewer.subject
+def may_read_reference(viewer: Viewer) -> bool:
+    """Quotas and scoring models outside GraphQL (CLI, admin): any signed-in person, not agencies."""
+    return viewer.role in ("APPLICANT", "OFFICER", "ADMIN", ADMIN_PANEL_ROLE, SYSTEM_ROLE)

@@ -52,7 +52,6 @@ from strawberry.extensions import SchemaExtension
 
 import models as m
 from api.graphql import ids
-from api.graphql.loaders import ROW_FILTERS
 from api.graphql.readmap import (
     SCORE_ITEM_FIELDS,
     SCORE_LISTS,
@@ -207,10 +206,7 @@ def _named(type_: Any) -> tuple[Any, bool, bool]:
 
 
 def _row_filter(model: type, alias: Any, viewer: Viewer) -> Any:
-    rule = ROW_FILTERS.get(model)
-    if rule is None:
-        return sa.true()
-    return ClauseAdapter(alias).traverse(rule(viewer))
+    return ClauseAdapter(alias).traverse(access.row_filter(model, viewer))
 
 
 # Reference data that many rows of one statement point at: a reference to one of
@@ -256,6 +252,10 @@ def object_json(c: Compilation, type_name: str, alias: Any, details: list[Any], 
         if name == "__typename":
             pairs.append((key, const(f'"{type_name}"')))
             continue
+        if not access.reads(c.viewer, type_name, name):  # hidden: null, or an empty list
+            _, _, is_list = _named(gql_type.fields[name].type)
+            pairs.append((key, const("[]" if is_list else "null")))
+            continue
         if type_name == "Score":
             pairs.append((key, score_field(c, name, alias, field_details)))
             continue
@@ -267,8 +267,6 @@ def object_json(c: Compilation, type_name: str, alias: Any, details: list[Any], 
         spec = mapping.fields.get(name)
         if spec is None:
             raise CannotCompile(f"{type_name}.{name}")
-        if name in mapping.internal and not access.sees_application_internals(c.viewer):
-            raise CannotCompile("internal field for this viewer")
         pairs.append((key, field_json(c, spec, alias, field_details, gql_type.fields[name], joins)))
     return obj(pairs)
 
@@ -328,6 +326,8 @@ def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa
             if item_name == "__typename":
                 pairs.append((key, const(f'"{item_type}"')))
                 continue
+            if not access.reads(c.viewer, item_type, item_name):
+                raise CannotCompile(f"{item_type}.{item_name} hidden")
             kind = SCORE_ITEM_FIELDS[item_type].get(item_name)
             if kind is None:
                 raise CannotCompile(item_name)
@@ -432,7 +432,7 @@ def applications_root(c: Compilation, details: list[Any], field_def: GraphQLFiel
     from api.graphql.queries import ApplicationFilter, ApplicationOrder, application_page
 
     viewer = c.viewer
-    if viewer.is_agency or viewer.is_anonymous:
+    if not access.may_ask(viewer, "applications"):
         raise CannotCompile("viewer")
     args = c.args(field_def, details[0].node)
     raw_filter = args.get("filter")
@@ -463,7 +463,7 @@ def application_root(c: Compilation, details: list[Any], field_def: GraphQLField
     from api.graphql.queries import named_params
 
     viewer = c.viewer
-    if viewer.is_agency or viewer.is_anonymous:
+    if not access.may_ask(viewer, "application"):
         raise CannotCompile("viewer")
     args = c.args(field_def, details[0].node)
     pk = ids.decode_as(str(args["id"]), "Application")
@@ -487,7 +487,7 @@ def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLFie
     from api.graphql.queries import check_feed_page
 
     viewer = c.viewer
-    if not (viewer.is_staff or viewer.is_agency):
+    if not access.may_ask(viewer, "checkResults"):
         raise CannotCompile("viewer")
     args = c.args(field_def, details[0].node)
     try:
@@ -552,11 +552,10 @@ def viewer_class(viewer: Viewer) -> tuple[Any, ...]:
     """What, besides the query, decides a statement's text for this viewer. An
     agency's row filters list the check types it may read (fixed for the agency,
     so they are part of the text, not parameters)."""
-    if viewer.is_staff:
-        return ("staff",)
-    if viewer.is_agency:
-        return ("agency", tuple(sorted(viewer.readable_check_type_ids)))
-    return ("applicant",)
+    caller = access.caller_of(viewer)
+    if caller is access.Caller.AGENCY:
+        return (caller.value, tuple(sorted(viewer.readable_check_type_ids)))
+    return (caller.value,)
 
 
 def plan_operation(schema: GraphQLSchema, document: Any, query_text: str, operation_name: str | None,

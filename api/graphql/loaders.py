@@ -8,20 +8,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from models import Application, Check, SocialContract
 from services import access
 from services.viewer import Viewer
-
-ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
-    Application: access.applications,
-    Check: access.checks,
-    SocialContract: access.contracts,
-}
-
 
 class Loaders:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> None:
@@ -31,8 +23,7 @@ class Loaders:
         self.statements = 0  # SQL statements issued by loaders in this request
 
     def row_filter(self, model: type) -> ColumnElement[bool]:
-        rule = ROW_FILTERS.get(model)
-        return rule(self._viewer) if rule else true()
+        return access.row_filter(model, self._viewer)
 
     async def _rows(self, stmt: Any) -> Sequence[Any]:
         self.statements += 1

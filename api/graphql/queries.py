@@ -52,32 +52,6 @@ from services.errors import ServiceError
 from services.viewer import Viewer
 
 
-def not_authenticated() -> GraphQLError:
-    return GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
-
-
-def forbidden() -> GraphQLError:
-    return GraphQLError("you may not read this", extensions={"code": "FORBIDDEN"})
-
-
-def require_signed_in(info: Info) -> None:
-    viewer = info.context.viewer
-    if viewer.is_anonymous:
-        raise not_authenticated()
-
-
-def require_reference_reader(info: Info) -> None:
-    require_signed_in(info)
-    if not access.may_read_reference(info.context.viewer):
-        raise forbidden()
-
-
-def require_staff(info: Info) -> None:
-    require_signed_in(info)
-    if not info.context.viewer.is_staff:
-        raise forbidden()
-
-
 @strawberry.enum
 class ApplicationOrder(Enum):
     NEWEST_FIRST = "NEWEST_FIRST"
@@ -277,7 +251,6 @@ class Query:
 
     @strawberry.field
     async def scoring_models(self, info: Info) -> list[ScoringModel]:
-        require_reference_reader(info)
         async with info.context.read() as session:
             rows = (await session.execute(
                 select(m.ScoringModel).order_by(m.ScoringModel.effective_from.desc(), m.ScoringModel.id.desc())
@@ -286,7 +259,6 @@ class Query:
 
     @strawberry.field
     async def quotas(self, info: Info, year: int, kind: QuotaKind | None = None) -> list[Quota]:
-        require_reference_reader(info)
         stmt = (
             select(m.Quota).join(m.Region, m.Region.id == m.Quota.region_id)
             .outerjoin(m.Occupation, m.Occupation.id == m.Quota.occupation_id)
@@ -300,13 +272,10 @@ class Query:
 
     @strawberry.field
     async def application(self, info: Info, id: strawberry.ID) -> Application | None:
-        require_signed_in(info)
         pk = ids.decode_as(str(id), "Application")
         if pk is None:
             if ids.decode(str(id)) is None:
                 raise ids.BadGlobalId(str(id))
-            return None
-        if info.context.viewer.is_agency:
             return None
         row = await info.context.loaders.get(m.Application, pk)
         return Application.from_row(row) if row else None
@@ -320,11 +289,7 @@ class Query:
         filter: ApplicationFilter | None = None,
         order_by: ApplicationOrder = ApplicationOrder.NEWEST_FIRST,
     ) -> ApplicationConnection:
-        require_signed_in(info)
-        viewer = info.context.viewer
-        if viewer.is_agency:
-            raise forbidden()
-        plan = application_page(viewer, first=first, after=after, filter=filter, order_by=order_by)
+        plan = application_page(info.context.viewer, first=first, after=after, filter=filter, order_by=order_by)
         async with info.context.read() as session:
             rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
             total = (await session.execute(plan.count_stmt)).scalar_one()
@@ -342,12 +307,8 @@ class Query:
     async def contracts(
         self, info: Info, first: int | None = None, after: str | None = None, filter: ContractFilter | None = None
     ) -> SocialContractConnection:
-        require_signed_in(info)
-        viewer = info.context.viewer
-        if viewer.is_agency:
-            raise forbidden()
         limit = page_size(first)
-        conditions = [access.contracts(viewer)]
+        conditions = [access.contracts(info.context.viewer)]
         if filter is not None:
             if filter.status is not None:
                 conditions.append(m.SocialContract.status == filter.status)
@@ -377,7 +338,6 @@ class Query:
 
     @strawberry.field(description="Re-scores every scored, undecided application under a draft model, writing nothing.")
     async def scoring_simulation(self, info: Info, model_id: strawberry.ID) -> ScoringSimulation:
-        require_staff(info)
         pk = ids.decode_as(str(model_id), "ScoringModel")
         if pk is None:
             raise GraphQLError("scoring model not found", extensions={"code": "NOT_FOUND"})
@@ -394,11 +354,7 @@ class Query:
     async def check_results(
         self, info: Info, first: int | None = None, after: str | None = None, updated_since: dt.datetime | None = None
     ) -> CheckConnection:
-        require_signed_in(info)
-        viewer = info.context.viewer
-        if not (viewer.is_staff or viewer.is_agency):
-            raise forbidden()
-        plan = check_feed_page(viewer, first=first, after=after, updated_since=updated_since)
+        plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since)
         async with info.context.read() as session:
             rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
         has_next = len(rows) > plan.limit

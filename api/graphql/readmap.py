@@ -10,12 +10,13 @@ path (``api.graphql.compiler``) turns the same description into SQL.
   (one, or a list with its order).
 - ``Lookup``: a scalar read from another table through a foreign key
   (e.g. ``occupationCode``).
-- ``Internal``: the field is withheld from agency keys (``services.access``).
+
+Who reads which field is not here: it is ``services.access`` (both engines ask it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import models as m
@@ -61,7 +62,6 @@ class TypeMap:
     model: type
     fields: dict[str, Any]
     node: bool = True  # has a global ``id`` built from the primary key
-    internal: frozenset[str] = field(default_factory=frozenset)
 
 
 TYPES: dict[str, TypeMap] = {
@@ -172,7 +172,7 @@ TYPES: dict[str, TypeMap] = {
         "interview": Child("Interview", "application_id"),
         "score": Child("Score", "application_id"),
         "contract": Child("SocialContract", "application_id"),
-    }, internal=frozenset({"languageTest", "questionnaire", "interview", "score", "contract"})),
+    }),
 }
 
 # Keys of the stored score result, by GraphQL field name.

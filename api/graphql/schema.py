@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from api.graphql import visibility
 from api.graphql.compiler import CompiledReadPath
 from api.graphql.queries import Query
 from api.observability import OperationMetrics
@@ -123,6 +124,9 @@ LIMIT_RULES = [
 PRODUCTION_RULES = [*LIMIT_RULES, NoSchemaIntrospectionCustomRule]
 
 
+_ACCESS_ATTACHED = False
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     rules = PRODUCTION_RULES if production else LIMIT_RULES
     extensions: list = [
@@ -137,6 +141,10 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     mutations = _mutation_types()
     mutation = merge_types("Mutation", mutations) if mutations else None
     node_types = [entry[1] for entry in NODE_TYPES.values()]
+    global _ACCESS_ATTACHED
+    if not _ACCESS_ATTACHED:  # the types are module-level: attach the declaration once per process
+        visibility.apply(QonysSchema(query=Query, mutation=mutation, types=node_types))
+        _ACCESS_ATTACHED = True
     return QonysSchema(
         query=Query,
         mutation=mutation,

@@ -30,7 +30,6 @@ from models.enums import (
     Sex,
     TerminationReason,
 )
-from services import access
 from services.errors import ErrorCode as _ErrorCode
 
 Route = strawberry.enum(Route)  # type: ignore[misc]
@@ -46,10 +45,6 @@ ContractStatus = strawberry.enum(ContractStatus)  # type: ignore[misc]
 TerminationReason = strawberry.enum(TerminationReason)  # type: ignore[misc]
 ScoringModelStatus = strawberry.enum(ScoringModelStatus)  # type: ignore[misc]
 ErrorCode = strawberry.enum(_ErrorCode)  # type: ignore[misc]
-
-
-def _internals(info: Info) -> bool:
-    return access.sees_application_internals(info.context.viewer)
 
 
 @strawberry.interface
@@ -173,17 +168,12 @@ class Applicant(Node):
 
     @strawberry.field
     async def applications(self, info: Info) -> list["Application"]:
-        if info.context.viewer.is_agency:
-            return []
         rows = await info.context.loaders.many_by(m.Application, "applicant_id", "submitted_at").load(self.pk)
         return [Application.from_row(r) for r in rows]
 
     @classmethod
-    def from_row(cls, r: m.Applicant, *, limited: bool = False) -> "Applicant":
-        values = scalars_of("Applicant", r)
-        if limited:
-            values["iin"] = None
-        return cls(id=strawberry.ID(ids.encode("Applicant", r.id)), **values, pk=r.id)
+    def from_row(cls, r: m.Applicant) -> "Applicant":
+        return cls(id=strawberry.ID(ids.encode("Applicant", r.id)), **scalars_of("Applicant", r), pk=r.id)
 
 
 @strawberry.type
@@ -320,7 +310,7 @@ class Application(Node):
     @strawberry.field
     async def applicant(self, info: Info) -> Applicant:
         row = await info.context.loaders.get(m.Applicant, self.applicant_id)
-        return Applicant.from_row(row, limited=info.context.viewer.is_agency)
+        return Applicant.from_row(row)
 
     @strawberry.field
     async def target_region(self, info: Info) -> Region:
@@ -333,15 +323,11 @@ class Application(Node):
 
     @strawberry.field
     async def language_test(self, info: Info) -> LanguageTest | None:
-        if not _internals(info):
-            return None
         row = await info.context.loaders.one_by(m.LanguageTest, "application_id").load(self.pk)
         return LanguageTest.from_row(row) if row else None
 
     @strawberry.field
     async def questionnaire(self, info: Info) -> Questionnaire | None:
-        if not _internals(info):
-            return None
         row = await info.context.loaders.one_by(m.Questionnaire, "application_id").load(self.pk)
         return Questionnaire.from_row(row) if row else None
 
@@ -352,22 +338,16 @@ class Application(Node):
 
     @strawberry.field
     async def interview(self, info: Info) -> Interview | None:
-        if not _internals(info):
-            return None
         row = await info.context.loaders.one_by(m.Interview, "application_id").load(self.pk)
         return Interview.from_row(row) if row else None
 
     @strawberry.field
     async def score(self, info: Info) -> Score | None:
-        if not _internals(info):
-            return None
         row = await info.context.loaders.one_by(m.Score, "application_id").load(self.pk)
         return Score.from_row(row) if row else None
 
     @strawberry.field
     async def contract(self, info: Info) -> "SocialContract | None":
-        if not _internals(info):
-            return None
         row = await info.context.loaders.one_by(m.SocialContract, "application_id").load(self.pk)
         return SocialContract.from_row(row) if row else None
 

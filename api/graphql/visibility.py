@@ -1,0 +1,100 @@
+"""The one adapter between the access declaration (``services.access``) and
+normal execution: it attaches a field extension to every root field and to every
+field that some caller class may not read, so that no resolver decides access.
+
+- A root field a caller may not ask raises UNAUTHENTICATED (anonymous) or
+  FORBIDDEN, or answers ``null`` where the declaration says so.
+- A hidden field answers ``null`` (a list ``[]``) without running its resolver.
+
+The compiled read path reads the same declaration (``services.access.reads``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import FieldExtension
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.field import StrawberryField
+
+from services import access
+
+
+def not_authenticated() -> GraphQLError:
+    return GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
+
+
+def forbidden() -> GraphQLError:
+    return GraphQLError("you may not read this", extensions={"code": "FORBIDDEN"})
+
+
+class RootGuard(FieldExtension):
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.rule = access.ROOTS[root]
+
+    def _allowed(self, info: Any) -> bool:
+        viewer = info.context.viewer
+        if access.caller_of(viewer) in self.rule.readers:
+            return True
+        if viewer.is_anonymous:
+            raise not_authenticated()
+        if self.rule.refusal == "NULL":
+            return False
+        raise forbidden()
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs) if self._allowed(info) else None
+
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any) -> Any:
+        return await next_(source, info, **kwargs) if self._allowed(info) else None
+
+
+class Hidden(FieldExtension):
+    """Answers the field's empty value to the caller classes that may not read it."""
+
+    def __init__(self, readers: frozenset[access.Caller], empty: Any) -> None:
+        self.readers = readers
+        self.empty = empty
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        if access.caller_of(info.context.viewer) in self.readers:
+            return next_(source, info, **kwargs)
+        return list(self.empty) if isinstance(self.empty, list) else self.empty
+
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any) -> Any:
+        if access.caller_of(info.context.viewer) in self.readers:
+            return await next_(source, info, **kwargs)
+        return list(self.empty) if isinstance(self.empty, list) else self.empty
+
+
+def empty_value(f: StrawberryField) -> Any:
+    type_ = f.type
+    if isinstance(type_, StrawberryOptional):
+        return None
+    if isinstance(type_, StrawberryList):
+        return []
+    raise TypeError(f"{f.name} is neither nullable nor a list: it cannot be hidden from anyone")
+
+
+def apply(probe: Any) -> None:
+    """Attach the declaration to every object type of ``probe`` (a schema built from
+    the same types) before the real schema is built; idempotent."""
+    from graphql import GraphQLObjectType
+
+    for name, gql_field in probe._schema.query_type.fields.items():
+        f = gql_field.extensions["strawberry-definition"]
+        if not any(isinstance(e, RootGuard) for e in f.extensions):
+            f.extensions.append(RootGuard(name))
+    for gql_type in probe._schema.type_map.values():
+        definition = (gql_type.extensions or {}).get("strawberry-definition") if isinstance(
+            gql_type, GraphQLObjectType) else None
+        if definition is None or gql_type.name.startswith("__") or access.is_structural(definition.name):
+            continue
+        for name, gql_field in gql_type.fields.items():
+            f = gql_field.extensions["strawberry-definition"]
+            if not access.hidden_from(definition.name, name) or any(isinstance(e, Hidden) for e in f.extensions):
+                continue
+            f.extensions.append(Hidden(access.field_readers(definition.name, name), empty_value(f)))
