@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgres install schema contract clean fuzz audit
+.PHONY: run test test-sqlite test-postgres install browser schema contract clean fuzz audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The admin panel's browser tests drive Debian's Chromium (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "== installing Debian's chromium for the browser tests =="; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "warning: could not install chromium; the browser tests will fail in CI and be skipped elsewhere"; }
+
 run: $(STAMP)
 	$(BIN)/qonys serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 

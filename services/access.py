@@ -221,6 +221,11 @@ ROOTS: dict[str, Root] = {
 }
 
 
+def may_write(viewer: Viewer) -> bool:
+    """Mutations: any signed-in caller; each service then decides what it may do."""
+    return caller_of(viewer) is not Caller.ANONYMOUS
+
+
 def may_ask(viewer: Viewer, root: str) -> bool:
     return caller_of(viewer) in ROOTS[root].readers
 
@@ -245,7 +250,3 @@ def may_fetch_node(viewer: Viewer, type_name: str) -> bool:
     row filters then decide which rows (checks, applications, contracts)."""
     return caller_of(viewer) in NODE_READERS.get(type_name, frozenset())
 
-
-def may_read_reference(viewer: Viewer) -> bool:
-    """Quotas and scoring models outside GraphQL (CLI, admin): any signed-in person, not agencies."""
-    return viewer.role in ("APPLICANT", "OFFICER", "ADMIN", ADMIN_PANEL_ROLE, SYSTEM_ROLE)

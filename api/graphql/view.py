@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
+from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
@@ -47,6 +48,26 @@ _response_shape: ContextVar[tuple[str, int] | None] = ContextVar("qonys_response
 
 
 class QonysGraphQL(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry answers a request it cannot read with plain text; ours is a
+        GraphQL-over-HTTP error body, like every other error."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = json_error(exc.reason, "BAD_REQUEST", exc.status_code, classification="BAD_REQUEST")
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A GraphQL request is one JSON object (batching is off): a string, number,
+        array, ``null`` or boolean body is a 400, never a crash further on."""
+        value = json.loads(data)
+        if not isinstance(value, dict):
+            raise HTTPException(400, "the request body must be a JSON object with a \"query\"")
+        return value
+
     def encode_json(self, data: Any) -> str:
         """Compact UTF-8 JSON; a compiled query's ``data`` is already JSON text."""
         payload = data.get("data") if isinstance(data, dict) else None
@@ -117,7 +138,3 @@ def too_large(limit: int) -> JSONResponse:
 
 def json_error(message: str, code: str, status: int, **extra: Any) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, **extra}}]}, status_code=status)
-
-
-async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
-    await response(scope, receive, send)

@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types import ErrorCode, UserError
+from api.graphql.visibility import not_authenticated
+from services import access
 from services.errors import ServiceError
 from services.errors import UserError as ServiceUserError
 from services.errors import not_found
@@ -26,8 +27,8 @@ def to_graphql(errors: Sequence[ServiceUserError]) -> list[UserError]:
 
 
 def require_signed_in(info: Info) -> None:
-    if info.context.viewer.is_anonymous:
-        raise GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
+    if not access.may_write(info.context.viewer):
+        raise not_authenticated()
 
 
 def decode_id(value: strawberry.ID | str, type_name: str, *field: str) -> int:
