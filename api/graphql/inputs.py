@@ -163,7 +163,10 @@ class SelectionRoundPayload:
 class SignContractInput:
     application_id: strawberry.ID
     start_date: dt.date
-    family_size: int
+    family_size: int | None = strawberry.field(
+        default=None,
+        description="The family the selection round approved (the quota seats it took). Optional: when given it "
+                    "must be that number (INVALID_INPUT otherwise); when left out it is taken from the approval.")
 
 
 @strawberry.input
