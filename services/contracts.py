@@ -9,6 +9,14 @@ after the other. The state changes are in addition conditional updates whose
 row count is checked, and the database carries the last line of defence
 (one contract per application, one termination per contract,
 ``refund_paid <= refund_due``).
+
+Money events are recorded once they have happened: a payment, a refund or a
+termination dated after today (Asia/Almaty) is ``INVALID_INPUT`` on its date.
+So a contract becomes ``COMPLETED`` (a termination effective on or after its end
+date) only once that end date has come. The stored status is the one truth: an
+``ACTIVE`` contract past its end date stays ``ACTIVE`` until an officer records
+its end, so a departure found out late can still be terminated with its real
+(earlier) date and the whole support to refund.
 """
 
 from __future__ import annotations
