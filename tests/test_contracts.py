@@ -33,12 +33,16 @@ REFUND = "mutation($input: RecordRefundPaymentInput!) { recordRefundPayment(inpu
 
 
 def pin_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
-    """Almaty's today as the services see it (``models.base.today_almaty``)."""
+    """Almaty's today as the contract services see it (they call ``models.base.today_almaty``).
+
+    Pin it only once the app is built (the fixture below asks for ``app``): a module
+    first imported while the clock is pinned would keep the pinned function for good
+    (``from models.base import today_almaty``), in every later test."""
     monkeypatch.setattr(models.base, "today_almaty", lambda now=None: day)
 
 
 @pytest.fixture(autouse=True)
-def _after_every_date_below(monkeypatch: pytest.MonkeyPatch) -> None:
+def _after_every_date_below(monkeypatch: pytest.MonkeyPatch, app: Any) -> None:
     """Money events may not be dated after today, and the tests below date them up to
     2032: today is pinned after that unless a test pins its own."""
     pin_today(monkeypatch, dt.date(2033, 1, 10))
