@@ -2,7 +2,16 @@
 
 from models.base import metadata, today_almaty, utcnow  # noqa: F401  (naming convention first)
 from models.accounts import AdminAccount, AgencyApiKey
-from models.applications import Applicant, Application, Check, Interview, LanguageTest, Questionnaire, Score
+from models.applications import (
+    Applicant,
+    Application,
+    Check,
+    FamilyMember,
+    Interview,
+    LanguageTest,
+    Questionnaire,
+    Score,
+)
 from models.audit import AuditEvent, NumberSequence
 from models.contracts import ContractTermination, RefundPayment, SocialContract, SupportPayment
 from models.quotas import Quota, SelectionRound, SelectionRoundApproval
@@ -21,7 +30,7 @@ from models.scoring import ScoringModel
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "AuditEvent", "Check",
-    "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "Interview",
+    "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "FamilyMember", "Interview",
     "LanguageTest", "MrpValue", "NumberSequence", "Occupation", "Questionnaire", "Quota",
     "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",

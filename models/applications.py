@@ -15,6 +15,7 @@ from models.enums import (
     ApplicationStatus,
     CheckStatus,
     EducationLevel,
+    FamilyRelation,
     InterviewOutcome,
     LanguageLevel,
     Proficiency,
@@ -115,6 +116,33 @@ class Questionnaire(SQLModel, table=True):
     deported_before: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
     savings: Decimal = Field(sa_column=sa.Column(Money(), nullable=False))
     submitted_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class FamilyMember(SQLModel, table=True):
+    """A member of the principal applicant's family, as the questionnaire lists them.
+
+    When an application has members, its questionnaire's ``family_size`` is 1 (the
+    principal) + their number, written in the same transaction: the quota seats, the
+    relocation cap and the contract's family all count them."""
+
+    __tablename__ = "family_member"
+    __table_args__ = (
+        sa.UniqueConstraint("application_id", "position"),
+        sa.CheckConstraint("position BETWEEN 1 AND 19", name="position_range"),
+        sa.CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_len"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by the unique (application_id, position).
+    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False))
+    # 1, 2, ... in the order the questionnaire lists them.
+    position: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    full_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    birth_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
+    sex: Sex = Field(sa_column=sa.Column(str_enum(Sex, "sex"), nullable=False))
+    relation: FamilyRelation = Field(sa_column=sa.Column(str_enum(FamilyRelation, "family_relation"), nullable=False))
+    document_number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    iin: str | None = Field(default=None, sa_column=sa.Column(sa.String(12), nullable=True, index=True))
 
 
 class Check(SQLModel, table=True):

@@ -45,6 +45,16 @@ class Sex(str, Enum):
     FEMALE = "FEMALE"
 
 
+class FamilyRelation(str, Enum):
+    """How a family member listed in a questionnaire is related to the principal applicant."""
+
+    SPOUSE = "SPOUSE"
+    CHILD = "CHILD"
+    PARENT = "PARENT"
+    SIBLING = "SIBLING"
+    OTHER = "OTHER"
+
+
 class EducationLevel(str, Enum):
     NONE = "NONE"
     SECONDARY = "SECONDARY"

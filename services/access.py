@@ -155,6 +155,7 @@ FIELDS: dict[str, Fields] = {
     # Never to an agency: language tests, questionnaires, interviews, scores, contracts.
     "LanguageTest": Fields(PEOPLE),
     "Questionnaire": Fields(PEOPLE),
+    "FamilyMember": Fields(PEOPLE),
     "Interview": Fields(PEOPLE),
     "Score": Fields(PEOPLE),
     "GateResult": Fields(PEOPLE),

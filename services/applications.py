@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,7 @@ from models import (
     Check,
     CheckType,
     DeficitOccupation,
+    FamilyMember,
     Interview,
     LanguageTest,
     Occupation,
@@ -47,6 +48,7 @@ from models.enums import (
     CheckStatus,
     Decision,
     EducationLevel,
+    FamilyRelation,
     InterviewOutcome,
     LanguageLevel,
     Proficiency,
@@ -385,6 +387,65 @@ async def record_language_test(
 # ---------------------------------------------------------------- stage 2: the questionnaire
 
 
+@dataclass(frozen=True)
+class FamilyMemberIn:
+    full_name: str
+    birth_date: dt.date
+    sex: Sex
+    relation: FamilyRelation
+    document_number: str
+    iin: str | None = None
+
+
+# The principal applicant counts: a family of at most 20 lists at most 19 members.
+FAMILY_MEMBERS_MAX = 19
+
+
+def _family_members(
+    members: Sequence[FamilyMemberIn], principal: Applicant, today: dt.date, errors: ErrorCollector
+) -> list[dict[str, Any]]:
+    """The members as rows to store, each checked by the input rules of SPEC §8 (name,
+    birth date not in the future, document number, and the IIN with its check digit and
+    its agreement with birth date and sex when one is given). One person is listed once:
+    a document number or IIN that is the principal's or another member's is DUPLICATE."""
+    base = ("input", "familyMembers")
+    if len(members) > FAMILY_MEMBERS_MAX:
+        errors.invalid(f"A family has at most 20 people: the applicant and at most {FAMILY_MEMBERS_MAX} members "
+                       f"(got {len(members)} members).", *base)
+        return []
+    seen_documents = {principal.document_number: "the applicant's"}
+    seen_iins = {principal.iin: "the applicant's"} if principal.iin else {}
+    rows: list[dict[str, Any]] = []
+    for index, member in enumerate(members):
+        path = (*base, str(index))
+        errors.invalid(rules.full_name_problem(member.full_name), *path, "fullName")
+        errors.invalid(rules.birth_date_problem(member.birth_date, today, min_age=0), *path, "birthDate")
+        document_problem = rules.document_number_problem(member.document_number)
+        errors.invalid(document_problem, *path, "documentNumber")
+        document = rules.normalise_document_number(member.document_number) if document_problem is None else None
+        if document is not None:
+            if document in seen_documents:
+                errors.add(ErrorCode.DUPLICATE, f"This document number is already {seen_documents[document]}; "
+                           "each person of the family is listed once.", *path, "documentNumber")
+            seen_documents.setdefault(document, f"member {index + 1}'s")
+        iin = member.iin if member.iin not in (None, "") else None
+        if iin is not None:
+            iin_problem = rules.iin_problem(iin, member.birth_date, member.sex)
+            errors.invalid(iin_problem, *path, "iin")
+            if iin_problem is None:
+                if iin in seen_iins:
+                    errors.add(ErrorCode.DUPLICATE, f"This IIN is already {seen_iins[iin]}; "
+                               "each person of the family is listed once.", *path, "iin")
+                seen_iins.setdefault(iin, f"member {index + 1}'s")
+        rows.append({
+            "position": index + 1, "full_name": rules.normalise_full_name(member.full_name)
+            if isinstance(member.full_name, str) else member.full_name,
+            "birth_date": member.birth_date, "sex": Sex(member.sex), "relation": FamilyRelation(member.relation),
+            "document_number": document, "iin": iin,
+        })
+    return rows
+
+
 async def submit_questionnaire(
     session: AsyncSession,
     viewer: Viewer,
@@ -393,7 +454,7 @@ async def submit_questionnaire(
     education_level: EducationLevel,
     work_experience_years: int,
     occupation_code: str | None,
-    family_size: int,
+    family_size: int | None,
     russian: Proficiency,
     english: Proficiency,
     relatives_in_kazakhstan: bool,
@@ -401,7 +462,15 @@ async def submit_questionnaire(
     criminal_record: bool,
     deported_before: bool,
     savings: Decimal,
+    family_members: Sequence[FamilyMemberIn] | None = None,
 ) -> Application:
+    """The questionnaire, replaced as a whole.
+
+    The family: ``family_members`` (when given, even empty) replaces the members on
+    record, and ``family_size`` is then 1 (the applicant) + their number: derived when
+    left out, ``INVALID_INPUT`` when it says otherwise. Left out (``None``), the members
+    on record stay, and ``family_size`` must count them; an application without member
+    records keeps a family size as a bare count (the contract's clients send only that)."""
     _require_person(viewer, "submit questionnaires")
     app = await load_application(session, viewer, application_id)
     require_status(app, "submitQuestionnaire")
@@ -416,10 +485,33 @@ async def submit_questionnaire(
 
     errors = ErrorCollector()
     errors.invalid(rules.work_experience_problem(work_experience_years), "input", "workExperienceYears")
-    errors.invalid(rules.family_size_problem(family_size), "input", "familySize")
     errors.invalid(rules.savings_problem(savings), "input", "savings")
     occupation = await _occupation(session, occupation_code, errors, "input", "occupationCode")
+    member_rows: list[dict[str, Any]] | None = None
+    if family_members is not None:
+        principal = (await session.execute(select(Applicant).where(Applicant.id == app.applicant_id))).scalar_one()
+        member_rows = _family_members(family_members, principal, today_almaty(), errors)
+        counted: int | None = 1 + len(family_members)
+        how = f"the applicant and the {len(family_members)} member(s) listed in familyMembers"
+    else:
+        on_record = (await session.execute(
+            select(func.count()).select_from(FamilyMember).where(FamilyMember.application_id == app.id)
+        )).scalar_one()
+        counted = 1 + on_record if on_record else None
+        how = (f"the applicant and the {on_record} family member(s) on record "
+               "(send familyMembers to change them)")
+    if counted is not None and len(family_members or ()) <= FAMILY_MEMBERS_MAX:
+        if family_size is None:
+            family_size = counted
+        elif rules.family_size_problem(family_size) is None and family_size != counted:
+            errors.invalid(f"The family size counts {how}: {counted} (got {family_size}).", "input", "familySize")
+    if family_size is None:
+        if counted is None:
+            errors.invalid("Give familySize, or list the family in familyMembers.", "input", "familySize")
+    else:
+        errors.invalid(rules.family_size_problem(family_size), "input", "familySize")
     errors.raise_if_any()
+    assert family_size is not None
 
     now = utcnow()
     values: dict[str, Any] = {
@@ -439,12 +531,27 @@ async def submit_questionnaire(
         for k, v in values.items():
             setattr(q, k, v)
         q.submitted_at = now
+    changes: dict[str, Any] = {"questionnaire": {**values, "occupation": occupation.code if occupation else None},
+                               "previous": previous}
+    if member_rows is not None:
+        old_members = (await session.execute(
+            select(FamilyMember).where(FamilyMember.application_id == app.id).order_by(FamilyMember.position)
+        )).scalars().all()
+        changes["familyMembers"] = [_member_audit(r) for r in member_rows]
+        if old_members:
+            changes["previousFamilyMembers"] = [_member_audit(vars(r)) for r in old_members]
+        await session.execute(delete(FamilyMember).where(FamilyMember.application_id == app.id))
+        session.add_all(FamilyMember(application_id=app.id, **r) for r in member_rows)
     app.updated_at = now
     await session.flush()
-    await audit.record(session, viewer, "application.questionnaire", "application", app.id,
-                       {"questionnaire": {**values, "occupation": occupation.code if occupation else None},
-                        "previous": previous})
+    await audit.record(session, viewer, "application.questionnaire", "application", app.id, changes)
     return app
+
+
+def _member_audit(row: dict[str, Any]) -> dict[str, Any]:
+    return {"position": row["position"], "fullName": row["full_name"], "birthDate": row["birth_date"],
+            "sex": row["sex"], "relation": row["relation"], "documentNumber": row["document_number"],
+            "iin": row["iin"]}
 
 
 # ---------------------------------------------------------------- stage 3: checks

@@ -9,6 +9,14 @@ after the other. The state changes are in addition conditional updates whose
 row count is checked, and the database carries the last line of defence
 (one contract per application, one termination per contract,
 ``refund_paid <= refund_due``).
+
+Money events are recorded once they have happened: a payment, a refund or a
+termination dated after today (Asia/Almaty) is ``INVALID_INPUT`` on its date.
+So a contract becomes ``COMPLETED`` (a termination effective on or after its end
+date) only once that end date has come. The stored status is the one truth: an
+``ACTIVE`` contract past its end date stays ``ACTIVE`` until an officer records
+its end, so a departure found out late can still be terminated with its real
+(earlier) date and the whole support to refund.
 """
 
 from __future__ import annotations
@@ -24,12 +32,14 @@ from models import (
     Application,
     ContractTermination,
     MrpValue,
+    Questionnaire,
     RefundPayment,
     SocialContract,
     SupportMeasure,
     SupportPayment,
     TerminationReasonRule,
 )
+from models import base as clock
 from models.base import utcnow
 from models.enums import ApplicationStatus, ContractStatus, Route, TerminationReason
 from models.types import CENT
@@ -70,8 +80,11 @@ async def lock_contract(session: AsyncSession, contract_id: int) -> SocialContra
 
 
 async def sign_contract(
-    session: AsyncSession, viewer: Viewer, *, application_id: int, start_date: dt.date, family_size: int
+    session: AsyncSession, viewer: Viewer, *, application_id: int, start_date: dt.date, family_size: int | None = None
 ) -> SocialContract:
+    """The contract's family is the one approved: the seats the selection round took
+    (``Application.seats``). ``family_size`` is kept for the contract's clients; when
+    given it must be that number (a larger one would inflate every per-member cap)."""
     require_staff(viewer)
     application = (await session.execute(
         select(Application).where(Application.id == application_id).with_for_update()
@@ -86,11 +99,19 @@ async def sign_contract(
     if application.status != ApplicationStatus.APPROVED:
         raise invalid_state(f"a social contract is signed only for an APPROVED application (approved by a selection "
                             f"round); this one is {application.status.value}", "input", "applicationId")
+    approved = await approved_family_size(session, application)
     errors = ErrorCollector()
-    errors.invalid(family_size_problem(family_size), "input", "familySize")
+    if family_size is not None:
+        problem = family_size_problem(family_size)
+        if problem is None and family_size != approved:
+            problem = (f"the contract's family is the one approved: {approved} "
+                       f"{'person' if approved == 1 else 'people'}, the quota seats the selection round took "
+                       f"(got {family_size}); leave familySize out or send {approved}")
+        errors.invalid(problem, "input", "familySize")
     if not DATE_MIN <= start_date <= DATE_MAX:
         errors.invalid(f"start date must be from {DATE_MIN} to {DATE_MAX}", "input", "startDate")
     errors.raise_if_any()
+    family_size = approved
     existing = (await session.execute(
         select(SocialContract.number).where(SocialContract.application_id == application.id)
     )).scalar_one_or_none()
@@ -120,6 +141,32 @@ async def sign_contract(
         "familySize": family_size, "startDate": contract.start_date, "endDate": contract.end_date,
     })
     return contract
+
+
+async def approved_family_size(session: AsyncSession, application: Application) -> int:
+    """The family the selection round approved: the seats it took. An approval made
+    before seats were recorded falls back to the questionnaire's family size."""
+    if application.seats is not None:
+        return application.seats
+    size = (await session.execute(
+        select(Questionnaire.family_size).where(Questionnaire.application_id == application.id)
+    )).scalar_one_or_none()
+    if size is None:  # pragma: no cover - an approved KANDAS application always has a questionnaire
+        raise invalid_state("the approved application has no questionnaire, so its family is unknown",
+                            "input", "applicationId")
+    return size
+
+
+def today() -> dt.date:
+    """Almaty's today, looked up on ``models.base`` at each call (the one clock tests replace)."""
+    return clock.today_almaty()
+
+
+def future_date_problem(value: dt.date, what: str, on: dt.date) -> str | None:
+    """Money events are recorded once they happened: nothing dated after today."""
+    if value > on:
+        return f"{what} {value} is after today ({on}, Asia/Almaty); record it once it has happened"
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -162,7 +209,10 @@ async def record_support_payment(
         errors.invalid(f"unknown support measure {measure_code!r}; known measures: {', '.join(known)}",
                        "input", "measureCode")
     errors.invalid(money_amount_problem(amount), "input", "amount")
-    if not contract.start_date <= paid_on < contract.end_date:
+    future = future_date_problem(paid_on, "the payment date", today())
+    if future is not None:
+        errors.invalid(future, "input", "paidOn")
+    elif not contract.start_date <= paid_on < contract.end_date:
         errors.invalid(f"the payment date must be within the contract, from {contract.start_date} to before "
                        f"{contract.end_date} (got {paid_on})", "input", "paidOn")
     errors.raise_if_any()
@@ -225,6 +275,11 @@ async def terminate_contract(
     if effective_date < contract.start_date:
         raise invalid(f"the effective date {effective_date} is before the contract's start date {contract.start_date}",
                       "input", "effectiveDate")
+    # A termination is recorded once it has happened; so a contract reaches COMPLETED
+    # (an effective date on or after its end) only once its end date has come.
+    future = future_date_problem(effective_date, "the effective date", today())
+    if future is not None:
+        raise invalid(future, "input", "effectiveDate")
     if effective_date >= contract.end_date:
         new_status, refundable, refund_due = ContractStatus.COMPLETED, False, ZERO
     else:
@@ -277,7 +332,10 @@ async def record_refund_payment(
     errors.invalid(problem, "input", "amount")
     if problem is None and Decimal(amount) > outstanding:
         errors.invalid(f"the amount {money(amount)} is more than the {money(outstanding)} outstanding", "input", "amount")
-    if paid_on < contract.start_date:
+    future = future_date_problem(paid_on, "the refund date", today())
+    if future is not None:
+        errors.invalid(future, "input", "paidOn")
+    elif paid_on < contract.start_date:
         errors.invalid(f"the refund date must not be before the contract's start date {contract.start_date}",
                        "input", "paidOn")
     errors.raise_if_any()

@@ -11,7 +11,8 @@ What is generated, per application:
   counter, so the API never hands out one of them again), submitted during the
   seed year up to now, due 29 days later;
 - past ``SUBMITTED``: the language test (unique certificate number), the
-  questionnaire, one check per active check type (all completed before
+  questionnaire (with the family members it lists for most families larger
+  than one: 1 + members = family size), one check per active check type (all completed before
   scoring), the interview with its outcome and the score, computed by the real
   engine (:class:`services.scoring.Evaluator`) on facts built by
   :func:`services.facts.build`, as :func:`services.facts.gather` builds them, under the published model in force
@@ -67,6 +68,7 @@ from models import (
     CheckType,
     ContractTermination,
     DeficitOccupation,
+    FamilyMember,
     Interview,
     LanguageTest,
     MrpValue,
@@ -110,19 +112,20 @@ OFFICER = "demo-officer"
 # Tables in the order they are written (parents first), with their foreign keys
 # to rows of the same batch: column -> parent table.
 TABLE_ORDER: tuple[str, ...] = (
-    "applicant", "application", "language_test", "questionnaire", "check_result", "interview", "score",
-    "selection_round", "selection_round_approval", "social_contract", "support_payment",
+    "applicant", "application", "language_test", "questionnaire", "family_member", "check_result", "interview",
+    "score", "selection_round", "selection_round_approval", "social_contract", "support_payment",
     "contract_termination", "refund_payment",
 )
 _TABLES: dict[str, sa.Table] = {
     m.__tablename__: m.__table__  # type: ignore[attr-defined]
-    for m in (Applicant, Application, LanguageTest, Questionnaire, Check, Interview, Score, SelectionRound,
+    for m in (Applicant, Application, LanguageTest, Questionnaire, FamilyMember, Check, Interview, Score, SelectionRound,
               SelectionRoundApproval, SocialContract, SupportPayment, ContractTermination, RefundPayment)
 }
 _REFS: dict[str, dict[str, str]] = {
     "application": {"applicant_id": "applicant"},
     "language_test": {"application_id": "application"},
     "questionnaire": {"application_id": "application"},
+    "family_member": {"application_id": "application"},
     "check_result": {"application_id": "application"},
     "interview": {"application_id": "application"},
     "score": {"application_id": "application"},
@@ -658,6 +661,32 @@ class _Generator:
                 return engine
         return None
 
+    def _family(self, b: _Batch, app_index: int, applicant: dict[str, Any], members: int, on: dt.date) -> None:
+        """``members`` family members of the applicant, as the questionnaire lists them on
+        ``on``: most often a spouse and children, now and then a parent or a sibling."""
+        rng = self.rng
+        citizenship, ethnic = applicant["citizenship"], applicant["ethnic_kazakh"]
+        age = age_on(applicant["birth_date"], on)
+        for position in range(1, members + 1):
+            r = rng.random()
+            if position == 1 and age >= 20 and r < 0.85:
+                relation, sex = "SPOUSE", "FEMALE" if applicant["sex"] == "MALE" else "MALE"
+                member_age = max(18, min(90, age + _ri(rng, -6, 6)))
+            elif r < 0.85:
+                relation, sex, member_age = "CHILD", rng.choice(("MALE", "FEMALE")), _ri(rng, 0, min(age - 18, 30))
+            elif r < 0.95 and age <= 70:
+                relation, sex, member_age = "PARENT", rng.choice(("MALE", "FEMALE")), min(100, age + _ri(rng, 20, 30))
+            else:
+                relation, sex = rng.choice(("SIBLING", "OTHER")), rng.choice(("MALE", "FEMALE"))
+                member_age = max(0, age + _ri(rng, -8, 8))
+            birth = self._birth_date(on, member_age)
+            b.add("family_member", {
+                "application_id": app_index, "position": position,
+                "full_name": self.names.full_name(citizenship, ethnic, sex), "birth_date": birth, "sex": sex,
+                "relation": relation, "document_number": self._document(citizenship),
+                "iin": self._iin(birth, sex) if applicant["iin"] and rng.random() < 0.7 else None,
+            })
+
     def _check_status(self, code: str, mandatory: bool, q: dict[str, Any] | None) -> str:
         r = self.rng.random()
         if code == "CRIMINAL_RECORD" and q is not None and q["criminal_record"] and r < 0.7:
@@ -881,6 +910,8 @@ class _Generator:
                 "submitted_at": times[1],
             }
             b.add("questionnaire", q)
+            if q["family_size"] > 1 and rng.random() < 0.85:  # the rest give a bare count, as older clients do
+                self._family(b, app_index, applicant, q["family_size"] - 1, _almaty_date(times[1]))
             last = times[1]
         checks: list[tuple[str, bool]] = []
         if stages >= 3:

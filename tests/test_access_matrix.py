@@ -610,7 +610,7 @@ async def p_payment(s: AsyncSession, w: World) -> Target:
 
 async def p_terminate(s: AsyncSession, w: World) -> Target:
     contract = await f.make_contract(s, owner_subject=ALICE)
-    return contract_target(contract, {"reason": "LEFT_REGION", "effectiveDate": "2027-01-01"})
+    return contract_target(contract, {"reason": "LEFT_REGION", "effectiveDate": "2026-09-01"})  # not after today
 
 
 async def p_refund(s: AsyncSession, w: World) -> Target:
@@ -618,10 +618,10 @@ async def p_refund(s: AsyncSession, w: World) -> Target:
     contract.status = ContractStatus.TERMINATED
     contract.total_support = Decimal("5000.00")
     s.add(m.ContractTermination(contract_id=contract.id, reason=TerminationReason.LEFT_REGION,
-                                effective_date=dt.date(2027, 1, 1), refund_due=Decimal("5000.00"),
+                                effective_date=dt.date(2026, 9, 1), refund_due=Decimal("5000.00"),
                                 refund_paid=Decimal("0.00"), recorded_by="officer-1"))
     await s.flush()
-    return contract_target(contract, {"amount": "100.00", "paidOn": "2027-02-01"})
+    return contract_target(contract, {"amount": "100.00", "paidOn": "2026-10-01"})  # not after today
 
 
 async def p_create_model(s: AsyncSession, w: World) -> Target:

@@ -28,6 +28,7 @@ from models.enums import (
     CheckStatus,
     ContractStatus,
     EducationLevel,
+    FamilyRelation,
     InterviewOutcome,
     LanguageLevel,
     Proficiency,
@@ -88,6 +89,13 @@ async def build_data(sessions: Any, n: int = 36) -> list[int]:
                 russian=list(Proficiency)[i % 3], english=list(Proficiency)[(i + 1) % 3],
                 relatives_in_kazakhstan=i % 2 == 0, prior_stay_in_kazakhstan=i % 3 == 0, criminal_record=False,
                 deported_before=i % 7 == 0, savings=Decimal(f"{1000 * i}.{i % 100:02d}"), submitted_at=submitted))
+            if i % 3 != 1:  # the family as records for most: 1 + members = family size
+                for k in range(i % 5):
+                    s.add(m.FamilyMember(application_id=app.id, position=k + 1, full_name=NAMES[(i + k) % len(NAMES)],
+                                         birth_date=dt.date(2010, 1, 1) + dt.timedelta(days=41 * k + i),
+                                         sex=Sex.MALE if k % 2 else Sex.FEMALE,
+                                         relation=list(FamilyRelation)[(i + k) % 5], document_number=f"M{i:05d}{k}",
+                                         iin=None if k % 2 else f"10010140{i:03d}{k}"))
             for j, ct in enumerate(check_types):
                 done = (i + j) % 4 != 0
                 s.add(m.Check(application_id=app.id, check_type_id=ct.id,
@@ -143,6 +151,7 @@ SCALARS = {
     "Questionnaire": ["educationLevel", "workExperienceYears", "occupationCode", "familySize", "russian", "english",
                       "relativesInKazakhstan", "priorStayInKazakhstan", "criminalRecord", "deportedBefore",
                       "savings", "submittedAt"],
+    "FamilyMember": ["fullName", "birthDate", "sex", "relation", "documentNumber", "iin", "__typename"],
     "Check": ["id", "status", "details", "requestedAt", "completedAt", "updatedAt", "__typename"],
     "CheckType": ["id", "code", "name", "mandatory"],
     "Agency": ["id", "code", "name"],
@@ -156,7 +165,7 @@ SCALARS = {
 }
 OBJECTS = {
     "Application": {"applicant": "Applicant", "targetRegion": "Region", "languageTest": "LanguageTest",
-                    "questionnaire": "Questionnaire", "checks": "Check", "interview": "Interview", "score": "Score",
+                    "questionnaire": "Questionnaire", "familyMembers": "FamilyMember", "checks": "Check", "interview": "Interview", "score": "Score",
                     "contract": "SocialContract"},
     "SocialContract": {"region": "Region", "payments": "SupportPayment", "termination": "ContractTermination"},
     "Check": {"checkType": "CheckType", "application": "Application"},

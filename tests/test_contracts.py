@@ -7,9 +7,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 
 import models as m
+import models.base
 from api.graphql import ids
 from models.enums import ApplicationStatus, Route, TerminationReason
 from tests import factories as f
@@ -28,6 +30,22 @@ TERMINATE = "mutation($input: TerminateContractInput!) { terminateContract(input
     CONTRACT_FIELDS + "} errors { field code message } } }"
 REFUND = "mutation($input: RecordRefundPaymentInput!) { recordRefundPayment(input: $input) { contract {" + \
     CONTRACT_FIELDS + "} errors { field code message } } }"
+
+
+def pin_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    """Almaty's today as the contract services see it (they call ``models.base.today_almaty``).
+
+    Pin it only once the app is built (the fixture below asks for ``app``): a module
+    first imported while the clock is pinned would keep the pinned function for good
+    (``from models.base import today_almaty``), in every later test."""
+    monkeypatch.setattr(models.base, "today_almaty", lambda now=None: day)
+
+
+@pytest.fixture(autouse=True)
+def _after_every_date_below(monkeypatch: pytest.MonkeyPatch, app: Any) -> None:
+    """Money events may not be dated after today, and the tests below date them up to
+    2032: today is pinned after that unless a test pins its own."""
+    pin_today(monkeypatch, dt.date(2033, 1, 10))
 
 
 def gid(type_name: str, pk: int) -> str:
@@ -112,6 +130,46 @@ async def test_sign_contract_refusals(gql: Any, sessions: Any) -> None:
     assert errors_of(await sign(gql, approved.id, role="APPLICANT")) == [("FORBIDDEN", None)]
     assert errors_of(await sign(gql, 987654)) == [("NOT_FOUND", ["input", "applicationId"])]
     assert await count(sessions, m.SocialContract) == 0
+
+
+async def test_contract_family_is_the_approved_one(gql: Any, sessions: Any) -> None:
+    """Issue 13 item 1: the family of 6 that took 6 seats cannot sign for 20 and
+    draw a RELOCATION subsidy capped for 20."""
+    async with sessions.begin() as s:
+        six = await f.make_approved_kandas(s, family_size=6)
+        other = await f.make_approved_kandas(s, family_size=2)
+    for family in (20, 5, 7):
+        refused = await sign(gql, six.id, "2026-03-01", family)
+        assert refused["contract"] is None and errors_of(refused) == [("INVALID_INPUT", ["input", "familySize"])]
+        assert "6 people" in refused["errors"][0]["message"], family
+    assert await count(sessions, m.SocialContract) == 0
+    assert await count(sessions, m.AuditEvent, m.AuditEvent.action == "contract.sign") == 0
+
+    signed = await sign(gql, six.id, "2026-03-01", 6)
+    assert signed["errors"] == [] and signed["contract"]["familySize"] == 6
+    contract_id = ids.decode_as(signed["contract"]["id"], "SocialContract")
+    # The relocation cap is 70 MRP × 6 = 1,816,500.00 in 2026, not 70 × 20 = 6,055,000.00.
+    over = await pay(gql, contract_id, "RELOCATION", "6055000")
+    assert errors_of(over) == [("INVALID_INPUT", ["input", "amount"])]
+    assert "capped at 1816500.00" in over["errors"][0]["message"]
+    assert (await pay(gql, contract_id, "RELOCATION", "1816500.01"))["errors"][0]["field"] == ["input", "amount"]
+    full = await pay(gql, contract_id, "RELOCATION", "1816500.00")
+    assert full["errors"] == [] and full["contract"]["totalSupport"] == "1816500.00"
+
+    # familySize may be left out: the approved family is taken.
+    omitted = (await gql.ok(SIGN, {"input": {"applicationId": gid("Application", other.id),
+                                             "startDate": "2026-03-01"}}, role="OFFICER"))["signContract"]
+    assert omitted["errors"] == [] and omitted["contract"]["familySize"] == 2
+
+
+async def test_family_follows_the_seats_the_round_took(gql: Any, sessions: Any) -> None:
+    """The seats booked by the round are the family, even if the questionnaire changed since."""
+    async with sessions.begin() as s:
+        app = await f.make_approved_kandas(s, family_size=4)
+        q = (await s.execute(select(m.Questionnaire).where(m.Questionnaire.application_id == app.id))).scalar_one()
+        q.family_size = 9
+    assert errors_of(await sign(gql, app.id, family=9)) == [("INVALID_INPUT", ["input", "familySize"])]
+    assert (await sign(gql, app.id, family=4))["contract"]["familySize"] == 4
 
 
 # ---------------------------------------------------------------- support payments and caps
@@ -252,6 +310,55 @@ async def test_termination_outcomes(gql: Any, sessions: Any) -> None:
     async with sessions() as s:
         assert await f.termination_rows(s, early.id) == []
     assert await count(sessions, m.AuditEvent, m.AuditEvent.action == "contract.terminate") == 5
+
+
+async def test_money_events_are_not_dated_after_today(
+        gql: Any, sessions: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 item 3: a payment, a refund or a termination dated after today
+    (Asia/Almaty) is INVALID_INPUT on that date, and nothing is written."""
+    pin_today(monkeypatch, dt.date(2026, 12, 4))
+    contract = await new_contract(sessions, start_date=dt.date(2026, 3, 1))  # ends 2031-03-01
+    for paid_on in ("2026-12-05", "2028-01-01", "2031-03-01"):
+        future = await pay(gql, contract.id, "HOUSING_RENT", "100", paid_on)
+        assert errors_of(future) == [("INVALID_INPUT", ["input", "paidOn"])], paid_on
+        assert "after today (2026-12-04" in future["errors"][0]["message"]
+    assert await count(sessions, m.SupportPayment) == 0
+    assert (await pay(gql, contract.id, "HOUSING_RENT", "100", "2026-12-04"))["errors"] == []
+
+    for effective in ("2026-12-05", "2028-06-30", "2031-03-01", "2032-01-01"):
+        future = await terminate(gql, contract.id, "LEFT_REGION", effective)
+        assert errors_of(future) == [("INVALID_INPUT", ["input", "effectiveDate"])], effective
+    async with sessions() as s:
+        assert await f.termination_rows(s, contract.id) == []
+        assert (await s.get(m.SocialContract, contract.id)).status.value == "ACTIVE"
+    done = await terminate(gql, contract.id, "LEFT_REGION", "2026-12-04")
+    assert done["errors"] == [] and done["contract"]["status"] == "TERMINATED"
+    assert done["contract"]["termination"]["refundDue"] == "100.00"
+
+    future_refund = await refund(gql, contract.id, "50", "2028-01-01")
+    assert errors_of(future_refund) == [("INVALID_INPUT", ["input", "paidOn"])]
+    assert await count(sessions, m.RefundPayment) == 0
+    paid = await refund(gql, contract.id, "50", "2026-12-04")
+    assert paid["errors"] == [] and paid["contract"]["termination"]["refundPaid"] == "50.00"
+    assert await count(sessions, m.AuditEvent, m.AuditEvent.action.in_(
+        ["contract.support_payment", "contract.terminate", "contract.refund_payment"])) == 3
+
+
+async def test_completed_only_once_the_end_date_has_come(
+        gql: Any, sessions: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """COMPLETED needs an effective date on or after the end date, which may not be after
+    today: a contract completes when its five years are over, not by a future-dated call."""
+    pin_today(monkeypatch, dt.date(2026, 12, 4))
+    ended = await new_contract(sessions, start_date=dt.date(2021, 11, 1))  # ended 2026-11-01
+    running = await new_contract(sessions, start_date=dt.date(2022, 3, 1))  # ends 2027-03-01
+    done = await terminate(gql, ended.id, "VOLUNTARY", "2026-11-01")
+    assert done["errors"] == [] and done["contract"]["status"] == "COMPLETED"
+    assert done["contract"]["termination"]["refundDue"] == "0.00"
+    early = await terminate(gql, running.id, "VOLUNTARY", "2027-03-01")
+    assert errors_of(early) == [("INVALID_INPUT", ["input", "effectiveDate"])]
+    pin_today(monkeypatch, dt.date(2027, 3, 1))  # the end date has come
+    later = await terminate(gql, running.id, "VOLUNTARY", "2027-03-01")
+    assert later["errors"] == [] and later["contract"]["status"] == "COMPLETED"
 
 
 async def test_exempt_reasons_are_reference_data(gql: Any, sessions: Any) -> None:

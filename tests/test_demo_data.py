@@ -29,6 +29,7 @@ from models import (
     CheckType,
     ContractTermination,
     DeficitOccupation,
+    FamilyMember,
     Interview,
     LanguageTest,
     MrpValue,
@@ -49,7 +50,7 @@ from models import (
 from models.base import ALMATY, utcnow
 from models.db import transaction
 from models.enums import ApplicationStatus as S
-from models.enums import CheckStatus, ContractStatus, QuotaKind, Route
+from models.enums import CheckStatus, ContractStatus, FamilyRelation, QuotaKind, Route
 from models.types import CENT
 from services import facts, numbers, scoring
 from services.demo_data import DEMO_YEAR, TABLE_ORDER, generate
@@ -67,7 +68,7 @@ from tests.conftest import TEST_SECRET
 N = 300
 TABLES = {
     "applicant": Applicant, "application": Application, "language_test": LanguageTest,
-    "questionnaire": Questionnaire, "check_result": Check, "interview": Interview, "score": Score,
+    "questionnaire": Questionnaire, "family_member": FamilyMember, "check_result": Check, "interview": Interview, "score": Score,
     "selection_round": SelectionRound, "selection_round_approval": SelectionRoundApproval,
     "social_contract": SocialContract, "support_payment": SupportPayment,
     "contract_termination": ContractTermination, "refund_payment": RefundPayment,
@@ -94,7 +95,7 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
             stored = (await session.execute(select(func.count()).select_from(model))).scalar_one()
             assert stored == counts[table], table
         assert counts["applicant"] == counts["application"] == N
-        for table in ("language_test", "questionnaire", "check_result", "interview", "score", "selection_round",
+        for table in ("language_test", "questionnaire", "family_member", "check_result", "interview", "score", "selection_round",
                       "selection_round_approval", "social_contract", "support_payment"):
             assert counts[table] > 0, table
 
@@ -154,6 +155,22 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
         certificates = [t.certificate_number for t in tests.values()]
         assert len(set(certificates)) == len(certificates)
         assert all(certificate_number_problem(c) is None for c in certificates)
+
+        # ---- family members: 1 + members = family size where listed, each by the input rules
+        members: dict[int, list[FamilyMember]] = defaultdict(list)
+        for fm in await _all(session, FamilyMember):
+            members[fm.application_id].append(fm)
+        assert members and any(q.family_size > 1 and q.application_id not in members for q in questionnaires.values())
+        for app_id, listed in members.items():
+            q = questionnaires[app_id]
+            assert 1 + len(listed) == q.family_size and [fm.position for fm in listed] == list(range(1, q.family_size))
+            assert {fm.relation for fm in listed} <= set(FamilyRelation)
+            for fm in listed:
+                assert full_name_problem(fm.full_name) is None and document_number_problem(fm.document_number) is None
+                assert fm.birth_date <= q.submitted_at.astimezone(ALMATY).date()
+                assert fm.iin is None or iin_problem(fm.iin, fm.birth_date, fm.sex) is None
+        member_iins = [fm.iin for listed in members.values() for fm in listed if fm.iin]
+        assert member_iins and len(set(member_iins) | {p.iin for p in with_iin}) == len(member_iins) + len(with_iin)
 
         # ---- stages: complete for every scored application; none scored while SUBMITTED
         for a in apps:

@@ -13,6 +13,7 @@ from api.graphql.types import (
     Check,
     CheckStatus,
     EducationLevel,
+    FamilyRelation,
     InterviewOutcome,
     LanguageLevel,
     Proficiency,
@@ -66,13 +67,28 @@ class RecordLanguageTestInput:
     taken_on: dt.date
 
 
+@strawberry.input(description="A member of the principal applicant's family. The input rules of the applicant "
+                              "apply: fullName, birthDate not in the future, documentNumber, and the IIN's check "
+                              "digit and its agreement with birthDate and sex when one is given.")
+class FamilyMemberInput:
+    full_name: str
+    birth_date: dt.date
+    sex: Sex
+    relation: FamilyRelation
+    document_number: str
+    iin: str | None = None
+
+
 @strawberry.input
 class SubmitQuestionnaireInput:
     application_id: strawberry.ID
     education_level: EducationLevel
     work_experience_years: int
     occupation_code: str | None = None
-    family_size: int
+    family_size: int | None = strawberry.field(
+        default=None,
+        description="People in the family, the applicant included (1-20). With familyMembers (or members on "
+                    "record) it must be 1 + their number, and may be left out; without them it is required.")
     russian: Proficiency
     english: Proficiency
     relatives_in_kazakhstan: bool
@@ -80,6 +96,10 @@ class SubmitQuestionnaireInput:
     criminal_record: bool
     deported_before: bool
     savings: Decimal
+    family_members: list[FamilyMemberInput] | None = strawberry.field(
+        default=None,
+        description="The applicant's family members (the applicant not included). Given, even empty, it replaces "
+                    "the members on record; left out, they stay as they are.")
 
 
 @strawberry.input
@@ -163,7 +183,10 @@ class SelectionRoundPayload:
 class SignContractInput:
     application_id: strawberry.ID
     start_date: dt.date
-    family_size: int
+    family_size: int | None = strawberry.field(
+        default=None,
+        description="The family the selection round approved (the quota seats it took). Optional: when given it "
+                    "must be that number (INVALID_INPUT otherwise); when left out it is taken from the approval.")
 
 
 @strawberry.input

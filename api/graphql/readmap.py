@@ -112,6 +112,14 @@ TYPES: dict[str, TypeMap] = {
         "savings": Column("savings", "decimal"),
         "submittedAt": Column("submitted_at", "datetime"),
     }, node=False),
+    "FamilyMember": TypeMap(m.FamilyMember, {
+        "fullName": Column("full_name", "str"),
+        "birthDate": Column("birth_date", "date"),
+        "sex": Column("sex", "enum"),
+        "relation": Column("relation", "enum"),
+        "documentNumber": Column("document_number", "str"),
+        "iin": Column("iin", "str"),
+    }, node=False),
     "Check": TypeMap(m.Check, {
         "application": Ref("Application", "application_id"),
         "checkType": Ref("CheckType", "check_type_id"),
@@ -168,6 +176,7 @@ TYPES: dict[str, TypeMap] = {
         "dueDate": Column("due_date", "date"),
         "languageTest": Child("LanguageTest", "application_id"),
         "questionnaire": Child("Questionnaire", "application_id"),
+        "familyMembers": Child("FamilyMember", "application_id", many=True, order=("position",)),
         "checks": Child("Check", "application_id", many=True, order=("id",)),
         "interview": Child("Interview", "application_id"),
         "score": Child("Score", "application_id"),

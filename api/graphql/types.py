@@ -21,6 +21,7 @@ from models.enums import (
     CheckStatus,
     ContractStatus,
     EducationLevel,
+    FamilyRelation,
     InterviewOutcome,
     LanguageLevel,
     Proficiency,
@@ -38,6 +39,7 @@ LanguageLevel = strawberry.enum(LanguageLevel, description="KAZTEST levels.")  #
 Proficiency = strawberry.enum(Proficiency, description="Self-declared command of a language other than Kazakh.")  # type: ignore[misc]
 Sex = strawberry.enum(Sex)  # type: ignore[misc]
 EducationLevel = strawberry.enum(EducationLevel)  # type: ignore[misc]
+FamilyRelation = strawberry.enum(FamilyRelation, description="How a family member is related to the principal applicant.")  # type: ignore[misc]
 CheckStatus = strawberry.enum(CheckStatus)  # type: ignore[misc]
 InterviewOutcome = strawberry.enum(InterviewOutcome)  # type: ignore[misc]
 QuotaKind = strawberry.enum(QuotaKind)  # type: ignore[misc]
@@ -214,6 +216,22 @@ class Questionnaire:
         return cls(**scalars_of("Questionnaire", r), occupation_id=r.occupation_id)
 
 
+@strawberry.type(description="A member of the principal applicant's family, as the questionnaire lists them. "
+                             "With members on record, the family size (quota seats, relocation cap, the "
+                             "contract's family) is 1 + their number.")
+class FamilyMember:
+    full_name: str
+    birth_date: dt.date
+    sex: Sex
+    relation: FamilyRelation
+    document_number: str
+    iin: str | None
+
+    @classmethod
+    def from_row(cls, r: m.FamilyMember) -> "FamilyMember":
+        return cls(**scalars_of("FamilyMember", r))
+
+
 @strawberry.type
 class Check(Node):
     status: CheckStatus
@@ -330,6 +348,12 @@ class Application(Node):
     async def questionnaire(self, info: Info) -> Questionnaire | None:
         row = await info.context.loaders.one_by(m.Questionnaire, "application_id").load(self.pk)
         return Questionnaire.from_row(row) if row else None
+
+    @strawberry.field(description="The family members the questionnaire lists, in its order (empty when it gives "
+                                  "only a family size). Staff and the applicant; empty for agencies.")
+    async def family_members(self, info: Info) -> list[FamilyMember]:
+        rows = await info.context.loaders.many_by(m.FamilyMember, "application_id", "position").load(self.pk)
+        return [FamilyMember.from_row(r) for r in rows]
 
     @strawberry.field
     async def checks(self, info: Info) -> list[Check]:

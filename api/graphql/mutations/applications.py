@@ -77,7 +77,11 @@ class ApplicationMutations:
                 occupation_code=input.occupation_code, family_size=input.family_size, russian=input.russian,
                 english=input.english, relatives_in_kazakhstan=input.relatives_in_kazakhstan,
                 prior_stay_in_kazakhstan=input.prior_stay_in_kazakhstan, criminal_record=input.criminal_record,
-                deported_before=input.deported_before, savings=input.savings)
+                deported_before=input.deported_before, savings=input.savings,
+                family_members=None if input.family_members is None else [
+                    svc.FamilyMemberIn(full_name=fm.full_name, birth_date=fm.birth_date, sex=fm.sex,
+                                       relation=fm.relation, document_number=fm.document_number, iin=fm.iin)
+                    for fm in input.family_members])
             return app.id
 
         return await _application_payload(info, action)
