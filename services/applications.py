@@ -494,10 +494,10 @@ async def record_check_result(
     app = (await session.execute(
         select(Application).where(Application.id == found.application_id).with_for_update())).scalar_one()
     check = (await session.execute(select(Check).where(Check.id == check_id).with_for_update())).scalar_one()
-    if check.status == CheckStatus.CANCELLED:
-        raise invalid_state(f"this check was cancelled when the application was {app.status.value.lower()}; "
-                            "it takes no result", *CHECK_ID)
     require_status(app, "recordCheckResult", *CHECK_ID)
+    if check.status == CheckStatus.CANCELLED:  # cancelled when the application was decided or withdrawn
+        raise invalid_state("this check was cancelled when its application was decided or withdrawn; "
+                            "it takes no result", *CHECK_ID)
     errors = ErrorCollector()
     if status in (CheckStatus.REQUESTED, CheckStatus.CANCELLED):
         errors.invalid(f"A result is CLEARED, FLAGGED or REJECTED; {CheckStatus(status).value} is not a result.",
