@@ -74,7 +74,7 @@ class Application(SQLModel, table=True):
     submitted_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     due_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
     decided_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=True))
-    decision_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+    decision_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000), nullable=True))
     # Seats taken in a quota when approved (family size for KANDAS, 1 for LABOUR).
     seats: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
     quota_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), nullable=True, index=True))
@@ -98,7 +98,7 @@ class ApplicationDecision(SQLModel, table=True):
     outcome: DecisionOutcome = Field(sa_column=sa.Column(str_enum(DecisionOutcome, "decision_outcome"), nullable=False))
     # Required for a refusal by the services; null on a refusal only when it was
     # made before reasons were required and none was given.
-    reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000), nullable=True))
     decided_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     # The audit subject of who decided; null only for decisions filled in from
     # before they were recorded, when the audit trail did not say.

@@ -645,7 +645,7 @@ async def decide_application(
     app = await load_application(session, viewer, application_id)
     errors = ErrorCollector()
     reason = _reason(reason, errors, "input", "reason", required=(
-        "A refusal must give its reason (1 to 2000 characters)." if decision == Decision.REJECT else None))
+        f"A refusal must give its reason (1 to {REASON_MAX} characters)." if decision == Decision.REJECT else None))
     today = today_almaty()
     if decision == Decision.APPROVE:
         if app.route == Route.KANDAS and app.status in UNDECIDED_STATUSES:

@@ -26,7 +26,10 @@ from models import ApplicationDecision, Check, CheckType
 from models.enums import OPEN_CHECK_STATUSES, CheckStatus, DecisionOutcome
 from services.viewer import Viewer
 
-REASON_MAX = 2000
+# The limit the API has always had (``application.decision_reason``): widening that
+# column would mean rebuilding the ``application`` table on SQLite, which enforced
+# foreign keys forbid inside a migration's transaction once rows reference it.
+REASON_MAX = 1000
 _CHUNK = 1000
 
 # The fields of ``Application.decision`` each kind of reader sees (all of them for staff).

@@ -64,7 +64,7 @@ async def test_a_refusal_with_its_reason_is_read_by_staff_and_the_applicant_with
         gql: GQL, sessions: Any) -> None:
     app = await passed_general(gql, **ALICE)
     assert (await read(gql, app["id"], role="OFFICER"))["decision"] is None  # undecided
-    assert len(REASON) < 2000
+    assert len(REASON) < 1000
     await ok(gql, light(DECIDE), {"applicationId": app["id"], "decision": "REJECT", "reason": f"  {REASON} "},
              role="OFFICER", subject="officer-7")
 

@@ -491,8 +491,8 @@ async def test_kandas_is_never_approved_by_a_decision(env: Env, world) -> None:
 
 
 @pytest.mark.parametrize(("doc", "extra"), [(WITHDRAW, {}), (DECIDE, {"decision": "REJECT"})], ids=["withdraw", "reject"])
-async def test_reason_longer_than_2000_characters_is_refused(env: Env, world, doc, extra) -> None:
-    await refused(env.gql, env.sessions, doc, {"applicationId": world["failed"]["id"], "reason": "r" * 2001, **extra},
+async def test_reason_longer_than_1000_characters_is_refused(env: Env, world, doc, extra) -> None:
+    await refused(env.gql, env.sessions, doc, {"applicationId": world["failed"]["id"], "reason": "r" * 1001, **extra},
                   "INVALID_INPUT", ["input", "reason"])
 
 

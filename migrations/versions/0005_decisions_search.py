@@ -8,8 +8,13 @@
   moves forward, so the agencies' feed shows the change once);
 - ``application.search_key`` (number, name, IIN, document, folded to lower-case
   Latin by ``services.search``), backfilled, with a trigram index on PostgreSQL;
-- ``selection_round_passed_over``, filled in from the rounds' audit events;
-- ``application.decision_reason`` holds 2000 characters, as a refusal's reason may.
+- ``selection_round_passed_over``, filled in from the rounds' audit events.
+
+On SQLite the ``application`` table is never rebuilt (batch mode's copy, drop and
+rename): with foreign keys enforced, dropping a table that other rows reference
+fails inside the migration's transaction. Its new column is added (and dropped)
+in place. ``check_result`` is rebuilt to change its CHECK constraint: no table
+references it.
 
 Revision ID: 0002d_reads
 Revises: 5a81a9b607bd
@@ -91,10 +96,7 @@ def upgrade() -> None:
         # Trigram indexes for the search (kept on downgrade: other schemas may use the extension).
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
 
-    with op.batch_alter_table('application', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('search_key', sa.Text(), nullable=True))
-        batch_op.alter_column('decision_reason', existing_type=sa.String(length=1000), type_=sa.String(length=2000),
-                              existing_nullable=True)
+    op.add_column('application', sa.Column('search_key', sa.Text(), nullable=True))
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.create_index('ix_application_search_key', ['search_key'], unique=False, postgresql_using='gin',
                               postgresql_ops={'search_key': 'gin_trgm_ops'})
@@ -105,7 +107,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('outcome', sa.Enum('APPROVED', 'REJECTED', 'WITHDRAWN', name='decision_outcome', native_enum=False, create_constraint=True), nullable=False),
-    sa.Column('reason', sa.String(length=2000), nullable=True),
+    sa.Column('reason', sa.String(length=1000), nullable=True),
     sa.Column('decided_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('decided_by', sa.String(length=200), nullable=True),
     sa.Column('selection_round_id', sa.Integer(), nullable=True),
@@ -149,15 +151,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_application_decision_application')
     op.drop_table('application_decision')
     _set_check_statuses(OLD_CHECK_STATUSES)
-    bind.execute(application.update().where(sa.func.length(application.c.decision_reason) > 1000)
-                 .values(decision_reason=sa.func.substr(application.c.decision_reason, 1, 1000)))
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index('ix_application_search_key', postgresql_using='gin',
                             postgresql_ops={'search_key': 'gin_trgm_ops'})
-    with op.batch_alter_table('application', schema=None) as batch_op:
-        batch_op.alter_column('decision_reason', existing_type=sa.String(length=2000), type_=sa.String(length=1000),
-                              existing_nullable=True)
-        batch_op.drop_column('search_key')
+    op.drop_column('application', 'search_key')  # in place, also on SQLite (3.35+)
 
 
 # ---------------------------------------------------------------- data
