@@ -626,3 +626,23 @@ async def test_occupations_and_deficit_lists_are_reference_data_for_signed_in_pe
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         for role in ("APPLICANT", "OFFICER", "ADMIN"):
             assert "errors" not in await gql(doc, variables, role=role)
+
+
+async def test_a_round_approval_cancels_the_checks_still_requested(gql: Any, sessions: Any) -> None:
+    """A check type activated after scoring leaves a PASSED application with an open check;
+    the round's approval cancels it (issue 13 item 11)."""
+    async with sessions.begin() as s:
+        quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=5, used=0)
+        app = await f.make_passed_application(s, region_code="KZ-27", score=600, family_size=2)
+        check_type = (await s.execute(select(m.CheckType).order_by(m.CheckType.id))).scalars().first()
+        at = dt.datetime(2026, 11, 1, tzinfo=UTC)
+        check = m.Check(application_id=app.id, check_type_id=check_type.id, status="REQUESTED",
+                        requested_at=at, updated_at=at)
+        s.add(check)
+    payload = await run_round(gql, quota.id)
+    assert payload["errors"] == [] and len(payload["round"]["approved"]) == 1
+    async with sessions() as s:
+        row = (await s.execute(select(m.Check).where(m.Check.id == check.id))).scalar_one()
+        event = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "application.approve"))).scalar_one()
+    assert row.status.value == "CANCELLED" and row.updated_at > at and row.completed_at is None
+    assert event.changes["cancelledChecks"] == [check_type.code]
