@@ -5,6 +5,7 @@ from models.accounts import AdminAccount, AgencyApiKey
 from models.applications import (
     Applicant,
     Application,
+    ApplicationDecision,
     Check,
     FamilyMember,
     Interview,
@@ -14,7 +15,7 @@ from models.applications import (
 )
 from models.audit import AuditEvent, NumberSequence
 from models.contracts import ContractTermination, RefundPayment, SocialContract, SupportPayment
-from models.quotas import Quota, SelectionRound, SelectionRoundApproval
+from models.quotas import Quota, SelectionRound, SelectionRoundApproval, SelectionRoundPassedOver
 from models.reference import (
     Agency,
     CheckType,
@@ -29,10 +30,10 @@ from models.reference import (
 from models.scoring import ScoringModel
 
 __all__ = [
-    "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "AuditEvent", "Check",
+    "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
     "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "FamilyMember", "Interview",
     "LanguageTest", "MrpValue", "NumberSequence", "Occupation", "Questionnaire", "Quota",
-    "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval",
+    "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
 ]

@@ -14,6 +14,7 @@ from models.base import utcnow
 from models.enums import (
     ApplicationStatus,
     CheckStatus,
+    DecisionOutcome,
     EducationLevel,
     FamilyRelation,
     InterviewOutcome,
@@ -53,6 +54,10 @@ class Application(SQLModel, table=True):
         sa.Index("ix_application_due_id", "due_date", "id"),
         sa.Index("ix_application_doc", "citizenship", "document_number"),
         sa.CheckConstraint("seats IS NULL OR seats > 0", name="seats_positive"),
+        # Search by number, name, IIN and document (``services.search``): a trigram
+        # index on PostgreSQL (``LIKE '%term%'``); a plain index elsewhere.
+        sa.Index("ix_application_search_key", "search_key", postgresql_using="gin",
+                 postgresql_ops={"search_key": "gin_trgm_ops"}),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,6 +80,32 @@ class Application(SQLModel, table=True):
     seats: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
     quota_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), nullable=True, index=True))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # Number, applicant's name, IIN and document number, normalised and transliterated
+    # to lower-case Latin (``services.search.search_key``), written with the row.
+    search_key: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+
+
+class ApplicationDecision(SQLModel, table=True):
+    """How and why an application left the undecided states: an officer's decision,
+    a selection round's approval, or a withdrawal. The newest row is the one in force."""
+
+    __tablename__ = "application_decision"
+    __table_args__ = (
+        sa.Index("ix_application_decision_application", "application_id", "decided_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False))
+    outcome: DecisionOutcome = Field(sa_column=sa.Column(str_enum(DecisionOutcome, "decision_outcome"), nullable=False))
+    # Required for a refusal by the services; null on a refusal only when it was
+    # made before reasons were required and none was given.
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000), nullable=True))
+    decided_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # The audit subject of who decided; null only for decisions filled in from
+    # before they were recorded, when the audit trail did not say.
+    decided_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    selection_round_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.ForeignKey("selection_round.id", ondelete="SET NULL"), nullable=True))
 
 
 class LanguageTest(SQLModel, table=True):

@@ -69,6 +69,12 @@ class CheckStatus(str, Enum):
     CLEARED = "CLEARED"
     FLAGGED = "FLAGGED"
     REJECTED = "REJECTED"
+    # The application was withdrawn or decided before a result came: no result is
+    # recorded any more (SPEC §4; issue 13 item 11).
+    CANCELLED = "CANCELLED"
+
+
+OPEN_CHECK_STATUSES = (CheckStatus.REQUESTED,)
 
 
 class InterviewOutcome(str, Enum):
@@ -80,6 +86,15 @@ class InterviewOutcome(str, Enum):
 class Decision(str, Enum):
     APPROVE = "APPROVE"
     REJECT = "REJECT"
+
+
+class DecisionOutcome(str, Enum):
+    """How an application left the undecided states: a decision (by an officer or a
+    selection round) or the applicant's withdrawal."""
+
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
 
 
 class QuotaKind(str, Enum):

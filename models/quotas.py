@@ -76,3 +76,18 @@ class SelectionRoundApproval(SQLModel, table=True):
     rank: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
     score: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
     seats: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+
+
+class SelectionRoundPassedOver(SQLModel, table=True):
+    """A candidate ranked above a round's last approved one whose family did not fit
+    in the seats left (it stayed PASSED)."""
+
+    __tablename__ = "selection_round_passed_over"
+    __table_args__ = (sa.UniqueConstraint("round_id", "application_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("selection_round.id", ondelete="CASCADE"), nullable=False))
+    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True))
+    position: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))  # 1-based, in ranking order
+    score: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
+    seats: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))

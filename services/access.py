@@ -163,6 +163,11 @@ FIELDS: dict[str, Fields] = {
     "SocialContract": Fields(PEOPLE),
     "SupportPayment": Fields(PEOPLE),
     "ContractTermination": Fields(PEOPLE),
+    # A decision: the applicant reads what was decided, when and why, not who decided.
+    "ApplicationDecision": Fields(PEOPLE, only={"decidedBy": STAFF}),
+    # Reference lists for people who apply or decide.
+    "Occupation": Fields(PEOPLE),
+    "DeficitList": Fields(PEOPLE),
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
     "ScoringSimulation": Fields(STAFF),
@@ -212,6 +217,9 @@ ROOTS: dict[str, Root] = {
     "regions": Root(EVERYONE),
     "scoringModels": Root(PEOPLE),
     "quotas": Root(PEOPLE),
+    "occupations": Root(PEOPLE),
+    "deficitLists": Root(PEOPLE),
+    "selectionRounds": Root(STAFF),
     # SPEC §7: agency keys do not read applications; they see one only as the context of a
     # check they may read, so ``application(id:)`` answers null rather than telling it exists.
     "application": Root(PEOPLE, refusal="NULL"),

@@ -47,6 +47,7 @@ from models.enums import (
     ApplicationStatus,
     CheckStatus,
     Decision,
+    DecisionOutcome,
     EducationLevel,
     FamilyRelation,
     InterviewOutcome,
@@ -55,14 +56,14 @@ from models.enums import (
     Route,
     Sex,
 )
-from services import access, audit, numbers, quotas, rules, scoring_models
+from services import access, audit, decisions, numbers, quotas, rules, scoring_models, search
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, invalid_state, not_found
 from services.viewer import Viewer
 
 S = ApplicationStatus
 
 DUE_DAYS = 29
-REASON_MAX = 1000
+REASON_MAX = decisions.REASON_MAX
 NOTES_MAX = 2000
 DETAILS_MAX = 2000
 
@@ -163,13 +164,16 @@ async def load_application(
     return app
 
 
-def _reason(reason: str | None, errors: ErrorCollector, *field: str) -> str | None:
-    if reason is None:
+def _reason(reason: str | None, errors: ErrorCollector, *field: str, required: str | None = None) -> str | None:
+    """The reason, stripped (None when blank). ``required`` is the message when a
+    blank reason is not allowed (a refusal is an administrative act: it is reasoned)."""
+    reason = (reason or "").strip()
+    if not reason:
+        errors.invalid(required, *field)
         return None
-    reason = reason.strip()
     if len(reason) > REASON_MAX:
         errors.invalid(f"The reason must be at most {REASON_MAX} characters (got {len(reason)}).", *field)
-    return reason or None
+    return reason
 
 
 async def _occupation(session: AsyncSession, code: str | None, errors: ErrorCollector, *field: str) -> Occupation | None:
@@ -296,6 +300,7 @@ async def submit_application(
         occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
         document_number=document_number, iin=iin, submitted_at=now,
         due_date=today + dt.timedelta(days=DUE_DAYS), updated_at=now,
+        search_key=search.search_key(number=number, full_name=full_name, iin=iin, document_number=document_number),
     )
     session.add(app)
     await session.flush()
@@ -597,9 +602,13 @@ async def record_check_result(
         select(Application).where(Application.id == found.application_id).with_for_update())).scalar_one()
     check = (await session.execute(select(Check).where(Check.id == check_id).with_for_update())).scalar_one()
     require_status(app, "recordCheckResult", *CHECK_ID)
+    if check.status == CheckStatus.CANCELLED:  # cancelled when the application was decided or withdrawn
+        raise invalid_state("this check was cancelled when its application was decided or withdrawn; "
+                            "it takes no result", *CHECK_ID)
     errors = ErrorCollector()
-    if status == CheckStatus.REQUESTED:
-        errors.invalid("A result is CLEARED, FLAGGED or REJECTED; REQUESTED is not a result.", "input", "status")
+    if status in (CheckStatus.REQUESTED, CheckStatus.CANCELLED):
+        errors.invalid(f"A result is CLEARED, FLAGGED or REJECTED; {CheckStatus(status).value} is not a result.",
+                       "input", "status")
     if details is not None:
         details = details.strip() or None
         if details is not None and len(details) > DETAILS_MAX:
@@ -742,7 +751,8 @@ async def decide_application(
     _require_staff(viewer, "decide applications")
     app = await load_application(session, viewer, application_id)
     errors = ErrorCollector()
-    reason = _reason(reason, errors, "input", "reason")
+    reason = _reason(reason, errors, "input", "reason", required=(
+        f"A refusal must give its reason (1 to {REASON_MAX} characters)." if decision == Decision.REJECT else None))
     today = today_almaty()
     if decision == Decision.APPROVE:
         if app.route == Route.KANDAS and app.status in UNDECIDED_STATUSES:
@@ -770,6 +780,10 @@ async def decide_application(
     app.decided_at = now
     app.decision_reason = reason
     await session.flush()
+    cancelled = await decisions.close(session, viewer, outcome=DecisionOutcome(to.value),
+                                      closings=[decisions.Closing(app.id, reason)], now=now)
+    if cancelled:
+        changes["cancelledChecks"] = cancelled[app.id]
     await audit.record(session, viewer, "application.decide", "application", app.id,
                        {"status": [old, to], **changes})
     return app
@@ -789,7 +803,10 @@ async def withdraw_application(
     app.decided_at = now  # when the application left the undecided states, by a decision or a withdrawal
     app.decision_reason = reason
     await session.flush()
+    cancelled = await decisions.close(session, viewer, outcome=DecisionOutcome.WITHDRAWN,
+                                      closings=[decisions.Closing(app.id, reason)], now=now)
     await audit.record(session, viewer, "application.withdraw", "application", app.id,
-                       {"status": [old, S.WITHDRAWN], "reason": reason})
+                       {"status": [old, S.WITHDRAWN], "reason": reason,
+                        **({"cancelledChecks": cancelled[app.id]} if cancelled else {})})
     return app
 

@@ -64,6 +64,7 @@ from models import (
     Agency,
     Applicant,
     Application,
+    ApplicationDecision,
     Check,
     CheckType,
     ContractTermination,
@@ -82,6 +83,7 @@ from models import (
     ScoringModel,
     SelectionRound,
     SelectionRoundApproval,
+    SelectionRoundPassedOver,
     SocialContract,
     SupportMeasure,
     SupportPayment,
@@ -97,6 +99,7 @@ from services.errors import invalid, invalid_state
 from services.quotas import Candidate, plan_round
 from services.rules import add_years, age_on, full_name_problem, make_iin, normalise_full_name
 from services.scoring_models import status_after
+from services.search import search_key
 from services.viewer import SYSTEM
 
 __all__ = ["DEMO_YEAR", "TABLE_ORDER", "Progress", "generate"]
@@ -113,13 +116,14 @@ OFFICER = "demo-officer"
 # to rows of the same batch: column -> parent table.
 TABLE_ORDER: tuple[str, ...] = (
     "applicant", "application", "language_test", "questionnaire", "family_member", "check_result", "interview",
-    "score", "selection_round", "selection_round_approval", "social_contract", "support_payment",
-    "contract_termination", "refund_payment",
+    "score", "selection_round", "selection_round_approval", "selection_round_passed_over", "application_decision",
+    "social_contract", "support_payment", "contract_termination", "refund_payment",
 )
 _TABLES: dict[str, sa.Table] = {
     m.__tablename__: m.__table__  # type: ignore[attr-defined]
     for m in (Applicant, Application, LanguageTest, Questionnaire, FamilyMember, Check, Interview, Score, SelectionRound,
-              SelectionRoundApproval, SocialContract, SupportPayment, ContractTermination, RefundPayment)
+              SelectionRoundApproval, SelectionRoundPassedOver, ApplicationDecision, SocialContract, SupportPayment,
+              ContractTermination, RefundPayment)
 }
 _REFS: dict[str, dict[str, str]] = {
     "application": {"applicant_id": "applicant"},
@@ -130,6 +134,8 @@ _REFS: dict[str, dict[str, str]] = {
     "interview": {"application_id": "application"},
     "score": {"application_id": "application"},
     "selection_round_approval": {"round_id": "selection_round", "application_id": "application"},
+    "selection_round_passed_over": {"round_id": "selection_round", "application_id": "application"},
+    "application_decision": {"application_id": "application", "selection_round_id": "selection_round"},
     "social_contract": {"application_id": "application"},
     "support_payment": {"contract_id": "social_contract"},
     "contract_termination": {"contract_id": "social_contract"},
@@ -702,9 +708,33 @@ class _Generator:
         round_candidates: dict[tuple[int, dt.datetime], list[tuple[int, int, dt.datetime, int]]] = defaultdict(list)
         for _ in range(n):
             self._application(b, round_candidates)
-        self._rounds(b, round_candidates)
+        approvals = self._rounds(b, round_candidates)
+        self._decisions(b, approvals)
         self._contracts(b)
         return b
+
+    def _decisions(self, b: _Batch, approvals: dict[int, tuple[int, str]]) -> None:
+        """The decision record of every application decided or withdrawn (as
+        services.decisions.close writes it), and its checks still REQUESTED cancelled."""
+        apps = b.rows["application"]
+        for app_index, app in enumerate(apps):
+            if app["status"] not in ("APPROVED", "REJECTED", "WITHDRAWN"):
+                continue
+            round_index, reason = approvals.get(app_index, (None, app["decision_reason"]))
+            by = app["owner_subject"] if app["status"] == "WITHDRAWN" and app["owner_subject"] else OFFICER
+            b.add("application_decision", {
+                "application_id": app_index, "outcome": app["status"], "reason": reason,
+                "decided_at": app["decided_at"], "decided_by": by, "selection_round_id": round_index,
+            })
+        for check in b.rows["check_result"]:
+            app = apps[check["application_id"]]
+            if check["status"] == "REQUESTED" and app["status"] in ("APPROVED", "REJECTED", "WITHDRAWN"):
+                check["status"] = "CANCELLED"
+                check["details"] = ("Cancelled: the application was withdrawn." if app["status"] == "WITHDRAWN"
+                                    else f"Cancelled: the application was decided ({app['status']}) "
+                                         "before this result came.")
+                check["updated_at"] = max(app["decided_at"], check["updated_at"] + dt.timedelta(microseconds=1))
+                check["recorded_by"] = OFFICER
 
     def _application(self, b: _Batch, round_candidates: dict[Any, list[Any]]) -> None:
         rng = self.rng
@@ -749,7 +779,7 @@ class _Generator:
             "target_region_id": region, "occupation_id": occupation, "status": "SUBMITTED",
             "citizenship": citizenship, "document_number": document, "iin": iin, "submitted_at": submitted_at,
             "due_date": submitted_on + dt.timedelta(days=DUE_DAYS), "decided_at": None, "decision_reason": None,
-            "seats": None, "quota_id": None, "updated_at": submitted_at,
+            "seats": None, "quota_id": None, "updated_at": submitted_at, "search_key": None,
         }
         app_index = b.add("application", app)
 
@@ -966,16 +996,20 @@ class _Generator:
         )
         return facts
 
-    def _rounds(self, b: _Batch, candidates: dict[tuple[int, dt.datetime], list[Any]]) -> None:
+    def _rounds(self, b: _Batch, candidates: dict[tuple[int, dt.datetime], list[Any]]) -> dict[int, tuple[int, str]]:
         """Monthly selection rounds per region, in date order, ranked and capped as
-        services.quotas.plan_round does; families that do not fit stay PASSED."""
+        services.quotas.plan_round does; families that do not fit stay PASSED.
+        Returns, per approved application, its round and the decision's reason."""
         apps = b.rows["application"]
+        approvals: dict[int, tuple[int, str]] = {}
+        codes = {r[0]: r[1] for r in self.ctx.regions}
         for (region, ran_at), entries in sorted(candidates.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             quota = self.ctx.kandas_quotas[region]
             if quota.left <= 0:
                 continue
             ranked = sorted(entries, key=lambda e: (-e[1], e[2], e[0]))
-            picks, _ = plan_round([Candidate(i, total, at, seats) for i, total, at, seats in ranked], quota.left)
+            picks, passed_over = plan_round([Candidate(i, total, at, seats) for i, total, at, seats in ranked],
+                                            quota.left)
             seats = sum(p.candidate.seats for p in picks)
             round_index = b.add("selection_round", {
                 "quota_id": quota.id, "ran_at": ran_at, "ran_by": OFFICER,
@@ -994,6 +1028,19 @@ class _Generator:
                     "round_id": round_index, "application_id": p.candidate.application_id, "rank": p.rank,
                     "score": p.candidate.score, "seats": p.candidate.seats,
                 })
+                approvals[p.candidate.application_id] = (round_index, (
+                    f"Approved by the selection round of {_almaty_date(ran_at).isoformat()} on the {DEMO_YEAR} "
+                    f"KANDAS quota of {codes[region]}: ranked {p.rank} with {p.candidate.score} points, "
+                    f"{p.candidate.seats} seat(s) taken."))
+            last = picks[-1].candidate if picks else None
+            above = [c for c in passed_over if last is not None and (-c.score, c.submitted_at, c.application_id)
+                     < (-last.score, last.submitted_at, last.application_id)]
+            for position, c in enumerate(above, start=1):
+                b.add("selection_round_passed_over", {
+                    "round_id": round_index, "application_id": c.application_id, "position": position,
+                    "score": c.score, "seats": c.seats,
+                })
+        return approvals
 
     def _contracts(self, b: _Batch) -> None:
         """Social contracts for most approved KANDAS families, with their support ledger."""
@@ -1125,6 +1172,10 @@ async def _number(session: AsyncSession, ctx: _Context, b: _Batch) -> None:
             first = await _reserve_numbers(conn, ctx.dialect, name, ctx.number_floor.get(name, 0), len(group))
             for k, row in enumerate(group):
                 row["number"] = f"{name}-{first + k:06d}"
+                if table == "application":
+                    person = b.rows["applicant"][row["applicant_id"]]
+                    row["search_key"] = search_key(number=row["number"], full_name=person["full_name"],
+                                                   iin=row["iin"], document_number=row["document_number"])
 
 
 async def _write(session: AsyncSession, ctx: _Context, b: _Batch, sequences: dict[str, str]) -> dict[str, int]:
@@ -1145,11 +1196,12 @@ async def _write(session: AsyncSession, ctx: _Context, b: _Batch, sequences: dic
         if not rows:
             continue
         new_ids = await _reserve_ids(conn, dialect, table, len(rows), sequences)
-        refs = [(column, ids[parent]) for column, parent in _REFS.get(table, {}).items()]
+        refs = [(column, ids.get(parent, [])) for column, parent in _REFS.get(table, {}).items()]
         for row, new_id in zip(rows, new_ids):
             row["id"] = new_id
             for column, parent_ids in refs:
-                row[column] = parent_ids[row[column]]
+                if row[column] is not None:  # a nullable reference (a decision without a round)
+                    row[column] = parent_ids[row[column]]
         ids[table] = new_ids
         if raw is not None:
             columns = [c.name for c in _TABLES[table].columns]

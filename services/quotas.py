@@ -56,10 +56,11 @@ from models import (
     Score,
     SelectionRound,
     SelectionRoundApproval,
+    SelectionRoundPassedOver,
 )
 from models.base import ALMATY, utcnow
-from models.enums import ApplicationStatus, QuotaKind, Route
-from services import audit
+from models.enums import ApplicationStatus, DecisionOutcome, QuotaKind, Route
+from services import audit, decisions
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, not_found
 from services.viewer import Viewer
 
@@ -500,17 +501,35 @@ async def run_selection_round(
     await session.flush()
     assert round_row.id is not None
     result.round_id = round_row.id
+    if passed_over:
+        await session.execute(insert(SelectionRoundPassedOver), [
+            {"round_id": round_row.id, "application_id": c.application_id, "position": i,
+             "score": c.score, "seats": c.seats}
+            for i, c in enumerate(passed_over, start=1)
+        ])
     if picks:
         await session.execute(insert(SelectionRoundApproval), [
             {"round_id": round_row.id, "application_id": p.candidate.application_id, "rank": p.rank,
              "score": p.candidate.score, "seats": p.candidate.seats}
             for p in picks
         ])
+        region_code = (await session.execute(select(Region.code).where(Region.id == quota.region_id))).scalar_one()
+        on = now.astimezone(ALMATY).date().isoformat()
+        cancelled = await decisions.close(session, viewer, outcome=DecisionOutcome.APPROVED, now=now, closings=[
+            decisions.Closing(
+                p.candidate.application_id, selection_round_id=round_row.id,
+                reason=(f"Approved by the selection round of {on} on the {quota.year} KANDAS quota of "
+                        f"{region_code}: ranked {p.rank} with {p.candidate.score} points, "
+                        f"{p.candidate.seats} seat(s) taken."))
+            for p in picks
+        ])
         await audit.record_many(session, viewer, "application.approve", "application", [
             (p.candidate.application_id,
              {"status": [ApplicationStatus.PASSED, ApplicationStatus.APPROVED], "quotaId": quota.id,
               "seats": p.candidate.seats, "selectionRoundId": round_row.id, "rank": p.rank,
-              "score": p.candidate.score})
+              "score": p.candidate.score,
+              **({"cancelledChecks": cancelled[p.candidate.application_id]}
+                 if p.candidate.application_id in cancelled else {})})
             for p in picks
         ], at=now)
     await audit.record(session, viewer, "selection_round.run", "selection_round", round_row.id, {

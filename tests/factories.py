@@ -35,7 +35,7 @@ from models.enums import (
     Route,
     Sex,
 )
-from services import numbers
+from services import numbers, search
 from services.rules import add_years
 
 UTC = dt.timezone.utc
@@ -119,6 +119,8 @@ async def make_application(
         document_number=applicant.document_number, iin=None, submitted_at=submitted_at,
         due_date=submitted_at.date() + dt.timedelta(days=29),
     )
+    application.search_key = search.search_key(number=application.number, full_name=applicant.full_name, iin=None,
+                                               document_number=applicant.document_number)
     session.add(application)
     await session.flush()
     return application

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import (
     Applicant,
     Application,
+    ApplicationDecision,
     AuditEvent,
     Check,
     CheckType,
@@ -63,6 +64,7 @@ from services.rules import (
     full_name_problem,
     iin_problem,
 )
+from services.search import search_key
 from tests.conftest import TEST_SECRET
 
 N = 300
@@ -148,6 +150,21 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
         assert any(p.ethnic_kazakh for p in applicants.values()) and not all(p.ethnic_kazakh for p in applicants.values())
         matches = [NUMBER_RE.fullmatch(a.number) for a in apps]
         assert all(matches) and len({a.number for a in apps}) == N
+        # search keys (issue 13 item 12), decisions and cancelled checks (items 5, 11)
+        assert all(a.search_key == search_key(number=a.number, full_name=applicants[a.applicant_id].full_name,
+                                              iin=a.iin, document_number=a.document_number) for a in apps)
+        decided = {a.id: a for a in apps if a.status in (S.APPROVED, S.REJECTED, S.WITHDRAWN)}
+        decisions = {d.application_id: d for d in await _all(session, ApplicationDecision)}
+        assert set(decisions) == set(decided)
+        for app_id, d in decisions.items():
+            assert (d.outcome.value, d.decided_at) == (decided[app_id].status.value, decided[app_id].decided_at)
+            assert d.decided_by and (d.reason or d.outcome.value != "REJECTED")
+            assert (d.selection_round_id is not None) == (decided[app_id].quota_id is not None
+                                                          and decided[app_id].route == Route.KANDAS)
+        for app_id, app_checks in checks.items():
+            open_ = [c for c in app_checks if c.status == CheckStatus.REQUESTED]
+            assert not (open_ and app_id in decided)
+            assert all(app_id in decided for c in app_checks if c.status == CheckStatus.CANCELLED)
         top = max(int(m.group(2)) for m in matches if m)
         counter = (await session.execute(
             select(NumberSequence.value).where(NumberSequence.name == f"RP-{DEMO_YEAR}"))).scalar_one()

@@ -383,3 +383,146 @@ async def walk_from(gql: GQL, token: str, after: str) -> list[dict[str, Any]]:
         if not p["pageInfo"]["hasNextPage"]:
             return nodes
         after = p["pageInfo"]["endCursor"]
+
+
+# ---------------------------------------------------------------- cancelled checks and the status filter (issue 13 item 11)
+
+STATUS_FEED = """query($first: Int, $after: String, $status: CheckStatus) {
+  checkResults(first: $first, after: $after, status: $status) {
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id status details completedAt updatedAt checkType { code } } }
+  } }"""
+
+
+async def status_walk(gql: GQL, token: str, first: int, status: str | None) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        p = (await gql.ok(STATUS_FEED, {"first": first, "after": after, "status": status}, token=token))["checkResults"]
+        nodes += [e["node"] for e in p["edges"]]
+        if not p["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = p["pageInfo"]["endCursor"]
+
+
+async def _requested(gql: GQL, **owner: Any) -> dict[str, Any]:
+    from tests.helpers_pipeline import submit, submit_input
+
+    app = await submit(gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False), **owner)
+    payload = (await gql.ok(REQUEST, {"input": {"applicationId": app["id"]}}, token=OFFICER))["requestChecks"]
+    assert payload["errors"] == []
+    return payload["application"]
+
+
+@pytest.mark.parametrize("how", ["withdrawn by the applicant", "withdrawn by an officer", "rejected"])
+async def test_open_checks_of_a_withdrawn_or_decided_application_are_cancelled_once(
+        gql: GQL, sessions: Any, how: str) -> None:
+    app = await _requested(gql, role="APPLICANT", subject="alice")
+    other = await _requested(gql)  # stays open
+    gpo = await agency_key(sessions, "GPO")
+    owned = {t["code"] for t in ref.CHECK_TYPES if t["agency_code"] == "GPO"}
+    criminal = next(n for n in await walk(gql, gpo, 100)
+                    if pk(n["id"]) in {pk(c["id"]) for c in app["checks"]} and n["checkType"]["code"] in owned)
+    cleared = (await gql.ok(RECORD, {"input": {"checkId": criminal["id"], "status": "CLEARED"}}, token=gpo))
+    assert cleared["recordCheckResult"]["errors"] == []
+    # An officer and an agency have read the feed to its end.
+    officer_end = (await page(gql, OFFICER, first=100))["pageInfo"]["endCursor"]
+    gpo_end = (await page(gql, gpo, first=100))["pageInfo"]["endCursor"]
+
+    doc, extra, who = {
+        "withdrawn by the applicant": ("withdrawApplication", {}, {"role": "APPLICANT", "subject": "alice"}),
+        "withdrawn by an officer": ("withdrawApplication", {"reason": "asked by phone"}, {"token": OFFICER}),
+        "rejected": ("decideApplication", {"decision": "REJECT", "reason": "forged document"}, {"token": OFFICER}),
+    }[how]
+    input_type = "WithdrawApplicationInput" if doc == "withdrawApplication" else "DecideApplicationInput"
+    done = await gql.ok(f"mutation($input: {input_type}!) {{ {doc}(input: $input) {{ application {{ status }} "
+                        "errors { code } } }", {"input": {"applicationId": app["id"], **extra}}, **who)
+    assert done[doc]["errors"] == []
+
+    own = {pk(c["id"]) for c in app["checks"]}
+    rows = {i: (u, st) for u, i, st, _ in await db_checks(sessions)}
+    assert {i: st for i, (_, st) in rows.items() if i in own} == {
+        i: ("CLEARED" if i == pk(criminal["id"]) else "CANCELLED") for i in own}
+    assert all(st == "REQUESTED" for i, (_, st) in rows.items() if i not in own)
+
+    # The feed shows each cancellation once, after the cursor the reader already holds, and the
+    # cleared check not again.
+    changed = await walk_after(gql, OFFICER, officer_end)
+    assert sorted(pk(n["id"]) for n in changed) == sorted(own - {pk(criminal["id"])})
+    assert all(n["status"] == "CANCELLED" for n in changed)
+    assert await walk_after(gql, OFFICER, (await page(gql, OFFICER, first=100))["pageInfo"]["endCursor"]) == []
+    gpo_changed = await walk_after(gql, gpo, gpo_end)
+    assert {n["checkType"]["code"] for n in gpo_changed} <= expected_readable("GPO") - {"CRIMINAL_RECORD"}
+
+    # A cancelled check takes no result, from its agency or an officer; nothing is written.
+    cancelled = next(n for n in changed)
+    details = await gql.ok("query($id: ID!) { node(id: $id) { ... on Check { status details completedAt } } }",
+                           {"id": cancelled["id"]}, token=OFFICER)
+    assert details["node"]["status"] == "CANCELLED" and details["node"]["completedAt"] is None
+    assert details["node"]["details"].startswith("Cancelled: the application was")
+    before = await db_checks(sessions)
+    for token in (OFFICER, await agency_key(sessions, next(
+            t["agency_code"] for t in ref.CHECK_TYPES if t["code"] == cancelled["checkType"]["code"]))):
+        answer = (await gql.ok(RECORD, {"input": {"checkId": cancelled["id"], "status": "CLEARED"}},
+                               token=token))["recordCheckResult"]
+        assert answer["check"] is None
+        assert [(e["code"], e["field"]) for e in answer["errors"]] == [("INVALID_STATE", ["input", "checkId"])]
+    assert await db_checks(sessions) == before
+
+    # What still waits for an agency: the open checks of the other application only.
+    waiting = await status_walk(gql, OFFICER, 2, "REQUESTED")
+    assert {pk(n["id"]) for n in waiting} == {pk(c["id"]) for c in other["checks"]}
+    async with sessions() as s:
+        event = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action.in_(
+            ("application.withdraw", "application.decide"))))).scalar_one()
+    assert sorted(event.changes["cancelledChecks"]) == sorted(
+        n["checkType"]["code"] for n in changed)
+
+
+async def walk_after(gql: GQL, token: str, after: str | None) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    while True:
+        p = await page(gql, token, first=2, after=after)
+        nodes += [e["node"] for e in p["edges"]]
+        if not p["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = p["pageInfo"]["endCursor"]
+
+
+async def test_a_check_cannot_be_recorded_as_cancelled(gql: GQL, sessions: Any) -> None:
+    app = await _requested(gql)
+    before = await db_checks(sessions)
+    answer = (await gql.ok(RECORD, {"input": {"checkId": app["checks"][0]["id"], "status": "CANCELLED"}},
+                           token=OFFICER))["recordCheckResult"]
+    assert [(e["code"], e["field"]) for e in answer["errors"]] == [("INVALID_INPUT", ["input", "status"])]
+    assert await db_checks(sessions) == before
+
+
+@pytest.mark.parametrize("who", ["OFFICER", "KNB", "GPO"])
+async def test_the_status_filter_pages_through_what_still_waits(gql: GQL, sessions: Any, who: str,
+                                                                database_url: str) -> None:
+    from tests.helpers_compiled import compiled_and_normal, on_postgres
+
+    base = utcnow() - dt.timedelta(days=1)
+    await seed_checks(sessions, [base + dt.timedelta(minutes=i) for i in range(5)])
+    async with transaction(sessions) as s:  # some results came in, one application was withdrawn
+        checks = (await s.execute(select(m.Check).order_by(m.Check.id))).scalars().all()
+        for c in checks[::3]:
+            c.status, c.updated_at = CheckStatus.CLEARED, utcnow()
+        for c in checks[1::7]:
+            c.status, c.updated_at = CheckStatus.CANCELLED, utcnow()
+    token = OFFICER if who == "OFFICER" else await agency_key(sessions, who)
+    readable = None if who == "OFFICER" else expected_readable(who)
+    rows = await db_checks(sessions, readable)
+    for status in ("REQUESTED", "CLEARED", "CANCELLED"):
+        nodes = await status_walk(gql, token, 2, status)
+        assert [pk(n["id"]) for n in nodes] == [i for _, i, st, _ in rows if st == status], status
+        assert {n["status"] for n in nodes} <= {status}
+    assert len(await status_walk(gql, token, 3, None)) == len(rows)
+
+    if on_postgres():  # the compiled read path takes the filter into its statement
+        variables = {"first": 100, "after": None, "status": "REQUESTED"}
+        compiled, normal, was_compiled = await compiled_and_normal(database_url, STATUS_FEED, variables, token)
+        assert was_compiled and compiled == normal
+        assert [pk(e["node"]["id"]) for e in compiled["data"]["checkResults"]["edges"]] == [
+            i for _, i, st, _ in rows if st == "REQUESTED"]

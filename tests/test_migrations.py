@@ -310,3 +310,139 @@ async def test_foreign_keys_are_enforced(migrated_url: str) -> None:
         await add(s, app)
         # RESTRICT: a region that applications point at cannot be deleted.
         await refused(s, sql="DELETE FROM region WHERE id = :id", params={"id": r.id})
+
+
+# ---------------------------------------------------------------- 0002d_reads: data filled in (issue 13 items 5, 11, 12, 13)
+
+
+def _t(table_name: str, /, **columns: Any) -> Any:
+    import sqlalchemy as sa
+
+    return sa.table(table_name, *(sa.column(k, v) for k, v in columns.items()))
+
+
+def test_the_reads_migration_fills_in_decisions_search_keys_passed_over_and_cancels_open_checks(
+        empty_url: str) -> None:
+    import sqlalchemy as sa
+
+    from models.types import JSONType, UTCDateTime
+    from services.search import search_key
+
+    migrate.upgrade(empty_url, "5a81a9b607bd")
+    T = UTCDateTime()
+    t1, t2, t3 = (NOW + dt.timedelta(days=d) for d in (10, 11, 12))
+    apps = [  # id, number, status, decided_at, decision_reason
+        (1, "RP-2026-000001", "REJECTED", t1, "forged document"),
+        (2, "RP-2026-000002", "WITHDRAWN", t2, None),
+        (3, "RP-2026-000003", "APPROVED", t3, None),
+        (4, "RP-2026-000004", "PASSED", None, None),
+        (5, "RP-2026-000005", "REJECTED", t2, None),  # decided before reasons, nothing in the audit trail
+    ]
+
+    async def load() -> None:
+        engine = create_engine(make_settings(empty_url))
+        try:
+            async with engine.begin() as conn:
+                async def ins(table: Any, *rows: dict[str, Any]) -> None:
+                    await conn.execute(sa.insert(table), list(rows))
+
+                await ins(_t("region", id=sa.Integer, code=sa.String, name_kk=sa.String, name_ru=sa.String,
+                             name_en=sa.String, kind=sa.String, labour_deficit=sa.Boolean),
+                          dict(id=1, code="KZ-55", name_kk="Павлодар", name_ru="Павлодар", name_en="Pavlodar",
+                               kind="oblast", labour_deficit=True))
+                await ins(_t("agency", id=sa.Integer, code=sa.String, name=sa.String, active=sa.Boolean),
+                          dict(id=1, code="GPO", name="GPO", active=True))
+                await ins(_t("check_type", id=sa.Integer, code=sa.String, name=sa.String, agency_id=sa.Integer,
+                             mandatory=sa.Boolean, active=sa.Boolean),
+                          *[dict(id=i, code=c, name=c, agency_id=1, mandatory=True, active=True)
+                            for i, c in ((1, "CRIMINAL_RECORD"), (2, "MEDICAL"))])
+                await ins(_t("applicant", id=sa.Integer, full_name=sa.String, birth_date=sa.Date, sex=sa.String,
+                             citizenship=sa.String, ethnic_kazakh=sa.Boolean, document_number=sa.String,
+                             created_at=T),
+                          dict(id=1, full_name="Айгерим Бекова", birth_date=dt.date(1990, 5, 17), sex="FEMALE",
+                               citizenship="CHN", ethnic_kazakh=True, document_number="E1234567", created_at=NOW))
+                await ins(_t("quota", id=sa.Integer, kind=sa.String, year=sa.Integer, region_id=sa.Integer,
+                             capacity=sa.Integer, used=sa.Integer, updated_at=T),
+                          dict(id=1, kind="KANDAS", year=2026, region_id=1, capacity=3, used=3, updated_at=t3))
+                await ins(_t("application", id=sa.Integer, number=sa.String, applicant_id=sa.Integer,
+                             route=sa.String, target_region_id=sa.Integer, status=sa.String, citizenship=sa.String,
+                             document_number=sa.String, iin=sa.String, submitted_at=T, due_date=sa.Date,
+                             decided_at=T, decision_reason=sa.String, updated_at=T, seats=sa.Integer,
+                             quota_id=sa.Integer),
+                          *[dict(id=i, number=n, applicant_id=1, route="KANDAS", target_region_id=1, status=st,
+                                 citizenship="CHN", document_number=f"E12345{i}", iin="900517400123" if i == 1 else None,
+                                 submitted_at=NOW, due_date=dt.date(2026, 3, 2), decided_at=at, decision_reason=r,
+                                 updated_at=at or NOW, seats=3 if i == 3 else None, quota_id=1 if i == 3 else None)
+                            for i, n, st, at, r in apps])
+                checks = _t("check_result", id=sa.Integer, application_id=sa.Integer, check_type_id=sa.Integer,
+                            status=sa.String, requested_at=T, updated_at=T, completed_at=T)
+                await ins(checks,
+                          dict(id=1, application_id=2, check_type_id=1, status="REQUESTED", requested_at=NOW,
+                               updated_at=NOW, completed_at=None),
+                          dict(id=2, application_id=2, check_type_id=2, status="CLEARED", requested_at=NOW,
+                               updated_at=NOW, completed_at=NOW),
+                          dict(id=3, application_id=4, check_type_id=1, status="REQUESTED", requested_at=NOW,
+                               updated_at=NOW, completed_at=None))
+                await ins(_t("selection_round", id=sa.Integer, quota_id=sa.Integer, ran_at=T, ran_by=sa.String,
+                             cutoff_score=sa.Integer, seats_taken=sa.Integer),
+                          dict(id=1, quota_id=1, ran_at=t3, ran_by="officer-5", cutoff_score=480, seats_taken=3))
+                await ins(_t("selection_round_approval", id=sa.Integer, round_id=sa.Integer,
+                             application_id=sa.Integer, rank=sa.Integer, score=sa.Integer, seats=sa.Integer),
+                          dict(id=1, round_id=1, application_id=3, rank=2, score=480, seats=3))
+                audit = _t("audit_event", at=T, actor_subject=sa.String, actor_role=sa.String, action=sa.String,
+                           entity_type=sa.String, entity_id=sa.Integer, changes=JSONType)
+                await ins(audit,
+                          dict(at=t1, actor_subject="officer-9", actor_role="OFFICER", action="application.decide",
+                               entity_type="application", entity_id=1,
+                               changes={"status": ["FAILED", "REJECTED"], "reason": "forged document"}),
+                          dict(at=t2, actor_subject="alice", actor_role="APPLICANT", action="application.withdraw",
+                               entity_type="application", entity_id=2, changes={"reason": None}),
+                          dict(at=t3, actor_subject="officer-5", actor_role="OFFICER",
+                               action="selection_round.run", entity_type="selection_round", entity_id=1,
+                               changes={"approved": [3], "passedOver": [4]}))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(load())
+    migrate.upgrade(empty_url)
+
+    async def read() -> dict[str, Any]:
+        engine = create_engine(make_settings(empty_url))
+        try:
+            async with session_factory(engine)() as s:
+                return {
+                    "decisions": {d.application_id: d for d in (await s.execute(select(m.ApplicationDecision))).scalars()},
+                    "apps": {a.id: a for a in (await s.execute(select(m.Application))).scalars()},
+                    "checks": {c.id: c for c in (await s.execute(select(m.Check))).scalars()},
+                    "passed_over": [(p.round_id, p.application_id, p.position) for p in (await s.execute(
+                        select(m.SelectionRoundPassedOver))).scalars()],
+                }
+        finally:
+            await engine.dispose()
+
+    from sqlalchemy import select
+
+    got = asyncio.run(read())
+    d = got["decisions"]
+    assert set(d) == {1, 2, 3, 5}
+    assert (d[1].outcome.value, d[1].reason, d[1].decided_at, d[1].decided_by) == ("REJECTED", "forged document", t1,
+                                                                                   "officer-9")
+    assert (d[2].outcome.value, d[2].reason, d[2].decided_at, d[2].decided_by) == ("WITHDRAWN", None, t2, "alice")
+    assert (d[3].outcome.value, d[3].decided_at, d[3].decided_by, d[3].selection_round_id) == (
+        "APPROVED", t3, "officer-5", 1)
+    assert d[3].reason.startswith("Approved by the selection round of 2026-02-13 on the 2026 KANDAS quota of KZ-55")
+    assert (d[5].outcome.value, d[5].reason, d[5].decided_at, d[5].decided_by) == ("REJECTED", None, t2, None)
+    assert got["passed_over"] == [(1, 4, 1)]
+    for app in got["apps"].values():
+        assert app.search_key == search_key(number=app.number, full_name="Айгерим Бекова", iin=app.iin,
+                                            document_number=app.document_number)
+    assert "bekova" in got["apps"][1].search_key and "900517400123" in got["apps"][1].search_key
+    checks = got["checks"]
+    assert (checks[1].status, checks[2].status, checks[3].status) == (
+        CheckStatus.CANCELLED, CheckStatus.CLEARED, CheckStatus.REQUESTED)
+    assert checks[1].updated_at > NOW and checks[2].updated_at == NOW
+    assert checks[1].details == "Cancelled: the application was withdrawn."
+
+    # And back: a cancelled check waits again under the old schema.
+    migrate.downgrade(empty_url, "5a81a9b607bd")
+    migrate.upgrade(empty_url)

@@ -504,3 +504,145 @@ async def test_selection_round_service_writes_nothing_when_dry(sessions: Any) ->
     assert real.round_id is not None and real.approved_ids == [a.id]
     async with sessions() as s:
         assert await quota_service.quota_usage(s, quota.id) == (3, 3)
+
+
+# ---------------------------------------------------------------- round history, occupations, deficit lists (issue 13 item 13)
+
+ROUNDS = """
+query($quotaId: ID!) {
+  selectionRounds(quotaId: $quotaId) {
+    id dryRun ranAt ranBy cutoffScore seatsTaken approvedNumbers passedOverNumbers quota { id used }
+  }
+}"""
+
+
+async def test_round_history_names_who_ran_it_and_the_approved_and_passed_over_numbers(gql: Any, sessions: Any) -> None:
+    async with sessions.begin() as s:
+        quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=7, used=2)  # 5 seats left
+        big = await f.make_passed_application(s, region_code="KZ-27", score=600, family_size=4)
+        too_big = await f.make_passed_application(s, region_code="KZ-27", score=550, family_size=3)
+        small = await f.make_passed_application(s, region_code="KZ-27", score=420, family_size=1)
+        below = await f.make_passed_application(s, region_code="KZ-27", score=410, family_size=1)
+    assert (await gql.ok(ROUNDS, {"quotaId": gid("Quota", quota.id)}, role="OFFICER"))["selectionRounds"] == []
+
+    first = await run_round(gql, quota.id, role="OFFICER")
+    assert first["errors"] == []
+    second = await run_round(gql, quota.id, role="ADMIN")  # no seats left: nobody approved
+    history = (await gql.ok(ROUNDS, {"quotaId": gid("Quota", quota.id)}, role="OFFICER"))["selectionRounds"]
+    assert [r["id"] for r in history] == [second["round"]["id"], first["round"]["id"]]  # newest first
+    latest, earliest = history
+    assert earliest == {
+        "id": first["round"]["id"], "dryRun": False, "ranAt": first["round"]["ranAt"], "ranBy": "officer-1",
+        "cutoffScore": 420, "seatsTaken": 5, "approvedNumbers": [big.number, small.number],
+        "passedOverNumbers": [too_big.number], "quota": {"id": gid("Quota", quota.id), "used": 7},
+    }
+    assert below.number not in earliest["passedOverNumbers"]  # ranked below the last approved: only counted
+    assert (latest["ranBy"], latest["cutoffScore"], latest["seatsTaken"], latest["approvedNumbers"]) == (
+        "admin-1", None, 0, [])
+    # The passed-over candidates below the last approved one are not listed: here everyone is below.
+    assert latest["passedOverNumbers"] == []
+
+    # The same round through node(id:) and in the runSelectionRound payload.
+    node = (await gql.ok("query($id: ID!) { node(id: $id) { ... on SelectionRound { ranBy approvedNumbers "
+                         "passedOverNumbers } } }", {"id": first["round"]["id"]}, role="ADMIN"))["node"]
+    assert node == {"ranBy": "officer-1", "approvedNumbers": [big.number, small.number],
+                    "passedOverNumbers": [too_big.number]}
+
+
+async def test_a_dry_run_names_the_passed_over_and_keeps_no_history(gql: Any, sessions: Any) -> None:
+    async with sessions.begin() as s:
+        quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=5, used=0)
+        big = await f.make_passed_application(s, region_code="KZ-27", score=600, family_size=4)
+        too_big = await f.make_passed_application(s, region_code="KZ-27", score=550, family_size=3)
+        small = await f.make_passed_application(s, region_code="KZ-27", score=420, family_size=1)
+    doc = """mutation($input: RunSelectionRoundInput!) { runSelectionRound(input: $input) {
+      round { dryRun ranBy seatsTaken approvedNumbers passedOverNumbers } errors { code } } }"""
+    payload = (await gql.ok(doc, {"input": {"quotaId": gid("Quota", quota.id), "dryRun": True}},
+                            role="OFFICER"))["runSelectionRound"]
+    assert payload["round"] == {"dryRun": True, "ranBy": "officer-1", "seatsTaken": 5,
+                                "approvedNumbers": [big.number, small.number], "passedOverNumbers": [too_big.number]}
+    assert (await gql.ok(ROUNDS, {"quotaId": gid("Quota", quota.id)}, role="OFFICER"))["selectionRounds"] == []
+
+
+async def test_round_history_is_for_staff_only(gql: Any, sessions: Any) -> None:
+    async with sessions.begin() as s:
+        quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=5, used=0)
+    variables = {"quotaId": gid("Quota", quota.id)}
+    for who, code in ((dict(role="APPLICANT", subject="alice"), "FORBIDDEN"), (dict(token=None), "UNAUTHENTICATED")):
+        body = await gql(ROUNDS, variables, **who)
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == code, body
+    from tests.test_feed import agency_key
+    body = await gql(ROUNDS, variables, token=await agency_key(sessions, "GPO"))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for bad, code in ((gid("Quota", 999999), "NOT_FOUND"), (gid("Region", 1), "NOT_FOUND")):
+        body = await gql(ROUNDS, {"quotaId": bad}, role="OFFICER")
+        assert body["errors"][0]["extensions"]["code"] == code, body
+
+
+OCCUPATIONS = "query { occupations { code name nameEn nameRu } }"
+DEFICIT = """query($year: Int!, $region: String) {
+  deficitLists(year: $year, regionCode: $region) { year region { code } occupations { code name } } }"""
+
+
+async def test_occupations_and_each_regions_deficit_list_with_its_year(gql: Any, sessions: Any) -> None:
+    async with sessions() as s:
+        occupations = (await s.execute(select(m.Occupation).order_by(m.Occupation.code))).scalars().all()
+        listed = (await s.execute(
+            select(m.Region.code, m.Occupation.code).select_from(m.DeficitOccupation)
+            .join(m.Region, m.Region.id == m.DeficitOccupation.region_id)
+            .join(m.Occupation, m.Occupation.id == m.DeficitOccupation.occupation_id)
+            .where(m.DeficitOccupation.year == 2026))).all()
+        regions = (await s.execute(select(m.Region.code).order_by(m.Region.code))).scalars().all()
+    assert occupations and listed
+    read = (await gql.ok(OCCUPATIONS, role="APPLICANT", subject="alice"))["occupations"]
+    assert read == [{"code": o.code, "name": o.name_en, "nameEn": o.name_en, "nameRu": o.name_ru} for o in occupations]
+
+    lists = (await gql.ok(DEFICIT, {"year": 2026}, role="OFFICER"))["deficitLists"]
+    assert [d["region"]["code"] for d in lists] == list(regions)
+    assert all(d["year"] == 2026 for d in lists)
+    got = {(d["region"]["code"], o["code"]) for d in lists for o in d["occupations"]}
+    assert got == set(listed)
+    for d in lists:
+        codes = [o["code"] for o in d["occupations"]]
+        assert codes == sorted(codes)
+    region, occupation = sorted(listed)[0]
+    one = (await gql.ok(DEFICIT, {"year": 2026, "region": f" {region.lower()} "}, role="ADMIN"))["deficitLists"]
+    assert len(one) == 1 and one[0]["region"]["code"] == region
+    assert occupation in [o["code"] for o in one[0]["occupations"]]
+    # Another year's list is its own: the seed holds 2026 only.
+    other = (await gql.ok(DEFICIT, {"year": 2025, "region": region}, role="OFFICER"))["deficitLists"]
+    assert other == [{"year": 2025, "region": {"code": region}, "occupations": []}]
+    body = await gql(DEFICIT, {"year": 2026, "region": "KZ-99"}, role="OFFICER")
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": ["regionCode"]}
+
+
+async def test_occupations_and_deficit_lists_are_reference_data_for_signed_in_people(gql: Any, sessions: Any) -> None:
+    from tests.test_feed import agency_key
+    key = await agency_key(sessions, "GPO")
+    for doc, variables in ((OCCUPATIONS, {}), (DEFICIT, {"year": 2026})):
+        body = await gql(doc, variables)
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        body = await gql(doc, variables, token=key)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        for role in ("APPLICANT", "OFFICER", "ADMIN"):
+            assert "errors" not in await gql(doc, variables, role=role)
+
+
+async def test_a_round_approval_cancels_the_checks_still_requested(gql: Any, sessions: Any) -> None:
+    """A check type activated after scoring leaves a PASSED application with an open check;
+    the round's approval cancels it (issue 13 item 11)."""
+    async with sessions.begin() as s:
+        quota = await f.kandas_quota(s, "KZ-27", 2026, capacity=5, used=0)
+        app = await f.make_passed_application(s, region_code="KZ-27", score=600, family_size=2)
+        check_type = (await s.execute(select(m.CheckType).order_by(m.CheckType.id))).scalars().first()
+        at = dt.datetime(2026, 11, 1, tzinfo=UTC)
+        check = m.Check(application_id=app.id, check_type_id=check_type.id, status="REQUESTED",
+                        requested_at=at, updated_at=at)
+        s.add(check)
+    payload = await run_round(gql, quota.id)
+    assert payload["errors"] == [] and len(payload["round"]["approved"]) == 1
+    async with sessions() as s:
+        row = (await s.execute(select(m.Check).where(m.Check.id == check.id))).scalar_one()
+        event = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "application.approve"))).scalar_one()
+    assert row.status.value == "CANCELLED" and row.updated_at > at and row.completed_at is None
+    assert event.changes["cancelledChecks"] == [check_type.code]

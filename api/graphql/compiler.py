@@ -65,7 +65,7 @@ from api.graphql.readmap import (
 )
 from api.observability import COMPILED_QUERIES
 from models.readpool import read_pool
-from services import access
+from services import access, search
 from services.viewer import Viewer
 
 Text = sa.Text()
@@ -440,7 +440,8 @@ def applications_root(c: Compilation, details: list[Any], field_def: GraphQLFiel
     if raw_filter is not None:
         filter_ = ApplicationFilter(
             status=raw_filter.get("status"), route=raw_filter.get("route"),
-            region_code=raw_filter.get("regionCode"), overdue=raw_filter.get("overdue"))
+            region_code=raw_filter.get("regionCode"), overdue=raw_filter.get("overdue"),
+            search=raw_filter.get("search"))
     try:
         plan = application_page(viewer, first=args.get("first"), after=args.get("after"), filter=filter_,
                                 order_by=ApplicationOrder(args.get("orderBy") or "NEWEST_FIRST"))
@@ -492,7 +493,7 @@ def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLFie
     args = c.args(field_def, details[0].node)
     try:
         plan = check_feed_page(viewer, first=args.get("first"), after=args.get("after"),
-                               updated_since=args.get("updatedSince"))
+                               updated_since=args.get("updatedSince"), status=args.get("status"))
     except Exception as exc:
         raise CannotCompile(str(exc)) from None
     params = {**plan.params, "page_limit": plan.limit, "page_limit_plus": plan.limit + 1}
@@ -534,7 +535,8 @@ class Prepared:
 _DIALECT = PGDialect_asyncpg()
 # Parameters whose values come with each request (the others are constants of the text).
 PER_REQUEST = frozenset({"viewer_subject", "f_status", "f_route", "f_region", "f_today", "after_key", "after_id",
-                         "updated_since", "page_limit", "page_limit_plus", "application_id"})
+                         "updated_since", "page_limit", "page_limit_plus", "application_id", "f_check_status",
+                         *(f"f_search_{i}" for i in range(search.WORDS_MAX))})
 _CACHE: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
 CACHE_SIZE = 512
 

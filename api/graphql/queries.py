@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -28,8 +28,11 @@ from api.graphql.types import (
     Check,
     CheckConnection,
     CheckEdge,
+    CheckStatus,
     ContractStatus,
+    DeficitList,
     Node,
+    Occupation,
     PageInfo,
     Quota,
     QuotaKind,
@@ -45,11 +48,17 @@ from api.graphql.types import (
 from models.base import today_almaty
 from models.enums import UNDECIDED_STATUSES
 from models.enums import ApplicationStatus as ApplicationStatusEnum
+from models.enums import CheckStatus as CheckStatusEnum
 from models.enums import Route as RouteEnum
-from services import access
+from services import access, search
 from services import scoring_models as scoring_models_service
 from services.errors import ServiceError
 from services.viewer import Viewer
+
+
+def bad_argument(message: str, *field: str) -> GraphQLError:
+    """A query argument the client must correct (nothing is read)."""
+    return GraphQLError(message, extensions={"code": "INVALID_INPUT", "field": list(field)})
 
 
 @strawberry.enum
@@ -64,6 +73,9 @@ class ApplicationFilter:
     route: Route | None = None
     region_code: str | None = None
     overdue: bool | None = strawberry.field(default=None, description="Only undecided applications past their due date.")
+    search: str | None = strawberry.field(default=None, description=(
+        "Application number, applicant's name, IIN or document number, or a part of one: every word must match. "
+        "Case-insensitive, and Cyrillic and Latin spellings of a name find each other (Бекова, Bekova)."))
 
 
 @strawberry.input
@@ -87,13 +99,24 @@ async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
         return None
     if type_name == "SelectionRound":
         async with info.context.read() as session:
-            approved = (await session.execute(
-                select(m.SelectionRoundApproval.application_id)
-                .where(m.SelectionRoundApproval.round_id == pk).order_by(m.SelectionRoundApproval.rank)
-            )).scalars().all()
-        return SelectionRound(id=strawberry.ID(ids.encode("SelectionRound", row.id)), dry_run=False, ran_at=row.ran_at,
-                              cutoff_score=row.cutoff_score, quota_id=row.quota_id, approved_ids=list(approved))
+            return (await _selection_rounds(session, [row]))[0]
     return gql_type.from_row(row)
+
+
+async def _selection_rounds(session: Any, rows: list[m.SelectionRound]) -> list[SelectionRound]:
+    """Rounds as read types, with their approved and passed-over applications in ranking order."""
+    round_ids = [r.id for r in rows]
+    approved: dict[int, list[int]] = {i: [] for i in round_ids}
+    passed_over: dict[int, list[int]] = {i: [] for i in round_ids}
+    if round_ids:
+        a, po = m.SelectionRoundApproval, m.SelectionRoundPassedOver
+        for round_id, app_id in (await session.execute(
+                select(a.round_id, a.application_id).where(a.round_id.in_(round_ids)).order_by(a.rank))).all():
+            approved[round_id].append(app_id)
+        for round_id, app_id in (await session.execute(
+                select(po.round_id, po.application_id).where(po.round_id.in_(round_ids)).order_by(po.position))).all():
+            passed_over[round_id].append(app_id)
+    return [SelectionRound.from_row(r, approved_ids=approved[r.id], passed_over_ids=passed_over[r.id]) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -172,6 +195,12 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
         if filter.overdue is not None:
             overdue_wanted = filter.overdue
             p.set("f_today", today_almaty())
+        if filter.search is not None and filter.search.strip():
+            problem = search.search_problem(filter.search)
+            if problem:
+                raise bad_argument(problem, "filter", "search")
+            for i, pattern in enumerate(search.like_patterns(search.search_words(filter.search))):
+                p.set(f"f_search_{i}", pattern)
     ascending = order_by == ApplicationOrder.DUE_DATE
     kind, key_attr = ("due", "due_date") if ascending else ("new", "submitted_at")
     if after is not None:
@@ -192,6 +221,9 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
         if overdue_wanted is not None:
             overdue = and_(a.status.in_(UNDECIDED_STATUSES), a.due_date < p("f_today", a.due_date))
             conditions.append(overdue if overdue_wanted else ~overdue)
+        # Every word of the search, as LIKE '%word%' on the stored key (a trigram index on PostgreSQL).
+        conditions.extend(a.search_key.like(p(name, a.search_key))
+                          for name in sorted(p.values, key=lambda k: (len(k), k)) if name.startswith("f_search_"))
         count_stmt = select(func.count()).select_from(a).where(*conditions)
         key_col = getattr(a, key_attr)
         stmt = select(a).where(*conditions)
@@ -209,11 +241,13 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
 
 
 def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
-                    updated_since: dt.datetime | None) -> PagePlan:
+                    updated_since: dt.datetime | None, status: Any = None) -> PagePlan:
     limit = page_size(first)
     p = _Params(access.checks(viewer))
     if updated_since is not None:
         p.set("updated_since", updated_since)
+    if status is not None:
+        p.set("f_check_status", CheckStatusEnum(status).value)
     if after is not None:
         updated, last_id = decode_cursor("feed", after, 2)
         p.set("after_key", updated)
@@ -224,6 +258,8 @@ def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
         stmt = select(c).where(p.row_filter)
         if updated_since is not None:
             stmt = stmt.where(c.updated_at >= p("updated_since", c.updated_at))
+        if "f_check_status" in p.values:
+            stmt = stmt.where(c.status == p("f_check_status", c.status))
         if after is not None:
             stmt = stmt.where(tuple_(c.updated_at, c.id) > tuple_(p("after_key", c.updated_at), p("after_id", c.id)))
         order = (c.updated_at.asc(), c.id.asc())
@@ -269,6 +305,52 @@ class Query:
         async with info.context.read() as session:
             rows = (await session.execute(stmt)).scalars().all()
         return [Quota.from_row(r) for r in rows]
+
+    @strawberry.field(description="The ISCO-08 occupations of the reference list, by code.")
+    async def occupations(self, info: Info) -> list[Occupation]:
+        async with info.context.read() as session:
+            rows = (await session.execute(select(m.Occupation).order_by(m.Occupation.code))).scalars().all()
+        return [Occupation.from_row(r) for r in rows]
+
+    @strawberry.field(description="Each region's list of occupations in deficit for the year (one region with "
+                                  "regionCode), regions by code; a region without a list has no occupations.")
+    async def deficit_lists(self, info: Info, year: int, region_code: str | None = None) -> list[DeficitList]:
+        regions = select(m.Region).order_by(m.Region.code)
+        if region_code is not None:
+            code = region_code.strip().upper()
+            regions = regions.where(m.Region.code == code)
+        async with info.context.read() as session:
+            region_rows = (await session.execute(regions)).scalars().all()
+            if region_code is not None and not region_rows:
+                raise bad_argument(f"{code or 'an empty code'} is not a region code (ISO 3166-2:KZ, e.g. KZ-55)",
+                                   "regionCode")
+            listed = (await session.execute(
+                select(m.DeficitOccupation.region_id, m.Occupation)
+                .join(m.Occupation, m.Occupation.id == m.DeficitOccupation.occupation_id)
+                .where(m.DeficitOccupation.year == year,
+                       m.DeficitOccupation.region_id.in_([r.id for r in region_rows]))
+                .order_by(m.Occupation.code)
+            )).all()
+        by_region: dict[int, list[Occupation]] = {r.id: [] for r in region_rows}
+        for region_id, occupation in listed:
+            by_region[region_id].append(Occupation.from_row(occupation))
+        return [DeficitList(year=year, region=Region.from_row(r), occupations=by_region[r.id]) for r in region_rows]
+
+    @strawberry.field(description="The selection rounds run on a quota, newest first (staff only).")
+    async def selection_rounds(self, info: Info, quota_id: strawberry.ID) -> list[SelectionRound]:
+        pk = ids.decode_as(str(quota_id), "Quota")
+        if pk is None:
+            if ids.decode(str(quota_id)) is None:
+                raise ids.BadGlobalId(str(quota_id))
+            raise GraphQLError("quota not found", extensions={"code": "NOT_FOUND"})
+        async with info.context.read() as session:
+            if await session.get(m.Quota, pk) is None:
+                raise GraphQLError("quota not found", extensions={"code": "NOT_FOUND"})
+            rows = (await session.execute(
+                select(m.SelectionRound).where(m.SelectionRound.quota_id == pk)
+                .order_by(m.SelectionRound.ran_at.desc(), m.SelectionRound.id.desc())
+            )).scalars().all()
+            return await _selection_rounds(session, list(rows))
 
     @strawberry.field
     async def application(self, info: Info, id: strawberry.ID) -> Application | None:
@@ -352,9 +434,11 @@ class Query:
 
     @strawberry.field(description="Checks the caller may read, oldest change first: the feed partner agencies sync from.")
     async def check_results(
-        self, info: Info, first: int | None = None, after: str | None = None, updated_since: dt.datetime | None = None
+        self, info: Info, first: int | None = None, after: str | None = None, updated_since: dt.datetime | None = None,
+        status: Annotated[CheckStatus | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only checks in this status (REQUESTED: what still waits for a result).")] = None,
     ) -> CheckConnection:
-        plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since)
+        plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since, status=status)
         async with info.context.read() as session:
             rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
         has_next = len(rows) > plan.limit

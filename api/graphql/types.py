@@ -20,6 +20,7 @@ from models.enums import (
     ApplicationStatus,
     CheckStatus,
     ContractStatus,
+    DecisionOutcome,
     EducationLevel,
     FamilyRelation,
     InterviewOutcome,
@@ -46,6 +47,8 @@ QuotaKind = strawberry.enum(QuotaKind)  # type: ignore[misc]
 ContractStatus = strawberry.enum(ContractStatus)  # type: ignore[misc]
 TerminationReason = strawberry.enum(TerminationReason)  # type: ignore[misc]
 ScoringModelStatus = strawberry.enum(ScoringModelStatus)  # type: ignore[misc]
+DecisionOutcome = strawberry.enum(  # type: ignore[misc]
+    DecisionOutcome, description="How an application left the undecided states: decided, or withdrawn.")
 ErrorCode = strawberry.enum(_ErrorCode)  # type: ignore[misc]
 
 
@@ -152,6 +155,25 @@ class Quota(Node):
     def from_row(cls, r: m.Quota) -> "Quota":
         return cls(id=strawberry.ID(ids.encode("Quota", r.id)), kind=r.kind, year=r.year, capacity=r.capacity,
                    used=r.used, remaining=r.capacity - r.used, region_id=r.region_id, occupation_id=r.occupation_id)
+
+
+@strawberry.type(description="An ISCO-08 unit group (reference data).")
+class Occupation:
+    code: str = strawberry.field(description="ISCO-08 unit group code, 4 digits.")
+    name: str = strawberry.field(description="The occupation's name (in English until names follow the request's language).")
+    name_en: str
+    name_ru: str
+
+    @classmethod
+    def from_row(cls, r: m.Occupation) -> "Occupation":
+        return cls(code=r.code, name=r.name_en, name_en=r.name_en, name_ru=r.name_ru)
+
+
+@strawberry.type(description="The occupations a region lists as in deficit for a year (LABOUR route).")
+class DeficitList:
+    year: int
+    region: Region
+    occupations: list[Occupation]
 
 
 # ---------------------------------------------------------------- applicants and applications
@@ -313,6 +335,20 @@ class Score:
         )
 
 
+@strawberry.type(description="How and why an application left the undecided states: an officer's decision, a "
+                             "selection round's approval, or the applicant's withdrawal.")
+class ApplicationDecision:
+    outcome: DecisionOutcome
+    reason: str | None = strawberry.field(description="Why; always given for a refusal.")
+    decided_at: dt.datetime
+    decided_by: str | None = strawberry.field(
+        description="Who decided (or withdrew, or ran the round): staff only; null for the applicant.")
+
+    @classmethod
+    def from_row(cls, r: m.ApplicationDecision) -> "ApplicationDecision":
+        return cls(outcome=r.outcome, reason=r.reason, decided_at=r.decided_at, decided_by=r.decided_by)
+
+
 @strawberry.type
 class Application(Node):
     number: str = strawberry.field(description="Human-readable number, unique, e.g. RP-2026-000123.")
@@ -369,6 +405,11 @@ class Application(Node):
     async def score(self, info: Info) -> Score | None:
         row = await info.context.loaders.one_by(m.Score, "application_id").load(self.pk)
         return Score.from_row(row) if row else None
+
+    @strawberry.field(description="The decision in force (or the withdrawal); null while the application is undecided.")
+    async def decision(self, info: Info) -> ApplicationDecision | None:
+        rows = await info.context.loaders.many_by(m.ApplicationDecision, "application_id", "decided_at").load(self.pk)
+        return ApplicationDecision.from_row(rows[-1]) if rows else None
 
     @strawberry.field
     async def contract(self, info: Info) -> "SocialContract | None":
@@ -449,8 +490,28 @@ class SelectionRound(Node):
     dry_run: bool
     ran_at: dt.datetime
     cutoff_score: int | None = strawberry.field(description="Lowest score among the approved; null when nobody was approved.")
+    ran_by: str | None = strawberry.field(default=None, description="Who ran the round.")
+    seats_taken: int | None = strawberry.field(default=None, description="Seats the approved families took.")
     quota_id: strawberry.Private[int]
     approved_ids: strawberry.Private[list[int]]
+    passed_over_ids: strawberry.Private[list[int]] = strawberry.field(default_factory=list)
+
+    @strawberry.field(description="Numbers of the applications the round approved, in ranking order.")
+    async def approved_numbers(self, info: Info) -> list[str]:
+        rows = await info.context.loaders.by_id(m.Application).load_many(self.approved_ids)
+        return [r.number for r in rows if r is not None]
+
+    @strawberry.field(description="Numbers of the applications ranked above the last approved one whose family "
+                                  "did not fit in the seats left (they stay PASSED), in ranking order.")
+    async def passed_over_numbers(self, info: Info) -> list[str]:
+        rows = await info.context.loaders.by_id(m.Application).load_many(self.passed_over_ids)
+        return [r.number for r in rows if r is not None]
+
+    @classmethod
+    def from_row(cls, r: m.SelectionRound, *, approved_ids: list[int], passed_over_ids: list[int]) -> "SelectionRound":
+        return cls(id=strawberry.ID(ids.encode("SelectionRound", r.id)), dry_run=False, ran_at=r.ran_at,
+                   cutoff_score=r.cutoff_score, ran_by=r.ran_by, seats_taken=r.seats_taken, quota_id=r.quota_id,
+                   approved_ids=approved_ids, passed_over_ids=passed_over_ids)
 
     @strawberry.field
     async def quota(self, info: Info) -> Quota:

@@ -44,5 +44,7 @@ class QuotaMutations:
         round_ = SelectionRound(
             id=strawberry.ID(ids.encode("SelectionRound", result.round_id or 0)),
             dry_run=result.dry_run, ran_at=result.ran_at, cutoff_score=result.cutoff_score,
-            quota_id=result.quota_id, approved_ids=result.approved_ids)
+            ran_by=info.context.viewer.audit_subject, seats_taken=result.seats_taken,
+            quota_id=result.quota_id, approved_ids=result.approved_ids,
+            passed_over_ids=[c.application_id for c in result.passed_over])
         return SelectionRoundPayload(round=round_, errors=[])
