@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-sqlite test-postgres install browser schema contract clean fuzz audit
+.PHONY: lint run test test-sqlite test-postgres install browser schema contract clean fuzz audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ browser:
 run: $(STAMP)
 	$(BIN)/qonys serve
 
-test: $(STAMP) browser
+test: $(STAMP) browser lint
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 
@@ -41,6 +41,11 @@ test-postgres: $(STAMP)
 	@echo "== test suite on PostgreSQL =="
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ($(PG_START) 2>/dev/null; sleep 2) || true
 	QONYS_TEST_DB=postgres $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The layers (pyproject.toml [tool.importlinter]): no import may point back up.
+lint: $(STAMP)
+	@echo "== import layers =="
+	@$(BIN)/lint-imports --no-cache --quiet 2>/dev/null || $(BIN)/lint-imports --no-cache
 
 schema: $(STAMP)
 	$(BIN)/qonys schema

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.ratelimit import FailedAuthLimiter
-from api.settings import Settings
+from core.ratelimit import FailedAuthLimiter
+from core.settings import Settings
 from models import AdminAccount
-from models.db import transaction
+from core.db import transaction
 from models.enums import AdminRole
 from services import audit
 from services.auth import authenticate_admin

@@ -34,7 +34,7 @@ from wtforms import Form, SelectField
 from wtforms.fields.core import UnboundField
 
 from admin.auth import is_read_only, viewer_for
-from api.settings import Settings
+from core.settings import Settings
 from models import (
     Agency,
     Application,
@@ -48,7 +48,7 @@ from models import (
     SupportMeasure,
 )
 from models.base import ALMATY
-from models.db import transaction
+from core.db import transaction
 from services import audit
 from services.errors import ServiceError
 from services.viewer import Viewer

@@ -17,7 +17,7 @@ from admin.auth import AdminAuth, RoleAuthorization
 from admin.csrf import SameOriginGuard
 from admin.dashboard import DashboardView
 from admin.views import ALL_VIEWS
-from api.settings import Settings
+from core.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 

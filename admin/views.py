@@ -42,7 +42,7 @@ from models import (
     SupportPayment,
     TerminationReasonRule,
 )
-from models.db import transaction
+from core.db import transaction
 from models.enums import (
     AdminRole,
     ApplicationStatus,

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.graphql.view import unauthenticated
-from models.db import transaction
+from core.db import transaction
 from services import auth
 from services.viewer import ANONYMOUS
 

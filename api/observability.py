@@ -1,4 +1,4 @@
-"""Logs, request ids and Prometheus metrics.
+"""Logs, request ids and the Prometheus endpoint (the metrics are ``core.metrics``).
 
 Logs are structured (structlog): JSON in production, readable in development,
 with the request id, the GraphQL operation and the caller's role and subject on
@@ -15,24 +15,13 @@ import uuid
 from collections.abc import Iterator
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-GRAPHQL_REQUESTS = Counter(
-    "qonys_graphql_requests", "GraphQL operations by name and outcome", ["operation", "outcome"], registry=REGISTRY)
-GRAPHQL_LATENCY = Histogram(
-    "qonys_graphql_request_seconds", "GraphQL operation latency", ["operation"], registry=REGISTRY,
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-ERRORS = Counter("qonys_errors", "Errors returned to clients by code", ["code"], registry=REGISTRY)
-DB_POOL_IN_USE = Gauge("qonys_db_pool_checked_out", "Database connections in use", registry=REGISTRY)
-DB_POOL_SIZE = Gauge("qonys_db_pool_size", "Database pool size", registry=REGISTRY)
-SELECTION_ROUNDS = Counter("qonys_selection_rounds", "Selection rounds run", ["dry_run"], registry=REGISTRY)
-COMPILED_QUERIES = Counter("qonys_compiled_queries", "Queries answered by the compiled read path", registry=REGISTRY)
-RESCORED = Counter("qonys_rescored_applications", "Applications re-scored by jobs", registry=REGISTRY)
+from core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, ERRORS, GRAPHQL_LATENCY, GRAPHQL_REQUESTS, REGISTRY
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -259,7 +259,7 @@ def _graphql_up(client: httpx.Client, port: int) -> bool:
 def qonys_server(cfg: Config, db: str, run_dir: Path) -> Server:
     env = {**os.environ, "QONYS_DATABASE_URL": cfg.qonys_url(db), "QONYS_ENV": "production",
            "QONYS_SECRET_KEY": cfg.secret}
-    argv = [str(VENV_BIN / "uvicorn"), "api.asgi:app", "--host", "127.0.0.1", "--port", str(cfg.qonys_port),
+    argv = [str(VENV_BIN / "uvicorn"), "server.asgi:app", "--host", "127.0.0.1", "--port", str(cfg.qonys_port),
             "--workers", "1", "--log-level", "warning", "--no-access-log"]
     return Server("Qonys", argv, env, cfg.qonys_port, _healthz, run_dir / "logs" / f"qonys-{db}.log", nice=cfg.nice)
 

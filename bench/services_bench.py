@@ -55,8 +55,8 @@ def unavailable(reason: str) -> None:
 
 
 def make_engine(url: str) -> Any:
-    from api.settings import Settings
-    from models.db import create_engine
+    from core.settings import Settings
+    from core.db import create_engine
 
     secret = os.environ.get("QONYS_SECRET_KEY") or "bench-secret-" + "x" * 32
     settings = Settings(database_url=url, secret_key=secret, statement_timeout_ms=600_000)
@@ -100,7 +100,7 @@ async def selection(url: str, n: int, seats: int) -> None:
     except ImportError as exc:
         unavailable(f"services.quotas.run_selection_round is not available ({exc})")
         return
-    from models.db import session_factory, transaction
+    from core.db import session_factory, transaction
     from services.viewer import Viewer
 
     engine = make_engine(url)
@@ -159,7 +159,7 @@ async def rescore(url: str, n: int, timeout: float, batch_size: int) -> None:
         unavailable(f"services.rescore.rescore_all is not available ({exc})")
         return
     from models.base import today_almaty
-    from models.db import session_factory, transaction
+    from core.db import session_factory, transaction
     from services.default_model import DEFAULT_MODEL_DEFINITION
     from services.scoring_models import create_scoring_model, publish_scoring_model
     from services.viewer import SYSTEM

@@ -56,7 +56,7 @@ def demo_data(
     from rich.table import Table
 
     from cli.main import _require_head, err, fail, out, settings
-    from models.db import create_engine, session_factory
+    from core.db import create_engine, session_factory
     from services import demo_data as svc
     from services.errors import ServiceError
 

@@ -130,7 +130,7 @@ def rescore(
 
     from cli.main import err, out, settings
     from models.base import today_almaty
-    from models.db import create_engine, session_factory, transaction
+    from core.db import create_engine, session_factory, transaction
     from services import rescore as svc
     from services.viewer import SYSTEM
 
@@ -176,7 +176,7 @@ def worker(
     It runs the re-scoring jobs that publishing a model and `qonys rescore`
     queue. Start one or more on as many machines as needed; Ctrl-C stops it."""
     from cli.main import err, fail, settings
-    from models.db import create_engine
+    from core.db import create_engine
     from services import jobs
 
     cfg = settings()

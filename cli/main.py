@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.settings import ConfigError, Settings, load_settings
+from core.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(help="Qonys: the back office for Kazakhstan's 2026 migration policy.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
@@ -47,7 +47,7 @@ def run_db(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     cfg = settings()
 
     async def main() -> T:
-        from models.db import create_engine, session_factory, transaction
+        from core.db import create_engine, session_factory, transaction
 
         engine = create_engine(cfg)
         try:
@@ -211,7 +211,7 @@ def schema() -> None:
 
 def prepare_embedded(cfg: Settings) -> None:
     """On the embedded SQLite default: migrate and seed."""
-    from models.db import create_engine, session_factory, transaction
+    from core.db import create_engine, session_factory, transaction
     from services.migrate import upgrade
     from services.seed import seed as do_seed
 
@@ -241,7 +241,7 @@ def serve(
     if cfg.is_embedded_default:
         prepare_embedded(cfg)
     else:
-        from models.db import create_engine
+        from core.db import create_engine
 
         async def check() -> None:
             engine = create_engine(cfg)
@@ -259,7 +259,7 @@ def serve(
     if cfg.is_sqlite and workers > 1:
         fail("SQLite serves one process; use PostgreSQL for --workers > 1", 2)
     out.print(f"Qonys on http://{host}:{port}/graphql  (admin: /admin, health: /healthz)")
-    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, log_level="info",
+    uvicorn.run("server.asgi:app", host=host, port=port, workers=workers, log_level="info",
                 timeout_graceful_shutdown=30, proxy_headers=False)
 
 

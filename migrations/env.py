@@ -9,9 +9,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import models  # noqa: F401  (registers every table)
-from api.settings import load_settings
+from core.settings import load_settings
 from models.base import metadata
-from models.db import create_engine
+from core.db import create_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -14,7 +14,7 @@ export QONYS_DATABASE_URL="sqlite+aiosqlite:///$WORK/fuzz.db"
 export QONYS_SECRET_KEY="fuzz-secret-0123456789-0123456789-xyz"
 $BIN/qonys db upgrade >/dev/null
 $BIN/qonys seed >/dev/null
-$BIN/uvicorn api.asgi:app --host 127.0.0.1 --port "$PORT" --log-level warning &
+$BIN/uvicorn server.asgi:app --host 127.0.0.1 --port "$PORT" --log-level warning &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done

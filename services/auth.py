@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy import true as sa_true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.settings import Settings
+from core.settings import Settings
 from models import AdminAccount, Agency, AgencyApiKey, CheckType, CheckTypeGrant
 from models.base import utcnow
 from models.enums import AdminRole, Role

@@ -90,7 +90,7 @@ from models import (
     TerminationReasonRule,
 )
 from models.base import ALMATY, utcnow
-from models.db import transaction
+from core.db import transaction
 from models.enums import QuotaKind, ScoringModelStatus
 from models.types import CENT
 from services import audit, scoring

@@ -42,10 +42,10 @@ from procrastinate.schema import SchemaManager
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from models import Application, ScoringModel
 from models.base import ALMATY, today_almaty
-from models.db import create_engine, session_factory, transaction
+from core.db import create_engine, session_factory, transaction
 from services import rescore
 from services.errors import ServiceError, not_found
 from services.scoring_models import model_in_force

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Application, Score, ScoringModel
 from models.base import today_almaty
-from models.db import transaction
+from core.db import transaction
 from models.enums import ScoringModelStatus
 from services.errors import ErrorCode, ServiceError, forbidden, invalid_state
 from services.scoring_models import SCORED_UNDECIDED, evaluate_batch, model_in_force, store_scores
@@ -142,7 +142,7 @@ async def rescore_batch(
 
 def _count_metric(n: int) -> None:
     try:
-        from api.observability import RESCORED
+        from core.metrics import RESCORED
     except Exception:  # noqa: BLE001 - metrics are best effort; never fail a re-score over them
         return
     RESCORED.inc(n)

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.settings import Settings
-from models.db import create_engine, session_factory, transaction
+from core.settings import Settings
+from core.db import create_engine, session_factory, transaction
 from services import migrate
 from services.auth import mint_token
 from services.seed import seed
@@ -170,7 +170,7 @@ def sessions(engine: AsyncEngine):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Any]:
-    from api.app import create_app
+    from server.app import create_app
 
     application = create_app(settings)
     yield application

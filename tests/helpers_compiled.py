@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from api.app import create_app
-from api.observability import COMPILED_QUERIES
+from server.app import create_app
+from core.metrics import COMPILED_QUERIES
 from tests.conftest import BACKEND, make_settings
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 import models as m
 from models.base import today_almaty
-from models.db import create_engine, session_factory
+from core.db import create_engine, session_factory
 from services.rules import add_years, make_iin
 from tests.conftest import BACKEND, GQL, make_settings, pg_admin, pg_url
 
@@ -238,7 +238,7 @@ async def fresh_env(template_url: str, directory: Path) -> AsyncIterator[Env]:
     """A database cloned from the seeded template (as conftest's ``database_url``
     does), for tests that share one: creating a PostgreSQL database per test costs
     seconds, and the refusal tests write nothing (each asserts so)."""
-    from api.app import create_app
+    from server.app import create_app
 
     if BACKEND == "postgres":
         name = f"qonys_m_{uuid.uuid4().hex[:12]}"

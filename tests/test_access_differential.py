@@ -32,8 +32,8 @@ from sqlalchemy import select
 import models as m
 from api.graphql import ids
 from api.graphql.schema import build_schema
-from api.observability import COMPILED_QUERIES
-from models.db import transaction
+from core.metrics import COMPILED_QUERIES
+from core.db import transaction
 from services import access
 from tests.conftest import BACKEND, token_for
 from tests.test_compiled_reads import Pair, build_data

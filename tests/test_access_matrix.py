@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import models as m
 from api.graphql import ids
 from models.base import today_almaty, utcnow
-from models.db import transaction
+from core.db import transaction
 from models.enums import (
     ApplicationStatus,
     CheckStatus,

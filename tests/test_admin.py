@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from admin.views import ALL_VIEWS, EDITABLE_VIEWS
 from models import AuditEvent, Quota, Region, ScoringModel
-from models.db import transaction
+from core.db import transaction
 from models.enums import AdminRole, QuotaKind, ScoringModelStatus
 from services.auth import create_admin_account
 from services.default_model import DEFAULT_MODEL_DEFINITION
@@ -445,7 +445,7 @@ async def test_the_dashboard_lists_overdue_applications(admin_client: httpx.Asyn
 
 
 async def test_in_production_the_session_cookie_is_https_only(database_url: str, accounts: None) -> None:
-    from api.app import create_app
+    from server.app import create_app
     from tests.conftest import make_settings
 
     app = create_app(make_settings(database_url, env="production"))

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select, update
 
 from models import AuditEvent, Quota, Region, ScoringModel
-from models.db import transaction
+from core.db import transaction
 from models.enums import AdminRole, ScoringModelStatus
 from services.auth import create_admin_account
 from services.default_model import DEFAULT_MODEL_DEFINITION
@@ -68,7 +68,7 @@ async def browser() -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def live(settings: Any, sessions: Any) -> AsyncIterator[LiveServer]:
-    from api.app import create_app
+    from server.app import create_app
 
     async with transaction(sessions) as session:
         await create_admin_account(session, SYSTEM, ADMIN, PASSWORD, AdminRole.ADMINISTRATOR)

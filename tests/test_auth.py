@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
-from api.settings import Settings
-from models.db import transaction
+from core.settings import Settings
+from core.db import transaction
 from services import auth
 from services.viewer import SYSTEM
 from tests.conftest import TEST_SECRET

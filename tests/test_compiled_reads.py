@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from sqlalchemy import func, select
 
 import models as m
-from api.app import create_app
+from server.app import create_app
 from api.graphql import ids
-from api.observability import COMPILED_QUERIES
-from models.db import transaction
+from core.metrics import COMPILED_QUERIES
+from core.db import transaction
 from models.enums import (
     ApplicationStatus,
     CheckStatus,
@@ -309,7 +309,7 @@ async def test_disposing_the_engine_closes_the_read_pool(pair: Pair, database_ur
     long as the engine: disposing it, as the app's shutdown does, closes them."""
     from sqlalchemy import text
 
-    from models.db import create_engine
+    from core.db import create_engine
 
     async def read_connections() -> int:
         probe = create_engine(make_settings(database_url))

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
-from models.db import create_engine, session_factory
+from core.db import create_engine, session_factory
 from models.enums import ApplicationStatus, ContractStatus, TerminationReason
 from services import contracts as contract_service
 from services import quotas as quota_service

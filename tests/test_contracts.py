@@ -418,7 +418,7 @@ async def test_applicants_read_only_their_own_contract(gql: Any, sessions: Any) 
 
 
 async def test_contracts_connection_pages_by_keyset(gql: Any, sessions: Any) -> None:
-    from models.db import transaction
+    from core.db import transaction
 
     async with transaction(sessions) as s:
         numbers_made = [(await f.make_contract(s, region_code=code)).number

@@ -49,7 +49,7 @@ from models import (
     TerminationReasonRule,
 )
 from models.base import ALMATY, utcnow
-from models.db import transaction
+from core.db import transaction
 from models.enums import ApplicationStatus as S
 from models.enums import CheckStatus, ContractStatus, FamilyRelation, QuotaKind, Route
 from models.types import CENT

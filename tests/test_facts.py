@@ -28,7 +28,7 @@ from models import (
     Region,
 )
 from models.base import utcnow
-from models.db import transaction
+from core.db import transaction
 from models.enums import (
     ApplicationStatus,
     CheckStatus,

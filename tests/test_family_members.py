@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 import models as m
 from api.graphql import ids
 from models.base import today_almaty
-from models.db import transaction
+from core.db import transaction
 from services.auth import create_agency_key
 from services.rules import add_years, make_iin
 from services.viewer import SYSTEM

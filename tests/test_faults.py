@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.app import create_app
+from server.app import create_app
 from services import migrate
-from api.observability import COMPILED_QUERIES
+from core.metrics import COMPILED_QUERIES
 from tests.conftest import BACKEND, make_settings, pg_admin, pg_url, require_postgres, token_for
 
 QUERY = {"query": "{ regions { code } }"}

@@ -17,7 +17,7 @@ import models as m
 from api.graphql import ids
 from api.graphql.pagination import encode_cursor
 from models.base import utcnow
-from models.db import transaction
+from core.db import transaction
 from models.enums import CheckStatus
 from services import reference_data as ref
 from services.auth import create_agency_key

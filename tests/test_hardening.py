@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from api.app import create_app
+from server.app import create_app
 from tests.conftest import GQL, make_settings, token_for
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import models as m
-from models.db import create_engine, session_factory
+from core.db import create_engine, session_factory
 from models.enums import (
     ApplicationStatus,
     CheckStatus,

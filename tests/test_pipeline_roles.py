@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from models.db import transaction
+from core.db import transaction
 from services.auth import create_agency_key
 from services.viewer import SYSTEM
 from tests.conftest import GQL

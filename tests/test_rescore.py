@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.settings import Settings
+from core.settings import Settings
 from models import (
     Applicant,
     Application,
@@ -40,7 +40,7 @@ from models import (
     ScoringModel,
 )
 from models.base import today_almaty, utcnow
-from models.db import transaction
+from core.db import transaction
 from models.enums import (
     ApplicationStatus,
     CheckStatus,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
-from models.db import transaction
+from core.db import transaction
 from models.enums import QuotaKind, ScoringModelStatus
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from services.seed import seed

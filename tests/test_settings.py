@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import DEFAULT_DATABASE_URL, DEFAULT_SECRET, ConfigError, load_settings
+from core.settings import DEFAULT_DATABASE_URL, DEFAULT_SECRET, ConfigError, load_settings
 
 VARIABLES = ("QONYS_DATABASE_URL", "QONYS_SECRET_KEY", "QONYS_ENV", "QONYS_JWKS_URL",
              "QONYS_JWT_ISSUER", "QONYS_JWT_AUDIENCE")

@@ -63,8 +63,8 @@ from api.graphql.readmap import (
     Lookup,
     Ref,
 )
-from api.observability import COMPILED_QUERIES
-from models.readpool import read_pool
+from core.metrics import COMPILED_QUERIES
+from core.readpool import read_pool
 from services import access, search
 from services.viewer import Viewer
 

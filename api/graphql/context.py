@@ -13,8 +13,8 @@ from starlette.responses import Response
 from strawberry.types import Info as _Info
 
 from api.graphql.loaders import Loaders
-from api.settings import Settings
-from models.db import transaction
+from core.settings import Settings
+from core.db import transaction
 from services.viewer import Viewer
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections.abc import Iterator
 
@@ -24,6 +23,10 @@ from strawberry.tools import merge_types
 
 from api.graphql import visibility
 from api.graphql.compiler import CompiledReadPath
+from api.graphql.mutations.applications import ApplicationMutations
+from api.graphql.mutations.contracts import ContractMutations
+from api.graphql.mutations.quotas import QuotaMutations
+from api.graphql.mutations.scoring import ScoringMutations
 from api.graphql.queries import Query
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
@@ -35,25 +38,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 # Each domain adds its mutations in its own module, as one strawberry type.
-MUTATION_MODULES = (
-    ("api.graphql.mutations.applications", "ApplicationMutations"),
-    ("api.graphql.mutations.scoring", "ScoringMutations"),
-    ("api.graphql.mutations.quotas", "QuotaMutations"),
-    ("api.graphql.mutations.contracts", "ContractMutations"),
-)
-
-
-def _mutation_types() -> tuple[type, ...]:
-    found = []
-    for module_name, attr in MUTATION_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        found.append(getattr(module, attr))
-    return tuple(found)
+MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations)
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:
@@ -138,8 +123,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         MaskUnexpectedErrors,
         CompiledReadPath,
     ]
-    mutations = _mutation_types()
-    mutation = merge_types("Mutation", mutations) if mutations else None
+    mutation = merge_types("Mutation", MUTATION_TYPES)
     node_types = [entry[1] for entry in NODE_TYPES.values()]
     global _ACCESS_ATTACHED
     if not _ACCESS_ATTACHED:  # the types are module-level: attach the declaration once per process

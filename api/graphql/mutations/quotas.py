@@ -10,7 +10,7 @@ from api.graphql.context import Info
 from api.graphql.inputs import QuotaPayload, RunSelectionRoundInput, SelectionRoundPayload, UpsertQuotaInput
 from api.graphql.mutations.base import decode_id, payload_of, run
 from api.graphql.types import Quota, SelectionRound
-from api.observability import SELECTION_ROUNDS
+from core.metrics import SELECTION_ROUNDS
 from services import quotas
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from api.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

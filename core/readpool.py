@@ -30,7 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.settings import Settings
+from core.settings import Settings
 
 _ATTR = "qonys_read_pool"
 

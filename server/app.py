@@ -1,4 +1,6 @@
-"""The Starlette application: /graphql, /healthz, /admin."""
+"""The composition root: the Starlette application with /graphql, /healthz,
+/metrics and /admin. The API and the admin panel are mounted here and know
+nothing of each other."""
 
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from admin.setup import mount_admin
 from api.auth_middleware import AuthenticateGraphQL
 from api.graphql.schema import build_schema
 from api.graphql.view import QonysGraphQL, too_large
 from api.observability import RequestContext, configure_logging, metrics
-from api.ratelimit import FailedAuthLimiter
-from api.settings import Settings, get_settings
-from models.db import create_engine, read_session_factory, session_factory
+from core.ratelimit import FailedAuthLimiter
+from core.settings import Settings, get_settings
+from core.db import create_engine, read_session_factory, session_factory
 
 log = structlog.get_logger("qonys.app")
 
@@ -121,11 +124,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.read_sessions = read_sessions
     app.state.schema = schema
     app.state.auth_limiter = FailedAuthLimiter()
-    try:
-        from admin.setup import mount_admin
-    except ModuleNotFoundError as exc:
-        if exc.name != "admin.setup":
-            raise
-    else:
-        mount_admin(app, engine, sessions, settings)
+    mount_admin(app, engine, sessions, settings)
     return app
