@@ -42,10 +42,14 @@ def _require_admin(viewer: Viewer) -> None:
 
 
 def definition_errors(definition: Any, *prefix: str) -> list[UserError]:
-    return [
-        UserError(ErrorCode.INVALID_INPUT, e.message, (*prefix, *e.path))
-        for e in scoring.validate_definition(definition)
-    ]
+    """The definition's problems as ``INVALID_INPUT`` at their JSON paths under
+    ``prefix``; a valid definition must also have a pass mark that can be
+    reached (``scoring.pass_mark_problem``: on ``definition.passMark``)."""
+    problems = scoring.validate_definition(definition)
+    if not problems:
+        unreachable = scoring.pass_mark_problem(definition)
+        problems = [unreachable] if unreachable is not None else []
+    return [UserError(ErrorCode.INVALID_INPUT, e.message, (*prefix, *e.path)) for e in problems]
 
 
 async def model_in_force(session: AsyncSession, on: dt.date) -> ScoringModel | None:
@@ -110,6 +114,11 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
         raise not_found("scoring model", "input", "id")
     if model.status != ScoringModelStatus.DRAFT:
         raise invalid_state(f"the model is {model.status.value}; only a DRAFT model may be published", "input", "id")
+    problems = definition_errors(model.definition)  # a draft stored before a rule was added
+    if problems:
+        raise ServiceError.one(ErrorCode.INVALID_INPUT,
+                               f"the draft cannot be published: {'.'.join(problems[0].field)}: "
+                               f"{problems[0].message}; change the draft first", ["input", "id"])
     clash = (await session.execute(
         select(ScoringModel.version).where(ScoringModel.status == ScoringModelStatus.PUBLISHED,
                                            ScoringModel.effective_from == model.effective_from)
