@@ -126,13 +126,13 @@ def seed() -> None:
     rescore_after_seed(settings(), report.published)
 
 
-def rescore_after_seed(cfg: Settings, published: list[int]) -> None:
+def rescore_after_seed(cfg: Settings, published: list[int]) -> list[Any]:
     """After a seed that published default model versions (committed by now):
     what publishing over the API does next (``jobs.after_publish``: re-scored
     inline on SQLite, queued for ``qonys worker`` on PostgreSQL), when any
-    application has a score (a fresh database has none)."""
+    application has a score (a fresh database has none). Returns the outcomes."""
     if not published:
-        return
+        return []
     from sqlalchemy import func, select
 
     from models import Score
@@ -154,9 +154,10 @@ def rescore_after_seed(cfg: Settings, published: list[int]) -> None:
         outcomes = asyncio.run(main())
     except Exception as exc:  # noqa: BLE001
         database_failure(exc)
-        return
+        return []
     for outcome in outcomes:
         out.print(outcome.message)
+    return outcomes
 
 
 @app.command()
