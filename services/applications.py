@@ -419,6 +419,8 @@ async def submit_questionnaire(
     errors.invalid(rules.family_size_problem(family_size), "input", "familySize")
     errors.invalid(rules.savings_problem(savings), "input", "savings")
     occupation = await _occupation(session, occupation_code, errors, "input", "occupationCode")
+    if app.route == Route.LABOUR:
+        occupation = await _labour_occupation(session, app, occupation_code, occupation, errors)
     errors.raise_if_any()
 
     now = utcnow()
@@ -445,6 +447,25 @@ async def submit_questionnaire(
                        {"questionnaire": {**values, "occupation": occupation.code if occupation else None},
                         "previous": previous})
     return app
+
+
+async def _labour_occupation(session: AsyncSession, app: Application, code: str | None,
+                             named: Occupation | None, errors: ErrorCollector) -> Occupation | None:
+    """The questionnaire's occupation on a LABOUR application: the application's own.
+
+    A LABOUR application is judged on one occupation, the one it was submitted for
+    (the target region's deficit list was checked against it, and its approval takes
+    a seat of that occupation's quota); the questionnaire's ``occupationInDeficit``
+    fact must not be scored on another. So the questionnaire names the same code, or
+    leaves it out and takes it from the application; another code is INVALID_INPUT."""
+    applied = await session.get(Occupation, app.occupation_id) if app.occupation_id is not None else None
+    if code is None:
+        return applied
+    if named is not None and applied is not None and named.id != applied.id:
+        errors.invalid(f"This LABOUR application is for occupation {applied.code}; the questionnaire must name "
+                       f"the same occupation (or leave occupationCode out to take it from the application), "
+                       f"not {named.code}.", "input", "occupationCode")
+    return named
 
 
 # ---------------------------------------------------------------- stage 3: checks
