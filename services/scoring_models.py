@@ -267,6 +267,7 @@ async def store_scores(
         "scoring_model_id": model.id, "model_version": model.version, "total": _bind(s.c.total),
         "max_total": _bind(s.c.max_total), "pass_mark": _bind(s.c.pass_mark), "passed": _bind(s.c.passed),
         "result": json_from_text(sa.bindparam("b_result", type_=sa.Text()), dialect), "computed_at": now,
+        "stale": False,  # computed from the facts on file now
     }
     if changed:
         await session.execute(
@@ -303,7 +304,7 @@ def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model
                 for key, value in (("scoring_model_id", model.id), ("model_version", model.version),
                                    ("total", result.total), ("max_total", result.max_total),
                                    ("pass_mark", result.pass_mark), ("passed", result.passed),
-                                   ("result", result.to_json()), ("computed_at", now)):
+                                   ("result", result.to_json()), ("computed_at", now), ("stale", False)):
                     set_committed_value(obj, key, value)
 
 
