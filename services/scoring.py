@@ -9,6 +9,12 @@ are integers. Facts are Python values: ordinals and categories as member
 names (``"B1"``, ``"PASSED"``), numbers as ``int`` or ``Decimal`` (never
 ``float``), booleans as ``bool``. A fact that is missing or ``None`` fails
 any gate on it and gives 0 points to any criterion on it.
+
+A gate or criterion may carry ``unless: {source, <one comparison>}`` (the
+comparison as a gate has one). When that condition holds (its fact present and
+the comparison true) the applicant is exempt: the gate passes, the criterion
+gives 0 points, and the reason says why (``exempt: applicant is an ethnic
+Kazakh``). A missing fact never exempts.
 """
 
 from __future__ import annotations
