@@ -123,6 +123,8 @@ def seed() -> None:
         out.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(report.created.items())))
     else:
         out.print("reference data already present; nothing changed")
+    for note in report.notes:
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     rescore_after_seed(settings(), report.published)
 
 

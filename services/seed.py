@@ -31,7 +31,7 @@ from models import (
     SupportMeasure,
     TerminationReasonRule,
 )
-from models.enums import QuotaKind, RegionKind, TerminationReason
+from models.enums import QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
 from services import audit, reference_data as ref, scoring_models
 from services.default_model import DEFAULT_MODEL_VERSIONS
 from services.viewer import SYSTEM, Viewer
@@ -44,6 +44,8 @@ class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
     published: list[int] = field(default_factory=list)
     """Ids of the scoring models this run published (oldest version first)."""
+    notes: list[str] = field(default_factory=list)
+    """What an administrator should know (e.g. a default model version left as a draft)."""
 
     def add(self, table: str) -> None:
         self.created[table] = self.created.get(table, 0) + 1
@@ -136,8 +138,16 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
             model = await scoring_models.create_scoring_model(
                 session, viewer, version=version, effective_from=effective_from,
                 definition=copy.deepcopy(definition))
-            await scoring_models.publish_scoring_model(session, viewer, model_id=model.id)
             report.add(ScoringModel.__tablename__)
+            clash = (await session.execute(select(ScoringModel.version).where(
+                ScoringModel.status == ScoringModelStatus.PUBLISHED, ScoringModel.effective_from == effective_from,
+            ))).scalars().first()
+            if clash is not None:  # an administrator's model holds the date: theirs stands, ours waits as a draft
+                report.notes.append(
+                    f"scoring model {version} is left as a DRAFT: model {clash} is already published with effective "
+                    f"date {effective_from.isoformat()}; give the draft another date and publish it")
+                continue
+            await scoring_models.publish_scoring_model(session, viewer, model_id=model.id)
             report.published.append(model.id)
     if report.total:
         await audit.record(session, viewer, "seed", "reference_data", None, {"created": report.created})

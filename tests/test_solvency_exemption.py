@@ -19,7 +19,6 @@ from models.db import transaction
 from models.enums import ApplicationStatus, ScoringModelStatus
 from services import jobs
 from services.default_model import FIRST_MODEL_DEFINITION
-from services.errors import ErrorCode, ServiceError
 from services.scoring_models import create_scoring_model, publish_scoring_model
 from services.seed import seed
 from services.viewer import SYSTEM
@@ -113,10 +112,9 @@ async def _pg(settings: Settings, sql: str) -> None:
 
 
 @pytest.mark.parametrize("clash", ["version", "effective date"])
-async def test_seed_refuses_to_overwrite_what_an_administrator_published(
-        sessions: Sessions, clash: str) -> None:
-    """An administrator's own 2026.2 is left alone; a published model with the
-    same effective date stops the seed with the publish's own CONFLICT."""
+async def test_the_seed_leaves_what_an_administrator_published(sessions: Sessions, clash: str) -> None:
+    """An administrator's own 2026.2 is left alone; when a published model holds
+    2026-01-02, the seed's 2026.2 waits as a draft (the seed still succeeds)."""
     await _drop_2026_2(sessions)
     async with transaction(sessions) as s:
         version = "2026.2" if clash == "version" else "2026.admin"
@@ -124,16 +122,14 @@ async def test_seed_refuses_to_overwrite_what_an_administrator_published(
         own = await create_scoring_model(s, SYSTEM, version=version, effective_from=effective,
                                          definition=FIRST_MODEL_DEFINITION)
         await publish_scoring_model(s, SYSTEM, model_id=own.id)
+    async with transaction(sessions) as s:
+        report = await seed(s)
+    assert report.published == []
+    async with sessions() as s:
+        ours = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.2"))).scalar_one()
     if clash == "version":
-        async with transaction(sessions) as s:
-            report = await seed(s)
-        assert report.published == []
-        async with sessions() as s:
-            kept = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.2"))).scalar_one()
-        assert kept.effective_from == dt.date(2026, 3, 1)
+        assert (ours.id, ours.effective_from, report.notes) == (own.id, dt.date(2026, 3, 1), [])
     else:
-        with pytest.raises(ServiceError) as refused:
-            async with transaction(sessions) as s:
-                await seed(s)
-        assert refused.value.errors[0].code == ErrorCode.CONFLICT
-        assert "2026-01-02" in refused.value.errors[0].message
+        assert (ours.status, ours.effective_from) == (ScoringModelStatus.DRAFT, dt.date(2026, 1, 2))
+        assert report.notes == ["scoring model 2026.2 is left as a DRAFT: model 2026.admin is already published "
+                                "with effective date 2026-01-02; give the draft another date and publish it"]
