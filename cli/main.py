@@ -123,6 +123,43 @@ def seed() -> None:
         out.print("seeded: " + ", ".join(f"{k} {v}" for k, v in sorted(report.created.items())))
     else:
         out.print("reference data already present; nothing changed")
+    for note in report.notes:
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    rescore_after_seed(settings(), report.published)
+
+
+def rescore_after_seed(cfg: Settings, published: list[int]) -> list[Any]:
+    """After a seed that published default model versions (committed by now):
+    what publishing over the API does next (``jobs.after_publish``: re-scored
+    inline on SQLite, queued for ``qonys worker`` on PostgreSQL), when any
+    application has a score (a fresh database has none). Returns the outcomes."""
+    if not published:
+        return []
+    from sqlalchemy import func, select
+
+    from models import Score
+    from core.db import create_engine, session_factory, transaction
+    from services import jobs
+
+    async def main() -> list[Any]:
+        engine = create_engine(cfg)
+        try:
+            sessions = session_factory(engine)
+            async with transaction(sessions) as session:
+                if not (await session.execute(select(func.count()).select_from(Score))).scalar_one():
+                    return []
+            return [await jobs.after_publish(cfg, model_id, sessions=sessions) for model_id in published]
+        finally:
+            await engine.dispose()
+
+    try:
+        outcomes = asyncio.run(main())
+    except Exception as exc:  # noqa: BLE001
+        database_failure(exc)
+        return []
+    for outcome in outcomes:
+        out.print(outcome.message)
+    return outcomes
 
 
 @app.command()
@@ -217,15 +254,15 @@ def prepare_embedded(cfg: Settings) -> None:
 
     upgrade(cfg.database_url)
 
-    async def main() -> None:
+    async def main() -> list[int]:
         engine = create_engine(cfg)
         try:
             async with transaction(session_factory(engine)) as session:
-                await do_seed(session)
+                return (await do_seed(session)).published
         finally:
             await engine.dispose()
 
-    asyncio.run(main())
+    rescore_after_seed(cfg, asyncio.run(main()))
 
 
 @app.command()

@@ -232,3 +232,7 @@ class Score(SQLModel, table=True):
     # {"gates": [...], "breakdown": [...]} as the engine produced them.
     result: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
     computed_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # A fact it was computed from has changed since (the application went back to
+    # SUBMITTED); the next scoreApplication clears it.
+    stale: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, default=False,
+                                                           server_default=sa.false()))

@@ -56,7 +56,7 @@ from models.enums import (
     Route,
     Sex,
 )
-from services import access, audit, decisions, numbers, quotas, rules, scoring_models, search
+from services import access, audit, decisions, facts, numbers, quotas, rules, scoring_models, search
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, invalid_state, not_found
 from services.viewer import Viewer
 
@@ -85,6 +85,8 @@ ALLOWED_FROM: dict[str, tuple[ApplicationStatus, ...]] = {
     "decideApplication(REJECT)": UNDECIDED_STATUSES,
     "runSelectionRound": (S.PASSED,),
     "withdrawApplication": UNDECIDED_STATUSES,
+    # not a mutation: a stage write that changes a fact of a scored application (see mark_score_stale)
+    "factsChanged": (S.PASSED, S.FAILED),
 }
 
 # The states an action may move an application to (actions not listed keep the status).
@@ -94,6 +96,7 @@ LEADS_TO: dict[str, tuple[ApplicationStatus, ...]] = {
     "decideApplication(REJECT)": (S.REJECTED,),
     "runSelectionRound": (S.APPROVED,),
     "withdrawApplication": (S.WITHDRAWN,),
+    "factsChanged": (S.SUBMITTED,),
 }
 
 
@@ -327,6 +330,60 @@ async def _reuse_applicant(
     return next((r for r in rows if (r.full_name, r.birth_date, r.sex, r.ethnic_kazakh, r.iin) == wanted), None)
 
 
+# ---------------------------------------------------------------- a stale score
+
+
+async def facts_before_write(session: AsyncSession, app: Application) -> dict[str, Any] | None:
+    """The facts of a scored, undecided application, taken before a stage write
+    that may change them (None when the application is not PASSED or FAILED).
+    Call it before changing any row, then :func:`mark_score_stale`."""
+    if app.status not in scoring_models.SCORED_UNDECIDED:
+        return None
+    return (await facts.gather(session, [app.id], today_almaty())).get(app.id)
+
+
+async def mark_score_stale(session: AsyncSession, viewer: Viewer, app: Application,
+                           before: dict[str, Any] | None) -> None:
+    """After a stage write (flushed): when a fact the score was computed from has
+    changed (``services.facts`` gives other values than ``before``), the score is
+    marked stale and the application goes back to SUBMITTED, in the caller's
+    transaction, with an ``application.score_stale`` audit event naming the facts.
+    A write that changes no fact (the same answers again, notes, details, a
+    certificate number) leaves the score as it is.
+
+    Why back to SUBMITTED rather than re-scored in the same transaction:
+
+    - it is true. PASSED and FAILED say "scored on the facts on file"; after the
+      change neither is, until someone scores again. The old score stays readable
+      (``stale: true``) so the officer still sees what it was and why;
+    - it is safe. A selection round and an approval take only PASSED applications,
+      so nothing is approved on a score that no longer holds, and a FAILED one does
+      not look final while its facts are being corrected;
+    - an officer corrects several facts in a row (the questionnaire, then the
+      interview points); re-scoring after each would write intermediate scores and
+      status flips that the applicant sees and the audit keeps. The officer scores
+      once, with ``scoreApplication``, when the corrections are done;
+    - re-scoring needs every stage complete, which a write may undo (a check
+      requested after a new check type was activated is REQUESTED until its agency
+      answers): the write would have to be refused or the status would lie;
+    - a partner agency recording a check result must not move an applicant
+      between PASSED and FAILED; a score is computed where it is explained, by
+      ``scoreApplication`` (or a new model's re-scoring)."""
+    if before is None:
+        return
+    after = (await facts.gather(session, [app.id], today_almaty())).get(app.id, {})
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not changed:
+        return
+    score = (await session.execute(select(Score).where(Score.application_id == app.id))).scalar_one()
+    score.stale = True
+    old = move(app, "factsChanged", S.SUBMITTED, utcnow())
+    await session.flush()
+    await audit.record(session, viewer, "application.score_stale", "application", app.id, {
+        "status": [old, S.SUBMITTED], "changedFacts": changed,
+        "score": {"modelVersion": score.model_version, "total": score.total, "passed": score.passed}})
+
+
 # ---------------------------------------------------------------- stage 1: the language test
 
 
@@ -365,6 +422,7 @@ async def record_language_test(
             message = "This certificate number is already recorded on another application of the same applicant."
         raise ServiceError.one(ErrorCode.DUPLICATE, message, ["input", "certificateNumber"])
 
+    before = await facts_before_write(session, app)
     now = utcnow()
     values = {"level": level, "listening_percent": listening_percent, "reading_percent": reading_percent,
               "certificate_number": certificate, "taken_on": taken_on}
@@ -386,6 +444,7 @@ async def record_language_test(
                                ["input", "certificateNumber"]) from None
     await audit.record(session, viewer, "application.language_test", "application", app.id,
                        {"languageTest": values, "previous": previous})
+    await mark_score_stale(session, viewer, app, before)
     return app
 
 
@@ -515,9 +574,12 @@ async def submit_questionnaire(
             errors.invalid("Give familySize, or list the family in familyMembers.", "input", "familySize")
     else:
         errors.invalid(rules.family_size_problem(family_size), "input", "familySize")
+    if app.route == Route.LABOUR:
+        occupation = await _labour_occupation(session, app, occupation_code, occupation, errors)
     errors.raise_if_any()
     assert family_size is not None
 
+    before = await facts_before_write(session, app)
     now = utcnow()
     values: dict[str, Any] = {
         "education_level": education_level, "work_experience_years": work_experience_years,
@@ -550,6 +612,7 @@ async def submit_questionnaire(
     app.updated_at = now
     await session.flush()
     await audit.record(session, viewer, "application.questionnaire", "application", app.id, changes)
+    await mark_score_stale(session, viewer, app, before)
     return app
 
 
@@ -557,6 +620,25 @@ def _member_audit(row: dict[str, Any]) -> dict[str, Any]:
     return {"position": row["position"], "fullName": row["full_name"], "birthDate": row["birth_date"],
             "sex": row["sex"], "relation": row["relation"], "documentNumber": row["document_number"],
             "iin": row["iin"]}
+
+
+async def _labour_occupation(session: AsyncSession, app: Application, code: str | None,
+                             named: Occupation | None, errors: ErrorCollector) -> Occupation | None:
+    """The questionnaire's occupation on a LABOUR application: the application's own.
+
+    A LABOUR application is judged on one occupation, the one it was submitted for
+    (the target region's deficit list was checked against it, and its approval takes
+    a seat of that occupation's quota); the questionnaire's ``occupationInDeficit``
+    fact must not be scored on another. So the questionnaire names the same code, or
+    leaves it out and takes it from the application; another code is INVALID_INPUT."""
+    applied = await session.get(Occupation, app.occupation_id) if app.occupation_id is not None else None
+    if code is None:
+        return applied
+    if named is not None and applied is not None and named.id != applied.id:
+        errors.invalid(f"This LABOUR application is for occupation {applied.code}; the questionnaire must name "
+                       f"the same occupation (or leave occupationCode out to take it from the application), "
+                       f"not {named.code}.", "input", "occupationCode")
+    return named
 
 
 # ---------------------------------------------------------------- stage 3: checks
@@ -573,6 +655,7 @@ async def request_checks(session: AsyncSession, viewer: Viewer, *, application_i
     missing = [t for t in types if t.id not in existing]
     if not missing:
         return app
+    before = await facts_before_write(session, app)
     now = utcnow()
     for t in missing:
         session.add(Check(application_id=app.id, check_type_id=t.id, status=CheckStatus.REQUESTED,
@@ -581,6 +664,7 @@ async def request_checks(session: AsyncSession, viewer: Viewer, *, application_i
     await session.flush()
     await audit.record(session, viewer, "application.request_checks", "application", app.id,
                        {"requested": [t.code for t in missing]})
+    await mark_score_stale(session, viewer, app, before)
     return app
 
 
@@ -615,6 +699,7 @@ async def record_check_result(
             errors.invalid(f"Details must be at most {DETAILS_MAX} characters (got {len(details)}).", "input", "details")
     errors.raise_if_any()
 
+    before = await facts_before_write(session, app)
     now = utcnow()
     if now <= check.updated_at:  # the agencies' feed needs updated_at to move forward
         now = check.updated_at + dt.timedelta(microseconds=1)
@@ -631,6 +716,7 @@ async def record_check_result(
     await audit.record(session, viewer, "application.check_result", "application", app.id, {
         "checkId": check.id, "checkType": check_type.code if check_type else None, "status": status,
         "details": details, "previous": previous})
+    await mark_score_stale(session, viewer, app, before)
     return check
 
 
@@ -682,6 +768,7 @@ async def record_interview_outcome(
         if notes is not None and len(notes) > NOTES_MAX:
             errors.invalid(f"Notes must be at most {NOTES_MAX} characters (got {len(notes)}).", "input", "notes")
     errors.raise_if_any()
+    before = await facts_before_write(session, app)
     now = utcnow()
     previous = {"outcome": interview.outcome, "points": interview.points, "notes": interview.notes}
     interview.outcome = outcome
@@ -693,6 +780,7 @@ async def record_interview_outcome(
     await audit.record(session, viewer, "application.interview_outcome", "application", app.id,
                        {"outcome": outcome, "points": points, "notes": notes,
                         "previous": previous if previous["outcome"] is not None else None})
+    await mark_score_stale(session, viewer, app, before)
     return app
 
 

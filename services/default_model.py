@@ -1,7 +1,24 @@
-"""The default scoring model of SPEC §3 (seeded as version 2026.1).
+"""The default scoring model of SPEC §3 and its versions.
 
 Until the ministry publishes its tables, the seed installs this model;
 administrators replace it by publishing a new version. Pass mark 400 of 690.
+
+Versions, oldest first (``DEFAULT_MODEL_VERSIONS``; the seed brings a database
+up to the last one, publishing each version it lacks through the normal path):
+
+- ``2026.1``, effective 2026-01-01: SPEC §3's table. Its solvency gate held
+  every GENERAL applicant to 1,320 MRP, ethnic Kazakhs included, though the
+  policy exempts them (SPEC §1).
+- ``2026.2``, effective 2026-01-02: the same, with the solvency gate
+  ``unless applicant.ethnicKazakh equals true``. Why that date: the exemption
+  has been the policy since January 2026, so the correction must govern every
+  score computed from now on, whatever date in 2026 it is computed for
+  (re-scoring, what-if, scoring dated in the past); 2026-01-01 itself is taken
+  (publishing refuses a second published model with the same ``effectiveFrom``,
+  and a published model is never edited), so the next day is the earliest
+  possible. 2026.1 stays in force only for scores dated 1 January 2026, a
+  public holiday; scores stored under it keep their version and breakdown
+  until they are re-scored.
 """
 
 from __future__ import annotations
@@ -14,13 +31,17 @@ __all__ = [
     "DEFAULT_MODEL_DEFINITION",
     "DEFAULT_MODEL_EFFECTIVE_FROM",
     "DEFAULT_MODEL_VERSION",
+    "DEFAULT_MODEL_VERSIONS",
+    "FIRST_MODEL_DEFINITION",
+    "FIRST_MODEL_EFFECTIVE_FROM",
+    "FIRST_MODEL_VERSION",
     "default_model_definition",
 ]
 
-DEFAULT_MODEL_VERSION = "2026.1"
-DEFAULT_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 1)
+FIRST_MODEL_VERSION = "2026.1"
+FIRST_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 1)
 
-DEFAULT_MODEL_DEFINITION: dict[str, Any] = {
+FIRST_MODEL_DEFINITION: dict[str, Any] = {
     "passMark": 400,
     "gates": [
         {"code": "language", "source": "language.level", "min": "A1"},
@@ -105,6 +126,22 @@ DEFAULT_MODEL_DEFINITION: dict[str, Any] = {
 }
 
 
+# 2026.2: ethnic Kazakhs are exempt from the solvency requirement (SPEC §1).
+DEFAULT_MODEL_VERSION = "2026.2"
+DEFAULT_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 2)
+DEFAULT_MODEL_DEFINITION: dict[str, Any] = copy.deepcopy(FIRST_MODEL_DEFINITION)
+for _gate in DEFAULT_MODEL_DEFINITION["gates"]:
+    if _gate["code"] == "solvency":
+        _gate["unless"] = {"source": "applicant.ethnicKazakh", "equals": True}
+del _gate
+
+# (version, effectiveFrom, definition), oldest first; the last is the default model.
+DEFAULT_MODEL_VERSIONS: tuple[tuple[str, datetime.date, dict[str, Any]], ...] = (
+    (FIRST_MODEL_VERSION, FIRST_MODEL_EFFECTIVE_FROM, FIRST_MODEL_DEFINITION),
+    (DEFAULT_MODEL_VERSION, DEFAULT_MODEL_EFFECTIVE_FROM, DEFAULT_MODEL_DEFINITION),
+)
+
+
 def default_model_definition() -> dict[str, Any]:
-    """A fresh deep copy of the default definition (safe to modify or store)."""
+    """A fresh deep copy of the default (latest) definition (safe to modify or store)."""
     return copy.deepcopy(DEFAULT_MODEL_DEFINITION)

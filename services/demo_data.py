@@ -825,6 +825,7 @@ class _Generator:
             "application_id": app_index, "scoring_model_id": engine.model_id, "model_version": engine.version,
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
             "passed": result.passed, "result": as_text if self.copy else result.to_json(), "computed_at": scored_at,
+            "stale": False,
         })
         app["status"] = status_after(result).value
         app["updated_at"] = scored_at

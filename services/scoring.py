@@ -9,6 +9,12 @@ are integers. Facts are Python values: ordinals and categories as member
 names (``"B1"``, ``"PASSED"``), numbers as ``int`` or ``Decimal`` (never
 ``float``), booleans as ``bool``. A fact that is missing or ``None`` fails
 any gate on it and gives 0 points to any criterion on it.
+
+A gate or criterion may carry ``unless: {source, <one comparison>}`` (the
+comparison as a gate has one). When that condition holds (its fact present and
+the comparison true) the applicant is exempt: the gate passes, the criterion
+gives 0 points, and the reason says why (``exempt: applicant is an ethnic
+Kazakh``). A missing fact never exempts.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ __all__ = [
     "evaluate",
     "fact_text",
     "max_total",
+    "pass_mark_problem",
     "validate_definition",
 ]
 
@@ -120,8 +127,9 @@ FACT_LABELS: dict[str, str] = {
 }
 
 _TOP_KEYS: tuple[str, ...] = ("passMark", "gates", "criteria")
-_GATE_KEYS: tuple[str, ...] = ("code", "source", "min", "max", "equals", "in", "routes")
-_CRITERION_KEYS: tuple[str, ...] = ("code", "source", "points", "bands", "routes")
+_GATE_KEYS: tuple[str, ...] = ("code", "source", "min", "max", "equals", "in", "routes", "unless")
+_CRITERION_KEYS: tuple[str, ...] = ("code", "source", "points", "bands", "routes", "unless")
+_UNLESS_KEYS: tuple[str, ...] = ("source", "min", "max", "equals", "in")
 _BAND_KEYS: tuple[str, ...] = ("min", "max", "points")
 _COMPARISONS: tuple[str, ...] = ("min", "max", "equals", "in")
 
@@ -429,8 +437,34 @@ def _validate_gate(
     _check_code(gate, path, seen, "gate", errors)
     source = _check_source(gate, path, errors)
     _check_routes(gate, path, errors)
+    _validate_comparison(gate, source, path, errors)
+    _validate_unless(gate, path, errors)
 
-    present = [key for key in _COMPARISONS if key in gate]
+
+def _validate_unless(entry: Mapping[str, Any], path: Path, errors: _Errors) -> None:
+    """``unless``: ``{source, <one comparison>}`` (a comparison as a gate has
+    one: min and/or max, equals, or in), with neither a code nor routes."""
+    if "unless" not in entry:
+        return
+    condition = entry["unless"]
+    unless_path = path + ("unless",)
+    if not isinstance(condition, Mapping):
+        errors.add(
+            unless_path,
+            f"must be an object with a source and one comparison (min, max, equals or in), "
+            f"not {_describe(condition)}",
+        )
+        return
+    _check_unknown_keys(condition, _UNLESS_KEYS, unless_path, errors)
+    source = _check_source(condition, unless_path, errors)
+    _validate_comparison(condition, source, unless_path, errors)
+
+
+def _validate_comparison(
+    entry: Mapping[str, Any], source: str | None, path: Path, errors: _Errors
+) -> None:
+    """The comparison of a gate or of an ``unless`` condition."""
+    present = [key for key in _COMPARISONS if key in entry]
     if not present:
         errors.add(path, "needs a comparison: min, max (or both), equals or in")
     elif len(present) > 1 and ("equals" in present or "in" in present):
@@ -440,8 +474,8 @@ def _validate_gate(
             "or equals alone, or in alone",
         )
 
-    if "in" in gate:
-        options = gate["in"]
+    if "in" in entry:
+        options = entry["in"]
         if not isinstance(options, list):
             errors.add(path + ("in",), f"must be a list of values, not {_describe(options)}")
         elif not options:
@@ -454,12 +488,12 @@ def _validate_gate(
         return
     kind = FACT_SOURCES[source]
 
-    if "equals" in gate:
-        _check_value(source, gate["equals"], path + ("equals",), errors)
+    if "equals" in entry:
+        _check_value(source, entry["equals"], path + ("equals",), errors)
 
     bounds_ok: dict[str, bool] = {}
     for key in ("min", "max"):
-        if key not in gate:
+        if key not in entry:
             continue
         if kind in ("boolean", "category"):
             errors.add(
@@ -468,12 +502,12 @@ def _validate_gate(
             )
             bounds_ok[key] = False
         else:
-            bounds_ok[key] = _check_value(source, gate[key], path + (key,), errors)
+            bounds_ok[key] = _check_value(source, entry[key], path + (key,), errors)
     if bounds_ok.get("min") and bounds_ok.get("max"):
-        if _ordered(source, gate["min"]) > _ordered(source, gate["max"]):
+        if _ordered(source, entry["min"]) > _ordered(source, entry["max"]):
             errors.add(
                 path + ("min",),
-                f"min {fact_text(gate['min'])} is above max {fact_text(gate['max'])}",
+                f"min {fact_text(entry['min'])} is above max {fact_text(entry['max'])}",
             )
 
 
@@ -587,6 +621,7 @@ def _validate_criterion(
             )
         else:
             _validate_bands(criterion["bands"], path + ("bands",), errors)
+    _validate_unless(criterion, path, errors)
 
 
 def validate_definition(definition: object) -> list[DefinitionError]:
@@ -625,6 +660,26 @@ def validate_definition(definition: object) -> list[DefinitionError]:
             validate_entry(entry, list_path + (str(index),), seen, errors)
 
     return errors.items
+
+
+def pass_mark_problem(definition: Mapping[str, Any]) -> DefinitionError | None:
+    """Why a (valid) definition's pass mark cannot be reached on some route — it
+    is above that route's ``maxTotal``, so no application on it could ever pass
+    — or None. Not part of :func:`validate_definition`: such a model can still
+    be evaluated (everyone fails), so scores stored under an older model stay
+    readable; creating, changing and publishing a model refuse it."""
+    pass_mark = int(definition["passMark"])
+    short = [(route, max_total(definition, route)) for route in ROUTES]
+    short = [(route, most) for route, most in short if most < pass_mark]
+    if not short:
+        return None
+    path = ("definition", "passMark")
+    if len(short) == len(ROUTES) and len({most for _, most in short}) == 1:
+        return DefinitionError(path, f"passMark {pass_mark} is above maxTotal {short[0][1]}, the most any "
+                                     "application can score; no one could pass")
+    listed = ", ".join(f"{route} {most}" for route, most in short)
+    return DefinitionError(path, f"passMark {pass_mark} is above maxTotal on some routes ({listed}); "
+                                 "no application on them could pass")
 
 
 # --------------------------------------------------------------------------
@@ -688,6 +743,66 @@ def _fact(facts: Mapping[str, object], source: str, route: str) -> object:
     return value
 
 
+# How a boolean fact reads in an exemption's reason: (when true, when false).
+_BOOLEAN_PHRASES: dict[str, tuple[str, str]] = {
+    "applicant.ethnicKazakh": ("applicant is an ethnic Kazakh", "applicant is not an ethnic Kazakh"),
+    "questionnaire.relativesInKazakhstan": (
+        "applicant has relatives in Kazakhstan", "applicant has no relatives in Kazakhstan"),
+    "questionnaire.priorStayInKazakhstan": (
+        "applicant has stayed in Kazakhstan before", "applicant has not stayed in Kazakhstan before"),
+    "questionnaire.criminalRecord": ("applicant declares a criminal record", "applicant declares no criminal record"),
+    "questionnaire.deportedBefore": ("applicant was deported before", "applicant was never deported"),
+    "questionnaire.occupationInDeficit": ("the occupation is in deficit", "the occupation is not in deficit"),
+    "region.labourDeficit": (
+        "the target region is a labour-deficit region", "the target region is not a labour-deficit region"),
+    "checks.mandatoryCleared": ("every mandatory check is cleared", "not every mandatory check is cleared"),
+    "checks.anyFlagged": ("a check is flagged", "no check is flagged"),
+}
+
+
+def _holds(condition: Mapping[str, Any], source: str, value: object) -> bool:
+    """Whether the comparison of ``condition`` holds for a present ``value``."""
+    if "equals" in condition:
+        return value == condition["equals"]
+    if "in" in condition:
+        return any(value == option for option in condition["in"])
+    position = _ordered(source, value)
+    return ("min" not in condition or position >= _ordered(source, condition["min"])) and (
+        "max" not in condition or position <= _ordered(source, condition["max"])
+    )
+
+
+def _condition_text(condition: Mapping[str, Any], source: str, value: object) -> str:
+    """A condition that holds, in words: ``applicant is an ethnic Kazakh``."""
+    phrases = _BOOLEAN_PHRASES.get(source)
+    if phrases is not None:
+        return phrases[0] if value else phrases[1]
+    label = FACT_LABELS[source]
+    text = fact_text(value)
+    if "equals" in condition:
+        return f"{label} is {text}"
+    if "in" in condition:
+        return f"{label} {text} is one of {', '.join(str(fact_text(o)) for o in condition['in'])}"
+    if "min" in condition and "max" in condition:
+        return f"{label} {text} is within {fact_text(condition['min'])}–{fact_text(condition['max'])}"
+    if "min" in condition:
+        return f"{label} {text} is at least {fact_text(condition['min'])}"
+    return f"{label} {text} is at most {fact_text(condition['max'])}"
+
+
+def _exemption(entry: Mapping[str, Any], facts: Mapping[str, object], route: str) -> str | None:
+    """Why ``entry``'s ``unless`` condition exempts the applicant, or None when
+    the entry has none or it does not hold. A missing fact never exempts."""
+    condition = entry.get("unless")
+    if condition is None:
+        return None
+    source: str = condition["source"]
+    value = _fact(facts, source, route)
+    if value is None or not _holds(condition, source, value):
+        return None
+    return _condition_text(condition, source, value)
+
+
 def _evaluate_gate(gate: Mapping[str, Any], facts: Mapping[str, object], route: str) -> GateResult:
     code: str = gate["code"]
     source: str = gate["source"]
@@ -695,6 +810,9 @@ def _evaluate_gate(gate: Mapping[str, Any], facts: Mapping[str, object], route: 
     kind = FACT_SOURCES[source]
     value = _fact(facts, source, route)
     text = fact_text(value)
+    exempt = _exemption(gate, facts, route)
+    if exempt is not None:
+        return GateResult(code, True, text, f"exempt: {exempt}")
     if value is None:
         return GateResult(code, False, None, f"{label} is missing")
 
@@ -788,6 +906,9 @@ def _evaluate_criterion(
     most = criterion_max_points(criterion)
     value = _fact(facts, source, route)
     text = fact_text(value)
+    exempt = _exemption(criterion, facts, route)
+    if exempt is not None:
+        return CriterionResult(code, 0, most, text, f"exempt: {exempt}: 0 of {most}")
     if value is None:
         return CriterionResult(code, 0, most, None, f"no value: 0 of {most}")
 
@@ -862,19 +983,26 @@ def evaluate(
 # The memo key of a fact value (``Evaluator.evaluate`` builds it inline): what a
 # gate's or criterion's result depends on besides the route, i.e. the value's
 # type and the value, a Decimal by its text (so ``1.0`` and ``1.00`` — equal,
-# but shown differently — stay apart). Looking up an unhashable value raises
-# TypeError; such a value is evaluated without the memo.
+# but shown differently — stay apart). An entry with ``unless`` depends on the
+# condition's fact too: its key is the pair of both keys. Looking up an
+# unhashable value raises TypeError; such a value is evaluated without the memo.
+
+
+def _memo_key(value: object) -> tuple[type, object]:
+    kind = type(value)
+    return (kind, str(value) if kind is Decimal else value)
 
 
 class Evaluator:
     """:func:`evaluate` for one definition, for scoring many applications.
 
-    Each gate and criterion depends only on the route and on its own fact, so
-    its result (from the engine's own ``_evaluate_gate`` / ``_evaluate_criterion``)
-    is memoised per route by the fact's type and value, together with its JSON
-    text; results are frozen, so scores share them. ``evaluate`` gives exactly
-    what :func:`evaluate` gives (the same result, or the same ``ValueError``),
-    with :attr:`ScoreResult.json_text` already filled in.
+    Each gate and criterion depends only on the route, on its own fact and on
+    the fact of its ``unless`` condition (if any), so its result (from the
+    engine's own ``_evaluate_gate`` / ``_evaluate_criterion``) is memoised per
+    route by those facts' types and values, together with its JSON text;
+    results are frozen, so scores share them. ``evaluate`` gives exactly what
+    :func:`evaluate` gives (the same result, or the same ``ValueError``), with
+    :attr:`ScoreResult.json_text` already filled in.
 
     The definition is copied and validated once (``validate=False`` when the
     caller has just validated it)."""
@@ -889,16 +1017,18 @@ class Evaluator:
             raise ValueError(f"invalid scoring model definition: {listed}")
         self.definition: dict[str, Any] = copy.deepcopy(dict(definition))
         self.pass_mark = int(self.definition["passMark"])
-        Plan = list[tuple[Mapping[str, Any], str, dict[tuple[type, object], Any]]]
+        Plan = list[tuple[Mapping[str, Any], str, str | None, dict[Any, Any]]]
+
+        def plan(entries: list[Mapping[str, Any]], route: str) -> Plan:
+            return [(e, e["source"], e["unless"]["source"] if "unless" in e else None, {})
+                    for e in entries if _applies(e, route)]
+
         self._plans: dict[str, tuple[Plan, Plan]] = {
-            route: (
-                [(g, g["source"], {}) for g in self.definition["gates"] if _applies(g, route)],
-                [(c, c["source"], {}) for c in self.definition["criteria"] if _applies(c, route)],
-            )
+            route: (plan(self.definition["gates"], route), plan(self.definition["criteria"], route))
             for route in ROUTES
         }
 
-    def _remember(self, memo: dict[tuple[type, object], Any], key: tuple[type, object] | None, hit: Any) -> None:
+    def _remember(self, memo: dict[Any, Any], key: Any, hit: Any) -> None:
         if key is not None:
             if len(memo) >= self.MEMO_LIMIT:
                 memo.clear()
@@ -912,12 +1042,14 @@ class Evaluator:
         gate_plan, criterion_plan = plan
         gates: list[GateResult] = []
         gate_texts: list[str] = []
-        for gate, source, memo in gate_plan:
+        for gate, source, unless_source, memo in gate_plan:
             value = facts.get(source)
             kind = type(value)
-            key: tuple[type, object] | None = (kind, str(value) if kind is Decimal else value)  # the memo key (see above)
+            key: Any = (kind, str(value) if kind is Decimal else value)  # the memo key (see above)
+            if unless_source is not None:
+                key = (key, _memo_key(facts.get(unless_source)))
             try:
-                hit = memo.get(key)  # type: ignore[arg-type]
+                hit = memo.get(key)
             except TypeError:  # an unhashable value: the engine says why it is wrong
                 key = hit = None
             if hit is None:
@@ -929,10 +1061,12 @@ class Evaluator:
         items: list[CriterionResult] = []
         item_texts: list[str] = []
         total = most = 0
-        for criterion, source, memo in criterion_plan:
+        for criterion, source, unless_source, memo in criterion_plan:
             value = facts.get(source)
             kind = type(value)
             key = (kind, str(value) if kind is Decimal else value)
+            if unless_source is not None:
+                key = (key, _memo_key(facts.get(unless_source)))
             try:
                 hit = memo.get(key)
             except TypeError:

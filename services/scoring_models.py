@@ -42,10 +42,14 @@ def _require_admin(viewer: Viewer) -> None:
 
 
 def definition_errors(definition: Any, *prefix: str) -> list[UserError]:
-    return [
-        UserError(ErrorCode.INVALID_INPUT, e.message, (*prefix, *e.path))
-        for e in scoring.validate_definition(definition)
-    ]
+    """The definition's problems as ``INVALID_INPUT`` at their JSON paths under
+    ``prefix``; a valid definition must also have a pass mark that can be
+    reached (``scoring.pass_mark_problem``: on ``definition.passMark``)."""
+    problems = scoring.validate_definition(definition)
+    if not problems:
+        unreachable = scoring.pass_mark_problem(definition)
+        problems = [unreachable] if unreachable is not None else []
+    return [UserError(ErrorCode.INVALID_INPUT, e.message, (*prefix, *e.path)) for e in problems]
 
 
 async def model_in_force(session: AsyncSession, on: dt.date) -> ScoringModel | None:
@@ -110,6 +114,11 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
         raise not_found("scoring model", "input", "id")
     if model.status != ScoringModelStatus.DRAFT:
         raise invalid_state(f"the model is {model.status.value}; only a DRAFT model may be published", "input", "id")
+    problems = definition_errors(model.definition)  # a draft stored before a rule was added
+    if problems:
+        raise ServiceError.one(ErrorCode.INVALID_INPUT,
+                               f"the draft cannot be published: {'.'.join(problems[0].field)}: "
+                               f"{problems[0].message}; change the draft first", ["input", "id"])
     clash = (await session.execute(
         select(ScoringModel.version).where(ScoringModel.status == ScoringModelStatus.PUBLISHED,
                                            ScoringModel.effective_from == model.effective_from)
@@ -258,6 +267,7 @@ async def store_scores(
         "scoring_model_id": model.id, "model_version": model.version, "total": _bind(s.c.total),
         "max_total": _bind(s.c.max_total), "pass_mark": _bind(s.c.pass_mark), "passed": _bind(s.c.passed),
         "result": json_from_text(sa.bindparam("b_result", type_=sa.Text()), dialect), "computed_at": now,
+        "stale": False,  # computed from the facts on file now
     }
     if changed:
         await session.execute(
@@ -294,7 +304,7 @@ def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model
                 for key, value in (("scoring_model_id", model.id), ("model_version", model.version),
                                    ("total", result.total), ("max_total", result.max_total),
                                    ("pass_mark", result.pass_mark), ("passed", result.passed),
-                                   ("result", result.to_json()), ("computed_at", now)):
+                                   ("result", result.to_json()), ("computed_at", now), ("stale", False)):
                     set_committed_value(obj, key, value)
 
 

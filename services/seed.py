@@ -1,8 +1,16 @@
 """Reference data of SPEC §9, loaded idempotently: rows are found by their natural
-key and created when missing; existing rows are left as administrators edited them."""
+key and created when missing; existing rows are left as administrators edited them.
+
+The default scoring model's versions (``services.default_model``) are found by
+their version; one that is missing is created as a draft and published through
+``services.scoring_models``, as an administrator would. Publishing re-scores
+nothing by itself: the caller, once the seed has committed, hands
+``SeedReport.published`` to ``services.jobs.after_publish`` (``qonys seed`` and
+``qonys serve`` do), which re-scores the scored, undecided applications."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +31,9 @@ from models import (
     SupportMeasure,
     TerminationReasonRule,
 )
-from models.base import utcnow
 from models.enums import QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
-from services import audit, reference_data as ref
-from services.default_model import DEFAULT_MODEL_DEFINITION, DEFAULT_MODEL_EFFECTIVE_FROM, DEFAULT_MODEL_VERSION
+from services import audit, reference_data as ref, scoring_models
+from services.default_model import DEFAULT_MODEL_VERSIONS
 from services.viewer import SYSTEM, Viewer
 
 SEED_YEAR = 2026
@@ -35,6 +42,10 @@ SEED_YEAR = 2026
 @dataclass
 class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
+    published: list[int] = field(default_factory=list)
+    """Ids of the scoring models this run published (oldest version first)."""
+    notes: list[str] = field(default_factory=list)
+    """What an administrator should know (e.g. a default model version left as a draft)."""
 
     def add(self, table: str) -> None:
         self.created[table] = self.created.get(table, 0) + 1
@@ -121,12 +132,23 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
                 {"kind": QuotaKind.LABOUR, "year": SEED_YEAR, "region_id": region.id, "occupation_id": occupation.id},
                 {"capacity": capacity, "used": 0},
             )
-    await _get_or_create(
-        session, report, ScoringModel, {"version": DEFAULT_MODEL_VERSION},
-        {"status": ScoringModelStatus.PUBLISHED, "effective_from": DEFAULT_MODEL_EFFECTIVE_FROM,
-         "pass_mark": DEFAULT_MODEL_DEFINITION["passMark"], "definition": DEFAULT_MODEL_DEFINITION,
-         "created_by": viewer.audit_subject, "published_at": utcnow()},
-    )
+    for version, effective_from, definition in DEFAULT_MODEL_VERSIONS:
+        found = (await session.execute(select(ScoringModel.id).where(ScoringModel.version == version))).first()
+        if found is None:
+            model = await scoring_models.create_scoring_model(
+                session, viewer, version=version, effective_from=effective_from,
+                definition=copy.deepcopy(definition))
+            report.add(ScoringModel.__tablename__)
+            clash = (await session.execute(select(ScoringModel.version).where(
+                ScoringModel.status == ScoringModelStatus.PUBLISHED, ScoringModel.effective_from == effective_from,
+            ))).scalars().first()
+            if clash is not None:  # an administrator's model holds the date: theirs stands, ours waits as a draft
+                report.notes.append(
+                    f"scoring model {version} is left as a DRAFT: model {clash} is already published with effective "
+                    f"date {effective_from.isoformat()}; give the draft another date and publish it")
+                continue
+            await scoring_models.publish_scoring_model(session, viewer, model_id=model.id)
+            report.published.append(model.id)
     if report.total:
         await audit.record(session, viewer, "seed", "reference_data", None, {"created": report.created})
     return report

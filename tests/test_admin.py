@@ -276,10 +276,10 @@ async def test_a_draft_is_created_edited_simulated_and_published(admin_client: h
 
     definition = json.dumps(DEFAULT_MODEL_DEFINITION)
     created = await admin_client.post("/admin/scoring-model/create", data={
-        "version": "2026.2", "effective_from": "2026-07-01", "definition": definition, "save": "Save"})
+        "version": "2026.7", "effective_from": "2026-07-01", "definition": definition, "save": "Save"})
     assert created.status_code == 302, created.text
     async with sessions() as session:
-        draft = (await session.execute(select(ScoringModel).where(ScoringModel.version == "2026.2"))).scalar_one()
+        draft = (await session.execute(select(ScoringModel).where(ScoringModel.version == "2026.7"))).scalar_one()
     assert draft.status == ScoringModelStatus.DRAFT and draft.created_by == f"admin:{ADMIN}"
 
     bad = await admin_client.post(f"/admin/scoring-model/edit/{draft.id}", data={
@@ -296,7 +296,7 @@ async def test_a_draft_is_created_edited_simulated_and_published(admin_client: h
     done = await admin_client.get(f"/admin/scoring-model/action/publish?pks={draft.id}&confirm=1")
     assert done.status_code == 302
     shown = await admin_client.get(done.headers["location"])
-    assert shown.status_code == 200 and "Version 2026.2 is published." in shown.text
+    assert shown.status_code == 200 and "Version 2026.7 is published." in shown.text
     assert "Re-scoring did not start" not in shown.text
     async with sessions() as session:
         assert (await session.get(ScoringModel, draft.id)).status == ScoringModelStatus.PUBLISHED

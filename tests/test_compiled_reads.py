@@ -136,7 +136,7 @@ async def build_data(sessions: Any, n: int = 36) -> list[int]:
                 result = scoring.evaluate(DEFAULT_MODEL_DEFINITION, facts, app.route.value)
                 s.add(m.Score(application_id=app.id, scoring_model_id=model.id, model_version=model.version,
                               total=result.total, max_total=result.max_total, pass_mark=result.pass_mark,
-                              passed=result.passed, result=result.to_json(),
+                              passed=result.passed, result=result.to_json(), stale=i % 4 == 0,
                               computed_at=submitted + dt.timedelta(days=5, microseconds=i % 2)))
     return ids_
 
@@ -156,7 +156,7 @@ SCALARS = {
     "CheckType": ["id", "code", "name", "mandatory"],
     "Agency": ["id", "code", "name"],
     "Interview": ["scheduledAt", "outcome", "points", "notes"],
-    "Score": ["total", "maxTotal", "passMark", "passed", "modelVersion", "computedAt"],
+    "Score": ["total", "maxTotal", "passMark", "passed", "modelVersion", "computedAt", "stale"],
     "GateResult": ["code", "passed", "value", "reason"],
     "SocialContract": ["id", "number", "familySize", "startDate", "endDate", "status", "totalSupport"],
     "SupportPayment": ["measureCode", "amount", "paidOn"],

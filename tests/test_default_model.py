@@ -1,7 +1,8 @@
-"""The default scoring model (SPEC §3, version 2026.1) at every edge."""
+"""The default scoring model (SPEC §3; version 2026.2, and 2026.1 before it) at every edge."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 from decimal import Decimal
@@ -13,6 +14,10 @@ from services.default_model import (
     DEFAULT_MODEL_DEFINITION,
     DEFAULT_MODEL_EFFECTIVE_FROM,
     DEFAULT_MODEL_VERSION,
+    DEFAULT_MODEL_VERSIONS,
+    FIRST_MODEL_DEFINITION,
+    FIRST_MODEL_EFFECTIVE_FROM,
+    FIRST_MODEL_VERSION,
     default_model_definition,
 )
 from services.scoring import (
@@ -110,8 +115,20 @@ def facts_with(**changes: object) -> dict[str, object]:
 
 
 def test_version_and_effective_date() -> None:
-    assert DEFAULT_MODEL_VERSION == "2026.1"
-    assert DEFAULT_MODEL_EFFECTIVE_FROM == datetime.date(2026, 1, 1)
+    assert DEFAULT_MODEL_VERSION == "2026.2"
+    assert DEFAULT_MODEL_EFFECTIVE_FROM == datetime.date(2026, 1, 2)
+    assert (FIRST_MODEL_VERSION, FIRST_MODEL_EFFECTIVE_FROM) == ("2026.1", datetime.date(2026, 1, 1))
+    assert DEFAULT_MODEL_VERSIONS == (
+        ("2026.1", datetime.date(2026, 1, 1), FIRST_MODEL_DEFINITION),
+        ("2026.2", datetime.date(2026, 1, 2), DEFAULT_MODEL_DEFINITION),
+    )
+
+
+def test_2026_2_differs_from_2026_1_only_by_the_exemption_of_ethnic_kazakhs() -> None:
+    assert validate_definition(FIRST_MODEL_DEFINITION) == []
+    changed = copy.deepcopy(FIRST_MODEL_DEFINITION)
+    changed["gates"][-1]["unless"] = {"source": "applicant.ethnicKazakh", "equals": True}
+    assert changed == DEFAULT_MODEL_DEFINITION
 
 
 def test_the_default_model_is_valid() -> None:
@@ -155,6 +172,7 @@ def test_gates_as_in_the_spec() -> None:
             "source": "questionnaire.savingsMrp",
             "min": 1320,
             "routes": ["GENERAL"],
+            "unless": {"source": "applicant.ethnicKazakh", "equals": True},
         },
     ]
 
@@ -304,11 +322,29 @@ def test_solvency_applies_only_on_general() -> None:
         assert result.passed is True
         # Missing savings do not matter either.
         assert score(route, questionnaire__savingsMrp=None).passed is True
-    result = score("GENERAL")
+    result = score("GENERAL", applicant__ethnicKazakh=False)
     assert [item.code for item in result.gates] == GATE_CODES
     assert gate(result, "solvency") == GateResult(
         "solvency", True, "1523.40", "savings in MRP 1523.40 meets the minimum 1320"
     )
+
+
+@pytest.mark.parametrize("savings", [Decimal("1523.40"), Decimal("5"), Decimal("0"), None])
+def test_ethnic_kazakhs_are_exempt_from_solvency_on_general(savings: Decimal | None) -> None:
+    """SPEC §1: ethnic Kazakhs are exempt; 2026.1 held them to 1,320 MRP (issue 13 item 2)."""
+    result = score("GENERAL", applicant__ethnicKazakh=True, questionnaire__savingsMrp=savings)
+    assert gate(result, "solvency") == GateResult(
+        "solvency", True, None if savings is None else format(savings, "f"), "exempt: applicant is an ethnic Kazakh"
+    )
+    assert result.passed is True
+    assert result.total == 520
+    facts = facts_with(applicant__ethnicKazakh=True)
+    if savings is None:
+        facts.pop("questionnaire.savingsMrp")
+    else:
+        facts["questionnaire.savingsMrp"] = savings
+    under_2026_1 = evaluate(FIRST_MODEL_DEFINITION, facts, "GENERAL")
+    assert [g.code for g in under_2026_1.gates if not g.passed] == ([] if savings == Decimal("1523.40") else ["solvency"])
 
 
 @pytest.mark.parametrize(
@@ -323,7 +359,7 @@ def test_solvency_applies_only_on_general() -> None:
     ],
 )
 def test_solvency_edge(savings: Decimal | int | None, passed: bool, reason: str) -> None:
-    result = score("GENERAL", questionnaire__savingsMrp=savings)
+    result = score("GENERAL", applicant__ethnicKazakh=False, questionnaire__savingsMrp=savings)
     assert gate(result, "solvency").passed is passed
     assert gate(result, "solvency").reason == reason
     assert result.passed is passed

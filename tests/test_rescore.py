@@ -65,7 +65,7 @@ from services.viewer import SYSTEM
 from tests.conftest import BACKEND, TEST_SECRET
 
 N = 60
-NEW_VERSION = "2026.2"
+NEW_VERSION = "2026.5"  # 2026.2 is the seeded default
 ROOT = Path(__file__).resolve().parent.parent
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -27,6 +27,7 @@ from services.scoring import (
     evaluate,
     fact_text,
     max_total,
+    pass_mark_problem,
     validate_definition,
 )
 
@@ -921,6 +922,157 @@ def test_to_json_shape_and_round_trip() -> None:
 
 
 # --------------------------------------------------------------------------
+# unless: exemptions (SPEC §3, issue 13 item 2)
+# --------------------------------------------------------------------------
+
+SOLVENCY: dict[str, Any] = {
+    "code": "solvency", "source": "questionnaire.savingsMrp", "min": 1320, "routes": ["GENERAL"],
+    "unless": {"source": "applicant.ethnicKazakh", "equals": True},
+}
+
+
+def test_unless_is_valid_on_gates_and_criteria() -> None:
+    criterion = {"code": "savings", "source": "questionnaire.savingsMrp",
+                 "bands": [{"min": 0, "max": None, "points": 10}], "unless": {"source": "route", "in": ["KANDAS"]}}
+    young = {"code": "young", "source": "applicant.age", "points": {"18": 5},
+             "unless": {"source": "applicant.age", "min": 18, "max": 30}}
+    ranked = {"code": "ranked", "source": "applicant.age", "min": 18,
+              "unless": {"source": "language.level", "min": "B2"}}
+    assert validate_definition(model(gates=[SOLVENCY, ranked], criteria=[criterion, young])) == []
+
+
+@pytest.mark.parametrize(
+    ("unless", "path"),
+    [
+        (True, ()),
+        ([], ()),
+        ("applicant.ethnicKazakh", ()),
+        ({"equals": True}, ("source",)),
+        ({"source": "applicant.citizenship", "equals": "UZB"}, ("source",)),
+        ({"source": "applicant.ethnicKazakh"}, ()),
+        ({"source": "applicant.ethnicKazakh", "equals": "yes"}, ("equals",)),
+        ({"source": "applicant.ethnicKazakh", "min": True}, ("min",)),
+        ({"source": "applicant.ethnicKazakh", "equals": True, "in": [True]}, ()),
+        ({"source": "applicant.age", "min": 30, "max": 18}, ("min",)),
+        ({"source": "applicant.age", "min": 18.5}, ("min",)),
+        ({"source": "interview.outcome", "in": ["PASSED", "MAYBE"]}, ("in", "1")),
+        ({"source": "applicant.ethnicKazakh", "equals": True, "routes": ["GENERAL"]}, ("routes",)),
+        ({"source": "applicant.ethnicKazakh", "equals": True, "code": "x"}, ("code",)),
+        ({"source": "applicant.ethnicKazakh", "equals": True, "unless": {}}, ("unless",)),
+    ],
+)
+def test_a_bad_unless_is_reported_at_its_path(unless: object, path: Path) -> None:
+    gate = {**SOLVENCY, "unless": unless}
+    criterion = {"code": "c", "source": "applicant.age", "points": {}, "unless": unless}
+    assert paths(model(gates=[gate])) == [("definition", "gates", "0", "unless", *path)]
+    assert paths(model(criteria=[criterion])) == [("definition", "criteria", "0", "unless", *path)]
+
+
+def test_a_gate_whose_unless_holds_passes_and_says_why() -> None:
+    definition = model(gates=[SOLVENCY])
+    kazakh = evaluate(definition, {"applicant.ethnicKazakh": True, "questionnaire.savingsMrp": Decimal("10")},
+                      "GENERAL")
+    assert kazakh.gates == (GateResult("solvency", True, "10", "exempt: applicant is an ethnic Kazakh"),)
+    assert kazakh.passed
+    # without the gate's own fact too
+    assert evaluate(definition, {"applicant.ethnicKazakh": True}, "GENERAL").gates == (
+        GateResult("solvency", True, None, "exempt: applicant is an ethnic Kazakh"),)
+    other = evaluate(definition, {"applicant.ethnicKazakh": False, "questionnaire.savingsMrp": Decimal("10")},
+                     "GENERAL")
+    assert other.gates == (GateResult("solvency", False, "10", "savings in MRP 10 is below the minimum 1320"),)
+    assert not other.passed
+    # a missing fact never exempts
+    unknown = evaluate(definition, {"questionnaire.savingsMrp": Decimal("10")}, "GENERAL")
+    assert unknown.gates == (GateResult("solvency", False, "10", "savings in MRP 10 is below the minimum 1320"),)
+    # routes still come first: the gate is left out of other routes
+    assert evaluate(definition, {"applicant.ethnicKazakh": True}, "KANDAS").gates == ()
+
+
+def test_a_criterion_whose_unless_holds_gives_nothing_and_says_why() -> None:
+    criterion = {"code": "relatives", "source": "questionnaire.relativesInKazakhstan",
+                 "points": {"true": 30, "false": 0}, "unless": {"source": "route", "equals": "KANDAS"}}
+    facts = {"questionnaire.relativesInKazakhstan": True}
+    kandas = evaluate(model(criteria=[criterion]), facts, "KANDAS")
+    assert kandas.breakdown == (CriterionResult("relatives", 0, 30, "true", "exempt: route is KANDAS: 0 of 30"),)
+    assert (kandas.total, kandas.max_total) == (0, 30)
+    general = evaluate(model(criteria=[criterion]), facts, "GENERAL")
+    assert general.breakdown == (CriterionResult("relatives", 30, 30, "true", "true gives 30 of 30"),)
+
+
+@pytest.mark.parametrize(
+    ("condition", "facts", "why"),
+    [
+        ({"source": "applicant.age", "min": 60}, {"applicant.age": 61}, "applicant age 61 is at least 60"),
+        ({"source": "applicant.age", "max": 20}, {"applicant.age": 20}, "applicant age 20 is at most 20"),
+        ({"source": "applicant.age", "min": 18, "max": 20}, {"applicant.age": 19},
+         "applicant age 19 is within 18–20"),
+        ({"source": "language.level", "min": "B2"}, {"language.level": "C1"}, "language level C1 is at least B2"),
+        ({"source": "language.level", "in": ["B2", "C1"]}, {"language.level": "C1"},
+         "language level C1 is one of B2, C1"),
+        ({"source": "interview.outcome", "equals": "PASSED"}, {"interview.outcome": "PASSED"},
+         "interview outcome is PASSED"),
+        ({"source": "checks.anyFlagged", "equals": False}, {"checks.anyFlagged": False}, "no check is flagged"),
+        ({"source": "applicant.ethnicKazakh", "in": [False]}, {"applicant.ethnicKazakh": False},
+         "applicant is not an ethnic Kazakh"),
+        ({"source": "questionnaire.savingsMrp", "min": 5000}, {"questionnaire.savingsMrp": Decimal("5000.50")},
+         "savings in MRP 5000.50 is at least 5000"),
+    ],
+)
+def test_exemption_reasons(condition: dict[str, Any], facts: dict[str, object], why: str) -> None:
+    gate = {"code": "g", "source": "interview.points", "min": 5, "unless": condition}
+    result = evaluate(model(gates=[gate]), facts, "LABOUR")
+    assert result.gates == (GateResult("g", True, None, f"exempt: {why}"),)
+
+
+@pytest.mark.parametrize(
+    ("condition", "facts"),
+    [
+        ({"source": "applicant.age", "min": 60}, {"applicant.age": 59}),
+        ({"source": "language.level", "in": ["B2", "C1"]}, {"language.level": "B1"}),
+        ({"source": "applicant.ethnicKazakh", "equals": True}, {"applicant.ethnicKazakh": None}),
+    ],
+)
+def test_an_unless_that_does_not_hold_leaves_the_gate_as_it_is(
+    condition: dict[str, Any], facts: dict[str, object]
+) -> None:
+    gate = {"code": "g", "source": "interview.points", "min": 5, "unless": condition}
+    result = evaluate(model(gates=[gate]), {**facts, "interview.points": 3}, "LABOUR")
+    assert result.gates == (GateResult("g", False, "3", "interview points 3 is below the minimum 5"),)
+
+
+def test_the_fact_of_an_unless_is_checked_like_any_fact() -> None:
+    definition = model(gates=[SOLVENCY])
+    with pytest.raises(ValueError, match="applicant.ethnicKazakh must be a bool"):
+        evaluate(definition, {"applicant.ethnicKazakh": 1, "questionnaire.savingsMrp": 2000}, "GENERAL")
+
+
+# --------------------------------------------------------------------------
+# A pass mark that can be reached (issue 13 item 4)
+# --------------------------------------------------------------------------
+
+
+def test_a_pass_mark_above_max_total_is_a_problem() -> None:
+    age = {"code": "age", "source": "applicant.age", "points": {"30": 100}}
+    labour = {"code": "labour", "source": "checks.anyFlagged", "points": {"false": 50}, "routes": ["LABOUR"]}
+    assert pass_mark_problem(model(criteria=[age], pass_mark=100)) is None
+    assert pass_mark_problem(model(criteria=[age, labour], pass_mark=100)) is None
+    everyone = pass_mark_problem(model(criteria=[age], pass_mark=101))
+    assert everyone == DefinitionError(
+        ("definition", "passMark"),
+        "passMark 101 is above maxTotal 100, the most any application can score; no one could pass")
+    some = pass_mark_problem(model(criteria=[age, labour], pass_mark=120))
+    assert some == DefinitionError(
+        ("definition", "passMark"),
+        "passMark 120 is above maxTotal on some routes (KANDAS 100, GENERAL 100); no application on them could pass")
+    assert pass_mark_problem(model(pass_mark=0)) is None
+    assert pass_mark_problem(model(pass_mark=1)) is not None
+    # Not a structural problem: such a model still evaluates (everyone fails),
+    # so a score stored under an older model stays readable.
+    assert validate_definition(model(criteria=[age], pass_mark=9999)) == []
+    assert not evaluate(model(criteria=[age], pass_mark=9999), {"applicant.age": 30}, "KANDAS").passed
+
+
+# --------------------------------------------------------------------------
 # Hypothesis strategies
 # --------------------------------------------------------------------------
 
@@ -966,29 +1118,43 @@ def points_key(source: str, value: Any) -> str:
     return text
 
 
-@st.composite
-def gates(draw: st.DrawFn, code: str) -> dict[str, Any]:
-    source = draw(st.sampled_from(SOURCES))
+def draw_comparison(draw: st.DrawFn, source: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Add one comparison of ``source`` (min, max, a range, equals or in) to ``entry``."""
     kind = FACT_SOURCES[source]
-    gate: dict[str, Any] = {"code": code, "source": source}
     forms = ["equals", "in"] + (["min", "max", "range"] if kind in ("number", "ordinal") else [])
     form = draw(st.sampled_from(forms))
     values = definition_values(source)
     if form == "equals":
-        gate["equals"] = draw(values)
+        entry["equals"] = draw(values)
     elif form == "in":
-        gate["in"] = draw(st.lists(values, min_size=1, max_size=4))
+        entry["in"] = draw(st.lists(values, min_size=1, max_size=4))
     elif form == "range":
         low, high = draw(values), draw(values)
         if kind == "ordinal":
             low, high = sorted((low, high), key=members(source).index)
         else:
             low, high = sorted((low, high))
-        gate["min"], gate["max"] = low, high
+        entry["min"], entry["max"] = low, high
     else:
-        gate[form] = draw(values)
+        entry[form] = draw(values)
+    return entry
+
+
+@st.composite
+def conditions(draw: st.DrawFn) -> dict[str, Any]:
+    """An ``unless`` condition: a source and one comparison."""
+    source = draw(st.sampled_from(SOURCES))
+    return draw_comparison(draw, source, {"source": source})
+
+
+@st.composite
+def gates(draw: st.DrawFn, code: str) -> dict[str, Any]:
+    source = draw(st.sampled_from(SOURCES))
+    gate = draw_comparison(draw, source, {"code": code, "source": source})
     if draw(st.booleans()):
         gate["routes"] = draw(route_lists)
+    if draw(st.booleans()):
+        gate["unless"] = draw(conditions())
     return gate
 
 
@@ -1030,6 +1196,8 @@ def criteria(draw: st.DrawFn, code: str) -> dict[str, Any]:
         criterion["points"] = {key: draw(points_values) for key in keys}
     if draw(st.booleans()):
         criterion["routes"] = draw(route_lists)
+    if draw(st.booleans()):
+        criterion["unless"] = draw(conditions())
     return criterion
 
 
@@ -1083,7 +1251,7 @@ json_values = st.recursive(
         st.dictionaries(
             st.sampled_from(
                 ["passMark", "gates", "criteria", "code", "source", "min", "max", "equals", "in",
-                 "routes", "points", "bands", "A1", "true", "other"]
+                 "routes", "unless", "points", "bands", "A1", "true", "other"]
             ),
             children,
             max_size=5,
@@ -1134,6 +1302,15 @@ def expected_gate_outcome(gate: dict[str, Any], value: object) -> bool:
     )
 
 
+def exempts(entry: dict[str, Any], facts: dict[str, object], route: str) -> bool:
+    """An independent oracle for ``unless``: its fact is present and its comparison holds."""
+    condition = entry.get("unless")
+    if condition is None:
+        return False
+    value = route if condition["source"] == "route" else facts.get(condition["source"])
+    return value is not None and expected_gate_outcome(condition, value)
+
+
 @PROPERTY_SETTINGS
 @given(scenarios())
 def test_score_properties(scenario: tuple[dict[str, Any], dict[str, object], str]) -> None:
@@ -1171,7 +1348,10 @@ def test_score_properties(scenario: tuple[dict[str, Any], dict[str, object], str
         source = gate["source"]
         value = route if source == "route" else given_facts.get(source)
         assert gate_result.value == fact_text(value)
-        if value is None:
+        if exempts(gate, given_facts, route):
+            assert gate_result.passed
+            assert gate_result.reason.startswith("exempt: ")
+        elif value is None:
             assert not gate_result.passed
             assert gate_result.reason == f"{FACT_LABELS[source]} is missing"
         else:
@@ -1187,7 +1367,10 @@ def test_score_properties(scenario: tuple[dict[str, Any], dict[str, object], str
         value = route if source == "route" else given_facts.get(source)
         assert item.value == fact_text(value)
         assert item.max_points == criterion_max_points(criterion)
-        if value is None:
+        if exempts(criterion, given_facts, route):
+            assert item.points == 0
+            assert item.reason.startswith("exempt: ")
+        elif value is None:
             assert item.points == 0
             assert item.reason == f"no value: 0 of {item.max_points}"
         assert item.reason.endswith(f"{item.points} of {item.max_points}")

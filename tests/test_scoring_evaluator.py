@@ -129,7 +129,7 @@ def test_the_evaluator_keeps_its_own_copy_and_a_bounded_memo(monkeypatch: pytest
     for age in range(10, 40):
         facts = {"applicant.age": age}
         assert_same(evaluator, DEFAULT_MODEL_DEFINITION, facts, "GENERAL")
-    memo_sizes = [len(memo) for plan in evaluator._plans.values() for entries in plan for _, _, memo in entries]
+    memo_sizes = [len(memo) for plan in evaluator._plans.values() for entries in plan for *_, memo in entries]
     assert max(memo_sizes) <= 3
 
 

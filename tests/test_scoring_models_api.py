@@ -7,10 +7,11 @@ import copy
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 import models as m
-from models.enums import ApplicationStatus
+from models.enums import ApplicationStatus, ScoringModelStatus
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from tests.conftest import GQL
 from tests.helpers_pipeline import OFFICER, submit_input, take_through
@@ -44,7 +45,7 @@ async def model_count(sessions: Any) -> int:
 
 
 async def test_create_draft_then_publish(gql: GQL) -> None:
-    created = await create(gql, "2026.2")
+    created = await create(gql, "2026.6")
     assert created["errors"] == []
     model = created["scoringModel"]
     assert model["status"] == "DRAFT" and model["passMark"] == 400
@@ -68,6 +69,58 @@ async def test_definition_errors_carry_the_json_path_and_write_nothing(gql: GQL,
     assert any(f[:5] == ("input", "definition", "criteria", "1", "bands") for f in fields)
     assert all(e["code"] == "INVALID_INPUT" for e in result["errors"])
     assert await model_count(sessions) == before
+
+
+async def test_a_pass_mark_no_one_can_reach_is_refused(gql: GQL, sessions: Any) -> None:
+    """Issue 13 item 4: pass mark 9999 with a maximum total of 690."""
+    before = await model_count(sessions)
+    result = await create(gql, "2026.9999", defn=definition(pass_mark=9999))
+    assert result["scoringModel"] is None
+    assert result["errors"] == [{
+        "field": ["input", "definition", "passMark"], "code": "INVALID_INPUT",
+        "message": "passMark 9999 is above maxTotal 690, the most any application can score; no one could pass"}]
+    # a criterion for one route only: the other routes cannot reach 700
+    labour_bonus = {"code": "labour_bonus", "source": "questionnaire.occupationInDeficit",
+                    "points": {"true": 10, "false": 0}, "routes": ["LABOUR"]}
+    defn = definition(pass_mark=700)
+    defn["criteria"].append(labour_bonus)
+    result = await create(gql, "2026.700", defn=defn)
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [(["input", "definition", "passMark"],
+                                                                    "INVALID_INPUT")]
+    assert "KANDAS 690, GENERAL 690" in result["errors"][0]["message"]
+    assert await model_count(sessions) == before
+    # the most it can give is a pass mark one can reach
+    assert (await create(gql, "2026.690", defn=definition(pass_mark=690)))["errors"] == []
+
+
+async def test_a_stored_draft_no_one_can_pass_is_neither_changed_into_nor_published(sessions: Any) -> None:
+    import datetime as dt
+
+    from core.db import transaction
+    from services.errors import ServiceError
+    from services.scoring_models import create_scoring_model, publish_scoring_model, update_draft
+    from services.viewer import SYSTEM
+
+    async with transaction(sessions) as s:
+        draft = await create_scoring_model(s, SYSTEM, version="2026.draft", effective_from=dt.date(2026, 9, 1),
+                                           definition=definition())
+    with pytest.raises(ServiceError) as refused:
+        async with transaction(sessions) as s:
+            await update_draft(s, SYSTEM, model_id=draft.id, effective_from=dt.date(2026, 9, 1),
+                               definition=definition(pass_mark=691))
+    assert [(e.code.value, e.field) for e in refused.value.errors] == [
+        ("INVALID_INPUT", ("input", "definition", "passMark"))]
+    async with transaction(sessions) as s:  # a draft stored before the rule existed
+        await s.execute(sa.update(m.ScoringModel).where(m.ScoringModel.id == draft.id)
+                        .values(definition=definition(pass_mark=9999), pass_mark=9999))
+    with pytest.raises(ServiceError) as unpublishable:
+        async with transaction(sessions) as s:
+            await publish_scoring_model(s, SYSTEM, model_id=draft.id)
+    (error,) = unpublishable.value.errors
+    assert (error.code.value, error.field) == ("INVALID_INPUT", ("input", "id"))
+    assert "definition.passMark: passMark 9999 is above maxTotal 690" in error.message
+    async with sessions() as s:
+        assert (await s.get(m.ScoringModel, draft.id)).status == ScoringModelStatus.DRAFT
 
 
 async def test_duplicate_version_and_same_effective_date(gql: GQL) -> None:

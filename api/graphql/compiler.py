@@ -311,8 +311,8 @@ def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa
     if name in SCORE_RESULT_FIELDS:
         raw = result.op("->>", return_type=Text)(const(SCORE_RESULT_FIELDS[name]))
         return raw  # integers and booleans print as JSON already
-    if name in ("modelVersion", "computedAt"):
-        spec = TYPES["Score"].fields[name]
+    spec = TYPES["Score"].fields.get(name)
+    if isinstance(spec, Column):  # modelVersion, computedAt, stale: columns of the score row
         return json_value(alias.c[spec.column], spec.kind)
     if name in SCORE_LISTS:
         item_type = SCORE_LISTS[name]

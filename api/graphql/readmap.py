@@ -140,6 +140,7 @@ TYPES: dict[str, TypeMap] = {
         # stored engine result (``result`` JSON), exactly as it was computed.
         "modelVersion": Column("model_version", "str"),
         "computedAt": Column("computed_at", "datetime"),
+        "stale": Column("stale", "bool"),
     }, node=False),
     "SupportPayment": TypeMap(m.SupportPayment, {
         "measureCode": Lookup(m.SupportMeasure, "measure_id", "code"),

@@ -316,18 +316,23 @@ class Score:
     passed: bool
     model_version: str
     computed_at: dt.datetime
+    stale: bool = strawberry.field(description=(
+        "A fact this score was computed from (language test, questionnaire, checks, interview) has changed "
+        "since: the application is back in SUBMITTED and this score is kept only to explain the last one "
+        "until the application is scored again."))
     gates: list[GateResult]
     breakdown: list[CriterionScore]
 
     @classmethod
     def from_row(cls, r: m.Score) -> "Score":
-        return cls.from_result(r.result, model_version=r.model_version, computed_at=r.computed_at)
+        return cls.from_result(r.result, model_version=r.model_version, computed_at=r.computed_at, stale=r.stale)
 
     @classmethod
-    def from_result(cls, result: dict[str, Any], *, model_version: str, computed_at: dt.datetime) -> "Score":
+    def from_result(cls, result: dict[str, Any], *, model_version: str, computed_at: dt.datetime,
+                    stale: bool = False) -> "Score":
         return cls(
             total=result["total"], max_total=result["maxTotal"], pass_mark=result["passMark"], passed=result["passed"],
-            model_version=model_version, computed_at=computed_at,
+            model_version=model_version, computed_at=computed_at, stale=stale,
             gates=[GateResult(code=g["code"], passed=g["passed"], value=g.get("value"), reason=g["reason"])
                    for g in result.get("gates", [])],
             breakdown=[CriterionScore(code=c["code"], points=c["points"], max_points=c["maxPoints"],
