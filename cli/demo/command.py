@@ -57,7 +57,7 @@ def demo_data(
 
     from cli.main import _require_head, err, fail, out, settings
     from core.db import create_engine, session_factory
-    from services import demo_data as svc
+    from cli.demo import generator as svc
     from services.errors import ServiceError
 
     cfg = settings()
