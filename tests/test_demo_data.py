@@ -54,7 +54,8 @@ from models.enums import ApplicationStatus as S
 from models.enums import CheckStatus, ContractStatus, FamilyRelation, QuotaKind, Route
 from models.types import CENT
 from services import facts, numbers, scoring
-from cli.demo.generator import DEMO_YEAR, TABLE_ORDER, generate
+from cli.demo.common import DEMO_YEAR, TABLE_ORDER
+from cli.demo.generator import generate
 from services.rules import (
     add_years,
     age_on,
