@@ -16,10 +16,13 @@ from cli.demo.common import DEMO_YEAR, OFFICER, Batch, Choice, Window, add_month
 from cli.demo.context import Context, Engine
 from cli.demo.people import People
 from services.facts import build as build_facts
+from services.applications import due_date, moved_to
+from models.enums import ApplicationStatus
 from services.rules import age_on
 from services.scoring_models import status_after
 
-DUE_DAYS = 29
+# The actions of the status table (services.applications.ALLOWED_FROM / LEADS_TO) the demo takes.
+APPROVE, REJECT, WITHDRAW = "decideApplication(APPROVE)", "decideApplication(REJECT)", "withdrawApplication"
 
 _LEVELS_KAZAKH = Choice((("A1", 3), ("A2", 12), ("B1", 30), ("B2", 33), ("C1", 22)))
 _LEVELS_OTHER = Choice((("A1", 30), ("A2", 35), ("B1", 22), ("B2", 10), ("C1", 3)))
@@ -72,8 +75,9 @@ _INTERVIEW_NOTES = {
 }
 
 
-def decide(app: dict[str, Any], status: str, when: dt.datetime, reason: str | None) -> None:
-    app["status"] = status
+def decide(app: dict[str, Any], action: str, when: dt.datetime, reason: str | None) -> None:
+    """Take ``action`` on the application at ``when``: the status it moves to, as the table says."""
+    app["status"] = moved_to(ApplicationStatus(app["status"]), action).value
     app["decided_at"] = when
     app["decision_reason"] = reason
     app["updated_at"] = when
@@ -168,7 +172,7 @@ class Applications:
             "number": None, "applicant_id": applicant, "owner_subject": owner, "route": route,
             "target_region_id": region, "occupation_id": occupation, "status": "SUBMITTED",
             "citizenship": citizenship, "document_number": document, "iin": iin, "submitted_at": submitted_at,
-            "due_date": submitted_on + dt.timedelta(days=DUE_DAYS), "decided_at": None, "decision_reason": None,
+            "due_date": due_date(submitted_on), "decided_at": None, "decision_reason": None,
             "seats": None, "quota_id": None, "updated_at": submitted_at, "search_key": None,
         }
         app_index = b.add("application", app)
@@ -186,15 +190,13 @@ class Applications:
 
         if plan != "scored":
             stages = _STAGES_DONE(rng)
-            end = self.window.ceiling if plan == "in_progress" else moment(self.rng, 
-                submitted_at + (self.window.ceiling - submitted_at) * 0.2, self.window.ceiling)
+            end = self.window.ceiling if plan == "in_progress" else moment(
+                rng, submitted_at + (self.window.ceiling - submitted_at) * 0.2, self.window.ceiling)
             last = self._stages(b, app_index, app, stages, submitted_at, end, complete=False,
                                 open_ended=plan == "in_progress")
             if plan == "withdrawn_early":
-                app["status"] = "WITHDRAWN"
-                app["decided_at"] = moment(self.rng, last, end)
-                app["decision_reason"] = rng.choice(_WITHDRAW) if rng.random() < 0.7 else None
-                app["updated_at"] = app["decided_at"]
+                withdrawn_at = moment(rng, last, end)
+                decide(app, WITHDRAW, withdrawn_at, rng.choice(_WITHDRAW) if rng.random() < 0.7 else None)
             else:
                 app["updated_at"] = last
             b.statuses[app["status"]] += 1
@@ -216,21 +218,21 @@ class Applications:
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
             "passed": result.passed, "result": as_text if self.copy else result.to_json(), "computed_at": scored_at,
         })
-        app["status"] = status_after(result).value
+        app["status"] = moved_to(ApplicationStatus(app["status"]), "scoreApplication", status_after(result)).value
         app["updated_at"] = scored_at
-        decided_at = moment(self.rng, min(scored_at + dt.timedelta(hours=4), self.window.ceiling),
-                                  min(scored_at + dt.timedelta(days=12), self.window.ceiling))
+        decided_at = moment(rng, min(scored_at + dt.timedelta(hours=4), self.window.ceiling),
+                            min(scored_at + dt.timedelta(days=12), self.window.ceiling))
         x = rng.random()
         if not result.passed:
             if x < 0.05:
-                decide(app, "WITHDRAWN", decided_at, rng.choice(_WITHDRAW))
+                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.65:
-                decide(app, "REJECTED", decided_at, rng.choice(_REJECT_FAILED))
+                decide(app, REJECT, decided_at, rng.choice(_REJECT_FAILED))
         elif route == "KANDAS":
             if x < 0.06:
-                decide(app, "WITHDRAWN", decided_at, rng.choice(_WITHDRAW))
+                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.10:
-                decide(app, "REJECTED", decided_at, rng.choice(_REJECT_PASSED))
+                decide(app, REJECT, decided_at, rng.choice(_REJECT_PASSED))
             elif x < 0.88 and region in ctx.kandas_quotas:
                 # Selection rounds run on the first working morning of the next month.
                 month = add_months(on.replace(day=1), 1)
@@ -239,23 +241,23 @@ class Applications:
                     (app_index, result.total, submitted_at, facts["questionnaire.familySize"]))
         elif route == "GENERAL":
             if x < 0.05:
-                decide(app, "WITHDRAWN", decided_at, rng.choice(_WITHDRAW))
+                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.15:
-                decide(app, "REJECTED", decided_at, rng.choice(_REJECT_PASSED))
+                decide(app, REJECT, decided_at, rng.choice(_REJECT_PASSED))
             elif x < 0.72:
-                decide(app, "APPROVED", decided_at, None)
+                decide(app, APPROVE, decided_at, None)
         else:  # LABOUR: one seat of the (region, occupation, year) quota, if any is left
             quota = ctx.labour_quotas.get((region, occupation)) if almaty_date(decided_at).year == DEMO_YEAR else None
             if x < 0.05:
-                decide(app, "WITHDRAWN", decided_at, rng.choice(_WITHDRAW))
+                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.12:
-                decide(app, "REJECTED", decided_at, rng.choice(_REJECT_PASSED))
+                decide(app, REJECT, decided_at, rng.choice(_REJECT_PASSED))
             elif x < 0.8 and quota is not None and quota.left >= 1:
                 quota.taken += 1
                 b.quota_seats[quota.id] += 1
                 app["quota_id"] = quota.id
                 app["seats"] = 1
-                decide(app, "APPROVED", decided_at, None)
+                decide(app, APPROVE, decided_at, None)
         b.statuses[app["status"]] += 1
 
     def _stages(
@@ -333,7 +335,7 @@ class Applications:
                 done = complete or rng.random() < 0.6
                 if done:
                     status = self._check_status(code, mandatory, q)
-                    completed_at = moment(self.rng, requested_at, times[3])
+                    completed_at = moment(rng, requested_at, times[3])
                 else:
                     status, completed_at = "REQUESTED", None
                 b.add("check_result", {
@@ -352,7 +354,7 @@ class Applications:
             if complete or rng.random() < 0.5:
                 outcome = _OUTCOME(rng)
                 points = ri(rng, 5, 10) if outcome == "PASSED" else (ri(rng, 0, 4) if outcome == "FAILED" else None)
-                recorded_at = moment(self.rng, scheduled_at, times[5])
+                recorded_at = moment(rng, scheduled_at, times[5])
                 last = max(last, recorded_at)
             else:  # scheduled; for an application still in progress perhaps still ahead
                 outcome = points = recorded_at = None

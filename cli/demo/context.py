@@ -35,27 +35,30 @@ from models import (
 from models.enums import QuotaKind, ScoringModelStatus
 from services import scoring
 from services.errors import invalid_state
+from services.numbers import counter_name
+from services.scoring_models import evaluator_for
 
 # --------------------------------------------------------------------------
 # the scoring engine, memoised per gate / criterion
 
 
 class Engine:
-    """The published model ``model_id`` as a :class:`services.scoring.Evaluator`
-    (the engine memoised per gate / criterion, fast enough for 100,000
-    applications). A sample of applications is also scored with the full
-    :func:`services.scoring.evaluate` and must agree exactly."""
+    """A published model as the services score with it
+    (:func:`services.scoring_models.evaluator_for`: the engine memoised per gate /
+    criterion, fast enough for 100,000 applications). A sample of applications is
+    also scored with the full :func:`services.scoring.evaluate` and must agree exactly."""
 
     CHECK_EVERY = 97
 
-    def __init__(self, model_id: int, version: str, definition: dict[str, Any]) -> None:
-        problems = scoring.validate_definition(definition)
-        if problems:
-            raise invalid_state(f"scoring model {version} has an invalid definition: {problems[0].message}")
-        self.model_id = model_id
-        self.version = version
-        self.definition = definition
-        self.evaluator = scoring.Evaluator(definition, validate=False)
+    def __init__(self, model: ScoringModel) -> None:
+        try:
+            self.evaluator = evaluator_for(model)
+        except ValueError as exc:  # a stored definition the validation refuses
+            raise invalid_state(str(exc)) from None
+        assert model.id is not None
+        self.model_id = model.id
+        self.version = model.version
+        self.definition = model.definition
         self.calls = 0
 
     def evaluate(self, facts: dict[str, Any], route: str) -> tuple[scoring.ScoreResult, str]:
@@ -143,7 +146,7 @@ async def load_context(session: AsyncSession) -> Context:
                 for m in (await session.execute(select(SupportMeasure))).scalars()}
     refundable = {r.code.value: r.refundable for r in (await session.execute(select(TerminationReasonRule))).scalars()}
     models = [
-        (m.effective_from, Engine(m.id, m.version, m.definition))
+        (m.effective_from, Engine(m))
         for m in (await session.execute(
             select(ScoringModel).where(ScoringModel.status == ScoringModelStatus.PUBLISHED)
             .order_by(ScoringModel.effective_from.desc(), ScoringModel.id.desc()))).scalars()
@@ -157,7 +160,7 @@ async def load_context(session: AsyncSession) -> Context:
     certificates = set((await session.execute(select(LanguageTest.certificate_number))).scalars())
     floors: dict[str, int] = {}
     for prefix, column in (("RP", Application.number), ("SC", SocialContract.number)):
-        name = f"{prefix}-{DEMO_YEAR}"
+        name = counter_name(prefix, DEMO_YEAR)
         counter = (await session.execute(
             select(NumberSequence.value).where(NumberSequence.name == name))).scalar_one_or_none()
         floors[name] = max(counter or 0, await _max_number(session, column, name))

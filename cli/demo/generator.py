@@ -63,6 +63,7 @@ from core.db import transaction
 from models.base import utcnow
 from services import audit
 from services.errors import invalid, invalid_state
+from services.numbers import counter_name
 from services.viewer import SYSTEM
 
 __all__ = ["generate"]
@@ -75,7 +76,7 @@ class Generator:
 
     def __init__(self, ctx: Context, seed: int, now: dt.datetime) -> None:
         self.ctx = ctx
-        self.rng = random.Random(f"qonys-demo:{seed}:{ctx.number_floor.get(f'RP-{DEMO_YEAR}', 0)}")
+        self.rng = random.Random(f"qonys-demo:{seed}:{ctx.number_floor.get(counter_name('RP', DEMO_YEAR), 0)}")
         self.window = Window.until(now)
         self.applications = Applications(ctx, self.rng, People(ctx, self.rng, seed), self.window)
 

@@ -9,13 +9,16 @@ from typing import Any
 from cli.demo.applications import decide
 from cli.demo.common import DEMO_YEAR, OFFICER, Batch, almaty_date
 from cli.demo.context import Context
-from services.quotas import Candidate, plan_round
+from models.enums import OPEN_CHECK_STATUSES, UNDECIDED_STATUSES, CheckStatus, DecisionOutcome
+from services.decisions import CANCEL_NOTE
+from services.quotas import Candidate, RoundResult, approval_reason, passed_over_above, plan_round, ranking_key
+from services.rules import moved_forward
 
 
 def run_rounds(ctx: Context, b: Batch, candidates: dict[tuple[int, dt.datetime], list[Any]]) -> dict[int, tuple[int, str]]:
-    """Monthly selection rounds per region, in date order, ranked and capped as
-    services.quotas.plan_round does; families that do not fit stay PASSED.
-    Returns, per approved application, its round and the decision's reason."""
+    """Monthly selection rounds per region, in date order, ranked and walked by
+    services.quotas (``ranking_key``, ``plan_round``); families that do not fit stay
+    PASSED. Returns, per approved application, its round and the decision's reason."""
     apps = b.rows["application"]
     approvals: dict[int, tuple[int, str]] = {}
     codes = {r[0]: r[1] for r in ctx.regions}
@@ -23,35 +26,30 @@ def run_rounds(ctx: Context, b: Batch, candidates: dict[tuple[int, dt.datetime],
         quota = ctx.kandas_quotas[region]
         if quota.left <= 0:
             continue
-        ranked = sorted(entries, key=lambda e: (-e[1], e[2], e[0]))
-        picks, passed_over = plan_round([Candidate(i, total, at, seats) for i, total, at, seats in ranked],
-                                        quota.left)
-        seats = sum(p.candidate.seats for p in picks)
+        ranked = sorted((Candidate(i, total, at, seats) for i, total, at, seats in entries), key=ranking_key)
+        picks, passed_over = plan_round(ranked, quota.left)
+        result = RoundResult(quota_id=quota.id, dry_run=False, ran_at=ran_at, picks=picks,
+                             passed_over=passed_over_above(picks, passed_over))
         round_index = b.add("selection_round", {
             "quota_id": quota.id, "ran_at": ran_at, "ran_by": OFFICER,
-            "cutoff_score": min((p.candidate.score for p in picks), default=None), "seats_taken": seats,
+            "cutoff_score": result.cutoff_score, "seats_taken": result.seats_taken,
         })
-        quota.taken += seats
-        b.quota_seats[quota.id] += seats
+        quota.taken += result.seats_taken
+        b.quota_seats[quota.id] += result.seats_taken
+        on = almaty_date(ran_at)
         for p in picks:
             app = apps[p.candidate.application_id]
-            b.statuses["PASSED"] -= 1
-            b.statuses["APPROVED"] += 1
-            decide(app, "APPROVED", ran_at, None)
+            b.statuses[app["status"]] -= 1
+            decide(app, "runSelectionRound", ran_at, None)
+            b.statuses[app["status"]] += 1
             app["seats"] = p.candidate.seats
             app["quota_id"] = quota.id
             b.add("selection_round_approval", {
                 "round_id": round_index, "application_id": p.candidate.application_id, "rank": p.rank,
                 "score": p.candidate.score, "seats": p.candidate.seats,
             })
-            approvals[p.candidate.application_id] = (round_index, (
-                f"Approved by the selection round of {almaty_date(ran_at).isoformat()} on the {DEMO_YEAR} "
-                f"KANDAS quota of {codes[region]}: ranked {p.rank} with {p.candidate.score} points, "
-                f"{p.candidate.seats} seat(s) taken."))
-        last = picks[-1].candidate if picks else None
-        above = [c for c in passed_over if last is not None and (-c.score, c.submitted_at, c.application_id)
-                 < (-last.score, last.submitted_at, last.application_id)]
-        for position, c in enumerate(above, start=1):
+            approvals[p.candidate.application_id] = (round_index, approval_reason(on, DEMO_YEAR, codes[region], p))
+        for position, c in enumerate(result.passed_over, start=1):
             b.add("selection_round_passed_over", {
                 "round_id": round_index, "application_id": c.application_id, "position": position,
                 "score": c.score, "seats": c.seats,
@@ -60,24 +58,22 @@ def run_rounds(ctx: Context, b: Batch, candidates: dict[tuple[int, dt.datetime],
 
 
 def close_decided(b: Batch, approvals: dict[int, tuple[int, str]]) -> None:
-    """The decision record of every application decided or withdrawn (as
-    services.decisions.close writes it), and its checks still REQUESTED cancelled."""
+    """The decision record of every application decided or withdrawn, and its checks
+    still open cancelled, as services.decisions.close writes them."""
     apps = b.rows["application"]
     for app_index, app in enumerate(apps):
-        if app["status"] not in ("APPROVED", "REJECTED", "WITHDRAWN"):
+        if app["status"] in UNDECIDED_STATUSES:
             continue
         round_index, reason = approvals.get(app_index, (None, app["decision_reason"]))
-        by = app["owner_subject"] if app["status"] == "WITHDRAWN" and app["owner_subject"] else OFFICER
+        by = app["owner_subject"] if app["status"] == DecisionOutcome.WITHDRAWN and app["owner_subject"] else OFFICER
         b.add("application_decision", {
             "application_id": app_index, "outcome": app["status"], "reason": reason,
             "decided_at": app["decided_at"], "decided_by": by, "selection_round_id": round_index,
         })
     for check in b.rows["check_result"]:
         app = apps[check["application_id"]]
-        if check["status"] == "REQUESTED" and app["status"] in ("APPROVED", "REJECTED", "WITHDRAWN"):
-            check["status"] = "CANCELLED"
-            check["details"] = ("Cancelled: the application was withdrawn." if app["status"] == "WITHDRAWN"
-                                else f"Cancelled: the application was decided ({app['status']}) "
-                                     "before this result came.")
-            check["updated_at"] = max(app["decided_at"], check["updated_at"] + dt.timedelta(microseconds=1))
+        if check["status"] in OPEN_CHECK_STATUSES and app["status"] not in UNDECIDED_STATUSES:
+            check["status"] = CheckStatus.CANCELLED.value
+            check["details"] = CANCEL_NOTE[DecisionOutcome(app["status"])]
+            check["updated_at"] = moved_forward(app["decided_at"], check["updated_at"])
             check["recorded_by"] = OFFICER

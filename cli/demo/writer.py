@@ -28,7 +28,6 @@ from models import (
     LanguageTest,
     NumberSequence,
     Questionnaire,
-    Quota,
     RefundPayment,
     Score,
     SelectionRound,
@@ -37,8 +36,9 @@ from models import (
     SocialContract,
     SupportPayment,
 )
-from models.base import utcnow
 from services.errors import invalid_state
+from services.numbers import counter_name, format_number
+from services.quotas import take_seats
 from services.search import search_key
 
 # The tables of TABLE_ORDER, with their foreign keys to rows of the same batch:
@@ -106,10 +106,10 @@ async def number(session: AsyncSession, ctx: Context, b: Batch) -> None:
             year = almaty_date(moment).year if moment is not None else row["start_date"].year
             by_year[year].append(row)
         for year, group in sorted(by_year.items()):
-            name = f"{prefix}-{year}"
+            name = counter_name(prefix, year)
             first = await _reserve_numbers(conn, ctx.dialect, name, ctx.number_floor.get(name, 0), len(group))
             for k, row in enumerate(group):
-                row["number"] = f"{name}-{first + k:06d}"
+                row["number"] = format_number(prefix, year, first + k)
                 if table == "application":
                     person = b.rows["applicant"][row["applicant_id"]]
                     row["search_key"] = search_key(number=row["number"], full_name=person["full_name"],
@@ -148,15 +148,8 @@ async def write(session: AsyncSession, ctx: Context, b: Batch, sequences: dict[s
         else:
             await conn.execute(insert(_TABLES[table]), rows)
         written[table] = len(rows)
-    now = utcnow()
-    quota = Quota.__table__  # type: ignore[attr-defined]
     for quota_id, seats in sorted(b.quota_seats.items()):
-        if not seats:
-            continue
-        result = await conn.execute(
-            update(quota).where(quota.c.id == quota_id, quota.c.used + seats <= quota.c.capacity)
-            .values(used=quota.c.used + seats, updated_at=now))
-        if result.rowcount != 1:
+        if seats and not await take_seats(session, quota_id, seats):
             raise invalid_state(f"quota {quota_id} changed while demo data was being generated; run it again")
     return written
 
