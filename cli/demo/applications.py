@@ -15,9 +15,9 @@ from typing import Any
 from cli.demo.common import DEMO_YEAR, OFFICER, Batch, Choice, Window, add_months, almaty_date, at, moment, ri
 from cli.demo.context import Context, Engine
 from cli.demo.people import People
-from services.facts import build as build_facts
-from services.applications import due_date, moved_to
 from models.enums import ApplicationStatus
+from services.applications import due_date, moved_to
+from services.facts import build as build_facts
 from services.rules import age_on
 from services.scoring_models import status_after
 
@@ -28,9 +28,9 @@ _LEVELS_KAZAKH = Choice((("A1", 3), ("A2", 12), ("B1", 30), ("B2", 33), ("C1", 2
 _LEVELS_OTHER = Choice((("A1", 30), ("A2", 35), ("B1", 22), ("B2", 10), ("C1", 3)))
 _LEVEL_PERCENT = {"A1": (30, 75), "A2": (45, 85), "B1": (55, 92), "B2": (65, 97), "C1": (75, 100)}
 _EDUCATION_SKILLED = Choice((("SECONDARY", 10), ("VOCATIONAL", 25), ("BACHELOR", 40), ("MASTER", 18),
-                               ("DOCTORATE", 7)))
+                              ("DOCTORATE", 7)))
 _EDUCATION = Choice((("NONE", 1), ("SECONDARY", 20), ("VOCATIONAL", 30), ("BACHELOR", 33), ("MASTER", 12),
-                       ("DOCTORATE", 4)))
+                      ("DOCTORATE", 4)))
 _FAMILY = {
     "KANDAS": Choice(((1, 12), (2, 18), (3, 20), (4, 22), (5, 14), (6, 8), (7, 4), (8, 2))),
     "GENERAL": Choice(((1, 35), (2, 25), (3, 20), (4, 14), (5, 6))),
@@ -128,7 +128,6 @@ class Applications:
         if not mandatory:
             return "CLEARED" if r < 0.85 else "FLAGGED"
         return "CLEARED" if r < 0.99 else ("FLAGGED" if r < 0.997 else "REJECTED")
-
 
     def application(self, b: Batch, round_candidates: dict[Any, list[Any]]) -> None:
         rng = self.rng

@@ -15,8 +15,7 @@ from models.types import CENT
 from services.contracts import ZERO, contract_end, during_contract, refund_due, refundable_under, support_cap
 
 _TERMINATION = Choice((("LEFT_REGION", 50), ("VOLUNTARY", 20), ("BREACH", 10), ("DEATH", 8), ("DISABILITY", 7),
-                        ("FORCE_MAJEURE", 5)))
-
+                       ("FORCE_MAJEURE", 5)))
 
 
 def sign_contracts(ctx: Context, rng: random.Random, window: Window, b: Batch) -> None:

@@ -15,7 +15,9 @@ from services.quotas import Candidate, RoundResult, approval_reason, passed_over
 from services.rules import moved_forward
 
 
-def run_rounds(ctx: Context, b: Batch, candidates: dict[tuple[int, dt.datetime], list[Any]]) -> dict[int, tuple[int, str]]:
+def run_rounds(
+    ctx: Context, b: Batch, candidates: dict[tuple[int, dt.datetime], list[Any]],
+) -> dict[int, tuple[int, str]]:
     """Monthly selection rounds per region, in date order, ranked and walked by
     services.quotas (``ranking_key``, ``plan_round``); families that do not fit stay
     PASSED. Returns, per approved application, its round and the decision's reason."""
