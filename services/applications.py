@@ -70,6 +70,11 @@ DETAILS_MAX = 2000
 APPLICATION_ID = ("input", "applicationId")
 CHECK_ID = ("input", "checkId")
 
+
+def due_date(submitted_on: dt.date) -> dt.date:
+    """When an application submitted on ``submitted_on`` (Almaty) is due: ``DUE_DAYS`` later."""
+    return submitted_on + dt.timedelta(days=DUE_DAYS)
+
 # ---------------------------------------------------------------- the status machine
 
 # The states each action may start from. Everything else is INVALID_STATE.
@@ -119,13 +124,23 @@ def require_status(app: Application, action: str, *field: str) -> None:
         )
 
 
+def moved_to(status: ApplicationStatus, action: str, to: ApplicationStatus | None = None) -> ApplicationStatus:
+    """Where ``action`` takes an application in ``status``: ``to`` (left out: the one state
+    the action leads to), checked against the table. A move the table does not allow is
+    a programming error, not a user's (a request is checked with :func:`require_status`)."""
+    leads = LEADS_TO.get(action, ())
+    if to is None and len(leads) == 1:
+        to = leads[0]
+    if status not in ALLOWED_FROM[action] or to not in leads:
+        raise AssertionError(f"{action} never leads from {status.value} to {to.value if to else 'one state'}")
+    return to
+
+
 def move(app: Application, action: str, to: ApplicationStatus, now: dt.datetime) -> ApplicationStatus:
     """Change the status along an allowed transition; returns the old status."""
     require_status(app, action)
-    if to not in LEADS_TO.get(action, ()):
-        raise AssertionError(f"{action} never leads to {to.value}")  # a programming error, not a user's
     old = app.status
-    app.status = to
+    app.status = moved_to(old, action, to)
     app.updated_at = now
     return old
 
@@ -302,7 +317,7 @@ async def submit_application(
         number=number, applicant_id=person.id, owner_subject=owner, route=route, target_region_id=region.id,
         occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
         document_number=document_number, iin=iin, submitted_at=now,
-        due_date=today + dt.timedelta(days=DUE_DAYS), updated_at=now,
+        due_date=due_date(today), updated_at=now,
         search_key=search.search_key(number=number, full_name=full_name, iin=iin, document_number=document_number),
     )
     session.add(app)
@@ -700,9 +715,7 @@ async def record_check_result(
     errors.raise_if_any()
 
     before = await facts_before_write(session, app)
-    now = utcnow()
-    if now <= check.updated_at:  # the agencies' feed needs updated_at to move forward
-        now = check.updated_at + dt.timedelta(microseconds=1)
+    now = rules.moved_forward(utcnow(), check.updated_at)
     previous = {"status": check.status, "details": check.details, "completedAt": check.completed_at,
                 "recordedBy": check.recorded_by}
     check.status = status
