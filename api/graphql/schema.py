@@ -23,7 +23,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.graphql.compiler import CompiledReadPath
+from api.graphql.input_errors import NameInputErrors
 from api.graphql.queries import Query
+from api.graphql.scalars import SCALAR_MAP
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
 
@@ -132,6 +134,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
+        NameInputErrors,
         CompiledReadPath,
     ]
     mutations = _mutation_types()
@@ -142,7 +145,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         mutation=mutation,
         types=node_types,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )
 
 

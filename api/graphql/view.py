@@ -35,13 +35,15 @@ LIMITS = {"TOO_MANY_TOKENS": "tokens", "QUERY_TOO_DEEP": "depth", "TOO_MANY_ALIA
 # Errors the caller caused and can act on; generic tools (fuzzers, gateways)
 # read ``classification`` to tell them from server faults.
 CLIENT_CODES = frozenset({
-    "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_ID", "BAD_CURSOR", "BAD_USER_INPUT",
+    "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_ID", "BAD_CURSOR", "BAD_USER_INPUT", "INVALID_INPUT",
     "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", *LIMITS,
 })
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 REQUEST_ERRORS = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", *LIMITS})
+# Also a request error when raised before execution (no ``path``): a refused argument value.
+REQUEST_ERRORS_BEFORE_EXECUTION = frozenset({*REQUEST_ERRORS, "INVALID_INPUT"})
 # (media type, status) for the response being built; set in process_result, read in create_response.
 _response_shape: ContextVar[tuple[str, int] | None] = ContextVar("qonys_response_shape", default=None)
 
@@ -68,8 +70,12 @@ class QonysGraphQL(GraphQL[Context, None]):
         data = self._process_result(result)
         # The GraphQL-over-HTTP media type: a request error is a 400 without "data".
         if GRAPHQL_RESPONSE_JSON in request.headers.get("accept", ""):
-            codes = {(e.get("extensions") or {}).get("code") for e in data.get("errors") or []}
-            if data.get("data") is None and codes and codes <= REQUEST_ERRORS:
+            errors = data.get("errors") or []
+            codes = {(e.get("extensions") or {}).get("code") for e in errors}
+            before_execution = not any(e.get("path") for e in errors)
+            if data.get("data") is None and codes and codes <= (
+                REQUEST_ERRORS_BEFORE_EXECUTION if before_execution else REQUEST_ERRORS
+            ):
                 data.pop("data", None)
                 _response_shape.set((GRAPHQL_RESPONSE_JSON, 400))
             else:
