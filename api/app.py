@@ -13,10 +13,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth_middleware import AuthenticateGraphQL
+from api.graphiql_assets import ASSETS_URL
+from api.graphiql_assets import DEST as GRAPHIQL_ASSETS
 from api.graphql.schema import build_schema
 from api.graphql.view import QonysGraphQL, too_large
 from api.observability import RequestContext, configure_logging, metrics
@@ -110,6 +113,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/graphql", AuthenticateGraphQL(graphql_app), methods=["GET", "POST"]),
     ]
+    if not settings.production:  # GraphiQL's files, served here: no CDN (closed networks)
+        routes.append(Mount(ASSETS_URL, app=StaticFiles(directory=GRAPHIQL_ASSETS, check_dir=False),
+                            name="graphiql-assets"))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],

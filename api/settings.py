@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
-    token_ttl_minutes: int = 60
+    token_ttl_minutes: int = Field(60, gt=0)
     admin_session_max_age: int = 8 * 3600
     statement_timeout_ms: int = 15_000
     connect_timeout_s: float = 5.0

@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -49,6 +49,18 @@ _response_shape: ContextVar[tuple[str, int] | None] = ContextVar("qonys_response
 
 
 class QonysGraphQL(GraphQL[Context, None]):
+    # The GraphiQL page, built once; it loads only files this server serves (api.graphiql_assets).
+    _ide_page: str | None = None
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        from api.graphiql_assets import MISSING_PAGE, graphiql_page
+
+        if self._ide_page is None:
+            self._ide_page = graphiql_page()
+        if self._ide_page is None:  # not installed (yet): say how, and check again next time
+            return HTMLResponse(MISSING_PAGE)
+        return HTMLResponse(self._ide_page)
+
     def encode_json(self, data: Any) -> str:
         """Compact UTF-8 JSON; a compiled query's ``data`` is already JSON text."""
         payload = data.get("data") if isinstance(data, dict) else None
