@@ -25,7 +25,9 @@ from api.graphql.view import QonysGraphQL, too_large
 from api.observability import RequestContext, configure_logging, metrics
 from api.ratelimit import FailedAuthLimiter
 from api.settings import Settings, get_settings
+from models.base import today_almaty
 from models.db import create_engine, read_session_factory, session_factory
+from services import year_data
 
 log = structlog.get_logger("qonys.app")
 
@@ -77,15 +79,20 @@ async def healthz(request: Request) -> JSONResponse:
         async with asyncio.timeout(request.app.state.settings.connect_timeout_s):
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
+            async with request.app.state.read_sessions() as session:
+                missing = await year_data.missing_year_data(session)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         reason = type(exc).__name__
         log.warning("healthz.database_unreachable", reason=reason)
         return JSONResponse({"status": "unavailable", "database": "unreachable", "reason": reason}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "reachable"})
+    # Still "ok" (the service works): a warning is for people, not for the load balancer.
+    return JSONResponse({"status": "ok", "database": "reachable", "today": today_almaty().isoformat(),
+                         "warnings": [m.message for m in missing]})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    settings.apply_clock()
     configure_logging(settings.production)
     engine = create_engine(settings)
     sessions = session_factory(engine)

@@ -34,10 +34,12 @@ def fail(message: str, code: int = 1) -> None:
 
 def settings() -> Settings:
     try:
-        return load_settings()
+        cfg = load_settings()
     except ConfigError as exc:
         fail(str(exc), 2)
         raise  # unreachable
+    cfg.apply_clock()
+    return cfg
 
 
 def run_db(fn: Callable[..., Awaitable[T]], *args: Any) -> T:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.settings import Settings
 from models import AdminAccount, Agency, AgencyApiKey, CheckType, CheckTypeGrant
-from models.base import utcnow
+from models.base import utcnow, wall_clock
 from models.enums import AdminRole, Role
 from services import audit
 from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
@@ -48,7 +48,7 @@ def mint_token(settings: Settings, *, subject: str, role: str, ttl_minutes: int 
     ttl = settings.token_ttl_minutes if ttl_minutes is None else ttl_minutes
     if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
         raise ValueError(f"the token's lifetime must be a whole number of minutes of at least 1, not {ttl!r}")
-    now = utcnow()
+    now = wall_clock()  # the verifier checks "exp" against the real clock, whatever "today" is pinned to
     claims: dict[str, Any] = {
         "sub": subject,
         "role": role,
