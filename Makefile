@@ -1,6 +1,7 @@
 # Qonys: `make run` serves the API and admin panel on the embedded SQLite
-# database (migrated and seeded on start); `make test` runs the whole suite on
-# SQLite and on PostgreSQL. Both create or reuse .venv and install what is needed.
+# database (migrated and seeded on start) at http://$(HOST):$(PORT) (`make run
+# PORT=8080`, or QONYS_PORT in the environment); `make test` runs the whole suite
+# on SQLite and on PostgreSQL. Both create or reuse .venv and install what is needed.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,13 +9,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?= -n 2
+PORT ?= $(or $(QONYS_PORT),8000)
+HOST ?= $(or $(QONYS_HOST),127.0.0.1)
 
-.PHONY: lint run test test-sqlite test-postgres install browser schema contract clean fuzz audit
+.PHONY: lint run test test-sqlite test-postgres install browser graphiql schema contract clean fuzz audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m api.graphiql_assets
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -26,8 +30,12 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "warning: could not install chromium; the browser tests will fail in CI and be skipped elsewhere"; }
 
+# GraphiQL's files from the npm registry (npm pack, hashes checked), served by the app.
+graphiql: $(STAMP)
+	$(BIN)/python -m api.graphiql_assets --strict
+
 run: $(STAMP)
-	$(BIN)/qonys serve
+	$(BIN)/qonys serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) browser lint
 	@$(MAKE) --no-print-directory test-sqlite

@@ -1,7 +1,8 @@
 """The admin panel's login (AdminAccount, argon2), its session and who may do what.
 
 The session (a signed cookie, ``same_site="strict"``) carries the account id,
-username, role and the time of login; a session older than
+username, role, the time of login and a fingerprint of the password (so that a
+password reset ends the account's sessions); a session older than
 ``settings.admin_session_max_age`` is refused, and every request re-reads the
 account so that a deactivated account or a changed role takes effect at once.
 Auditors (``AdminRole.AUDITOR``) may only read: the authorization backend
@@ -10,6 +11,7 @@ allows them ``list``, ``details`` and ``export`` and nothing else.
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
 
@@ -26,14 +28,14 @@ from models import AdminAccount
 from core.db import transaction
 from models.enums import AdminRole
 from services import audit
-from services.auth import authenticate_admin
+from services.auth import authenticate_admin, session_fingerprint
 from services.viewer import ADMIN_PANEL_ROLE, Viewer
 
 log = structlog.get_logger("qonys.admin")
 
 SESSION_COOKIE = "qonys_admin"
 READ_ACTIONS = frozenset({Action.LIST.value, Action.DETAILS.value, Action.EXPORT.value})
-_KEYS = ("admin_id", "username", "role", "login_at")
+_KEYS = ("admin_id", "username", "role", "login_at", "fingerprint")
 
 
 def session_role(request: Request) -> str | None:
@@ -64,6 +66,7 @@ class AdminAuth(AuthenticationBackend):
             https_only=settings.production,
         )
         self.sessions = sessions
+        self.secret = settings.secret_key
         self.max_age = settings.admin_session_max_age
         self.limiter = FailedAuthLimiter("10/minute")
 
@@ -95,6 +98,7 @@ class AdminAuth(AuthenticationBackend):
             "username": account.username,
             "role": account.role.value,
             "login_at": int(time.time()),
+            "fingerprint": session_fingerprint(account, self.secret),
         })
         return True
 
@@ -120,7 +124,8 @@ class AdminAuth(AuthenticationBackend):
             return False
         async with self.sessions() as session:
             account = await session.get(AdminAccount, data["admin_id"])
-        if account is None or not account.active or account.username != data["username"]:
+        if (account is None or not account.active or account.username != data["username"]
+                or not hmac.compare_digest(str(data["fingerprint"]), session_fingerprint(account, self.secret))):
             request.session.clear()
             return False
         if account.role.value != data["role"]:

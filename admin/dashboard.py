@@ -14,6 +14,7 @@ from starlette.responses import Response
 from models import Application, Quota, Region
 from models.base import today_almaty
 from models.enums import UNDECIDED_STATUSES, ApplicationStatus, Route
+from services.year_data import missing_year_data
 
 OVERDUE_SHOWN = 25
 
@@ -53,6 +54,7 @@ async def dashboard_data(session: AsyncSession) -> dict[str, Any]:
     )).all()
     return {
         "today": today,
+        "year_warnings": [m.message for m in await missing_year_data(session, today)],
         "quotas": quotas,
         "statuses": [s.value for s in statuses],
         "by_status": by_status,

@@ -34,10 +34,12 @@ def fail(message: str, code: int = 1) -> None:
 
 def settings() -> Settings:
     try:
-        return load_settings()
+        cfg = load_settings()
     except ConfigError as exc:
         fail(str(exc), 2)
         raise  # unreachable
+    cfg.apply_clock()
+    return cfg
 
 
 def run_db(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -166,11 +168,13 @@ def rescore_after_seed(cfg: Settings, published: list[int]) -> list[Any]:
 def token(
     role: str = typer.Option(..., help="APPLICANT, OFFICER or ADMIN"),
     subject: str = typer.Option(..., help="the subject (user id)"),
-    ttl_minutes: int = typer.Option(60, help="lifetime in minutes"),
+    ttl_minutes: int = typer.Option(60, help="lifetime in minutes (at least 1)"),
 ) -> None:
     """Print a signed JWT for development and tests."""
     from services.auth import mint_token
 
+    if ttl_minutes < 1:
+        fail(f"--ttl-minutes must be at least 1 (got {ttl_minutes}); a token that is already expired is of no use", 2)
     try:
         print(mint_token(settings(), subject=subject, role=role.upper(), ttl_minutes=ttl_minutes))
     except ValueError as exc:
@@ -188,13 +192,65 @@ def admin_user_create(
     from services.auth import create_admin_account
     from services.viewer import SYSTEM
 
+    password = _new_password(password)
+    role = AdminRole.AUDITOR if auditor else AdminRole.ADMINISTRATOR
+    run_db(lambda s: create_admin_account(s, SYSTEM, username, password, role))
+    out.print(f"admin account {username} created ({role.value.lower()})")
+
+
+def _new_password(password: str | None) -> str:
     if password is None:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             fail("the passwords differ")
-    role = AdminRole.AUDITOR if auditor else AdminRole.ADMINISTRATOR
-    run_db(lambda s: create_admin_account(s, SYSTEM, username, password, role))
-    out.print(f"admin account {username} created ({role.value.lower()})")
+    return password
+
+
+@admin_user_app.command("list")
+def admin_user_list() -> None:
+    """List the admin panel's accounts."""
+    from services.auth import list_admin_accounts
+    from services.viewer import SYSTEM
+
+    table = Table("username", "role", "active", "created", "last login")
+    for account in run_db(lambda s: list_admin_accounts(s, SYSTEM)):
+        table.add_row(account.username, account.role.value.lower(), "yes" if account.active else "no (disabled)",
+                      f"{account.created_at:%Y-%m-%d %H:%M}",
+                      f"{account.last_login_at:%Y-%m-%d %H:%M}" if account.last_login_at else "")
+    out.print(table)
+
+
+@admin_user_app.command("reset-password")
+def admin_user_reset_password(
+    username: str, password: str | None = typer.Option(None, help="prompted for when not given"),
+) -> None:
+    """Give USERNAME a new password (its open panel sessions end)."""
+    from services.auth import reset_admin_password
+    from services.viewer import SYSTEM
+
+    password = _new_password(password)
+    run_db(lambda s: reset_admin_password(s, SYSTEM, username, password))
+    out.print(f"password of admin account {username} reset")
+
+
+@admin_user_app.command("disable")
+def admin_user_disable(username: str) -> None:
+    """Disable USERNAME: it can no longer log in, and its open sessions end."""
+    from services.auth import set_admin_account_active
+    from services.viewer import SYSTEM
+
+    run_db(lambda s: set_admin_account_active(s, SYSTEM, username, False))
+    out.print(f"admin account {username} disabled")
+
+
+@admin_user_app.command("enable")
+def admin_user_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    from services.auth import set_admin_account_active
+    from services.viewer import SYSTEM
+
+    run_db(lambda s: set_admin_account_active(s, SYSTEM, username, True))
+    out.print(f"admin account {username} enabled")
 
 
 @agency_key_app.command("create")
@@ -267,8 +323,8 @@ def prepare_embedded(cfg: Settings) -> None:
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1"),
-    port: int = typer.Option(8000),
+    host: str = typer.Option("127.0.0.1", envvar="QONYS_HOST"),
+    port: int = typer.Option(8000, envvar="QONYS_PORT", min=1, max=65535),
     workers: int = typer.Option(1, help="processes (PostgreSQL only; SQLite runs one)"),
 ) -> None:
     """Serve /graphql, /admin and /healthz."""

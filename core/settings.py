@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Literal
 
@@ -31,7 +32,7 @@ class Settings(BaseSettings):
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
-    token_ttl_minutes: int = 60
+    token_ttl_minutes: int = Field(60, gt=0)
     admin_session_max_age: int = 8 * 3600
     statement_timeout_ms: int = 15_000
     connect_timeout_s: float = 5.0
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # Compile eligible read queries into one SQL statement (PostgreSQL only).
     compiled_reads: bool = True
+    # Pins "today" (Asia/Almaty) for a demonstration or a rehearsal of the new
+    # year (models.base.pin_today); refused in production.
+    today: dt.date | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -57,6 +61,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_secret(self) -> "Settings":
+        if self.env == "production" and self.today is not None:
+            raise ValueError("QONYS_TODAY is honoured only outside production; unset it")
         if self.env == "production":
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
@@ -75,6 +81,13 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def apply_clock(self) -> None:
+        """Pin "today" when ``QONYS_TODAY`` asks for it (never in production: refused above)."""
+        if self.today is not None and not self.production:
+            from core.clock import pin_today
+
+            pin_today(self.today)
 
 
 def load_settings(**overrides: object) -> Settings:

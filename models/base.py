@@ -1,9 +1,6 @@
-"""The metadata every table shares: a naming convention for constraints and clock helpers."""
+"""The metadata every table shares: a naming convention for constraints (and the clock, from ``core.clock``)."""
 
 from __future__ import annotations
-
-import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlmodel import SQLModel
 
@@ -17,13 +14,6 @@ SQLModel.metadata.naming_convention = {
 
 metadata = SQLModel.metadata
 
-ALMATY = ZoneInfo("Asia/Almaty")
+# The clock lives in core (every layer reads it); the models re-export it for their callers.
+from core.clock import ALMATY, clock_is_pinned, pin_today, today_almaty, utcnow, wall_clock  # noqa: E402,F401
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def today_almaty(now: dt.datetime | None = None) -> dt.date:
-    """Kazakhstan's date ("today" in every rule is Almaty's)."""
-    return (now or utcnow()).astimezone(ALMATY).date()

@@ -15,17 +15,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.setup import mount_admin
 from api.auth_middleware import AuthenticateGraphQL
+from api.graphiql_assets import ASSETS_URL
+from api.graphiql_assets import DEST as GRAPHIQL_ASSETS
 from api.graphql.schema import build_schema
 from api.graphql.view import QonysGraphQL, too_large
 from api.observability import RequestContext, configure_logging, metrics
 from core.ratelimit import FailedAuthLimiter
 from core.settings import Settings, get_settings
 from core.db import create_engine, read_session_factory, session_factory
+from models.base import today_almaty
+from services import year_data
 
 log = structlog.get_logger("qonys.app")
 
@@ -77,15 +82,20 @@ async def healthz(request: Request) -> JSONResponse:
         async with asyncio.timeout(request.app.state.settings.connect_timeout_s):
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
+            async with request.app.state.read_sessions() as session:
+                missing = await year_data.missing_year_data(session)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         reason = type(exc).__name__
         log.warning("healthz.database_unreachable", reason=reason)
         return JSONResponse({"status": "unavailable", "database": "unreachable", "reason": reason}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "reachable"})
+    # Still "ok" (the service works): a warning is for people, not for the load balancer.
+    return JSONResponse({"status": "ok", "database": "reachable", "today": today_almaty().isoformat(),
+                         "warnings": [m.message for m in missing]})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    settings.apply_clock()
     configure_logging(settings.production)
     engine = create_engine(settings)
     sessions = session_factory(engine)
@@ -113,6 +123,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/graphql", AuthenticateGraphQL(graphql_app), methods=["GET", "POST"]),
     ]
+    if not settings.production:  # GraphiQL's files, served here: no CDN (closed networks)
+        routes.append(Mount(ASSETS_URL, app=StaticFiles(directory=GRAPHIQL_ASSETS, check_dir=False),
+                            name="graphiql-assets"))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],

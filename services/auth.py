@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from models import AdminAccount, Agency, AgencyApiKey, CheckType, CheckTypeGrant
-from models.base import utcnow
+from models.base import utcnow, wall_clock
 from models.enums import AdminRole, Role
 from services import audit
-from services.errors import ErrorCode, ServiceError, invalid, not_found
+from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
 from services.viewer import AGENCY_ROLE, Viewer
 
 API_KEY_PREFIX = "qk_"
@@ -45,12 +45,15 @@ def mint_token(settings: Settings, *, subject: str, role: str, ttl_minutes: int 
         raise ValueError(f"role must be one of {', '.join(Role.__members__)}")
     if not subject.strip():
         raise ValueError("subject must not be empty")
-    now = utcnow()
+    ttl = settings.token_ttl_minutes if ttl_minutes is None else ttl_minutes
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+        raise ValueError(f"the token's lifetime must be a whole number of minutes of at least 1, not {ttl!r}")
+    now = wall_clock()  # the verifier checks "exp" against the real clock, whatever "today" is pinned to
     claims: dict[str, Any] = {
         "sub": subject,
         "role": role,
         "iat": now,
-        "exp": now + dt.timedelta(minutes=ttl_minutes or settings.token_ttl_minutes),
+        "exp": now + dt.timedelta(minutes=ttl),
     }
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
@@ -275,6 +278,57 @@ async def create_admin_account(
     await session.flush()
     await audit.record(session, viewer, "admin_account.create", "admin_account", account.id, {"username": username, "role": role})
     return account
+
+
+def _require_account_manager(viewer: Viewer) -> None:
+    if not viewer.is_admin:
+        raise forbidden("only an administrator (or the qonys command) manages admin accounts")
+
+
+async def list_admin_accounts(session: AsyncSession, viewer: Viewer) -> list[AdminAccount]:
+    """Every admin panel account, by username (never the password hash's use outside this module)."""
+    _require_account_manager(viewer)
+    return list((await session.execute(select(AdminAccount).order_by(AdminAccount.username))).scalars().all())
+
+
+async def _account(session: AsyncSession, username: str) -> AdminAccount:
+    account = (await session.execute(
+        select(AdminAccount).where(AdminAccount.username == username.strip()).with_for_update()
+    )).scalar_one_or_none()
+    if account is None:
+        raise not_found(f"admin account {username.strip()!r}", "username")
+    return account
+
+
+async def reset_admin_password(session: AsyncSession, viewer: Viewer, username: str, password: str) -> AdminAccount:
+    """A new password; the account's open panel sessions end (``session_fingerprint`` changes)."""
+    _require_account_manager(viewer)
+    if len(password) < 12:
+        raise invalid("password must be at least 12 characters", "password")
+    account = await _account(session, username)
+    account.password_hash = hash_password(password)
+    await audit.record(session, viewer, "admin_account.reset_password", "admin_account", account.id,
+                       {"username": account.username})
+    return account
+
+
+async def set_admin_account_active(session: AsyncSession, viewer: Viewer, username: str, active: bool) -> AdminAccount:
+    """Disable (or enable again) an account: a disabled account cannot log in, and its
+    open panel sessions end at their next request (admin/auth.py re-reads the account)."""
+    _require_account_manager(viewer)
+    account = await _account(session, username)
+    if account.active == active:
+        state = "enabled" if active else "disabled"
+        raise ServiceError.one(ErrorCode.INVALID_STATE, f"the account {account.username} is already {state}", ["username"])
+    account.active = active
+    await audit.record(session, viewer, "admin_account.enable" if active else "admin_account.disable",
+                       "admin_account", account.id, {"username": account.username, "active": [not active, active]})
+    return account
+
+
+def session_fingerprint(account: AdminAccount, secret: str) -> str:
+    """Kept in the panel's session: it changes with the password, so a reset ends old sessions."""
+    return hmac.new(secret.encode(), account.password_hash.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 async def authenticate_admin(session: AsyncSession, username: str, password: str) -> AdminAccount | None:

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 
 import pycountry
 
+from models.reference import KZ_REGION_CODES
+
 __all__ = [
     "add_years",
     "age_on",
@@ -36,7 +38,9 @@ __all__ = [
     "normalise_document_number",
     "normalise_full_name",
     "occupation_code_problem",
+    "normalise_region_code",
     "percent_problem",
+    "region_code_problem",
     "savings_problem",
     "test_date_problem",
     "work_experience_problem",
@@ -397,6 +401,25 @@ def occupation_code_problem(code: str) -> str | None:
     if not isinstance(code, str) or not re.fullmatch(r"[0-9]{4}", code):
         return "Occupation code must be an ISCO-08 unit group code of 4 digits, e.g. 2211."
     return None
+
+
+# --------------------------------------------------------------------------
+# regions
+
+
+def normalise_region_code(code: str) -> str:
+    """``" kz-55 "`` → ``"KZ-55"``: how every region code a caller types is read."""
+    return code.strip().upper()
+
+
+def region_code_problem(code: str) -> str | None:
+    """A region code is one of ISO 3166-2:KZ's, written in any case (the list is
+    fixed: the database's CHECK constraint holds the same one)."""
+    if isinstance(code, str) and normalise_region_code(code) in KZ_REGION_CODES:
+        return None
+    shown = normalise_region_code(code) if isinstance(code, str) else ""
+    shown = shown if re.fullmatch(r"[A-Z0-9-]{1,12}", shown) else "The code given"
+    return f"{shown} is not a region code (ISO 3166-2:KZ, e.g. KZ-55)."
 
 
 # --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.settings import Settings
 from core.db import create_engine, session_factory, transaction
+from models.base import pin_today
 from services import migrate
 from services.auth import mint_token
 from services.seed import seed
@@ -28,6 +30,14 @@ TEST_SECRET = "test-secret-0123456789-0123456789-abcdef"
 BACKEND = os.environ.get("QONYS_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("QONYS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# "Today" in every test, whatever the wall clock says: the seed holds the 2026
+# reference data (MRP, quotas, deficit lists) only, and tests submit, pay and
+# run rounds against "today". Pinned here, at import, so that module-level
+# constants computed from today_almaty() see it too; the autouse fixture
+# ``clock`` puts it back after a test that moved it (``clock.pin(date)``).
+TEST_TODAY = dt.date.fromisoformat(os.environ.get("QONYS_TEST_TODAY", "2026-12-04"))
+pin_today(TEST_TODAY)
 
 
 def pg_url(name: str, driver: str = "postgresql+asyncpg") -> str:
@@ -217,3 +227,21 @@ class GQL:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GQL:
     return GQL(client)
+
+
+class Clock:
+    """The tests' handle on "today" (models.base.pin_today)."""
+
+    today = TEST_TODAY
+
+    @staticmethod
+    def pin(day: dt.date) -> None:
+        pin_today(day)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[Clock]:
+    """Every test starts on ``TEST_TODAY`` (Asia/Almaty) and ends there, whatever it pinned."""
+    pin_today(TEST_TODAY)
+    yield Clock()
+    pin_today(TEST_TODAY)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import models as m
 from core.settings import Settings
 from core.db import transaction
+from models.base import utcnow
 from services import auth
 from services.viewer import SYSTEM
 from tests.conftest import TEST_SECRET
@@ -176,7 +177,7 @@ async def test_agency_key_authenticates_as_the_agency(
     assert body["data"]["checkResults"]["edges"] == []
     used = (await key_row(sessions, key_id)).last_used_at
     assert used is not None
-    assert abs(used - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
+    assert abs(used - utcnow()) < dt.timedelta(minutes=1)  # the business clock (tests pin today)
 
     # the viewer is an AGENCY: not a person who may read scoring models or applications
     body = (await post(client, NEEDS_SIGN_IN, bearer(key))).json()
@@ -262,7 +263,7 @@ async def test_admin_login(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session:
         stored = (await session.execute(select(m.AdminAccount).where(m.AdminAccount.username == "alice"))).scalar_one()
         assert stored.last_login_at is not None  # persisted
-        assert abs(stored.last_login_at - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
+        assert abs(stored.last_login_at - utcnow()) < dt.timedelta(minutes=1)
 
 
 # ---------------------------------------------------------------- rate limit

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from api.graphql.schema import print_schema
+from models.base import today_almaty
 from services.auth import verify_token_sync
 from tests.conftest import BACKEND, TEST_SECRET, make_settings, pg_url, require_postgres
 
@@ -44,6 +45,7 @@ class Result:
 def environment(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QONYS_")}
     env.update(QONYS_DATABASE_URL=url, QONYS_SECRET_KEY=TEST_SECRET, QONYS_ENV="development",
+               QONYS_TODAY=today_almaty().isoformat(),  # the tests' "today" (conftest), not the wall clock's
                COLUMNS="200", NO_COLOR="1", TERM="dumb")
     return env
 

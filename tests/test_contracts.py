@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 import models as m
-import models.base
+from core import clock
 from api.graphql import ids
 from models.enums import ApplicationStatus, Route, TerminationReason
 from tests import factories as f
@@ -33,12 +33,9 @@ REFUND = "mutation($input: RecordRefundPaymentInput!) { recordRefundPayment(inpu
 
 
 def pin_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
-    """Almaty's today as the contract services see it (they call ``models.base.today_almaty``).
-
-    Pin it only once the app is built (the fixture below asks for ``app``): a module
-    first imported while the clock is pinned would keep the pinned function for good
-    (``from models.base import today_almaty``), in every later test."""
-    monkeypatch.setattr(models.base, "today_almaty", lambda now=None: day)
+    """Almaty's today as the contract services see it (the one clock, ``core.clock``;
+    tests/conftest.py puts it back after each test)."""
+    clock.pin_today(day)
 
 
 @pytest.fixture(autouse=True)

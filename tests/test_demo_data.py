@@ -48,7 +48,7 @@ from models import (
     SupportPayment,
     TerminationReasonRule,
 )
-from models.base import ALMATY, utcnow
+from models.base import ALMATY, today_almaty, utcnow
 from core.db import transaction
 from models.enums import ApplicationStatus as S
 from models.enums import CheckStatus, ContractStatus, FamilyRelation, QuotaKind, Route
@@ -337,7 +337,7 @@ async def test_second_run_adds_as_many_again(sessions: async_sessionmaker[AsyncS
 async def test_cli_shows_the_rows_added(database_url: str, sessions: async_sessionmaker[AsyncSession]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QONYS_")}
     env.update(QONYS_DATABASE_URL=database_url, QONYS_SECRET_KEY=TEST_SECRET, COLUMNS="200", NO_COLOR="1",
-               TERM="dumb")
+               TERM="dumb", QONYS_TODAY=today_almaty().isoformat())  # the tests' "today" (conftest)
     qonys = Path(sys.executable).parent / "qonys"
     process = await asyncio.create_subprocess_exec(
         str(qonys), "demo-data", "--applications", "30", "--batch-size", "12", "--seed", "5", env=env,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 import models as m
-from models.base import today_almaty
+from models.base import today_almaty, utcnow
 from models.enums import (
     ApplicationStatus,
     CheckStatus,
@@ -271,7 +271,7 @@ async def make_scored_applications(sessions, n: int) -> None:
     """``n`` KANDAS applications with every stage and a score, written straight to the
     tables in a few bulk statements (the statement-count test needs data, not the rules)."""
     today = today_almaty()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = utcnow()
     async with sessions() as s, s.begin():
         regions = (await s.execute(select(m.Region).where(m.Region.labour_deficit.is_(True)))).scalars().all()
         check_types = (await s.execute(select(m.CheckType))).scalars().all()

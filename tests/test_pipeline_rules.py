@@ -393,9 +393,16 @@ async def test_interview_outcome_needs_a_scheduled_interview(env: Env, world) ->
 
 
 async def test_interview_time_needs_its_offset(env: Env, world) -> None:
-    await refused(env.gql, env.sessions, SCHEDULE,
-                  {"applicationId": world["submitted"]["id"], "scheduledAt": "2026-03-02T10:00:00"},
-                  "INVALID_INPUT", ["input", "scheduledAt"])
+    # Refused by the DateTime scalar, before the mutation runs (issue 13 item 8): a
+    # request error with the same code and input path as the payload's errors.
+    before = await counts(env.sessions)
+    body = await env.gql(SCHEDULE, {"input": {"applicationId": world["submitted"]["id"],
+                                              "scheduledAt": "2026-03-02T10:00:00"}}, **OFFICER)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+    assert error["extensions"]["field"] == ["input", "scheduledAt"]
+    assert "offset" in error["message"]
+    assert await counts(env.sessions) == before
 
 
 async def test_interview_is_rescheduled_only_before_its_outcome(env: Env) -> None:

@@ -613,7 +613,8 @@ async def test_occupations_and_each_regions_deficit_list_with_its_year(gql: Any,
     other = (await gql.ok(DEFICIT, {"year": 2025, "region": region}, role="OFFICER"))["deficitLists"]
     assert other == [{"year": 2025, "region": {"code": region}, "occupations": []}]
     body = await gql(DEFICIT, {"year": 2026, "region": "KZ-99"}, role="OFFICER")
-    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": ["regionCode"]}
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": ["regionCode"],
+                                               "classification": "BAD_REQUEST"}
 
 
 async def test_occupations_and_deficit_lists_are_reference_data_for_signed_in_people(gql: Any, sessions: Any) -> None:

@@ -469,6 +469,7 @@ app(sys.argv[2:], prog_name="qonys")
 def _env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QONYS_")}
     env.update(QONYS_DATABASE_URL=database_url, QONYS_SECRET_KEY=TEST_SECRET, PYTHONPATH=str(ROOT),
+               QONYS_TODAY=today_almaty().isoformat(),  # the tests' "today" (conftest)
                COLUMNS="120", NO_COLOR="1")
     return env
 

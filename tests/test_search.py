@@ -91,7 +91,8 @@ async def test_a_search_that_cannot_be_searched_is_invalid_input(gql: GQL, searc
     body = await gql(SEARCH, {"search": search}, role="OFFICER")
     assert body["data"] is None
     (error,) = body["errors"]
-    assert error["extensions"] == {"code": "INVALID_INPUT", "field": ["filter", "search"]}
+    assert error["extensions"] == {"code": "INVALID_INPUT", "field": ["filter", "search"],
+                                   "classification": "BAD_REQUEST"}
     assert problem in error["message"]
 
 

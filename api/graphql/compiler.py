@@ -628,6 +628,9 @@ class CompiledReadPath(SchemaExtension):
                                                      ctx.operation_name, ctx.variables, context.viewer)
             except CannotCompile:
                 prepared = None
+            except Exception:  # noqa: BLE001 - never a crash here: normal execution answers, with its own errors
+                log.warning("compiled_read.plan_failed", exc_info=True)
+                prepared = None
             if prepared is not None:
                 engine = context.sessions.kw["bind"]  # the engine itself, whose dispose() closes its read pool
                 text = None

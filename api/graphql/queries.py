@@ -50,7 +50,7 @@ from models.enums import UNDECIDED_STATUSES
 from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
 from models.enums import Route as RouteEnum
-from services import access, search
+from services import access, rules, search
 from services import scoring_models as scoring_models_service
 from services.errors import ServiceError
 from services.viewer import Viewer
@@ -59,6 +59,20 @@ from services.viewer import Viewer
 def bad_argument(message: str, *field: str) -> GraphQLError:
     """A query argument the client must correct (nothing is read)."""
     return GraphQLError(message, extensions={"code": "INVALID_INPUT", "field": list(field)})
+
+
+def invalid_argument(message: str, *field: str) -> GraphQLError:
+    """A refused argument value: ``INVALID_INPUT`` with its input path, as a payload's ``UserError``."""
+    return GraphQLError(f"{'.'.join(field)}: {message}", extensions={"code": "INVALID_INPUT", "field": list(field)})
+
+
+def region_code_argument(code: str, *field: str) -> str:
+    """A region code argument read as ``submitApplication`` reads one (``"kz-55"`` is ``KZ-55``);
+    an unknown code is refused rather than matching nothing."""
+    problem = rules.region_code_problem(code)
+    if problem is not None:
+        raise invalid_argument(problem, *field)
+    return rules.normalise_region_code(code)
 
 
 @strawberry.enum
@@ -191,7 +205,7 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
         if filter.route is not None:
             p.set("f_route", RouteEnum(filter.route).value)
         if filter.region_code is not None:
-            p.set("f_region", filter.region_code)
+            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
         if filter.overdue is not None:
             overdue_wanted = filter.overdue
             p.set("f_today", today_almaty())
@@ -395,8 +409,8 @@ class Query:
             if filter.status is not None:
                 conditions.append(m.SocialContract.status == filter.status)
             if filter.region_code is not None:
-                conditions.append(m.SocialContract.region_id.in_(
-                    select(m.Region.id).where(m.Region.code == filter.region_code)))
+                code = region_code_argument(filter.region_code, "filter", "regionCode")
+                conditions.append(m.SocialContract.region_id.in_(select(m.Region.id).where(m.Region.code == code)))
         count_stmt = select(func.count()).select_from(m.SocialContract).where(*conditions)
         stmt = select(m.SocialContract).where(*conditions)
         if after is not None:

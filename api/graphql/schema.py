@@ -27,7 +27,9 @@ from api.graphql.mutations.applications import ApplicationMutations
 from api.graphql.mutations.contracts import ContractMutations
 from api.graphql.mutations.quotas import QuotaMutations
 from api.graphql.mutations.scoring import ScoringMutations
+from api.graphql.input_errors import NameInputErrors
 from api.graphql.queries import Query
+from api.graphql.scalars import SCALAR_MAP
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
 
@@ -121,6 +123,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
+        NameInputErrors,
         CompiledReadPath,
     ]
     mutation = merge_types("Mutation", MUTATION_TYPES)
@@ -134,7 +137,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         mutation=mutation,
         types=node_types,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALAR_MAP),
     )
 
 

@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from cross_web import HTTPException
 from strawberry.asgi import GraphQL
@@ -36,13 +36,15 @@ LIMITS = {"TOO_MANY_TOKENS": "tokens", "QUERY_TOO_DEEP": "depth", "TOO_MANY_ALIA
 # Errors the caller caused and can act on; generic tools (fuzzers, gateways)
 # read ``classification`` to tell them from server faults.
 CLIENT_CODES = frozenset({
-    "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_ID", "BAD_CURSOR", "BAD_USER_INPUT",
+    "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_ID", "BAD_CURSOR", "BAD_USER_INPUT", "INVALID_INPUT",
     "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", *LIMITS,
 })
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 REQUEST_ERRORS = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", *LIMITS})
+# Also a request error when raised before execution (no ``path``): a refused argument value.
+REQUEST_ERRORS_BEFORE_EXECUTION = frozenset({*REQUEST_ERRORS, "INVALID_INPUT"})
 # (media type, status) for the response being built; set in process_result, read in create_response.
 _response_shape: ContextVar[tuple[str, int] | None] = ContextVar("qonys_response_shape", default=None)
 
@@ -68,6 +70,18 @@ class QonysGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "the request body must be a JSON object with a \"query\"")
         return value
 
+    # The GraphiQL page, built once; it loads only files this server serves (api.graphiql_assets).
+    _ide_page: str | None = None
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        from api.graphiql_assets import MISSING_PAGE, graphiql_page
+
+        if self._ide_page is None:
+            self._ide_page = graphiql_page()
+        if self._ide_page is None:  # not installed (yet): say how, and check again next time
+            return HTMLResponse(MISSING_PAGE)
+        return HTMLResponse(self._ide_page)
+
     def encode_json(self, data: Any) -> str:
         """Compact UTF-8 JSON; a compiled query's ``data`` is already JSON text."""
         payload = data.get("data") if isinstance(data, dict) else None
@@ -89,8 +103,12 @@ class QonysGraphQL(GraphQL[Context, None]):
         data = self._process_result(result)
         # The GraphQL-over-HTTP media type: a request error is a 400 without "data".
         if GRAPHQL_RESPONSE_JSON in request.headers.get("accept", ""):
-            codes = {(e.get("extensions") or {}).get("code") for e in data.get("errors") or []}
-            if data.get("data") is None and codes and codes <= REQUEST_ERRORS:
+            errors = data.get("errors") or []
+            codes = {(e.get("extensions") or {}).get("code") for e in errors}
+            before_execution = not any(e.get("path") for e in errors)
+            if data.get("data") is None and codes and codes <= (
+                REQUEST_ERRORS_BEFORE_EXECUTION if before_execution else REQUEST_ERRORS
+            ):
                 data.pop("data", None)
                 _response_shape.set((GRAPHQL_RESPONSE_JSON, 400))
             else:

@@ -1,0 +1,125 @@
+"""Put GraphiQL's built files where the app serves them (``api/static/graphiql/``),
+so that GraphiQL works on a network without internet access.
+
+The files are the ones Strawberry's own GraphiQL page loads from a CDN, taken
+instead from the npm registry with ``npm pack`` (the package tarballs only: no
+dependency tree, no install scripts) and checked against the same SHA-384
+hashes that page pins; the page the app serves keeps them as ``integrity``
+attributes. Run by ``make install``; idempotent (files already in place with
+the right hash are kept). Without npm it says so and exits 0, unless
+``--strict``: the API works without GraphiQL.
+
+    python -m api.graphiql_assets [--strict] [--dest DIR]
+
+The app serves them at ``ASSETS_URL`` in development (``server.app``) with the
+page ``graphiql_page()`` builds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+DEST = Path(__file__).resolve().parent / "static" / "graphiql"
+ASSETS_URL = "/graphiql-assets"
+PAGE = Path(__file__).resolve().parent / "graphql" / "graphiql.html"
+
+# (npm package@version, file inside its tarball, name served, SHA-384 as in an integrity attribute)
+ASSETS = (
+    ("react@18.2.0", "umd/react.production.min.js", "react.production.min.js",
+     "sha384-tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8"),
+    ("react-dom@18.2.0", "umd/react-dom.production.min.js", "react-dom.production.min.js",
+     "sha384-bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh"),
+    ("graphiql@3.8.3", "graphiql.min.css", "graphiql.min.css",
+     "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM"),
+    ("graphiql@3.8.3", "graphiql.min.js", "graphiql.min.js",
+     "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie"),
+    ("@graphiql/plugin-explorer@1.0.2", "dist/style.css", "plugin-explorer.css",
+     "sha384-5DFJlDPW2tSATRbM8kzoP1j194jexLswuNmClWoRr2Q0x7R68JIQzPHZ02Faktwi"),
+    ("@graphiql/plugin-explorer@1.0.2", "dist/index.umd.js", "plugin-explorer.umd.js",
+     "sha384-2oonKe47vfHIZnmB6ZZ10vl7T0Y+qrHQF2cmNTaFDuPshpKqpUMGMc9jgj9MLDZ9"),
+    ("graphiql@3.8.3", "LICENSE", "LICENSE-graphiql.txt", None),
+)
+
+
+def integrity(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def in_place(dest: Path) -> bool:
+    for _, _, name, digest in ASSETS:
+        path = dest / name
+        if not path.is_file() or (digest is not None and integrity(path.read_bytes()) != digest):
+            return False
+    return True
+
+
+def graphiql_page(dest: Path | None = None) -> str | None:
+    """The GraphiQL page, loading only this server's copies of the files (``None``
+    when they are not installed)."""
+    if not in_place(dest or DEST):
+        return None
+    page = PAGE.read_text(encoding="utf-8").replace("__ASSETS__", ASSETS_URL)
+    for _, _, name, digest in ASSETS:
+        if digest is not None:
+            page = page.replace(f"__{name}__", digest)
+    return page
+
+
+MISSING_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Qonys GraphiQL</title></head>
+<body><h1>GraphiQL is not installed on this server</h1>
+<p>Its files come from the npm registry at install time: run <code>make install</code> (needs npm) or
+<code>python -m api.graphiql_assets</code>. The API itself answers POST requests at <code>/graphql</code>.</p>
+</body></html>"""
+
+
+def fetch(dest: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed; GraphiQL's files come from the npm registry (apt-get install npm)")
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tarballs: dict[str, Path] = {}
+        for spec in dict.fromkeys(spec for spec, *_ in ASSETS):
+            done = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp], capture_output=True,
+                                  text=True, timeout=300, cwd=tmp)
+            if done.returncode != 0:
+                raise RuntimeError(f"npm pack {spec} failed: {(done.stderr or done.stdout).strip()[:300]}")
+            tarballs[spec] = Path(tmp) / done.stdout.strip().splitlines()[-1]
+        for spec, member, name, digest in ASSETS:
+            with tarfile.open(tarballs[spec], "r:gz") as tar:
+                extracted = tar.extractfile(f"package/{member}")
+                if extracted is None:
+                    raise RuntimeError(f"{spec} has no {member}")
+                data = extracted.read()
+            if digest is not None and integrity(data) != digest:
+                raise RuntimeError(f"{spec} {member}: hash {integrity(data)} is not the pinned {digest}")
+            (dest / name).write_bytes(data)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--strict", action="store_true", help="fail when the files cannot be fetched")
+    parser.add_argument("--dest", type=Path, default=DEST)
+    args = parser.parse_args(argv)
+    if in_place(args.dest):
+        return 0
+    try:
+        fetch(args.dest)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        print(f"warning: GraphiQL's files were not installed: {exc}; the API works, /graphql shows no IDE",
+              file=sys.stderr)
+        return 1 if args.strict else 0
+    print(f"GraphiQL's files are in {args.dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
