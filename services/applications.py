@@ -70,6 +70,12 @@ DETAILS_MAX = 2000
 APPLICATION_ID = ("input", "applicationId")
 CHECK_ID = ("input", "checkId")
 
+
+def overdue_condition(today: dt.date | Any) -> Any:
+    """The SQL condition "undecided and past its due date" on ``Application``;
+    ``today`` is a date or a bound parameter standing for one."""
+    return and_(Application.status.in_(UNDECIDED_STATUSES), Application.due_date < today)
+
 # ---------------------------------------------------------------- the status machine
 
 # The states each action may start from. Everything else is INVALID_STATE.

@@ -26,7 +26,7 @@ from models import AdminAccount, Agency, AgencyApiKey, CheckType, CheckTypeGrant
 from models.base import utcnow
 from models.enums import AdminRole, Role
 from services import audit
-from services.errors import ErrorCode, ServiceError, invalid, not_found
+from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
 from services.viewer import AGENCY_ROLE, Viewer
 
 API_KEY_PREFIX = "qk_"
@@ -35,6 +35,13 @@ _PASSWORDS = PasswordHasher()
 
 class AuthenticationError(Exception):
     """The credentials were given but are not valid. Never treated as anonymous."""
+
+
+def _require_admin(viewer: Viewer) -> None:
+    """Keys and accounts are made and revoked by administrators: the admin panel's,
+    or the operator's command line (``SYSTEM``)."""
+    if not viewer.is_admin:
+        raise forbidden("only administrators may manage API keys and admin accounts")
 
 
 # ---------------------------------------------------------------- JWT
@@ -167,6 +174,7 @@ def looks_like_api_key(token: str) -> bool:
 async def create_agency_key(
     session: AsyncSession, viewer: Viewer, agency_code: str, label: str | None = None
 ) -> tuple[AgencyApiKey, str]:
+    _require_admin(viewer)
     agency = (await session.execute(select(Agency).where(Agency.code == agency_code))).scalar_one_or_none()
     if agency is None:
         raise not_found(f"agency {agency_code!r}", "agencyCode")
@@ -182,6 +190,7 @@ async def create_agency_key(
 
 
 async def revoke_agency_key(session: AsyncSession, viewer: Viewer, prefix: str) -> AgencyApiKey:
+    _require_admin(viewer)
     row = (await session.execute(select(AgencyApiKey).where(AgencyApiKey.prefix == prefix))).scalar_one_or_none()
     if row is None:
         raise not_found(f"API key {prefix!r}", "prefix")
@@ -262,6 +271,7 @@ def password_matches(password_hash: str, password: str) -> bool:
 async def create_admin_account(
     session: AsyncSession, viewer: Viewer, username: str, password: str, role: AdminRole = AdminRole.ADMINISTRATOR
 ) -> AdminAccount:
+    _require_admin(viewer)
     username = username.strip()
     if not (3 <= len(username) <= 80) or not all(c.isalnum() or c in "._-@" for c in username):
         raise invalid("username must be 3–80 letters, digits or . _ - @", "username")

@@ -41,6 +41,20 @@ def _require_admin(viewer: Viewer) -> None:
         raise forbidden("only administrators may change scoring models")
 
 
+def edit_refusal(model: ScoringModel) -> str | None:
+    """Why ``model`` may not be changed or deleted; None for a DRAFT."""
+    if model.status != ScoringModelStatus.DRAFT:
+        return f"a {model.status.value} model is never edited; only a DRAFT model may be changed — create a new version"
+    return None
+
+
+def publish_refusal(model: ScoringModel) -> str | None:
+    """Why ``model`` may not be published (leaving aside a clash of effective dates); None for a DRAFT."""
+    if model.status != ScoringModelStatus.DRAFT:
+        return f"the model is {model.status.value}; only a DRAFT model may be published"
+    return None
+
+
 def definition_errors(definition: Any, *prefix: str) -> list[UserError]:
     return [
         UserError(ErrorCode.INVALID_INPUT, e.message, (*prefix, *e.path))
@@ -89,8 +103,9 @@ async def update_draft(
     model = await session.get(ScoringModel, model_id, with_for_update=True)
     if model is None:
         raise not_found("scoring model", "input", "id")
-    if model.status != ScoringModelStatus.DRAFT:
-        raise invalid_state(f"a {model.status.value} model is never edited; only a DRAFT model may be changed — create a new version", "input", "id")
+    refusal = edit_refusal(model)
+    if refusal:
+        raise invalid_state(refusal, "input", "id")
     errors = definition_errors(definition, "input")
     if errors:
         raise ServiceError(errors)
@@ -108,8 +123,9 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
     model = await session.get(ScoringModel, model_id, with_for_update=True)
     if model is None:
         raise not_found("scoring model", "input", "id")
-    if model.status != ScoringModelStatus.DRAFT:
-        raise invalid_state(f"the model is {model.status.value}; only a DRAFT model may be published", "input", "id")
+    refusal = publish_refusal(model)
+    if refusal:
+        raise invalid_state(refusal, "input", "id")
     clash = (await session.execute(
         select(ScoringModel.version).where(ScoringModel.status == ScoringModelStatus.PUBLISHED,
                                            ScoringModel.effective_from == model.effective_from)
@@ -128,6 +144,21 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
     await audit.record(session, viewer, "scoring_model.publish", "scoring_model", model.id,
                        {"version": model.version, "effectiveFrom": model.effective_from})
     return model
+
+
+async def delete_draft(session: AsyncSession, viewer: Viewer, *, model_id: int) -> None:
+    """Delete a DRAFT model (a published one stays: scores refer to it)."""
+    _require_admin(viewer)
+    model = await session.get(ScoringModel, model_id, with_for_update=True)
+    if model is None:
+        raise not_found("scoring model", "input", "id")
+    refusal = edit_refusal(model)
+    if refusal:
+        raise invalid_state(refusal, "input", "id")
+    await session.delete(model)
+    await session.flush()
+    await audit.record(session, viewer, "scoring_model.delete", "scoring_model", model_id,
+                       {"version": model.version, "effectiveFrom": model.effective_from})
 
 
 _EVALUATORS: dict[str, scoring.Evaluator] = {}
