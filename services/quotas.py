@@ -61,8 +61,9 @@ from models import (
 from models.base import ALMATY, utcnow
 from models.enums import ApplicationStatus, DecisionOutcome, QuotaKind, Route
 from services import audit, decisions
-from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, invalid_state, not_found
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, not_found
 from services.reference import flush_checked, year_problem
+from services.rows import locked
 from services.viewer import Viewer
 
 CAPACITY_MAX = 10_000_000
@@ -228,12 +229,7 @@ def delete_refusal(quota: Quota) -> str | None:
 async def delete_quota(session: AsyncSession, viewer: Viewer, *, quota_id: int) -> None:
     """Delete a quota none of whose seats is used yet."""
     _require_admin(viewer)
-    quota = await session.get(Quota, quota_id, with_for_update=True)
-    if quota is None:
-        raise not_found("quota", "input", "id")
-    refusal = delete_refusal(quota)
-    if refusal:
-        raise invalid_state(refusal, "input", "id")
+    quota = await locked(session, Quota, quota_id, "quota", delete_refusal)
     before = {"id": quota.id, "kind": quota.kind, "year": quota.year, "region_id": quota.region_id,
               "occupation_id": quota.occupation_id, "capacity": quota.capacity, "used": quota.used}
     await session.delete(quota)

@@ -25,20 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import (
-    Agency,
-    CheckType,
-    CheckTypeGrant,
-    DeficitOccupation,
-    MrpValue,
-    Occupation,
-    Region,
-    SupportMeasure,
-    TerminationReasonRule,
-)
-from models.reference import KZ_REGION_CODES
+from models import reference as ref
 from services import audit
-from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, not_found
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
+from services.rows import locked
 from services.viewer import Viewer
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -53,8 +43,8 @@ def year_problem(year: int) -> str | None:
 
 
 def region_code_problem(code: str) -> str | None:
-    if code not in KZ_REGION_CODES:
-        return f"{code!r} is not an ISO 3166-2:KZ region code; use one of {', '.join(KZ_REGION_CODES)}"
+    if code not in ref.KZ_REGION_CODES:
+        return f"{code!r} is not an ISO 3166-2:KZ region code; use one of {', '.join(ref.KZ_REGION_CODES)}"
     return None
 
 
@@ -79,15 +69,15 @@ def mrp_problem(amount: Decimal) -> str | None:
 # The reference tables and the rules of their columns (beyond type, presence and
 # the database's own constraints).
 RULES: dict[type, dict[str, Rule]] = {
-    Region: {"code": region_code_problem},
-    Occupation: {"code": isco_code_problem},
-    DeficitOccupation: {"year": year_problem},
-    Agency: {},
-    CheckType: {},
-    CheckTypeGrant: {},
-    SupportMeasure: {"cap_mrp": cap_problem},
-    MrpValue: {"year": year_problem, "amount": mrp_problem},
-    TerminationReasonRule: {},
+    ref.Region: {"code": region_code_problem},
+    ref.Occupation: {"code": isco_code_problem},
+    ref.DeficitOccupation: {"year": year_problem},
+    ref.Agency: {},
+    ref.CheckType: {},
+    ref.CheckTypeGrant: {},
+    ref.SupportMeasure: {"cap_mrp": cap_problem},
+    ref.MrpValue: {"year": year_problem, "amount": mrp_problem},
+    ref.TerminationReasonRule: {},
 }
 
 
@@ -159,13 +149,6 @@ async def flush_checked(session: AsyncSession) -> None:
         raise ServiceError.one(ErrorCode.INVALID_INPUT, "the database refused the change", ["input"]) from None
 
 
-async def _get(session: AsyncSession, model: type, pk: int) -> Any:
-    obj = await session.get(model, pk, with_for_update=True)
-    if obj is None:
-        raise not_found(f"{_table(model).replace('_', ' ')} {pk}", "input", "id")
-    return obj
-
-
 async def create(session: AsyncSession, viewer: Viewer, model: type, values: Mapping[str, Any]) -> Any:
     """A new row of the reference table ``model``."""
     _require_admin(viewer)
@@ -183,7 +166,7 @@ async def update(session: AsyncSession, viewer: Viewer, model: type, pk: int, va
     """Change the row ``pk`` of ``model``; the changed fields are audited."""
     _require_admin(viewer)
     table = _table(model)
-    obj = await _get(session, model, pk)
+    obj = await locked(session, model, pk, f"{table.replace('_', ' ')} {pk}")
     before = _snapshot(obj)
     _assign(obj, values)
     await flush_checked(session)
@@ -197,7 +180,7 @@ async def delete(session: AsyncSession, viewer: Viewer, model: type, pk: int) ->
     """Delete the row ``pk`` of ``model``, refused while other rows refer to it."""
     _require_admin(viewer)
     table = _table(model)
-    obj = await _get(session, model, pk)
+    obj = await locked(session, model, pk, f"{table.replace('_', ' ')} {pk}")
     before = _snapshot(obj)
     await session.delete(obj)
     await flush_checked(session)

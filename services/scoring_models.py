@@ -21,7 +21,8 @@ from models.base import today_almaty, utcnow
 from models.enums import ApplicationStatus, ScoringModelStatus
 from models.types import id_in, json_from_text
 from services import audit, facts, scoring
-from services.errors import ErrorCode, ServiceError, UserError, forbidden, invalid_state, not_found
+from services.errors import ErrorCode, ServiceError, UserError, forbidden, not_found
+from services.rows import locked
 from services.viewer import Viewer
 
 # "Scored, undecided" (SPEC §3, what-if): the applications a new model would re-score.
@@ -100,12 +101,7 @@ async def update_draft(
     session: AsyncSession, viewer: Viewer, *, model_id: int, effective_from: dt.date, definition: Any
 ) -> ScoringModel:
     _require_admin(viewer)
-    model = await session.get(ScoringModel, model_id, with_for_update=True)
-    if model is None:
-        raise not_found("scoring model", "input", "id")
-    refusal = edit_refusal(model)
-    if refusal:
-        raise invalid_state(refusal, "input", "id")
+    model = await locked(session, ScoringModel, model_id, "scoring model", edit_refusal)
     errors = definition_errors(definition, "input")
     if errors:
         raise ServiceError(errors)
@@ -120,12 +116,7 @@ async def update_draft(
 
 async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_id: int) -> ScoringModel:
     _require_admin(viewer)
-    model = await session.get(ScoringModel, model_id, with_for_update=True)
-    if model is None:
-        raise not_found("scoring model", "input", "id")
-    refusal = publish_refusal(model)
-    if refusal:
-        raise invalid_state(refusal, "input", "id")
+    model = await locked(session, ScoringModel, model_id, "scoring model", publish_refusal)
     clash = (await session.execute(
         select(ScoringModel.version).where(ScoringModel.status == ScoringModelStatus.PUBLISHED,
                                            ScoringModel.effective_from == model.effective_from)
@@ -149,12 +140,7 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
 async def delete_draft(session: AsyncSession, viewer: Viewer, *, model_id: int) -> None:
     """Delete a DRAFT model (a published one stays: scores refer to it)."""
     _require_admin(viewer)
-    model = await session.get(ScoringModel, model_id, with_for_update=True)
-    if model is None:
-        raise not_found("scoring model", "input", "id")
-    refusal = edit_refusal(model)
-    if refusal:
-        raise invalid_state(refusal, "input", "id")
+    model = await locked(session, ScoringModel, model_id, "scoring model", edit_refusal)
     await session.delete(model)
     await session.flush()
     await audit.record(session, viewer, "scoring_model.delete", "scoring_model", model_id,

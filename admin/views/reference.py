@@ -7,20 +7,10 @@ from sqladmin.filters import BooleanFilter, OperationColumnFilter
 
 from admin.base import ReferenceView
 from admin.views.common import REFERENCE, agency_filter, region_filter
-from models import (
-    Agency,
-    CheckType,
-    CheckTypeGrant,
-    DeficitOccupation,
-    MrpValue,
-    Occupation,
-    Region,
-    SupportMeasure,
-    TerminationReasonRule,
-)
+from models import reference as ref
 
 
-class RegionAdmin(ReferenceView, model=Region):
+class RegionAdmin(ReferenceView, model=ref.Region):
     name = "Region"
     icon = "fa-solid fa-map"
     category = REFERENCE
@@ -32,11 +22,11 @@ class RegionAdmin(ReferenceView, model=Region):
     column_searchable_list = ["code", "name_en", "name_ru", "name_kk"]
     column_sortable_list = ["code", "name_en", "labour_deficit"]
     column_default_sort = "code"
-    column_filters = [BooleanFilter(Region.labour_deficit, title="Labour-deficit region")]
+    column_filters = [BooleanFilter(ref.Region.labour_deficit, title="Labour-deficit region")]
     form_columns = ["code", "name_kk", "name_ru", "name_en", "kind", "labour_deficit"]
 
 
-class OccupationAdmin(ReferenceView, model=Occupation):
+class OccupationAdmin(ReferenceView, model=ref.Occupation):
     name = "Occupation"
     icon = "fa-solid fa-briefcase"
     category = REFERENCE
@@ -47,7 +37,7 @@ class OccupationAdmin(ReferenceView, model=Occupation):
     column_default_sort = "code"
 
 
-class DeficitOccupationAdmin(ReferenceView, model=DeficitOccupation):
+class DeficitOccupationAdmin(ReferenceView, model=ref.DeficitOccupation):
     name = "Deficit occupation"
     icon = "fa-solid fa-user-plus"
     category = REFERENCE
@@ -55,11 +45,12 @@ class DeficitOccupationAdmin(ReferenceView, model=DeficitOccupation):
     column_labels = {"year": "Year", "region_id": "Region", "occupation_id": "Occupation"}
     column_sortable_list = ["year", "region_id", "occupation_id"]
     column_default_sort = [("year", True), ("region_id", False)]
-    column_filters = [region_filter(DeficitOccupation.region_id), OperationColumnFilter(DeficitOccupation.year, title="Year")]
+    column_filters = [region_filter(ref.DeficitOccupation.region_id),
+                      OperationColumnFilter(ref.DeficitOccupation.year, title="Year")]
     form_columns = ["region_id", "occupation_id", "year"]
 
 
-class AgencyAdmin(ReferenceView, model=Agency):
+class AgencyAdmin(ReferenceView, model=ref.Agency):
     name = "Agency"
     name_plural = "Agencies"
     icon = "fa-solid fa-building-shield"
@@ -69,10 +60,10 @@ class AgencyAdmin(ReferenceView, model=Agency):
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "name", "active"]
     column_default_sort = "code"
-    column_filters = [BooleanFilter(Agency.active, title="Active")]
+    column_filters = [BooleanFilter(ref.Agency.active, title="Active")]
 
 
-class CheckTypeAdmin(ReferenceView, model=CheckType):
+class CheckTypeAdmin(ReferenceView, model=ref.CheckType):
     name = "Check type"
     icon = "fa-solid fa-list-check"
     category = REFERENCE
@@ -82,23 +73,23 @@ class CheckTypeAdmin(ReferenceView, model=CheckType):
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "name", "mandatory", "active"]
     column_default_sort = "code"
-    column_filters = [agency_filter(CheckType.agency_id), BooleanFilter(CheckType.mandatory, title="Mandatory"),
-                      BooleanFilter(CheckType.active, title="Active")]
+    column_filters = [agency_filter(ref.CheckType.agency_id), BooleanFilter(ref.CheckType.mandatory, title="Mandatory"),
+                      BooleanFilter(ref.CheckType.active, title="Active")]
     form_columns = ["code", "name", "agency_id", "mandatory", "active"]
 
 
-class CheckTypeGrantAdmin(ReferenceView, model=CheckTypeGrant):
+class CheckTypeGrantAdmin(ReferenceView, model=ref.CheckTypeGrant):
     name = "Check type grant"
     icon = "fa-solid fa-share-nodes"
     category = REFERENCE
     column_list = ["agency_id", "check_type_id"]
     column_labels = {"agency_id": "Agency that may read", "check_type_id": "Check type"}
     column_sortable_list = ["agency_id", "check_type_id"]
-    column_filters = [agency_filter(CheckTypeGrant.agency_id)]
+    column_filters = [agency_filter(ref.CheckTypeGrant.agency_id)]
     form_columns = ["agency_id", "check_type_id"]
 
 
-class SupportMeasureAdmin(ReferenceView, model=SupportMeasure):
+class SupportMeasureAdmin(ReferenceView, model=ref.SupportMeasure):
     name = "Support measure"
     icon = "fa-solid fa-hand-holding-heart"
     category = REFERENCE
@@ -110,7 +101,7 @@ class SupportMeasureAdmin(ReferenceView, model=SupportMeasure):
     column_default_sort = "code"
 
 
-class MrpValueAdmin(ReferenceView, model=MrpValue):
+class MrpValueAdmin(ReferenceView, model=ref.MrpValue):
     name = "MRP value"
     icon = "fa-solid fa-coins"
     category = REFERENCE
@@ -120,7 +111,7 @@ class MrpValueAdmin(ReferenceView, model=MrpValue):
     column_default_sort = ("year", True)
 
 
-class TerminationReasonAdmin(ReferenceView, model=TerminationReasonRule):
+class TerminationReasonAdmin(ReferenceView, model=ref.TerminationReasonRule):
     name = "Termination reason"
     icon = "fa-solid fa-door-open"
     category = REFERENCE
@@ -129,7 +120,7 @@ class TerminationReasonAdmin(ReferenceView, model=TerminationReasonRule):
                      "refundable": "Refundable (the whole support must be returned)"}
     column_sortable_list = ["code", "refundable"]
     column_default_sort = "code"
-    column_filters = [BooleanFilter(TerminationReasonRule.refundable, title="Refundable")]
+    column_filters = [BooleanFilter(ref.TerminationReasonRule.refundable, title="Refundable")]
     column_searchable_list = ["name"]
 
 
