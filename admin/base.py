@@ -112,7 +112,7 @@ class ForeignKeyConverter(ModelConverter):
 
 def _fk_formatter(column_name: str, table: str) -> Callable[[Any, str, Request], Any]:
     def formatter(model: Any, attribute: str, request: Request) -> Any:
-        value = getattr(model, column_name, None)
+        value = getattr(model, column_name)
         if value is None:
             return ""
         labels = getattr(request.state, _LABELS_STATE, {})
@@ -122,7 +122,7 @@ def _fk_formatter(column_name: str, table: str) -> Callable[[Any, str, Request],
 
 
 def json_formatter(model: Any, attribute: str) -> Markup:
-    value = getattr(model, attribute, None)
+    value = getattr(model, attribute)
     text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     return Markup('<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">') + escape(text) + Markup("</pre>")
 
@@ -213,7 +213,7 @@ class QonysModelView(ModelView):
         wanted: dict[str, set[int]] = {}
         for row in rows:
             for name, table in self._fk_columns.items():
-                value = getattr(row, name, None)
+                value = getattr(row, name)
                 if value is not None:
                     wanted.setdefault(table, set()).add(value)
         labels: dict[tuple[str, int], str] = dict(getattr(request.state, _LABELS_STATE, {}))

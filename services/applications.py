@@ -76,6 +76,7 @@ def overdue_condition(today: dt.date | Any) -> Any:
     ``today`` is a date or a bound parameter standing for one."""
     return and_(Application.status.in_(UNDECIDED_STATUSES), Application.due_date < today)
 
+
 # ---------------------------------------------------------------- the status machine
 
 # The states each action may start from. Everything else is INVALID_STATE.

@@ -50,8 +50,8 @@ from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
 from models.enums import Route as RouteEnum
 from services import access, search
-from services.applications import overdue_condition
 from services import scoring_models as scoring_models_service
+from services.applications import overdue_condition
 from services.errors import ServiceError
 from services.viewer import Viewer
 

@@ -155,7 +155,8 @@ class Quota(Node):
     @classmethod
     def from_row(cls, r: m.Quota) -> "Quota":
         return cls(id=strawberry.ID(ids.encode("Quota", r.id)), kind=r.kind, year=r.year, capacity=r.capacity,
-                   used=r.used, remaining=seats_remaining(r.capacity, r.used), region_id=r.region_id, occupation_id=r.occupation_id)
+                   used=r.used, remaining=seats_remaining(r.capacity, r.used), region_id=r.region_id,
+                   occupation_id=r.occupation_id)
 
 
 @strawberry.type(description="An ISCO-08 unit group (reference data).")
