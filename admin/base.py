@@ -1,12 +1,14 @@
 """The base every Qonys admin view builds on.
 
-Writes do not go through SQLAdmin's own ``Query`` (which commits before its
-``after_model_change`` hook and cannot share the session with the audit trail):
-``insert_model``, ``update_model`` and ``delete_model`` open one transaction,
-check the row's rules, write, and call ``services.audit.record`` with the
-administrator as the viewer, so the change and its audit event commit together
-or not at all. A rule that fails raises ``FormError``; SQLAdmin shows its
-message on the form (or on the list page for a delete) — never a 500.
+Writes do not go through SQLAdmin's own ``Query``: ``insert_model``,
+``update_model`` and ``delete_model`` open one transaction and call a service
+(``create_row``, ``update_row``, ``delete_row`` of each view) with the
+administrator as the viewer; the service checks the rules, writes and audits, so
+the change and its audit event commit together or not at all. A refusal
+(``ServiceError``, or ``FormError`` for what the panel itself asks) is shown on
+the form (or on the list page for a delete) — never a 500. Reference data is
+written by ``services.reference`` (``ReferenceView``), whose per-field rules
+also check the form's fields before it is sent (``ServiceRule``).
 
 Foreign keys: the models have no relationships, so SQLAdmin would leave the
 ``*_id`` columns out of forms and show bare numbers in lists. Here they become
@@ -16,10 +18,8 @@ select boxes of the referenced rows and are shown by code and name.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
-from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -27,10 +27,9 @@ from markupsafe import Markup, escape
 from sqladmin import ModelView
 from sqladmin.formatters import BASE_FORMATTERS
 from sqladmin.forms import ModelConverter
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from wtforms import Form, SelectField
+from wtforms import Field, Form, SelectField, ValidationError
 from wtforms.fields.core import UnboundField
 
 from admin.auth import is_read_only, viewer_for
@@ -49,7 +48,7 @@ from models import (
 )
 from models.base import ALMATY
 from core.db import transaction
-from services import audit
+from services import reference
 from services.errors import ServiceError
 from services.viewer import Viewer
 
@@ -113,7 +112,7 @@ class ForeignKeyConverter(ModelConverter):
 
 def _fk_formatter(column_name: str, table: str) -> Callable[[Any, str, Request], Any]:
     def formatter(model: Any, attribute: str, request: Request) -> Any:
-        value = getattr(model, column_name, None)
+        value = getattr(model, column_name)
         if value is None:
             return ""
         labels = getattr(request.state, _LABELS_STATE, {})
@@ -123,19 +122,9 @@ def _fk_formatter(column_name: str, table: str) -> Callable[[Any, str, Request],
 
 
 def json_formatter(model: Any, attribute: str) -> Markup:
-    value = getattr(model, attribute, None)
+    value = getattr(model, attribute)
     text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     return Markup('<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">') + escape(text) + Markup("</pre>")
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
 
 
 def almaty_time(value: dt.datetime) -> str:
@@ -149,8 +138,25 @@ TYPE_FORMATTERS = {**BASE_FORMATTERS, dt.datetime: almaty_time}
 # ------------------------------------------------------------------ the base view
 
 
+class ServiceRule:
+    """A form validator that asks a service's rule for one value (``None`` when
+    fine, else the problem), so the field shows the service's own words before
+    the form is sent. ``flags`` are HTML hints for the browser (``min=0``)."""
+
+    def __init__(self, rule: Callable[[Any], str | None], **flags: Any) -> None:
+        self.rule = rule
+        self.field_flags = flags
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data is not None and field.data != "":
+            problem = self.rule(field.data)
+            if problem:
+                raise ValidationError(problem)
+
+
 class QonysModelView(ModelView):
-    """Common behaviour: audited writes in one transaction, FK selects, read-only for auditors."""
+    """Common behaviour: writes through services in one transaction, FK selects,
+    read-only for auditors."""
 
     # Set by admin.setup.mount_admin: the application's session factory.
     sessions: ClassVar[async_sessionmaker[AsyncSession]]
@@ -161,8 +167,6 @@ class QonysModelView(ModelView):
     form_converter = ForeignKeyConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
-    # Columns never shown in a form (kept by the system).
-    system_columns: ClassVar[Sequence[str]] = ()
 
     def __init__(self) -> None:
         self._fk_columns: dict[str, str] = {}
@@ -183,22 +187,20 @@ class QonysModelView(ModelView):
 
     # -------------------------------------------------------------- permissions
 
-    def row_editable(self, obj: Any) -> bool:
-        return True
+    def edit_refusal(self, obj: Any) -> str | None:
+        """The service's reason why ``obj`` may not be edited (no edit link, 403); None when it may."""
+        return None
 
-    def row_deletable(self, obj: Any) -> bool:
-        return self.row_editable(obj)
-
-    def refusal(self, obj: Any) -> str:
-        return "this record may not be changed"
+    def delete_refusal(self, obj: Any) -> str | None:
+        return self.edit_refusal(obj)
 
     async def check_can_edit(self, request: Request, model: Any) -> bool:
         ok = await super().check_can_edit(request, model)
-        return ok and (model is None or self.row_editable(model))
+        return ok and (model is None or self.edit_refusal(model) is None)
 
     async def check_can_delete(self, request: Request, model: Any) -> bool:
         ok = await super().check_can_delete(request, model)
-        return ok and (model is None or self.row_deletable(model))
+        return ok and (model is None or self.delete_refusal(model) is None)
 
     def _writer(self, request: Request) -> Viewer:
         if is_read_only(request):
@@ -211,7 +213,7 @@ class QonysModelView(ModelView):
         wanted: dict[str, set[int]] = {}
         for row in rows:
             for name, table in self._fk_columns.items():
-                value = getattr(row, name, None)
+                value = getattr(row, name)
                 if value is not None:
                     wanted.setdefault(table, set()).add(value)
         labels: dict[tuple[str, int], str] = dict(getattr(request.state, _LABELS_STATE, {}))
@@ -260,54 +262,6 @@ class QonysModelView(ModelView):
 
     # -------------------------------------------------------------- writes
 
-    def apply(self, obj: Any, data: dict[str, Any]) -> dict[str, Any]:
-        """Set the form's values on ``obj``; returns the values as set."""
-        applied: dict[str, Any] = {}
-        for key, value in data.items():
-            column = self._mapper.columns.get(key)
-            if column is None or column.primary_key or key in self.system_columns:
-                continue
-            if isinstance(value, str):
-                value = value.strip()
-            if value in ("", None) and column.nullable:
-                value = None
-            enum_class = getattr(column.type, "enum_class", None)
-            if enum_class is not None and isinstance(value, str) and value:
-                try:
-                    value = enum_class(value)
-                except ValueError:
-                    raise FormError(f"{self._label(key)}: {value!r} is not one of "
-                                    f"{', '.join(m.value for m in enum_class)}") from None
-            setattr(obj, key, value)
-            applied[key] = value
-        return applied
-
-    def _label(self, key: str) -> str:
-        return self._column_labels.get(key, key)
-
-    async def validate(self, session: AsyncSession, obj: Any, before: dict[str, Any] | None) -> None:
-        """Domain rules for a row about to be written; raise FormError to refuse."""
-
-    def snapshot(self, obj: Any) -> dict[str, Any]:
-        return {c.key: plain(getattr(obj, c.key)) for c in self._mapper.columns
-                if c.key not in self.hidden_in_audit}
-
-    hidden_in_audit: ClassVar[frozenset[str]] = frozenset()
-
-    @property
-    def table(self) -> str:
-        return self.model.__tablename__  # type: ignore[attr-defined]
-
-    def integrity_message(self, exc: IntegrityError) -> str:
-        text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-        if "unique" in text or "duplicate" in text:
-            return "a record with the same values already exists"
-        if "foreign key" in text:
-            return "the record is referenced by other records (or refers to one that does not exist)"
-        if "check" in text:
-            return "the values break a rule of the database (" + text.split("constraint")[-1].strip(' "):') + ")"
-        return "the database refused the change"
-
     async def _run(self, request: Request, work: Callable[[AsyncSession, Viewer], Any]) -> Any:
         viewer = self._writer(request)
         try:
@@ -315,44 +269,15 @@ class QonysModelView(ModelView):
                 return await work(session, viewer)
         except ServiceError as exc:
             raise FormError(service_error_message(exc)) from None
-        except IntegrityError as exc:
-            raise FormError(self.integrity_message(exc)) from None
 
     async def create_row(self, session: AsyncSession, viewer: Viewer, data: dict[str, Any]) -> Any:
-        obj = self.model()
-        self.apply(obj, data)
-        await self.validate(session, obj, None)
-        session.add(obj)
-        await session.flush()
-        await audit.record(session, viewer, f"{self.table}.create", self.table, obj.id,
-                           {k: v for k, v in self.snapshot(obj).items() if k != "id"})
-        return obj
+        raise NotImplementedError
 
     async def update_row(self, session: AsyncSession, viewer: Viewer, pk: int, data: dict[str, Any]) -> Any:
-        obj = await session.get(self.model, pk, with_for_update=True)
-        if obj is None:
-            raise FormError("the record no longer exists")
-        if not self.row_editable(obj):
-            raise FormError(self.refusal(obj))
-        before = self.snapshot(obj)
-        self.apply(obj, data)
-        await self.validate(session, obj, before)
-        await session.flush()
-        changes = audit.diff(before, self.snapshot(obj))
-        if changes:
-            await audit.record(session, viewer, f"{self.table}.update", self.table, obj.id, changes)
-        return obj
+        raise NotImplementedError
 
     async def delete_row(self, session: AsyncSession, viewer: Viewer, pk: int) -> None:
-        obj = await session.get(self.model, pk, with_for_update=True)
-        if obj is None:
-            return
-        if not self.row_deletable(obj):
-            raise FormError(self.refusal(obj))
-        before = self.snapshot(obj)
-        await session.delete(obj)
-        await session.flush()
-        await audit.record(session, viewer, f"{self.table}.delete", self.table, pk, before)
+        raise NotImplementedError
 
     @staticmethod
     def _pk(pk: Any) -> int:
@@ -371,6 +296,29 @@ class QonysModelView(ModelView):
     async def delete_model(self, request: Request, pk: Any) -> None:
         key = self._pk(pk)
         await self._run(request, lambda s, v: self.delete_row(s, v, key))
+
+
+class ReferenceView(QonysModelView):
+    """Reference data, written through ``services.reference``; its field rules
+    check the form's fields too."""
+
+    def __init__(self) -> None:
+        rules: Mapping[str, Callable[[Any], str | None]] = reference.RULES[self.model]
+        form_args = {name: dict(args) for name, args in type(self).form_args.items()}
+        for name, rule in rules.items():
+            args = form_args.setdefault(name, {})
+            args["validators"] = [*args.get("validators", []), ServiceRule(rule)]
+        self.form_args = form_args
+        super().__init__()
+
+    async def create_row(self, session: AsyncSession, viewer: Viewer, data: dict[str, Any]) -> Any:
+        return await reference.create(session, viewer, self.model, data)
+
+    async def update_row(self, session: AsyncSession, viewer: Viewer, pk: int, data: dict[str, Any]) -> Any:
+        return await reference.update(session, viewer, self.model, pk, data)
+
+    async def delete_row(self, session: AsyncSession, viewer: Viewer, pk: int) -> None:
+        await reference.delete(session, viewer, self.model, pk)
 
 
 class ReadOnlyView(QonysModelView):

@@ -13,7 +13,9 @@ from starlette.responses import Response
 
 from models import Application, Quota, Region
 from models.base import today_almaty
-from models.enums import UNDECIDED_STATUSES, ApplicationStatus, Route
+from models.enums import ApplicationStatus, Route
+from services.applications import overdue_condition
+from services.quotas import seats_remaining
 from services.year_data import missing_year_data
 
 OVERDUE_SHOWN = 25
@@ -33,7 +35,7 @@ async def dashboard_data(session: AsyncSession) -> dict[str, Any]:
         capacity, used = int(capacity or 0), int(used or 0)
         percent = round(100 * used / capacity) if capacity else 0
         quotas.append({"year": year, "kind": kind.value, "code": code, "region": region, "capacity": capacity,
-                       "used": used, "remaining": capacity - used, "percent": min(percent, 100)})
+                       "used": used, "remaining": seats_remaining(capacity, used), "percent": min(percent, 100)})
 
     counts = {(route, status): n for route, status, n in (await session.execute(
         sa.select(Application.route, Application.status, sa.func.count()).group_by(Application.route, Application.status)
@@ -44,7 +46,7 @@ async def dashboard_data(session: AsyncSession) -> dict[str, Any]:
                   "total": sum(counts.get((r, s), 0) for s in statuses)} for r in routes]
     column_totals = [sum(counts.get((r, s), 0) for r in routes) for s in statuses]
 
-    overdue_filter = sa.and_(Application.due_date < today, Application.status.in_(UNDECIDED_STATUSES))
+    overdue_filter = overdue_condition(today)
     overdue_count = (await session.execute(sa.select(sa.func.count()).where(overdue_filter))).scalar_one()
     overdue = (await session.execute(
         sa.select(Application.id, Application.number, Application.route, Application.status, Application.due_date,

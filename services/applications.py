@@ -75,6 +75,13 @@ def due_date(submitted_on: dt.date) -> dt.date:
     """When an application submitted on ``submitted_on`` (Almaty) is due: ``DUE_DAYS`` later."""
     return submitted_on + dt.timedelta(days=DUE_DAYS)
 
+
+def overdue_condition(today: dt.date | Any) -> Any:
+    """The SQL condition "undecided and past its due date" on ``Application``;
+    ``today`` is a date or a bound parameter standing for one."""
+    return and_(Application.status.in_(UNDECIDED_STATUSES), Application.due_date < today)
+
+
 # ---------------------------------------------------------------- the status machine
 
 # The states each action may start from. Everything else is INVALID_STATE.

@@ -37,6 +37,13 @@ class AuthenticationError(Exception):
     """The credentials were given but are not valid. Never treated as anonymous."""
 
 
+def _require_admin(viewer: Viewer) -> None:
+    """Keys and accounts are made and revoked by administrators: the admin panel's,
+    or the operator's command line (``SYSTEM``)."""
+    if not viewer.is_admin:
+        raise forbidden("only administrators may manage API keys and admin accounts")
+
+
 # ---------------------------------------------------------------- JWT
 
 
@@ -170,6 +177,7 @@ def looks_like_api_key(token: str) -> bool:
 async def create_agency_key(
     session: AsyncSession, viewer: Viewer, agency_code: str, label: str | None = None
 ) -> tuple[AgencyApiKey, str]:
+    _require_admin(viewer)
     agency = (await session.execute(select(Agency).where(Agency.code == agency_code))).scalar_one_or_none()
     if agency is None:
         raise not_found(f"agency {agency_code!r}", "agencyCode")
@@ -185,6 +193,7 @@ async def create_agency_key(
 
 
 async def revoke_agency_key(session: AsyncSession, viewer: Viewer, prefix: str) -> AgencyApiKey:
+    _require_admin(viewer)
     row = (await session.execute(select(AgencyApiKey).where(AgencyApiKey.prefix == prefix))).scalar_one_or_none()
     if row is None:
         raise not_found(f"API key {prefix!r}", "prefix")
@@ -265,6 +274,7 @@ def password_matches(password_hash: str, password: str) -> bool:
 async def create_admin_account(
     session: AsyncSession, viewer: Viewer, username: str, password: str, role: AdminRole = AdminRole.ADMINISTRATOR
 ) -> AdminAccount:
+    _require_admin(viewer)
     username = username.strip()
     if not (3 <= len(username) <= 80) or not all(c.isalnum() or c in "._-@" for c in username):
         raise invalid("username must be 3–80 letters, digits or . _ - @", "username")

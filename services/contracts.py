@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +54,13 @@ CONTRACT_YEARS = 5
 DATE_MIN = dt.date(2000, 1, 1)
 DATE_MAX = dt.date(2095, 12, 31)
 ZERO = Decimal("0.00")
+
+
+def refund_outstanding(refund_due: Any, refund_paid: Any) -> Any:
+    """What remains to be refunded after a termination: the refund due less what
+    was paid. Decimals give a decimal, columns give the SQL expression (the
+    API's ``refundOutstanding`` in both read engines)."""
+    return refund_due - refund_paid
 
 
 def require_staff(viewer: Viewer) -> None:
@@ -352,7 +360,7 @@ async def record_refund_payment(
     if termination is None:
         raise invalid_state(f"nothing is to be refunded: the contract is {contract.status.value} and has no termination",
                             "input", "contractId")
-    outstanding = termination.refund_due - termination.refund_paid
+    outstanding = refund_outstanding(termination.refund_due, termination.refund_paid)
     if outstanding <= 0:
         raise invalid_state(f"nothing is outstanding on this contract (refund due {money(termination.refund_due)}, "
                             f"paid {money(termination.refund_paid)})", "input", "contractId")

@@ -31,9 +31,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import procrastinate
@@ -48,8 +49,8 @@ from models.base import ALMATY, today_almaty
 from core.db import create_engine, session_factory, transaction
 from services import rescore
 from services.errors import ServiceError, not_found
-from services.scoring_models import model_in_force
-from services.viewer import SYSTEM
+from services.scoring_models import model_in_force, publish_scoring_model
+from services.viewer import SYSTEM, Viewer
 
 log = logging.getLogger("qonys.jobs")
 
@@ -339,6 +340,28 @@ async def after_publish(
     return RescoreOutcome("queued", f"re-scoring under model {model.version} is queued", model.version, 0, 1)
 
 
+async def publish_and_rescore(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], viewer: Viewer, *, model_id: int,
+    write: Callable[[], AbstractAsyncContextManager[AsyncSession]] | None = None,
+) -> tuple[ScoringModel, RescoreOutcome]:
+    """Publish the DRAFT model ``model_id`` in one transaction (``write()``; by
+    default a new one on ``sessions``) and, once that has committed, start
+    re-scoring under it (``after_publish``). A refused publish raises
+    ``ServiceError`` and writes nothing. The publish stands whatever follows: a
+    failure to start the re-scoring is logged and reported as the outcome
+    ``failed``; ``qonys rescore`` runs it again."""
+    async with (write or partial(transaction, sessions))() as session:
+        model = await publish_scoring_model(session, viewer, model_id=model_id)
+    try:
+        outcome = await after_publish(settings, model.id, sessions=sessions)
+    except Exception as exc:  # noqa: BLE001 - the model is published; re-scoring can be run again
+        log.exception("re-scoring after publishing model %s did not start", model.version)
+        return model, RescoreOutcome("failed", f"Re-scoring did not start ({type(exc).__name__}); run `qonys rescore`.",
+                                     model.version)
+    log.info("model %s published: %s (%s)", model.version, outcome.message, outcome.mode)
+    return model, outcome
+
+
 # ----------------------------------------------------------------------------- working
 
 
@@ -378,5 +401,5 @@ async def queue_counts(settings: Settings) -> dict[str, int]:
 
 __all__ = [
     "RescoreOutcome", "after_publish", "app", "conninfo", "enqueue_rescore", "ensure_schema", "open_app",
-    "plan_rescore", "queue_counts", "rescore_chunk", "retry_stalled_jobs", "run_worker",
+    "plan_rescore", "publish_and_rescore", "queue_counts", "rescore_chunk", "retry_stalled_jobs", "run_worker",
 ]

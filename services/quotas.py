@@ -62,9 +62,10 @@ from models.base import ALMATY, utcnow
 from models.enums import ApplicationStatus, DecisionOutcome, QuotaKind, Route
 from services import audit, decisions
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, not_found
+from services.reference import flush_checked, year_problem
+from services.rows import locked
 from services.viewer import Viewer
 
-YEAR_MIN, YEAR_MAX = 2000, 2100
 CAPACITY_MAX = 10_000_000
 _CHUNK = 1000  # ids per IN (...) list, well under every driver's parameter limit
 _MAX_PLANS = 5
@@ -125,6 +126,19 @@ async def _find_quota(session: AsyncSession, kind: QuotaKind, year: int, region_
     return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
+def seats_remaining(capacity: int, used: int) -> int:
+    """The seats of a quota still free (the API's ``Quota.remaining``, the dashboard's column)."""
+    return capacity - used
+
+
+def capacity_problem(capacity: int) -> str | None:
+    if capacity < 0:
+        return f"capacity must not be negative (got {capacity})"
+    if capacity > CAPACITY_MAX:
+        return f"capacity must be at most {CAPACITY_MAX} (got {capacity})"
+    return None
+
+
 def _below_used(capacity: int, used: int) -> ServiceError:
     return invalid(f"capacity may not be lowered below the {used} seats already used (got {capacity})",
                    "input", "capacity")
@@ -144,12 +158,8 @@ async def upsert_quota(
     _require_admin(viewer)
     kind = QuotaKind(kind)
     errors = ErrorCollector()
-    if not YEAR_MIN <= year <= YEAR_MAX:
-        errors.invalid(f"year must be from {YEAR_MIN} to {YEAR_MAX} (got {year})", "input", "year")
-    if capacity < 0:
-        errors.invalid(f"capacity must not be negative (got {capacity})", "input", "capacity")
-    elif capacity > CAPACITY_MAX:
-        errors.invalid(f"capacity must be at most {CAPACITY_MAX} (got {capacity})", "input", "capacity")
+    errors.invalid(year_problem(year), "input", "year")
+    errors.invalid(capacity_problem(capacity), "input", "capacity")
     region = (await session.execute(select(Region).where(Region.code == region_code.strip().upper()))).scalar_one_or_none()
     if region is None:
         errors.invalid(f"unknown region {region_code!r}; use an ISO 3166-2 code such as KZ-55", "input", "regionCode")
@@ -207,6 +217,24 @@ async def upsert_quota(
     if before != capacity:
         await audit.record(session, viewer, "quota.update", "quota", quota.id, {"capacity": [before, capacity]})
     return quota
+
+
+def delete_refusal(quota: Quota) -> str | None:
+    """Why ``quota`` may not be deleted: seats taken stay accounted for. None when none is used."""
+    if quota.used:
+        return f"seats of this quota are already used ({quota.used}); it may not be deleted"
+    return None
+
+
+async def delete_quota(session: AsyncSession, viewer: Viewer, *, quota_id: int) -> None:
+    """Delete a quota none of whose seats is used yet."""
+    _require_admin(viewer)
+    quota = await locked(session, Quota, quota_id, "quota", delete_refusal)
+    before = {"id": quota.id, "kind": quota.kind, "year": quota.year, "region_id": quota.region_id,
+              "occupation_id": quota.occupation_id, "capacity": quota.capacity, "used": quota.used}
+    await session.delete(quota)
+    await flush_checked(session)
+    await audit.record(session, viewer, "quota.delete", "quota", quota_id, before)
 
 
 # --------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from models.base import today_almaty, utcnow
 from models.enums import ApplicationStatus, ScoringModelStatus
 from models.types import id_in, json_from_text
 from services import audit, facts, scoring
-from services.errors import ErrorCode, ServiceError, UserError, forbidden, invalid_state, not_found
+from services.errors import ErrorCode, ServiceError, UserError, forbidden, not_found
+from services.rows import locked
 from services.viewer import Viewer
 
 # "Scored, undecided" (SPEC §3, what-if): the applications a new model would re-score.
@@ -39,6 +40,20 @@ VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
 def _require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
         raise forbidden("only administrators may change scoring models")
+
+
+def edit_refusal(model: ScoringModel) -> str | None:
+    """Why ``model`` may not be changed or deleted; None for a DRAFT."""
+    if model.status != ScoringModelStatus.DRAFT:
+        return f"a {model.status.value} model is never edited; only a DRAFT model may be changed — create a new version"
+    return None
+
+
+def publish_refusal(model: ScoringModel) -> str | None:
+    """Why ``model`` may not be published (leaving aside a clash of effective dates); None for a DRAFT."""
+    if model.status != ScoringModelStatus.DRAFT:
+        return f"the model is {model.status.value}; only a DRAFT model may be published"
+    return None
 
 
 def definition_errors(definition: Any, *prefix: str) -> list[UserError]:
@@ -90,11 +105,7 @@ async def update_draft(
     session: AsyncSession, viewer: Viewer, *, model_id: int, effective_from: dt.date, definition: Any
 ) -> ScoringModel:
     _require_admin(viewer)
-    model = await session.get(ScoringModel, model_id, with_for_update=True)
-    if model is None:
-        raise not_found("scoring model", "input", "id")
-    if model.status != ScoringModelStatus.DRAFT:
-        raise invalid_state(f"a {model.status.value} model is never edited; only a DRAFT model may be changed — create a new version", "input", "id")
+    model = await locked(session, ScoringModel, model_id, "scoring model", edit_refusal)
     errors = definition_errors(definition, "input")
     if errors:
         raise ServiceError(errors)
@@ -109,11 +120,7 @@ async def update_draft(
 
 async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_id: int) -> ScoringModel:
     _require_admin(viewer)
-    model = await session.get(ScoringModel, model_id, with_for_update=True)
-    if model is None:
-        raise not_found("scoring model", "input", "id")
-    if model.status != ScoringModelStatus.DRAFT:
-        raise invalid_state(f"the model is {model.status.value}; only a DRAFT model may be published", "input", "id")
+    model = await locked(session, ScoringModel, model_id, "scoring model", publish_refusal)
     problems = definition_errors(model.definition)  # a draft stored before a rule was added
     if problems:
         raise ServiceError.one(ErrorCode.INVALID_INPUT,
@@ -137,6 +144,16 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
     await audit.record(session, viewer, "scoring_model.publish", "scoring_model", model.id,
                        {"version": model.version, "effectiveFrom": model.effective_from})
     return model
+
+
+async def delete_draft(session: AsyncSession, viewer: Viewer, *, model_id: int) -> None:
+    """Delete a DRAFT model (a published one stays: scores refer to it)."""
+    _require_admin(viewer)
+    model = await locked(session, ScoringModel, model_id, "scoring model", edit_refusal)
+    await session.delete(model)
+    await session.flush()
+    await audit.record(session, viewer, "scoring_model.delete", "scoring_model", model_id,
+                       {"version": model.version, "effectiveFrom": model.effective_from})
 
 
 _EVALUATORS: dict[str, scoring.Evaluator] = {}

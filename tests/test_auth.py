@@ -285,3 +285,18 @@ async def test_failed_authentication_is_rate_limited_per_client(app: Any, settin
         assert_unauthenticated(await post(other, NEEDS_SIGN_IN, bad))
         response = await post(other, NEEDS_SIGN_IN, good)
         assert response.status_code == 200 and "errors" not in response.json(), response.text
+
+
+async def test_only_administrators_manage_keys_and_accounts(sessions: async_sessionmaker[AsyncSession]) -> None:
+    from services.errors import ErrorCode, ServiceError
+    from services.viewer import ADMIN_PANEL_ROLE, Viewer
+
+    for viewer in (Viewer(subject="officer-1", role="OFFICER"),
+                   Viewer(subject="admin:bob", role=ADMIN_PANEL_ROLE, read_only=True)):
+        for call in (lambda s: auth.create_agency_key(s, viewer, "GPO"),
+                     lambda s: auth.revoke_agency_key(s, viewer, "deadbeef"),
+                     lambda s: auth.create_admin_account(s, viewer, "mallory", "correct horse battery staple")):
+            with pytest.raises(ServiceError) as refused:
+                async with transaction(sessions) as session:
+                    await call(session)
+            assert refused.value.errors[0].code == ErrorCode.FORBIDDEN

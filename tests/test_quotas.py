@@ -647,3 +647,27 @@ async def test_a_round_approval_cancels_the_checks_still_requested(gql: Any, ses
         event = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "application.approve"))).scalar_one()
     assert row.status.value == "CANCELLED" and row.updated_at > at and row.completed_at is None
     assert event.changes["cancelledChecks"] == [check_type.code]
+
+
+async def test_a_quota_is_deleted_only_while_no_seat_is_used(sessions: Any) -> None:
+    from core.db import transaction
+    from services.viewer import ADMIN_PANEL_ROLE
+
+    async with transaction(sessions) as s:
+        quota = await f.kandas_quota(s, "KZ-55", 2031, capacity=10, used=2)
+    auditor = Viewer(subject="admin:bob", role=ADMIN_PANEL_ROLE, read_only=True)
+    for viewer, code in ((auditor, ErrorCode.FORBIDDEN), (SYSTEM, ErrorCode.INVALID_STATE)):
+        with pytest.raises(ServiceError) as refused:
+            async with transaction(sessions) as s:
+                await quota_service.delete_quota(s, viewer, quota_id=quota.id)
+        assert refused.value.errors[0].code == code
+    assert "already used (2)" in str(refused.value)
+
+    async with transaction(sessions) as s:
+        await s.execute(m.Quota.__table__.update().where(m.Quota.id == quota.id).values(used=0))
+    async with transaction(sessions) as s:
+        await quota_service.delete_quota(s, SYSTEM, quota_id=quota.id)
+    async with sessions() as s:
+        assert await s.get(m.Quota, quota.id) is None
+        event = (await s.execute(select(m.AuditEvent).where(m.AuditEvent.action == "quota.delete"))).scalar_one()
+    assert event.entity_id == quota.id and event.changes["capacity"] == 10

@@ -59,7 +59,7 @@ from api.graphql.readmap import (
     TYPES,
     Child,
     Column,
-    Difference,
+    Derived,
     Lookup,
     Ref,
 )
@@ -275,8 +275,8 @@ def field_json(c: Compilation, spec: Any, alias: Any, details: list[Any], field_
                joins: list[Any]) -> sa.ColumnElement[str]:
     if isinstance(spec, Column):
         return json_value(alias.c[spec.column], spec.kind)
-    if isinstance(spec, Difference):
-        return json_value(alias.c[spec.left] - alias.c[spec.right], "decimal")
+    if isinstance(spec, Derived):
+        return json_value(spec.compute(*(alias.c[column] for column in spec.columns)), spec.kind)
     if isinstance(spec, Lookup):  # a code of reference data
         target = spec.model.__table__.alias()
         return _shared_lookup(joins, sa.cast(sa.func.to_json(target.c[spec.column]), Text), target,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import Select, and_, bindparam, func, select, tuple_
+from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
 
@@ -46,12 +46,12 @@ from api.graphql.types import (
     SocialContractEdge,
 )
 from models.base import today_almaty
-from models.enums import UNDECIDED_STATUSES
 from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
 from models.enums import Route as RouteEnum
 from services import access, rules, search
 from services import scoring_models as scoring_models_service
+from services.applications import overdue_condition
 from services.errors import ServiceError
 from services.viewer import Viewer
 
@@ -233,7 +233,7 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
             conditions.append(a.target_region_id.in_(
                 select(m.Region.id).where(m.Region.code == p("f_region", m.Region.code))))
         if overdue_wanted is not None:
-            overdue = and_(a.status.in_(UNDECIDED_STATUSES), a.due_date < p("f_today", a.due_date))
+            overdue = overdue_condition(p("f_today", a.due_date))
             conditions.append(overdue if overdue_wanted else ~overdue)
         # Every word of the search, as LIKE '%word%' on the stored key (a trigram index on PostgreSQL).
         conditions.extend(a.search_key.like(p(name, a.search_key))

@@ -10,16 +10,20 @@ path (``api.graphql.compiler``) turns the same description into SQL.
   (one, or a list with its order).
 - ``Lookup``: a scalar read from another table through a foreign key
   (e.g. ``occupationCode``).
+- ``Derived``: a scalar computed from columns of this row by a services
+  helper that takes values and SQL columns alike (e.g. ``refundOutstanding``).
 
 Who reads which field is not here: it is ``services.access`` (both engines ask it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import models as m
+from services.contracts import refund_outstanding
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,13 @@ class Lookup:
 
 
 @dataclass(frozen=True)
-class Difference:
-    """A decimal computed from two columns of the same row (``left - right``)."""
+class Derived:
+    """``compute(*columns)`` of the same row: on the loaded values in the normal
+    resolvers, on the columns in the compiled SQL."""
 
-    left: str
-    right: str
+    compute: Callable[..., Any]
+    columns: tuple[str, ...]
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ TYPES: dict[str, TypeMap] = {
         "effectiveDate": Column("effective_date", "date"),
         "refundDue": Column("refund_due", "decimal"),
         "refundPaid": Column("refund_paid", "decimal"),
-        "refundOutstanding": Difference("refund_due", "refund_paid"),
+        "refundOutstanding": Derived(refund_outstanding, ("refund_due", "refund_paid"), "decimal"),
     }, node=False),
     "SocialContract": TypeMap(m.SocialContract, {
         "number": Column("number", "str"),
@@ -204,6 +210,6 @@ def scalars_of(type_name: str, row: Any) -> dict[str, Any]:
     for name, spec in TYPES[type_name].fields.items():
         if isinstance(spec, Column):
             values[_snake(name)] = getattr(row, spec.column)
-        elif isinstance(spec, Difference):
-            values[_snake(name)] = getattr(row, spec.left) - getattr(row, spec.right)
+        elif isinstance(spec, Derived):
+            values[_snake(name)] = spec.compute(*(getattr(row, column) for column in spec.columns))
     return values

@@ -33,6 +33,7 @@ from models.enums import (
     TerminationReason,
 )
 from services.errors import ErrorCode as _ErrorCode
+from services.quotas import seats_remaining
 
 Route = strawberry.enum(Route)  # type: ignore[misc]
 ApplicationStatus = strawberry.enum(ApplicationStatus)  # type: ignore[misc]
@@ -154,7 +155,8 @@ class Quota(Node):
     @classmethod
     def from_row(cls, r: m.Quota) -> "Quota":
         return cls(id=strawberry.ID(ids.encode("Quota", r.id)), kind=r.kind, year=r.year, capacity=r.capacity,
-                   used=r.used, remaining=r.capacity - r.used, region_id=r.region_id, occupation_id=r.occupation_id)
+                   used=r.used, remaining=seats_remaining(r.capacity, r.used), region_id=r.region_id,
+                   occupation_id=r.occupation_id)
 
 
 @strawberry.type(description="An ISCO-08 unit group (reference data).")

@@ -40,24 +40,30 @@ def decode_id(value: strawberry.ID | str, type_name: str, *field: str) -> int:
     return pk
 
 
-async def run(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
-    """Run ``action`` in one transaction. On ``ServiceError`` everything is rolled back."""
+async def run(info: Info, action: Callable[..., Awaitable[T]], *, own_transaction: bool = False
+              ) -> tuple[T | None, list[UserError]]:
+    """Run ``action(session)`` in one transaction; with ``own_transaction``, call
+    ``action()``, a service that opens its transaction itself (with
+    ``info.context.write``). On ``ServiceError`` everything is rolled back."""
     require_signed_in(info)
     try:
-        async with info.context.write() as session:
-            result = await action(session)
+        if own_transaction:
+            result = await action()
+        else:
+            async with info.context.write() as session:
+                result = await action(session)
     except ServiceError as exc:
         return None, to_graphql(exc.errors)
     return result, []
 
 
 def payload_of(model: type, build: Callable[[Any], Any], payload: type, field: str
-               ) -> Callable[[Info, Callable[[AsyncSession], Awaitable[int]]], Awaitable[Any]]:
+               ) -> Callable[..., Awaitable[Any]]:
     """The responder of one payload type: run ``action`` (which returns the id of the
-    row it wrote) in one transaction, then read that row back as committed."""
+    row it wrote) as ``run`` does, then read that row back as committed."""
 
-    async def respond(info: Info, action: Callable[[AsyncSession], Awaitable[int]]) -> Any:
-        pk, errors = await run(info, action)
+    async def respond(info: Info, action: Callable[..., Awaitable[int]], *, own_transaction: bool = False) -> Any:
+        pk, errors = await run(info, action, own_transaction=own_transaction)
         row = await info.context.loaders.get(model, pk) if pk is not None else None
         return payload(**{field: build(row) if row else None, "errors": errors})
 

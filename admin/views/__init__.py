@@ -1,0 +1,18 @@
+"""The admin panel's views, by area: reference data administrators edit, quotas
+and selection rounds, scoring models, and read-only views of what the services
+write (applications, contracts, access and audit). The order is the menu's."""
+
+from __future__ import annotations
+
+from admin.base import QonysModelView
+from admin.views import accounts, applications, contracts, quotas, reference, scoring
+
+EDITABLE_VIEWS: list[type[QonysModelView]] = [
+    *reference.VIEWS, quotas.QuotaAdmin, scoring.ScoringModelAdmin,
+]
+READ_ONLY_VIEWS: list[type[QonysModelView]] = [
+    applications.ApplicationAdmin, scoring.ScoreAdmin, contracts.SocialContractAdmin, contracts.SupportPaymentAdmin,
+    contracts.TerminationAdmin, contracts.RefundPaymentAdmin, quotas.SelectionRoundAdmin, accounts.AuditEventAdmin,
+    accounts.AdminAccountAdmin, accounts.AgencyApiKeyAdmin,
+]
+ALL_VIEWS: list[type[QonysModelView]] = EDITABLE_VIEWS + READ_ONLY_VIEWS

@@ -1,0 +1,83 @@
+"""Access and audit: the audit trail, admin accounts and agency API keys
+(read-only here; a key is revoked through ``services.auth``)."""
+
+from __future__ import annotations
+
+from sqladmin import action
+from sqladmin.filters import BooleanFilter, OperationColumnFilter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin.auth import viewer_for
+from admin.base import FormError, ReadOnlyView, json_formatter
+from admin.views.common import SECURITY, action_page, agency_filter, confirm_url, enum_filter, one_row_action
+from core.db import transaction
+from models import AdminAccount, AgencyApiKey, AuditEvent
+from models.enums import AdminRole
+from services.auth import revoke_agency_key
+
+
+class AuditEventAdmin(ReadOnlyView, model=AuditEvent):
+    name = "Audit event"
+    icon = "fa-solid fa-clipboard-list"
+    category = SECURITY
+    column_list = ["at", "actor_subject", "actor_role", "action", "entity_type", "entity_id"]
+    column_labels = {"at": "When", "actor_subject": "Who", "actor_role": "Role", "action": "Action",
+                     "entity_type": "Table", "entity_id": "Record", "changes": "Changes"}
+    column_searchable_list = ["actor_subject", "action", "entity_type"]
+    column_sortable_list = ["at", "actor_subject", "action", "entity_type"]
+    column_default_sort = ("at", True)
+    column_filters = [OperationColumnFilter(AuditEvent.entity_type, title="Table"),
+                      OperationColumnFilter(AuditEvent.actor_subject, title="Who"),
+                      OperationColumnFilter(AuditEvent.at, title="When")]
+    column_formatters_detail = {"changes": json_formatter}
+
+
+class AdminAccountAdmin(ReadOnlyView, model=AdminAccount):
+    name = "Admin account"
+    icon = "fa-solid fa-user-shield"
+    category = SECURITY
+    column_list = ["username", "role", "active", "created_at", "last_login_at"]
+    column_details_list = ["id", "username", "role", "active", "created_at", "last_login_at"]
+    column_export_list = ["username", "role", "active", "created_at", "last_login_at"]
+    column_labels = {"username": "Username", "role": "Role", "active": "Active", "created_at": "Created",
+                     "last_login_at": "Last login"}
+    column_searchable_list = ["username"]
+    column_sortable_list = ["username", "role", "last_login_at"]
+    column_default_sort = "username"
+    column_filters = [enum_filter(AdminAccount.role, AdminRole, "Role"), BooleanFilter(AdminAccount.active, title="Active")]
+
+
+class AgencyApiKeyAdmin(ReadOnlyView, model=AgencyApiKey):
+    name = "Agency API key"
+    icon = "fa-solid fa-key"
+    category = SECURITY
+    column_list = ["prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
+    column_details_list = ["id", "prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
+    column_export_list = ["prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
+    column_labels = {"prefix": "Key prefix", "agency_id": "Agency", "label": "Label", "created_at": "Created",
+                     "last_used_at": "Last used", "revoked_at": "Revoked"}
+    column_searchable_list = ["prefix", "label"]
+    column_sortable_list = ["created_at", "last_used_at", "revoked_at"]
+    column_default_sort = ("created_at", True)
+    column_filters = [agency_filter(AgencyApiKey.agency_id)]
+
+    @action(name="revoke", label="Revoke", add_in_list=True, add_in_detail=True)
+    async def revoke_action(self, request: Request) -> Response:
+        title = "Revoke an agency API key"
+
+        async def work(key_id: int, confirm: bool) -> Response:
+            async with self.sessions() as session:
+                key = await session.get(AgencyApiKey, key_id)
+            if key is None:
+                raise FormError("the key no longer exists")
+            if not confirm:
+                return await action_page(
+                    self, request, title=title,
+                    message=f"The key {key.prefix}… will stop working at once. This cannot be undone.",
+                    confirm_url=confirm_url(request), confirm_label="Revoke the key")
+            async with transaction(self.sessions) as session:
+                await revoke_agency_key(session, viewer_for(request), key.prefix)
+            return await action_page(self, request, title=title, message=f"The key {key.prefix}… is revoked.")
+
+        return await one_row_action(self, request, title=title, choose="Choose exactly one key to revoke.", work=work)

@@ -1,0 +1,31 @@
+"""Applications, read-only: the services write them (the dashboard lists the overdue ones)."""
+
+from __future__ import annotations
+
+from sqladmin.filters import OperationColumnFilter
+
+from admin.base import ReadOnlyView
+from admin.views.common import CASES, enum_filter, region_filter
+from models import Application
+from models.enums import ApplicationStatus, Route
+
+
+class ApplicationAdmin(ReadOnlyView, model=Application):
+    name = "Application"
+    icon = "fa-solid fa-folder-open"
+    category = CASES
+    column_list = ["number", "route", "status", "target_region_id", "occupation_id", "submitted_at", "due_date",
+                   "decided_at"]
+    column_details_exclude_list = ["owner_subject"]
+    column_labels = {"number": "Number", "route": "Route", "status": "Status", "target_region_id": "Target region",
+                     "occupation_id": "Occupation", "submitted_at": "Submitted", "due_date": "Due",
+                     "decided_at": "Decided", "citizenship": "Citizenship", "document_number": "Document number",
+                     "iin": "IIN", "decision_reason": "Decision reason", "seats": "Seats taken",
+                     "quota_id": "Quota", "applicant_id": "Applicant", "updated_at": "Updated"}
+    column_searchable_list = ["number", "document_number", "iin"]
+    column_sortable_list = ["number", "route", "status", "submitted_at", "due_date", "decided_at"]
+    column_default_sort = ("submitted_at", True)
+    column_filters = [enum_filter(Application.status, ApplicationStatus, "Status"),
+                      enum_filter(Application.route, Route, "Route"),
+                      region_filter(Application.target_region_id, "Target region"),
+                      OperationColumnFilter(Application.due_date, title="Due date")]

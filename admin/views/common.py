@@ -1,0 +1,81 @@
+"""What the views of every area share: the menu's categories, filters, and the
+pages of the actions (choose one row, preview, confirm)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqladmin.filters import ForeignKeyFilter, StaticValuesFilter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin.base import FormError, QonysModelView, service_error_message
+from models import Agency, Region
+from services.errors import ServiceError
+
+REFERENCE = "Reference data"
+QUOTAS = "Quotas and scoring"
+CASES = "Applications and contracts"
+SECURITY = "Access and audit"
+
+
+def enum_filter(column: Any, enum_cls: type, title: str) -> StaticValuesFilter:
+    return StaticValuesFilter(column, values=[(m.value, m.value.replace("_", " ").capitalize()) for m in enum_cls],
+                              title=title)
+
+
+def region_filter(column: Any, title: str = "Region") -> ForeignKeyFilter:
+    return ForeignKeyFilter(column, Region.name_en, foreign_model=Region, title=title)
+
+
+def agency_filter(column: Any) -> ForeignKeyFilter:
+    return ForeignKeyFilter(column, Agency.code, foreign_model=Agency, title="Agency")
+
+
+async def action_page(view: QonysModelView, request: Request, **context: Any) -> Response:
+    context.setdefault("model_view", view)
+    context.setdefault("back_url", str(request.url_for("admin:list", identity=view.identity)))
+    return await view.templates.TemplateResponse(request, "qonys/action.html", context)
+
+
+def result_rows(result: Any) -> list[tuple[str, Any]]:
+    """A service's answer (a dataclass) as label/value pairs."""
+    rows = []
+    for key, value in dataclasses.asdict(result).items():
+        label = re.sub(r"(?<!^)(?=[A-Z])", " ", key).replace("_", " ").lower()
+        if isinstance(value, (list, tuple)) and len(value) > 50:
+            value = f"{len(value)} items: " + ", ".join(map(str, value[:50])) + ", …"
+        rows.append((label, value))
+    return rows
+
+
+def selected_pk(request: Request) -> int | None:
+    pks = [p for p in request.query_params.get("pks", "").split(",") if p.strip()]
+    if len(pks) != 1:
+        return None
+    try:
+        return int(pks[0])
+    except ValueError:
+        return None
+
+
+async def one_row_action(view: QonysModelView, request: Request, *, title: str, choose: str,
+                         work: Callable[[int, bool], Awaitable[Response]]) -> Response:
+    """An action on exactly one chosen row: ``work(pk, confirmed)`` answers (a
+    preview until the administrator confirms); a refusal is shown on the page."""
+    pk = selected_pk(request)
+    if pk is None:
+        return await action_page(view, request, title=title, error=choose)
+    try:
+        return await work(pk, request.query_params.get("confirm") == "1")
+    except ServiceError as exc:
+        return await action_page(view, request, title=title, error=service_error_message(exc))
+    except FormError as exc:
+        return await action_page(view, request, title=title, error=str(exc))
+
+
+def confirm_url(request: Request) -> str:
+    return str(request.url.include_query_params(confirm="1"))

@@ -1,0 +1,64 @@
+"""Social contracts and their ledgers (support paid, terminations, refunds),
+read-only: ``services.contracts`` writes them."""
+
+from __future__ import annotations
+
+from sqladmin.filters import OperationColumnFilter
+
+from admin.base import ReadOnlyView
+from admin.views.common import CASES, enum_filter, region_filter
+from models import ContractTermination, RefundPayment, SocialContract, SupportPayment
+from models.enums import ContractStatus, TerminationReason
+
+
+class SocialContractAdmin(ReadOnlyView, model=SocialContract):
+    name = "Social contract"
+    icon = "fa-solid fa-file-signature"
+    category = CASES
+    column_list = ["number", "application_id", "region_id", "family_size", "start_date", "end_date", "status",
+                   "total_support"]
+    column_labels = {"number": "Number", "application_id": "Application", "region_id": "Region",
+                     "family_size": "Family size", "start_date": "Start", "end_date": "End", "status": "Status",
+                     "total_support": "Support received (tenge)", "created_at": "Created"}
+    column_searchable_list = ["number"]
+    column_sortable_list = ["number", "start_date", "end_date", "status", "total_support"]
+    column_default_sort = ("created_at", True)
+    column_filters = [enum_filter(SocialContract.status, ContractStatus, "Status"),
+                      region_filter(SocialContract.region_id)]
+
+
+class SupportPaymentAdmin(ReadOnlyView, model=SupportPayment):
+    name = "Support payment"
+    icon = "fa-solid fa-money-bill-transfer"
+    category = CASES
+    column_list = ["contract_id", "measure_id", "amount", "paid_on", "recorded_by", "recorded_at"]
+    column_labels = {"contract_id": "Contract", "measure_id": "Measure", "amount": "Amount (tenge)",
+                     "paid_on": "Paid on", "recorded_by": "Recorded by", "recorded_at": "Recorded"}
+    column_sortable_list = ["paid_on", "amount", "recorded_at"]
+    column_default_sort = ("recorded_at", True)
+    column_searchable_list = ["recorded_by"]
+    column_filters = [OperationColumnFilter(SupportPayment.paid_on, title="Paid on")]
+
+
+class TerminationAdmin(ReadOnlyView, model=ContractTermination):
+    name = "Termination"
+    icon = "fa-solid fa-file-circle-xmark"
+    category = CASES
+    column_list = ["contract_id", "reason", "effective_date", "refund_due", "refund_paid", "recorded_by"]
+    column_labels = {"contract_id": "Contract", "reason": "Reason", "effective_date": "Effective",
+                     "refund_due": "Refund due (tenge)", "refund_paid": "Refund paid (tenge)",
+                     "recorded_by": "Recorded by", "recorded_at": "Recorded"}
+    column_sortable_list = ["effective_date", "refund_due", "refund_paid"]
+    column_default_sort = ("recorded_at", True)
+    column_filters = [enum_filter(ContractTermination.reason, TerminationReason, "Reason")]
+
+
+class RefundPaymentAdmin(ReadOnlyView, model=RefundPayment):
+    name = "Refund payment"
+    icon = "fa-solid fa-rotate-left"
+    category = CASES
+    column_list = ["contract_id", "amount", "paid_on", "recorded_by", "recorded_at"]
+    column_labels = {"contract_id": "Contract", "amount": "Amount (tenge)", "paid_on": "Paid on",
+                     "recorded_by": "Recorded by", "recorded_at": "Recorded"}
+    column_sortable_list = ["paid_on", "amount", "recorded_at"]
+    column_default_sort = ("recorded_at", True)

@@ -1,0 +1,187 @@
+"""Writes to the reference data administrators edit: regions, occupations and
+deficit lists, agencies, check types and their grants, support measures, MRP
+values and termination reasons (the tables of ``models/reference.py``; the
+values the seed loads are in ``services/reference_data.py``).
+
+One create, update and delete for all of them: the values are checked against
+the table's columns and the rules in ``RULES`` (every problem reported at once,
+on the field ``("input", column)``), written in the caller's transaction and
+audited as ``<table>.create``, ``<table>.update`` (the changed fields) or
+``<table>.delete``. What the database refuses (a duplicate, a row still
+referenced) comes back as a ``ServiceError`` too, never as a database error.
+
+The rules are pure functions of one value (``None`` when it is fine, else the
+problem), so a form can show them next to its fields before anything is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import reference as ref
+from services import audit
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
+from services.rows import locked
+from services.viewer import Viewer
+
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+Rule = Callable[[Any], "str | None"]
+
+
+def year_problem(year: int) -> str | None:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        return f"year must be from {YEAR_MIN} to {YEAR_MAX} (got {year})"
+    return None
+
+
+def region_code_problem(code: str) -> str | None:
+    if code not in ref.KZ_REGION_CODES:
+        return f"{code!r} is not an ISO 3166-2:KZ region code; use one of {', '.join(ref.KZ_REGION_CODES)}"
+    return None
+
+
+def isco_code_problem(code: str) -> str | None:
+    if not re.fullmatch(r"\d{4}", code):
+        return "an ISCO-08 unit group code has 4 digits"
+    return None
+
+
+def cap_problem(cap_mrp: Decimal) -> str | None:
+    return "the cap may not be negative" if cap_mrp < 0 else None
+
+
+def mrp_problem(amount: Decimal) -> str | None:
+    if amount <= 0:
+        return "the MRP must be positive"
+    if amount != amount.quantize(Decimal("0.01")):
+        return "the MRP has at most two decimals"
+    return None
+
+
+# The reference tables and the rules of their columns (beyond type, presence and
+# the database's own constraints).
+RULES: dict[type, dict[str, Rule]] = {
+    ref.Region: {"code": region_code_problem},
+    ref.Occupation: {"code": isco_code_problem},
+    ref.DeficitOccupation: {"year": year_problem},
+    ref.Agency: {},
+    ref.CheckType: {},
+    ref.CheckTypeGrant: {},
+    ref.SupportMeasure: {"cap_mrp": cap_problem},
+    ref.MrpValue: {"year": year_problem, "amount": mrp_problem},
+    ref.TerminationReasonRule: {},
+}
+
+
+def _require_admin(viewer: Viewer) -> None:
+    if not viewer.is_admin:
+        raise forbidden("only administrators may change reference data")
+
+
+def _table(model: type) -> str:
+    if model not in RULES:
+        raise TypeError(f"{model.__name__} is not reference data")
+    return model.__tablename__  # type: ignore[attr-defined,no-any-return]
+
+
+def _assign(obj: Any, values: Mapping[str, Any]) -> None:
+    """Set ``values`` on ``obj``: text trimmed, an empty value of a nullable column
+    as NULL, enum values by their text; then the column rules."""
+    columns = sa.inspect(type(obj)).columns
+    rules = RULES[type(obj)]
+    errors = ErrorCollector()
+    for key, value in values.items():
+        column = columns.get(key)
+        if column is None or column.primary_key:
+            errors.invalid(f"{key} is not a field of {_table(type(obj))}", "input", key)
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if value in ("", None):
+            value = None
+            if not column.nullable:
+                errors.invalid(f"{key} is required", "input", key)
+                continue
+        enum_class = getattr(column.type, "enum_class", None)
+        if enum_class is not None and isinstance(value, str):
+            try:
+                value = enum_class(value)
+            except ValueError:
+                errors.invalid(f"{value!r} is not one of {', '.join(m.value for m in enum_class)}", "input", key)
+                continue
+        if value is not None and key in rules:
+            problem = rules[key](value)
+            if problem:
+                errors.invalid(problem, "input", key)
+                continue
+        setattr(obj, key, value)
+    errors.raise_if_any()
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    return {c.key: audit.plain(getattr(obj, c.key)) for c in sa.inspect(type(obj)).columns}
+
+
+async def flush_checked(session: AsyncSession) -> None:
+    """Flush in a savepoint, turning what the database refuses into a ``ServiceError``."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        text = str(exc.orig if exc.orig is not None else exc).lower()
+        if "unique" in text or "duplicate" in text:
+            raise ServiceError.one(ErrorCode.DUPLICATE, "a record with the same values already exists",
+                                   ["input"]) from None
+        if "foreign key" in text:
+            raise ServiceError.one(ErrorCode.CONFLICT, "the record is referenced by other records "
+                                   "(or refers to one that does not exist)", ["input"]) from None
+        if "check" in text:
+            raise ServiceError.one(ErrorCode.INVALID_INPUT, "the values break a rule of the database ("
+                                   + text.split("constraint")[-1].strip(' "):') + ")", ["input"]) from None
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the database refused the change", ["input"]) from None
+
+
+async def create(session: AsyncSession, viewer: Viewer, model: type, values: Mapping[str, Any]) -> Any:
+    """A new row of the reference table ``model``."""
+    _require_admin(viewer)
+    table = _table(model)
+    obj = model()
+    _assign(obj, values)
+    session.add(obj)
+    await flush_checked(session)
+    await audit.record(session, viewer, f"{table}.create", table, obj.id,
+                       {k: v for k, v in _snapshot(obj).items() if k != "id"})
+    return obj
+
+
+async def update(session: AsyncSession, viewer: Viewer, model: type, pk: int, values: Mapping[str, Any]) -> Any:
+    """Change the row ``pk`` of ``model``; the changed fields are audited."""
+    _require_admin(viewer)
+    table = _table(model)
+    obj = await locked(session, model, pk, f"{table.replace('_', ' ')} {pk}")
+    before = _snapshot(obj)
+    _assign(obj, values)
+    await flush_checked(session)
+    changes = audit.diff(before, _snapshot(obj))
+    if changes:
+        await audit.record(session, viewer, f"{table}.update", table, obj.id, changes)
+    return obj
+
+
+async def delete(session: AsyncSession, viewer: Viewer, model: type, pk: int) -> None:
+    """Delete the row ``pk`` of ``model``, refused while other rows refer to it."""
+    _require_admin(viewer)
+    table = _table(model)
+    obj = await locked(session, model, pk, f"{table.replace('_', ' ')} {pk}")
+    before = _snapshot(obj)
+    await session.delete(obj)
+    await flush_checked(session)
+    await audit.record(session, viewer, f"{table}.delete", table, pk, before)

@@ -1,0 +1,26 @@
+"""Reading the one row a write changes: locked for update, NOT_FOUND when it is
+missing, INVALID_STATE when its rule says it may not change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.errors import invalid_state, not_found
+
+T = TypeVar("T")
+
+
+async def locked(session: AsyncSession, model: type[T], pk: int, what: str,
+                 refusal: Callable[[T], str | None] | None = None) -> T:
+    """Row ``pk`` of ``model`` (``SELECT … FOR UPDATE`` on PostgreSQL). Errors name
+    the field ``input.id``: ``what`` not found, or the reason ``refusal(row)`` gives."""
+    row = await session.get(model, pk, with_for_update=True)
+    if row is None:
+        raise not_found(what, "input", "id")
+    reason = refusal(row) if refusal is not None else None
+    if reason:
+        raise invalid_state(reason, "input", "id")
+    return row
