@@ -25,16 +25,8 @@ from enum import Enum
 from typing import Any
 
 from services.scoring.catalogue import (
-    BOOLEAN_PHRASES,
-    CATEGORIES,
-    FACT_LABELS,
-    FACT_SOURCES,
-    ORDINALS,
-    ROUTES,
-    fact_text,
-    is_int,
-    members_text,
-    ordered,
+    BOOLEAN_PHRASES, CATEGORIES, FACT_LABELS, FACT_SOURCES,
+    ORDINALS, ROUTES, fact_text, is_int, members_text, ordered,
 )
 from services.scoring.results import CriterionResult, GateResult, ScoreResult
 from services.scoring.validation import applies, criterion_max_points, validate_definition

@@ -14,14 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from services.scoring.catalogue import (
-    CATEGORIES,
-    FACT_SOURCES,
-    ORDINALS,
-    ROUTES,
-    fact_text,
-    is_int,
-    members_text,
-    ordered,
+    CATEGORIES, FACT_SOURCES, ORDINALS, ROUTES,
+    fact_text, is_int, members_text, ordered,
 )
 from services.scoring.results import DefinitionError
 
