@@ -60,6 +60,40 @@ def require_staff(viewer: Viewer) -> None:
         raise forbidden("only officers and administrators may change contracts, payments and refunds")
 
 
+# --------------------------------------------------------------------------
+# the rules, as pure functions (the services below and the demo data use them)
+
+
+def contract_end(start_date: dt.date) -> dt.date:
+    """A contract starting on ``start_date`` runs ``CONTRACT_YEARS`` years, to before this date."""
+    return add_years(start_date, CONTRACT_YEARS)
+
+
+def during_contract(start_date: dt.date, end_date: dt.date, on: dt.date) -> bool:
+    """Whether support may be paid on ``on``: from the start date to before the end date."""
+    return start_date <= on < end_date
+
+
+def support_cap(cap_mrp: Decimal, mrp: Decimal, family_size: int, per_family_member: bool) -> Decimal:
+    """What a measure capped at ``cap_mrp`` MRP pays at most on one contract, in tenge
+    (rounded down to the tiyn), with the MRP ``mrp`` of the payment's year; a
+    per-member measure counts every member of the contract's family."""
+    members = family_size if per_family_member else 1
+    return (Decimal(cap_mrp) * Decimal(mrp) * members).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def refundable_under(rule: bool | None) -> bool:
+    """Whether a termination reason is refundable, given its reference-data rule (None:
+    no rule, so refundable, the policy's default: "the whole sum", no exemptions named)."""
+    return True if rule is None else bool(rule)
+
+
+def refund_due(total_support: Decimal, refundable: bool) -> Decimal:
+    """What a termination before the end date owes: the whole support received,
+    never pro-rated, when the reason is refundable; nothing otherwise."""
+    return total_support if refundable else ZERO
+
+
 def money(value: Decimal) -> str:
     """Exact tenge with two decimals, as the API prints it."""
     return str(Decimal(value).quantize(CENT))
@@ -124,7 +158,7 @@ async def sign_contract(
         region_id=application.target_region_id,
         family_size=family_size,
         start_date=start_date,
-        end_date=add_years(start_date, CONTRACT_YEARS),
+        end_date=contract_end(start_date),
         status=ContractStatus.ACTIVE,
         total_support=ZERO,
         created_at=utcnow(),
@@ -180,9 +214,7 @@ async def measure_cap(
     mrp = (await session.execute(select(MrpValue.amount).where(MrpValue.year == year))).scalar_one_or_none()
     if mrp is None:
         return None
-    members = contract.family_size if measure.per_family_member else 1
-    cap = (Decimal(measure.cap_mrp) * Decimal(mrp) * members).quantize(CENT, rounding=ROUND_DOWN)
-    return cap, Decimal(mrp)
+    return support_cap(measure.cap_mrp, mrp, contract.family_size, measure.per_family_member), Decimal(mrp)
 
 
 async def _ledger_sum(session: AsyncSession, contract_id: int, measure_id: int | None = None) -> Decimal:
@@ -212,7 +244,7 @@ async def record_support_payment(
     future = future_date_problem(paid_on, "the payment date", today())
     if future is not None:
         errors.invalid(future, "input", "paidOn")
-    elif not contract.start_date <= paid_on < contract.end_date:
+    elif not during_contract(contract.start_date, contract.end_date, paid_on):
         errors.invalid(f"the payment date must be within the contract, from {contract.start_date} to before "
                        f"{contract.end_date} (got {paid_on})", "input", "paidOn")
     errors.raise_if_any()
@@ -255,12 +287,10 @@ async def record_support_payment(
 
 
 async def is_refundable(session: AsyncSession, reason: TerminationReason) -> bool:
-    """Reference data says which reasons are exempt; a reason with no rule is refundable
-    (the policy's default: "the whole sum", no exemptions named)."""
-    rule = (await session.execute(
+    """Reference data says which reasons are exempt (:func:`refundable_under`)."""
+    return refundable_under((await session.execute(
         select(TerminationReasonRule.refundable).where(TerminationReasonRule.code == reason)
-    )).scalar_one_or_none()
-    return True if rule is None else bool(rule)
+    )).scalar_one_or_none())
 
 
 async def terminate_contract(
@@ -281,12 +311,11 @@ async def terminate_contract(
     if future is not None:
         raise invalid(future, "input", "effectiveDate")
     if effective_date >= contract.end_date:
-        new_status, refundable, refund_due = ContractStatus.COMPLETED, False, ZERO
+        new_status, refundable, due = ContractStatus.COMPLETED, False, ZERO
     else:
         refundable = await is_refundable(session, reason)
         new_status = ContractStatus.TERMINATED
-        # The whole support received, never pro-rated; read under the contract lock.
-        refund_due = contract.total_support if refundable else ZERO
+        due = refund_due(contract.total_support, refundable)  # total_support read under the contract lock
     result = await session.execute(
         update(SocialContract)
         .where(SocialContract.id == contract.id, SocialContract.status == ContractStatus.ACTIVE)
@@ -295,7 +324,7 @@ async def terminate_contract(
     if result.rowcount != 1:  # pragma: no cover - the lock above makes this unreachable
         raise invalid_state("the contract was terminated by someone else a moment ago", "input", "contractId")
     termination = ContractTermination(contract_id=contract.id, reason=reason, effective_date=effective_date,
-                                      refund_due=refund_due, refund_paid=ZERO, recorded_at=utcnow(),
+                                      refund_due=due, refund_paid=ZERO, recorded_at=utcnow(),
                                       recorded_by=viewer.audit_subject)
     try:
         async with session.begin_nested():
@@ -306,7 +335,7 @@ async def terminate_contract(
     contract.status = new_status
     await audit.record(session, viewer, "contract.terminate", "social_contract", contract.id, {
         "status": [ContractStatus.ACTIVE, new_status], "reason": reason, "effectiveDate": effective_date,
-        "totalSupport": contract.total_support, "refundable": refundable, "refundDue": refund_due,
+        "totalSupport": contract.total_support, "refundable": refundable, "refundDue": due,
     })
     return contract
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ApplicationDecision, Check, CheckType
 from models.enums import OPEN_CHECK_STATUSES, CheckStatus, DecisionOutcome
+from services.rules import moved_forward
 from services.viewer import Viewer
 
 # The limit the API has always had (``application.decision_reason``): widening that
@@ -40,7 +41,7 @@ class Closing:
     selection_round_id: int | None = None
 
 
-_CANCEL_NOTE = {
+CANCEL_NOTE = {
     DecisionOutcome.WITHDRAWN: "Cancelled: the application was withdrawn.",
     DecisionOutcome.APPROVED: "Cancelled: the application was decided (APPROVED) before this result came.",
     DecisionOutcome.REJECTED: "Cancelled: the application was decided (REJECTED) before this result came.",
@@ -64,7 +65,7 @@ async def close(
     ])
     cancelled: dict[int, list[str]] = {}
     ids = [c.application_id for c in closings]
-    note = _CANCEL_NOTE[outcome]
+    note = CANCEL_NOTE[outcome]
     for i in range(0, len(ids), _CHUNK):
         rows = (await session.execute(
             select(Check, CheckType.code).join(CheckType, CheckType.id == Check.check_type_id)
@@ -73,8 +74,7 @@ async def close(
             .with_for_update(of=Check)
         )).all()
         for check, code in rows:
-            # The feed is ordered by updated_at: it must move forward for the change to show.
-            check.updated_at = max(now, check.updated_at + dt.timedelta(microseconds=1))
+            check.updated_at = moved_forward(now, check.updated_at)
             check.status = CheckStatus.CANCELLED
             check.details = note
             check.completed_at = None

@@ -27,6 +27,15 @@ async def next_value(session: AsyncSession, name: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
+def counter_name(prefix: str, year: int) -> str:
+    """The counter of ``prefix``'s numbers in ``year`` (RP-2026)."""
+    return f"{prefix}-{year}"
+
+
+def format_number(prefix: str, year: int, value: int) -> str:
+    """The ``value``-th number of ``prefix`` in ``year`` (RP-2026-000123)."""
+    return f"{counter_name(prefix, year)}-{value:06d}"
+
+
 async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
-    value = await next_value(session, f"{prefix}-{year}")
-    return f"{prefix}-{year}-{value:06d}"
+    return format_number(prefix, year, await next_value(session, counter_name(prefix, year)))

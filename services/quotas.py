@@ -275,6 +275,11 @@ def year_end(year: int) -> dt.datetime:
 
 # The ranking: score total (highest first), submitted_at (earliest first), id (lowest first).
 _RANKING = (Score.total.desc(), Application.submitted_at.asc(), Application.id.asc())
+
+
+def ranking_key(c: Candidate) -> tuple[int, dt.datetime, int]:
+    """A candidate's place in the ranking (``_RANKING``, in Python): sort by it."""
+    return (-c.score, c.submitted_at, c.application_id)
 _COLUMNS = (Application.id, Score.total, Application.submitted_at, Questionnaire.family_size)
 
 
@@ -344,6 +349,23 @@ def plan_round(candidates: list[Candidate], seats_left: int) -> tuple[list[Pick]
     The definition of a round, one candidate at a time over the whole ranking;
     :func:`plan_selection` gives the same picks without reading every candidate."""
     return _walk(candidates, seats_left)
+
+
+def passed_over_above(picks: list[Pick], passed_over: list[Candidate]) -> list[Candidate]:
+    """The passed over a round records: those ranked above its last pick (the ones
+    below it are only counted), as :func:`plan_selection` returns them."""
+    if not picks:
+        return []
+    last = ranking_key(picks[-1].candidate)
+    return [c for c in passed_over if ranking_key(c) < last]
+
+
+def approval_reason(on: dt.date, year: int, region_code: str, pick: Pick) -> str:
+    """The reason a selection round of ``on`` on the ``year`` KANDAS quota of
+    ``region_code`` gives the application it approves with ``pick``."""
+    return (f"Approved by the selection round of {on.isoformat()} on the {year} KANDAS quota of "
+            f"{region_code}: ranked {pick.rank} with {pick.candidate.score} points, "
+            f"{pick.candidate.seats} seat(s) taken.")
 
 
 async def plan_selection(
@@ -514,13 +536,10 @@ async def run_selection_round(
             for p in picks
         ])
         region_code = (await session.execute(select(Region.code).where(Region.id == quota.region_id))).scalar_one()
-        on = now.astimezone(ALMATY).date().isoformat()
+        on = now.astimezone(ALMATY).date()
         cancelled = await decisions.close(session, viewer, outcome=DecisionOutcome.APPROVED, now=now, closings=[
-            decisions.Closing(
-                p.candidate.application_id, selection_round_id=round_row.id,
-                reason=(f"Approved by the selection round of {on} on the {quota.year} KANDAS quota of "
-                        f"{region_code}: ranked {p.rank} with {p.candidate.score} points, "
-                        f"{p.candidate.seats} seat(s) taken."))
+            decisions.Closing(p.candidate.application_id, selection_round_id=round_row.id,
+                              reason=approval_reason(on, quota.year, region_code, p))
             for p in picks
         ])
         await audit.record_many(session, viewer, "application.approve", "application", [

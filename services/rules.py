@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pycountry
@@ -31,6 +31,7 @@ __all__ = [
     "interview_points_problem",
     "make_iin",
     "money_amount_problem",
+    "moved_forward",
     "normalise_certificate_number",
     "normalise_document_number",
     "normalise_full_name",
@@ -52,6 +53,13 @@ def add_years(d: date, years: int) -> date:
     if d.month == 2 and d.day == 29 and not calendar.isleap(year):
         return date(year, 2, 28)
     return d.replace(year=year)
+
+
+def moved_forward(now: datetime, updated_at: datetime) -> datetime:
+    """The ``updated_at`` of a row changed at ``now`` that last changed at ``updated_at``:
+    the partner agencies' feed is ordered by ``updated_at``, so it must move forward
+    (past ``updated_at``, should the clock lag) for the change to show."""
+    return max(now, updated_at + timedelta(microseconds=1))
 
 
 def age_on(birth_date: date, on: date) -> int:

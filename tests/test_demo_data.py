@@ -1,4 +1,4 @@
-"""``services.demo_data.generate`` (``qonys demo-data``): synthetic applications
+"""``cli.demo.generator.generate`` (``qonys demo-data``): synthetic applications
 in every state, consistent with every rule the services enforce.
 
 The data are checked the way an auditor would: quota seats against the
@@ -54,7 +54,8 @@ from models.enums import ApplicationStatus as S
 from models.enums import CheckStatus, ContractStatus, FamilyRelation, QuotaKind, Route
 from models.types import CENT
 from services import facts, numbers, scoring
-from services.demo_data import DEMO_YEAR, TABLE_ORDER, generate
+from cli.demo.common import DEMO_YEAR, TABLE_ORDER
+from cli.demo.generator import generate
 from services.rules import (
     add_years,
     age_on,

@@ -23,8 +23,8 @@ from services.applications.interview import record_interview_outcome, schedule_i
 from services.applications.language_test import record_language_test
 from services.applications.questionnaire import FAMILY_MEMBERS_MAX, FamilyMemberIn, submit_questionnaire
 from services.applications.scores import facts_before_write, mark_score_stale, missing_stages, score_application
-from services.applications.status import ALLOWED_FROM, LEADS_TO, move, require_status
-from services.applications.submission import DUE_DAYS, ApplicantIn, submit_application
+from services.applications.status import ALLOWED_FROM, LEADS_TO, move, moved_to, require_status
+from services.applications.submission import DUE_DAYS, ApplicantIn, due_date, submit_application
 
 __all__ = [
     "ALLOWED_FROM",
@@ -34,11 +34,13 @@ __all__ = [
     "ApplicantIn",
     "FamilyMemberIn",
     "decide_application",
+    "due_date",
     "facts_before_write",
     "load_application",
     "mark_score_stale",
     "missing_stages",
     "move",
+    "moved_to",
     "record_check_result",
     "record_interview_outcome",
     "record_language_test",

@@ -4,15 +4,13 @@ records its result."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Application, Check, CheckType
 from models.base import utcnow
 from models.enums import CheckStatus
-from services import access, audit
+from services import access, audit, rules
 from services.applications.common import CHECK_ID, load_application, optional_text, require_staff
 from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import require_status
@@ -75,9 +73,7 @@ async def record_check_result(
     errors.raise_if_any()
 
     before = await facts_before_write(session, app)
-    now = utcnow()
-    if now <= check.updated_at:  # the agencies' feed needs updated_at to move forward
-        now = check.updated_at + dt.timedelta(microseconds=1)
+    now = rules.moved_forward(utcnow(), check.updated_at)
     previous = {"status": check.status, "details": check.details, "completedAt": check.completed_at,
                 "recordedBy": check.recorded_by}
     check.status = status

@@ -64,12 +64,22 @@ def require_status(app: Application, action: str, *field: str) -> None:
         )
 
 
+def moved_to(status: ApplicationStatus, action: str, to: ApplicationStatus | None = None) -> ApplicationStatus:
+    """Where ``action`` takes an application in ``status``: ``to`` (left out: the one state
+    the action leads to), checked against the table. A move the table does not allow is
+    a programming error, not a user's (a request is checked with :func:`require_status`)."""
+    leads = LEADS_TO.get(action, ())
+    if to is None and len(leads) == 1:
+        to = leads[0]
+    if status not in ALLOWED_FROM[action] or to not in leads:
+        raise AssertionError(f"{action} never leads from {status.value} to {to.value if to else 'one state'}")
+    return to
+
+
 def move(app: Application, action: str, to: ApplicationStatus, now: dt.datetime) -> ApplicationStatus:
     """Change the status along an allowed transition; returns the old status."""
     require_status(app, action)
-    if to not in LEADS_TO.get(action, ()):
-        raise AssertionError(f"{action} never leads to {to.value}")  # a programming error, not a user's
     old = app.status
-    app.status = to
+    app.status = moved_to(old, action, to)
     app.updated_at = now
     return old

@@ -21,7 +21,12 @@ from services.applications.status import S
 from services.errors import ErrorCode, ErrorCollector
 from services.viewer import Viewer
 
-DUE_DAYS = 29  # a submitted application is due this many days later
+DUE_DAYS = 29
+
+
+def due_date(submitted_on: dt.date) -> dt.date:
+    """When an application submitted on ``submitted_on`` (Almaty) is due: ``DUE_DAYS`` later."""
+    return submitted_on + dt.timedelta(days=DUE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ async def submit_application(
         number=number, applicant_id=person.id, owner_subject=owner, route=route, target_region_id=region.id,
         occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
         document_number=document_number, iin=iin, submitted_at=now,
-        due_date=today + dt.timedelta(days=DUE_DAYS), updated_at=now,
+        due_date=due_date(today), updated_at=now,
         search_key=search.search_key(number=number, full_name=full_name, iin=iin, document_number=document_number),
     )
     session.add(app)

@@ -13,26 +13,6 @@ def register(app: typer.Typer) -> None:
     app.command("demo-data")(demo_data)
 
 
-def _unreachable(exc: BaseException) -> str | None:
-    """One line for a database that cannot be reached, or None for other errors."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
-    known: tuple[type[BaseException], ...] = (OSError, TimeoutError, InterfaceError, OperationalError)
-    try:
-        import asyncpg
-
-        known += (asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
-    except ImportError:  # pragma: no cover
-        pass
-    if not isinstance(exc, known):
-        return None
-    cause: BaseException = exc
-    while cause.__cause__ is not None and str(cause.__cause__):
-        cause = cause.__cause__
-    detail = (str(cause).strip().splitlines() or [""])[0] or cause.__class__.__name__
-    return f"cannot reach the database at QONYS_DATABASE_URL ({cause.__class__.__name__}: {detail})"
-
-
 def demo_data(
     applications: int = typer.Option(..., "--applications", min=1, max=10_000_000,
                                       help="how many applications to add (with their applicants)"),
@@ -55,9 +35,9 @@ def demo_data(
     )
     from rich.table import Table
 
-    from cli.main import _require_head, err, fail, out, settings
+    from cli.demo import generator
+    from cli.main import _require_head, database_failure, err, fail, out, settings
     from core.db import create_engine, session_factory
-    from services import demo_data as svc
     from services.errors import ServiceError
 
     cfg = settings()
@@ -73,8 +53,8 @@ def demo_data(
                 def progress(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                return await svc.generate(session_factory(engine), applications=applications, seed=seed,
-                                          batch_size=batch_size, progress=progress)
+                return await generator.generate(session_factory(engine), applications=applications, seed=seed,
+                                                batch_size=batch_size, progress=progress)
         finally:
             await engine.dispose()
 
@@ -90,10 +70,7 @@ def demo_data(
         err.print("interrupted; the batches already committed stay in the database", highlight=False)
         raise typer.Exit(130) from None
     except Exception as exc:  # noqa: BLE001
-        message = _unreachable(exc)
-        if message is None:
-            raise
-        fail(message)
+        database_failure(exc)
     elapsed = time.perf_counter() - started
 
     table = Table("table", "rows added", title="demo data")
