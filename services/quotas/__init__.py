@@ -7,9 +7,6 @@
 """
 
 from services.quotas.seats import (
-    CAPACITY_MAX,
-    YEAR_MAX,
-    YEAR_MIN,
     labour_quota,
     quota_usage,
     take_labour_seat,
@@ -32,9 +29,6 @@ from services.quotas.selection import (
 )
 
 __all__ = [
-    "CAPACITY_MAX",
-    "YEAR_MAX",
-    "YEAR_MIN",
     "Candidate",
     "Pick",
     "RoundResult",
