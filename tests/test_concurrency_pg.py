@@ -28,6 +28,7 @@ from core.db import create_engine, session_factory
 from models.enums import ApplicationStatus, ContractStatus, TerminationReason
 from services import contracts as contract_service
 from services import quotas as quota_service
+from services.quotas import selection
 from services.errors import ErrorCode, ServiceError
 from services.viewer import Viewer
 from tests import factories as f
@@ -183,23 +184,23 @@ async def test_concurrent_rounds_hold_even_without_the_quota_lock(pool: Any, mon
     """Defence in depth: with the FOR UPDATE on the quota switched off, the conditional
     seat update and the conditional status update still keep every invariant (a
     round may then give up with CONFLICT, writing nothing)."""
-    original = quota_service._load_quota
+    original = selection._load_quota
 
     async def no_lock(session: AsyncSession, quota_id: int, *, lock: bool) -> m.Quota:
         return await original(session, quota_id, lock=False)
 
-    monkeypatch.setattr(quota_service, "_load_quota", no_lock)
+    monkeypatch.setattr(selection, "_load_quota", no_lock)
     replans = Counter[str]()
-    original_approve = quota_service._approve
+    original_approve = selection._approve
 
     async def counting_approve(*args: Any, **kwargs: Any) -> None:
         try:
             await original_approve(*args, **kwargs)
-        except quota_service._Replan:
+        except selection._Replan:
             replans["replan"] += 1
             raise
 
-    monkeypatch.setattr(quota_service, "_approve", counting_approve)
+    monkeypatch.setattr(selection, "_approve", counting_approve)
     for _ in range(REPEAT):
         capacity = 11
         quota_id, _ = await _setup_round(pool, capacity)

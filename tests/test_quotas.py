@@ -13,6 +13,7 @@ import models as m
 from api.graphql import ids
 from models.enums import ApplicationStatus, QuotaKind, Route
 from services import quotas as quota_service
+from services.quotas import selection
 from services.errors import ErrorCode, ServiceError
 from services.viewer import SYSTEM, Viewer
 from tests import factories as f
@@ -318,7 +319,7 @@ async def _tail_layout(sessions: Any) -> tuple[m.Quota, list[m.Application]]:
 async def test_the_tail_walk_skips_families_that_no_longer_fit_across_chunks(
         sessions: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     quota, apps = await _tail_layout(sessions)
-    monkeypatch.setattr(quota_service, "_TAIL_CHUNK", 2)  # the tail is read in several keyset queries
+    monkeypatch.setattr(selection, "_TAIL_CHUNK", 2)  # the tail is read in several keyset queries
     async with sessions.begin() as s:
         dry = await quota_service.run_selection_round(s, SYSTEM, quota_id=quota.id, dry_run=True)
     async with sessions.begin() as s:
@@ -365,14 +366,14 @@ async def test_a_round_reads_the_prefix_not_every_candidate(sessions: Any, monke
         apps = [await f.make_passed_application(s, region_code="KZ-27", score=600, family_size=1,
                                                 submitted_at=T0 + dt.timedelta(minutes=i)) for i in range(40)]
     read: list[int] = []
-    original = quota_service._candidate
+    original = selection._candidate
 
     def counting(row: Any) -> quota_service.Candidate:
         c = original(row)
         read.append(c.application_id)
         return c
 
-    monkeypatch.setattr(quota_service, "_candidate", counting)
+    monkeypatch.setattr(selection, "_candidate", counting)
     async with sessions.begin() as s:
         result = await quota_service.run_selection_round(s, O7, quota_id=quota.id)
     assert result.approved_ids == [a.id for a in apps[:5]]
@@ -386,7 +387,7 @@ async def test_a_plan_that_changes_between_its_statements_is_made_again(
     must give the walk's picks again; when it does not (the candidates changed
     between the statements), the round is planned again."""
     quota, apps = await _tail_layout(sessions)
-    original = quota_service._walk
+    original = selection._walk
     calls: list[int] = []
 
     def changed_once(candidates: list[quota_service.Candidate], seats_left: int, first_rank: int = 1) -> Any:
@@ -394,7 +395,7 @@ async def test_a_plan_that_changes_between_its_statements_is_made_again(
         picks, passed = original(candidates, seats_left, first_rank)
         return (picks[:-1], passed) if len(calls) == 1 else (picks, passed)
 
-    monkeypatch.setattr(quota_service, "_walk", changed_once)
+    monkeypatch.setattr(selection, "_walk", changed_once)
     async with sessions.begin() as s:
         result = await quota_service.run_selection_round(s, O7, quota_id=quota.id)
     assert calls == [3, 3]
@@ -449,7 +450,7 @@ async def test_the_set_based_round_equals_the_reference_walk(
                                             status=ApplicationStatus.FAILED)
             expected = _reference_round(made, seats_left)
             with pytest.MonkeyPatch.context() as mp:
-                mp.setattr(quota_service, "_TAIL_CHUNK", chunk)
+                mp.setattr(selection, "_TAIL_CHUNK", chunk)
                 dry = await quota_service.run_selection_round(s, SYSTEM, quota_id=quota.id, dry_run=True)
                 assert _observed(dry) == expected
                 real = await quota_service.run_selection_round(s, O7, quota_id=quota.id)

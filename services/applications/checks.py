@@ -1,0 +1,91 @@
+"""Stage 3 of the pipeline: the background checks. Officers request one check
+of every active check type; the agency that owns a type (or an officer)
+records its result."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Application, Check, CheckType
+from models.base import utcnow
+from models.enums import CheckStatus
+from services import access, audit, rules
+from services.applications.common import CHECK_ID, load_application, optional_text, require_staff
+from services.applications.scores import facts_before_write, mark_score_stale
+from services.applications.status import require_status
+from services.errors import ErrorCollector, forbidden, invalid_state, not_found
+from services.viewer import Viewer
+
+DETAILS_MAX = 2000
+
+
+async def request_checks(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
+    require_staff(viewer, "request checks")
+    app = await load_application(session, viewer, application_id)
+    require_status(app, "requestChecks")
+    existing = set((await session.execute(
+        select(Check.check_type_id).where(Check.application_id == app.id))).scalars().all())
+    types = (await session.execute(
+        select(CheckType).where(CheckType.active.is_(True)).order_by(CheckType.id))).scalars().all()
+    missing = [t for t in types if t.id not in existing]
+    if not missing:
+        return app
+    before = await facts_before_write(session, app)
+    now = utcnow()
+    for t in missing:
+        session.add(Check(application_id=app.id, check_type_id=t.id, status=CheckStatus.REQUESTED,
+                          requested_at=now, updated_at=now))
+    app.updated_at = now
+    await session.flush()
+    await audit.record(session, viewer, "application.request_checks", "application", app.id,
+                       {"requested": [t.code for t in missing]})
+    await mark_score_stale(session, viewer, app, before)
+    return app
+
+
+async def record_check_result(
+    session: AsyncSession, viewer: Viewer, *, check_id: int, status: CheckStatus, details: str | None = None
+) -> Check:
+    if not (viewer.is_staff or viewer.is_agency):
+        raise forbidden("only officers, administrators and the agency that owns the check type may record check results")
+    found = (await session.execute(
+        select(Check.application_id, Check.check_type_id).where(Check.id == check_id, access.checks(viewer))
+    )).first()
+    if found is None:  # missing, or not readable by this agency: the same answer
+        raise not_found("check", *CHECK_ID)
+    if viewer.is_agency and found.check_type_id not in viewer.owned_check_type_ids:
+        raise forbidden("your agency may read this check but only the agency that owns its type records the result",
+                        *CHECK_ID)
+    # Lock the application first, then the check: the order every pipeline write takes.
+    app = (await session.execute(
+        select(Application).where(Application.id == found.application_id).with_for_update())).scalar_one()
+    check = (await session.execute(select(Check).where(Check.id == check_id).with_for_update())).scalar_one()
+    require_status(app, "recordCheckResult", *CHECK_ID)
+    if check.status == CheckStatus.CANCELLED:  # cancelled when the application was decided or withdrawn
+        raise invalid_state("this check was cancelled when its application was decided or withdrawn; "
+                            "it takes no result", *CHECK_ID)
+    errors = ErrorCollector()
+    if status in (CheckStatus.REQUESTED, CheckStatus.CANCELLED):
+        errors.invalid(f"A result is CLEARED, FLAGGED or REJECTED; {CheckStatus(status).value} is not a result.",
+                       "input", "status")
+    details = optional_text(details, DETAILS_MAX, "Details", errors, "input", "details")
+    errors.raise_if_any()
+
+    before = await facts_before_write(session, app)
+    now = rules.moved_forward(utcnow(), check.updated_at)
+    previous = {"status": check.status, "details": check.details, "completedAt": check.completed_at,
+                "recordedBy": check.recorded_by}
+    check.status = status
+    check.details = details
+    check.completed_at = now
+    check.updated_at = now
+    check.recorded_by = viewer.audit_subject
+    app.updated_at = max(now, app.updated_at)
+    await session.flush()
+    check_type = await session.get(CheckType, check.check_type_id)
+    await audit.record(session, viewer, "application.check_result", "application", app.id, {
+        "checkId": check.id, "checkType": check_type.code if check_type else None, "status": status,
+        "details": details, "previous": previous})
+    await mark_score_stale(session, viewer, app, before)
+    return check

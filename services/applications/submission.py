@@ -1,0 +1,170 @@
+"""Submitting an application (``submitApplication``): the applicant's details
+checked by the input rules, the route's conditions (KANDAS: an ethnic Kazakh
+settling in a labour-deficit region; LABOUR: an occupation on the target
+region's deficit list), one undecided application per document and per IIN,
+and the due date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Applicant, Application, DeficitOccupation, Region
+from models.base import today_almaty, utcnow
+from models.enums import UNDECIDED_STATUSES, Route, Sex
+from services import audit, numbers, rules, search
+from services.applications.common import occupation_by_code, postgres_lock, require_person
+from services.applications.status import S
+from services.errors import ErrorCode, ErrorCollector
+from services.viewer import Viewer
+
+DUE_DAYS = 29
+
+
+def due_date(submitted_on: dt.date) -> dt.date:
+    """When an application submitted on ``submitted_on`` (Almaty) is due: ``DUE_DAYS`` later."""
+    return submitted_on + dt.timedelta(days=DUE_DAYS)
+
+
+def overdue_condition(today: dt.date | Any) -> Any:
+    """The SQL condition "undecided and past its due date" on ``Application``;
+    ``today`` is a date or a bound parameter standing for one."""
+    return and_(Application.status.in_(UNDECIDED_STATUSES), Application.due_date < today)
+
+
+@dataclass(frozen=True)
+class ApplicantIn:
+    full_name: str
+    birth_date: dt.date
+    sex: Sex
+    citizenship: str
+    ethnic_kazakh: bool
+    document_number: str
+    iin: str | None = None
+
+
+async def submit_application(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    applicant: ApplicantIn,
+    route: Route,
+    target_region_code: str,
+    occupation_code: str | None = None,
+) -> Application:
+    require_person(viewer, "submit applications")
+    today = today_almaty()
+    errors = ErrorCollector()
+    p = ("input", "applicant")
+
+    errors.invalid(rules.full_name_problem(applicant.full_name), *p, "fullName")
+    birth_problem = rules.birth_date_problem(applicant.birth_date, today)
+    errors.invalid(birth_problem, *p, "birthDate")
+    iin = applicant.iin if applicant.iin not in (None, "") else None
+    if iin is not None:
+        errors.invalid(rules.iin_problem(iin, applicant.birth_date, applicant.sex), *p, "iin")
+    citizenship = applicant.citizenship.strip().upper()
+    errors.invalid(rules.citizenship_problem(citizenship), *p, "citizenship")
+    errors.invalid(rules.document_number_problem(applicant.document_number), *p, "documentNumber")
+    document_number = rules.normalise_document_number(applicant.document_number)
+
+    code = target_region_code.strip().upper()
+    region = (await session.execute(select(Region).where(Region.code == code))).scalar_one_or_none()
+    if region is None:
+        errors.invalid(f"{code or 'an empty code'} is not a region code (ISO 3166-2:KZ, e.g. KZ-55).",
+                       "input", "targetRegionCode")
+    occupation = await occupation_by_code(session, occupation_code, errors, "input", "occupationCode")
+
+    if route == Route.KANDAS:
+        if not applicant.ethnic_kazakh:
+            errors.invalid("The KANDAS route is for ethnic Kazakhs (ethnicKazakh must be true); "
+                           "others apply on the GENERAL or LABOUR route.", *p, "ethnicKazakh")
+        if region is not None and not region.labour_deficit:
+            deficit = (await session.execute(
+                select(Region.code).where(Region.labour_deficit.is_(True)).order_by(Region.code))).scalars().all()
+            errors.invalid(f"KANDAS applicants settle in a labour-deficit region ({', '.join(deficit)}); "
+                           f"{region.code} is not one.", "input", "targetRegionCode")
+    elif route == Route.LABOUR:
+        if occupation_code is None:
+            errors.invalid("LABOUR applications need the occupation code of the job (ISCO-08).",
+                           "input", "occupationCode")
+        elif occupation is not None and region is not None:
+            listed = (await session.execute(
+                select(DeficitOccupation.id).where(DeficitOccupation.region_id == region.id,
+                                                   DeficitOccupation.occupation_id == occupation.id,
+                                                   DeficitOccupation.year == today.year)
+            )).first()
+            if listed is None:
+                errors.invalid(f"Occupation {occupation.code} is not on the deficit list of {region.code} "
+                               f"for {today.year}; LABOUR applications need an occupation in deficit.",
+                               "input", "occupationCode")
+    errors.raise_if_any()
+    assert region is not None
+
+    # Anti-fraud: one undecided application per document and per IIN.
+    await postgres_lock(session, f"doc:{citizenship}:{document_number}", *([f"iin:{iin}"] if iin else []))
+    same_doc = and_(Application.citizenship == citizenship, Application.document_number == document_number)
+    clashes = (await session.execute(
+        select(Application.citizenship, Application.document_number, Application.iin)
+        .where(Application.status.in_(UNDECIDED_STATUSES),
+               or_(same_doc, Application.iin == iin) if iin else same_doc)
+    )).all()
+    dup = ErrorCollector()
+    if any(c == citizenship and d == document_number for c, d, _ in clashes):
+        dup.add(ErrorCode.DUPLICATE, "This document is already used in another application that is not decided yet.",
+                *p, "documentNumber")
+    if iin and any(i == iin for _, _, i in clashes):
+        dup.add(ErrorCode.DUPLICATE, "This IIN is already used in another application that is not decided yet.",
+                *p, "iin")
+    dup.raise_if_any()
+
+    owner = viewer.subject if viewer.is_applicant else None
+    full_name = rules.normalise_full_name(applicant.full_name)
+    person = await _reuse_applicant(session, owner, full_name, applicant, citizenship, document_number, iin)
+    now = utcnow()
+    if person is None:
+        person = Applicant(owner_subject=owner, iin=iin, full_name=full_name, birth_date=applicant.birth_date,
+                           sex=applicant.sex, citizenship=citizenship, ethnic_kazakh=applicant.ethnic_kazakh,
+                           document_number=document_number, created_at=now)
+        session.add(person)
+        await session.flush()
+        await audit.record(session, viewer, "applicant.create", "applicant", person.id, {
+            "fullName": full_name, "birthDate": applicant.birth_date, "sex": applicant.sex,
+            "citizenship": citizenship, "ethnicKazakh": applicant.ethnic_kazakh,
+            "documentNumber": document_number, "iin": iin, "ownerSubject": owner})
+
+    number = await numbers.next_number(session, "RP", today.year)
+    app = Application(
+        number=number, applicant_id=person.id, owner_subject=owner, route=route, target_region_id=region.id,
+        occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
+        document_number=document_number, iin=iin, submitted_at=now,
+        due_date=due_date(today), updated_at=now,
+        search_key=search.search_key(number=number, full_name=full_name, iin=iin, document_number=document_number),
+    )
+    session.add(app)
+    await session.flush()
+    await audit.record(session, viewer, "application.submit", "application", app.id, {
+        "number": number, "applicantId": person.id, "route": route, "targetRegion": region.code,
+        "occupation": occupation.code if occupation else None, "status": S.SUBMITTED,
+        "dueDate": app.due_date, "ownerSubject": owner})
+    return app
+
+
+async def _reuse_applicant(
+    session: AsyncSession, owner: str | None, full_name: str, a: ApplicantIn, citizenship: str,
+    document_number: str, iin: str | None,
+) -> Applicant | None:
+    """The same person's earlier record (same owner, document and every detail), so
+    that ``applicant.applications`` lists a re-application after a withdrawal or a
+    refusal. A record with any detail changed is never overwritten: a new one is made."""
+    same_owner = Applicant.owner_subject.is_(None) if owner is None else Applicant.owner_subject == owner
+    rows = (await session.execute(
+        select(Applicant).where(Applicant.citizenship == citizenship, Applicant.document_number == document_number,
+                                same_owner).order_by(Applicant.id)
+    )).scalars().all()
+    wanted = (full_name, a.birth_date, a.sex, a.ethnic_kazakh, iin)
+    return next((r for r in rows if (r.full_name, r.birth_date, r.sex, r.ethnic_kazakh, r.iin) == wanted), None)

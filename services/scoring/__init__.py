@@ -1,0 +1,37 @@
+"""The scoring engine (SPEC §3): facts + a model definition -> a score.
+
+Pure: no database, no clock, no I/O. The caller gathers the facts (the
+scoring date is already folded into them, e.g. ``applicant.age``) and hands
+over the definition of the model that applies.
+
+- ``catalogue``: the facts a model may use, their kinds, members and labels;
+- ``validation``: whether a definition is valid, and its pass mark reachable;
+- ``evaluation``: ``evaluate`` and the memoised ``Evaluator`` (one loop);
+- ``results``: ``ScoreResult`` with its ``GateResult``s and ``CriterionResult``s.
+
+Callers use the names below: ``from services import scoring; scoring.evaluate(...)``.
+"""
+
+from services.scoring.catalogue import CATEGORIES, FACT_LABELS, FACT_SOURCES, ORDINALS, ROUTES, fact_text
+from services.scoring.evaluation import Evaluator, evaluate
+from services.scoring.results import CriterionResult, DefinitionError, GateResult, ScoreResult
+from services.scoring.validation import criterion_max_points, max_total, pass_mark_problem, validate_definition
+
+__all__ = [
+    "CATEGORIES",
+    "FACT_LABELS",
+    "FACT_SOURCES",
+    "ORDINALS",
+    "ROUTES",
+    "CriterionResult",
+    "DefinitionError",
+    "Evaluator",
+    "GateResult",
+    "ScoreResult",
+    "criterion_max_points",
+    "evaluate",
+    "fact_text",
+    "max_total",
+    "pass_mark_problem",
+    "validate_definition",
+]

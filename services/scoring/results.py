@@ -1,0 +1,100 @@
+"""What the scoring engine gives: a score with its gates and breakdown (each
+with its reason), and the problems of an invalid definition. Frozen, so
+memoised pieces are shared between scores; ``to_json`` is the stored form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DefinitionError:
+    """One problem in a definition: the JSON path (starting at "definition",
+    list indices as text) and a one-line message."""
+
+    path: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class GateResult:
+    code: str
+    passed: bool
+    value: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    code: str
+    points: int
+    max_points: int
+    value: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "points": self.points, "maxPoints": self.max_points, "value": self.value,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    total: int
+    max_total: int
+    pass_mark: int
+    passed: bool
+    gates: tuple[GateResult, ...]
+    breakdown: tuple[CriterionResult, ...]
+
+    @cached_property
+    def json_text(self) -> str:
+        """``json.dumps(self.to_json())``: the score as stored (computed once;
+        :class:`Evaluator` fills it in from its memoised pieces)."""
+        return json.dumps(self.to_json())
+
+    def to_json(self) -> dict[str, Any]:
+        """The score as JSON (camelCase keys), as stored and served."""
+        return {
+            "total": self.total,
+            "maxTotal": self.max_total,
+            "passMark": self.pass_mark,
+            "passed": self.passed,
+            "gates": [gate.to_json() for gate in self.gates],
+            "breakdown": [item.to_json() for item in self.breakdown],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ScoreResult:
+        """The inverse of :meth:`to_json` (for reading a stored score)."""
+        return cls(
+            total=int(data["total"]),
+            max_total=int(data["maxTotal"]),
+            pass_mark=int(data["passMark"]),
+            passed=bool(data["passed"]),
+            gates=tuple(
+                GateResult(
+                    code=str(gate["code"]),
+                    passed=bool(gate["passed"]),
+                    value=gate.get("value"),
+                    reason=str(gate["reason"]),
+                )
+                for gate in data.get("gates", ())
+            ),
+            breakdown=tuple(
+                CriterionResult(
+                    code=str(item["code"]),
+                    points=int(item["points"]),
+                    max_points=int(item["maxPoints"]),
+                    value=item.get("value"),
+                    reason=str(item["reason"]),
+                )
+                for item in data.get("breakdown", ())
+            ),
+        )
