@@ -12,7 +12,7 @@ import pytest
 from api.graphql.schema import print_schema
 
 # CI clones the repository into another folder with shared/ beside it.
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 CONTRACT_CHECK = SHARED / "tools" / "contract_check.py"
 CONTRACT = SHARED / "contract" / "schema.graphql"
 

@@ -572,7 +572,7 @@ async def test_round_history_is_for_staff_only(gql: Any, sessions: Any) -> None:
     for who, code in ((dict(role="APPLICANT", subject="alice"), "FORBIDDEN"), (dict(token=None), "UNAUTHENTICATED")):
         body = await gql(ROUNDS, variables, **who)
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == code, body
-    from tests.test_feed import agency_key
+    from tests.api.test_feed import agency_key
     body = await gql(ROUNDS, variables, token=await agency_key(sessions, "GPO"))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     for bad, code in ((gid("Quota", 999999), "NOT_FOUND"), (gid("Region", 1), "NOT_FOUND")):
@@ -619,7 +619,7 @@ async def test_occupations_and_each_regions_deficit_list_with_its_year(gql: Any,
 
 
 async def test_occupations_and_deficit_lists_are_reference_data_for_signed_in_people(gql: Any, sessions: Any) -> None:
-    from tests.test_feed import agency_key
+    from tests.api.test_feed import agency_key
     key = await agency_key(sessions, "GPO")
     for doc, variables in ((OCCUPATIONS, {}), (DEFICIT, {"year": 2026})):
         body = await gql(doc, variables)

@@ -27,7 +27,7 @@ from services.viewer import SYSTEM
 from tests import factories as f
 from tests.conftest import GQL, TEST_SECRET, TEST_TODAY, Clock, make_settings
 from tests.helpers_pipeline import SUBMIT, one_error, submit_input
-from tests.test_contracts import gid, pay
+from tests.services.test_contracts import gid, pay
 
 NEXT_YEAR = ["no MRP for 2027", "no KANDAS quotas for 2027", "no deficit list for 2027", "no LABOUR quotas for 2027"]
 

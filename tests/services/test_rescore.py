@@ -66,7 +66,7 @@ from tests.conftest import BACKEND, TEST_SECRET
 
 N = 60
 NEW_VERSION = "2026.5"  # 2026.2 is the seeded default
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 Sessions = async_sessionmaker[AsyncSession]
 
 pg_only = pytest.mark.skipif(BACKEND != "postgres", reason="procrastinate jobs need PostgreSQL")

@@ -716,7 +716,7 @@ def test_the_table_covers_the_contract() -> None:
 
     from graphql import build_schema
 
-    contract_file = Path(__file__).resolve().parents[2] / "shared" / "contract" / "schema.graphql"
+    contract_file = Path(__file__).resolve().parents[3] / "shared" / "contract" / "schema.graphql"
     if not contract_file.exists():
         pytest.skip("the shared/ folder must sit beside the repository")
     contract = build_schema(contract_file.read_text())

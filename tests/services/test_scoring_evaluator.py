@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from services.scoring import FACT_SOURCES, ROUTES, Evaluator, ScoreResult, evaluate
-from tests.test_scoring_engine import PROPERTY_SETTINGS, SOURCES, definitions
-from tests.test_scoring_engine import facts as fact_maps
+from tests.services.test_scoring_engine import PROPERTY_SETTINGS, SOURCES, definitions
+from tests.services.test_scoring_engine import facts as fact_maps
 
 
 def _outcome(run: Any) -> tuple[str, Any]:

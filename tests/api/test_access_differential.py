@@ -36,7 +36,7 @@ from core.metrics import COMPILED_QUERIES
 from core.db import transaction
 from services import access
 from tests.conftest import BACKEND, token_for
-from tests.test_compiled_reads import Pair, build_data
+from tests.api.test_compiled_reads import Pair, build_data
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the compiled read path runs on PostgreSQL only")
 

@@ -34,7 +34,7 @@ from services.auth import authenticate_admin, create_admin_account, mint_token
 from services.viewer import SYSTEM
 from tests.conftest import IN_CI, TEST_SECRET, make_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new long passphrase"
 

@@ -26,7 +26,7 @@ from tests.helpers_pipeline import (
     submit_input,
     take_through,
 )
-from tests.test_feed import agency_key
+from tests.api.test_feed import agency_key
 
 ALICE = {"role": "APPLICANT", "subject": "alice"}
 BOB = {"role": "APPLICANT", "subject": "bob"}

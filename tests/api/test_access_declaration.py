@@ -16,7 +16,7 @@ from api.graphql.schema import build_schema
 from services import access
 
 SCHEMA = build_schema()._schema
-API = Path(__file__).resolve().parent.parent / "api"
+API = Path(__file__).resolve().parents[2] / "api"
 
 
 def object_types() -> list[GraphQLObjectType]:
