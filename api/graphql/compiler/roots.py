@@ -1,7 +1,7 @@
 """The root fields the compiled read path knows. Each gives a plan: this
 request's parameter values, the shape that decides the statement's text, and
 how to build the statement (only on a cache miss). The page queries are the
-resolvers' own (``api.graphql.queries``)."""
+resolvers' own (``api.graphql.queries``, planned by ``api.graphql.paging``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ import models as m
 from api.graphql import ids
 from api.graphql.compiler.planning import Compilation, connection_json, object_from, page_subquery, row_filter
 from api.graphql.compiler.sqljson import CannotCompile, const, cursor
+from api.graphql.pagination import KEY_TYPES
+from api.graphql.paging import PagePlan, named_params
+from api.graphql.queries import ApplicationFilter, ApplicationOrder, application_page, check_feed_page
 from services import access
 
 
@@ -29,9 +32,26 @@ class RootPlan:
     build: Callable[[], sa.ColumnElement[str]]
 
 
-def applications_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
-    from api.graphql.queries import ApplicationFilter, ApplicationOrder, application_page
+def page_root(c: Compilation, details: list[Any], node_type: str, model: Any,
+              make_plan: Callable[[], PagePlan]) -> RootPlan:
+    """A connection root: the resolver's own page plan, as one JSON expression."""
+    try:
+        plan = make_plan()
+    except Exception as exc:  # a bad cursor, page size or filter: normal execution reports it
+        raise CannotCompile(str(exc)) from None
+    params = {**plan.params, "page_limit": plan.limit, "page_limit_plus": plan.limit + 1}
 
+    def build() -> sa.ColumnElement[str]:
+        page = page_subquery(plan, model.__table__)
+        total = plan.count_stmt.scalar_subquery() if plan.count_stmt is not None else None
+        return connection_json(c, f"{node_type}Connection", node_type, details, page,
+                               lambda p: cursor(plan.kind, p.c[plan.key], KEY_TYPES[plan.kind], p.c.id),
+                               plan.has_previous, total)
+
+    return RootPlan(params, plan.shape, build)
+
+
+def applications_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
     viewer = c.viewer
     if not access.may_ask(viewer, "applications"):
         raise CannotCompile("viewer")
@@ -43,27 +63,12 @@ def applications_root(c: Compilation, details: list[Any], field_def: GraphQLFiel
             status=raw_filter.get("status"), route=raw_filter.get("route"),
             region_code=raw_filter.get("regionCode"), overdue=raw_filter.get("overdue"),
             search=raw_filter.get("search"))
-    try:
-        plan = application_page(viewer, first=args.get("first"), after=args.get("after"), filter=filter_,
-                                order_by=ApplicationOrder(args.get("orderBy") or "NEWEST_FIRST"))
-    except Exception as exc:  # a bad cursor or page size: normal execution reports it
-        raise CannotCompile(str(exc)) from None
-    params = {**plan.params, "page_limit": plan.limit, "page_limit_plus": plan.limit + 1}
-    key_kind = "date" if plan.kind == "due" else "datetime"
-    key_col = "due_date" if plan.kind == "due" else "submitted_at"
-
-    def build() -> sa.ColumnElement[str]:
-        page = page_subquery(plan, m.Application.__table__)
-        return connection_json(c, "ApplicationConnection", "Application", details, page,
-                               lambda p: cursor(plan.kind, p.c[key_col], key_kind, p.c.id), plan.has_previous,
-                               plan.count_stmt.scalar_subquery())
-
-    return RootPlan(params, plan.shape, build)
+    return page_root(c, details, "Application", m.Application, lambda: application_page(
+        viewer, first=args.get("first"), after=args.get("after"), filter=filter_,
+        order_by=ApplicationOrder(args.get("orderBy") or "NEWEST_FIRST")))
 
 
 def application_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
-    from api.graphql.queries import named_params
-
     viewer = c.viewer
     if not access.may_ask(viewer, "application"):
         raise CannotCompile("viewer")
@@ -86,25 +91,13 @@ def application_root(c: Compilation, details: list[Any], field_def: GraphQLField
 
 
 def check_results_root(c: Compilation, details: list[Any], field_def: GraphQLField) -> RootPlan:
-    from api.graphql.queries import check_feed_page
-
     viewer = c.viewer
     if not access.may_ask(viewer, "checkResults"):
         raise CannotCompile("viewer")
     args = c.args(field_def, details[0].node)
-    try:
-        plan = check_feed_page(viewer, first=args.get("first"), after=args.get("after"),
-                               updated_since=args.get("updatedSince"), status=args.get("status"))
-    except Exception as exc:
-        raise CannotCompile(str(exc)) from None
-    params = {**plan.params, "page_limit": plan.limit, "page_limit_plus": plan.limit + 1}
-
-    def build() -> sa.ColumnElement[str]:
-        page = page_subquery(plan, m.Check.__table__)
-        return connection_json(c, "CheckConnection", "Check", details, page,
-                               lambda p: cursor("feed", p.c.updated_at, "datetime", p.c.id), plan.has_previous, None)
-
-    return RootPlan(params, plan.shape, build)
+    return page_root(c, details, "Check", m.Check, lambda: check_feed_page(
+        viewer, first=args.get("first"), after=args.get("after"), updated_since=args.get("updatedSince"),
+        status=args.get("status")))
 
 
 ROOTS: dict[str, Callable[[Compilation, list[Any], GraphQLField], RootPlan]] = {
