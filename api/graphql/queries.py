@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import Select, bindparam, func, select, tuple_
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import select
 
 import models as m
-from api.graphql import ids
+from api.graphql import ids, paging
 from api.graphql.context import Info
-from api.graphql.pagination import decode_cursor, encode_cursor, page_size
+from api.graphql.paging import PagePlan, PageQuery
 from api.graphql.types import (
     NODE_TYPES,
     Application,
     ApplicationConnection,
-    ApplicationEdge,
     ApplicationStatus,
     Check,
     CheckConnection,
-    CheckEdge,
     CheckStatus,
     ContractStatus,
     DeficitList,
     Node,
     Occupation,
-    PageInfo,
     Quota,
     QuotaKind,
     Region,
@@ -43,11 +35,11 @@ from api.graphql.types import (
     SelectionRound,
     SocialContract,
     SocialContractConnection,
-    SocialContractEdge,
 )
 from models.base import today_almaty
 from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
+from models.enums import ContractStatus as ContractStatusEnum
 from models.enums import Route as RouteEnum
 from services import access, rules, search
 from services import scoring_models as scoring_models_service
@@ -133,71 +125,14 @@ async def _selection_rounds(session: Any, rows: list[m.SelectionRound]) -> list[
     return [SelectionRound.from_row(r, approved_ids=approved[r.id], passed_over_ids=passed_over[r.id]) for r in rows]
 
 
-@dataclass(frozen=True)
-class PagePlan:
-    """A keyset page, shared by the resolvers and the compiled read path.
-
-    ``params`` holds the values of the request's named parameters and ``shape``
-    what decides the statement's text, both known without building any SQL: the
-    compiled read path builds the statements (``stmt``, ``order``, ``count_stmt``)
-    only when it meets a new shape, and the resolvers build them on first use."""
-
-    limit: int
-    kind: str
-    has_previous: bool
-    cursor_of: Callable[[Any], str]
-    params: dict[str, Any]
-    shape: tuple[Any, ...]
-    build: Callable[[], tuple[Select[Any], tuple[Any, ...], Select[Any] | None]]
-
-    @cached_property
-    def _built(self) -> tuple[Select[Any], tuple[Any, ...], Select[Any] | None]:
-        return self.build()
-
-    @property
-    def stmt(self) -> Select[Any]:
-        """The filtered, ordered SELECT, without its LIMIT."""
-        return self._built[0]
-
-    @property
-    def order(self) -> tuple[Any, ...]:
-        return self._built[1]
-
-    @property
-    def count_stmt(self) -> Select[Any] | None:
-        return self._built[2]
-
-
-def named_params(*clauses: Any) -> dict[str, Any]:
-    """The values of the named parameters (``bindparam("name", value)``) in ``clauses``."""
-    found: dict[str, Any] = {}
-    for clause in clauses:
-        for element in visitors.iterate(clause):
-            if isinstance(element, BindParameter) and not str(element.key).startswith("%("):
-                found[element.key] = element.value
-    return found
-
-
-class _Params:
-    """Named parameters typed like a column (so that, e.g., timestamps are converted
-    to UTC): the compiled read path reuses one statement per query shape and only
-    sends their values."""
-
-    def __init__(self, row_filter: Any) -> None:
-        self.row_filter = row_filter
-        self.values = named_params(row_filter)
-
-    def set(self, name: str, value: Any) -> None:
-        self.values[name] = value
-
-    def __call__(self, name: str, like: Any) -> Any:
-        return bindparam(name, self.values[name], type_=like.type)
+def in_region(p: PageQuery, region_id: Any) -> Any:
+    """``region_id`` is the id of the region whose code the ``f_region`` parameter holds."""
+    return region_id.in_(select(m.Region.id).where(m.Region.code == p("f_region", m.Region.code)))
 
 
 def application_page(viewer: Viewer, *, first: int | None, after: str | None,
                      filter: ApplicationFilter | None, order_by: ApplicationOrder) -> PagePlan:
-    limit = page_size(first)
-    p = _Params(access.applications(viewer))
+    p = PageQuery(first, access.applications(viewer))
     overdue_wanted: bool | None = None
     if filter is not None:
         if filter.status is not None:
@@ -215,73 +150,70 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
                 raise bad_argument(problem, "filter", "search")
             for i, pattern in enumerate(search.like_patterns(search.search_words(filter.search))):
                 p.set(f"f_search_{i}", pattern)
-    ascending = order_by == ApplicationOrder.DUE_DATE
-    kind, key_attr = ("due", "due_date") if ascending else ("new", "submitted_at")
-    if after is not None:
-        key, last_id = decode_cursor(kind, after, 2)
-        p.set("after_key", key)
-        p.set("after_id", last_id)
 
-    def build() -> tuple[Select[Any], tuple[Any, ...], Select[Any] | None]:
+    def where() -> list[Any]:
         a = m.Application
-        conditions = [p.row_filter]
-        if "f_status" in p.values:
+        conditions = []
+        if "f_status" in p:
             conditions.append(a.status == p("f_status", a.status))
-        if "f_route" in p.values:
+        if "f_route" in p:
             conditions.append(a.route == p("f_route", a.route))
-        if "f_region" in p.values:
-            conditions.append(a.target_region_id.in_(
-                select(m.Region.id).where(m.Region.code == p("f_region", m.Region.code))))
+        if "f_region" in p:
+            conditions.append(in_region(p, a.target_region_id))
         if overdue_wanted is not None:
             overdue = overdue_condition(p("f_today", a.due_date))
             conditions.append(overdue if overdue_wanted else ~overdue)
         # Every word of the search, as LIKE '%word%' on the stored key (a trigram index on PostgreSQL).
         conditions.extend(a.search_key.like(p(name, a.search_key))
                           for name in sorted(p.values, key=lambda k: (len(k), k)) if name.startswith("f_search_"))
-        count_stmt = select(func.count()).select_from(a).where(*conditions)
-        key_col = getattr(a, key_attr)
-        stmt = select(a).where(*conditions)
-        if after is not None:
-            # A row-value comparison, so that the index on (key, id) starts at the cursor.
-            row, after_row = tuple_(key_col, a.id), tuple_(p("after_key", key_col), p("after_id", a.id))
-            stmt = stmt.where(row > after_row if ascending else row < after_row)
-        order = (key_col.asc(), a.id.asc()) if ascending else (key_col.desc(), a.id.desc())
-        return stmt.order_by(*order), order, count_stmt
+        return conditions
 
-    return PagePlan(limit=limit, kind=kind, has_previous=after is not None,
-                    cursor_of=lambda r: encode_cursor(kind, getattr(r, key_attr), r.id),
-                    params=p.values, shape=("applications", kind, tuple(sorted(p.values)), overdue_wanted),
-                    build=build)
+    ascending = order_by == ApplicationOrder.DUE_DATE
+    kind, key = ("due", "due_date") if ascending else ("new", "submitted_at")
+    return p.plan("applications", m.Application, kind=kind, key=key, ascending=ascending, after=after,
+                  where=where, counted=True, shape=(overdue_wanted,))
 
 
 def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
                     updated_since: dt.datetime | None, status: Any = None) -> PagePlan:
-    limit = page_size(first)
-    p = _Params(access.checks(viewer))
+    p = PageQuery(first, access.checks(viewer))
     if updated_since is not None:
         p.set("updated_since", updated_since)
     if status is not None:
         p.set("f_check_status", CheckStatusEnum(status).value)
-    if after is not None:
-        updated, last_id = decode_cursor("feed", after, 2)
-        p.set("after_key", updated)
-        p.set("after_id", last_id)
 
-    def build() -> tuple[Select[Any], tuple[Any, ...], Select[Any] | None]:
+    def where() -> list[Any]:
         c = m.Check
-        stmt = select(c).where(p.row_filter)
-        if updated_since is not None:
-            stmt = stmt.where(c.updated_at >= p("updated_since", c.updated_at))
-        if "f_check_status" in p.values:
-            stmt = stmt.where(c.status == p("f_check_status", c.status))
-        if after is not None:
-            stmt = stmt.where(tuple_(c.updated_at, c.id) > tuple_(p("after_key", c.updated_at), p("after_id", c.id)))
-        order = (c.updated_at.asc(), c.id.asc())
-        return stmt.order_by(*order), order, None
+        conditions = []
+        if "updated_since" in p:
+            conditions.append(c.updated_at >= p("updated_since", c.updated_at))
+        if "f_check_status" in p:
+            conditions.append(c.status == p("f_check_status", c.status))
+        return conditions
 
-    return PagePlan(limit=limit, kind="feed", has_previous=after is not None,
-                    cursor_of=lambda r: encode_cursor("feed", r.updated_at, r.id),
-                    params=p.values, shape=("checkResults", tuple(sorted(p.values))), build=build)
+    return p.plan("checkResults", m.Check, kind="feed", key="updated_at", ascending=True, after=after,
+                  where=where, counted=False)
+
+
+def contract_page(viewer: Viewer, *, first: int | None, after: str | None, filter: ContractFilter | None) -> PagePlan:
+    p = PageQuery(first, access.contracts(viewer))
+    if filter is not None:
+        if filter.status is not None:
+            p.set("f_contract_status", ContractStatusEnum(filter.status).value)
+        if filter.region_code is not None:
+            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
+
+    def where() -> list[Any]:
+        c = m.SocialContract
+        conditions = []
+        if "f_contract_status" in p:
+            conditions.append(c.status == p("f_contract_status", c.status))
+        if "f_region" in p:
+            conditions.append(in_region(p, c.region_id))
+        return conditions
+
+    return p.plan("contracts", m.SocialContract, kind="contract", key="created_at", ascending=False, after=after,
+                  where=where, counted=True)
 
 
 @strawberry.type
@@ -386,51 +318,14 @@ class Query:
         order_by: ApplicationOrder = ApplicationOrder.NEWEST_FIRST,
     ) -> ApplicationConnection:
         plan = application_page(info.context.viewer, first=first, after=after, filter=filter, order_by=order_by)
-        async with info.context.read() as session:
-            rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
-            total = (await session.execute(plan.count_stmt)).scalar_one()
-        has_next = len(rows) > plan.limit
-        rows = rows[: plan.limit]
-        edges = [ApplicationEdge(cursor=plan.cursor_of(r), node=Application.from_row(r)) for r in rows]
-        return ApplicationConnection(
-            page_info=PageInfo(has_next_page=has_next, has_previous_page=plan.has_previous,
-                               start_cursor=edges[0].cursor if edges else None,
-                               end_cursor=edges[-1].cursor if edges else None),
-            edges=edges, total_count=total,
-        )
+        return await paging.connection(info, plan, ApplicationConnection, Application)
 
     @strawberry.field
     async def contracts(
         self, info: Info, first: int | None = None, after: str | None = None, filter: ContractFilter | None = None
     ) -> SocialContractConnection:
-        limit = page_size(first)
-        conditions = [access.contracts(info.context.viewer)]
-        if filter is not None:
-            if filter.status is not None:
-                conditions.append(m.SocialContract.status == filter.status)
-            if filter.region_code is not None:
-                code = region_code_argument(filter.region_code, "filter", "regionCode")
-                conditions.append(m.SocialContract.region_id.in_(select(m.Region.id).where(m.Region.code == code)))
-        count_stmt = select(func.count()).select_from(m.SocialContract).where(*conditions)
-        stmt = select(m.SocialContract).where(*conditions)
-        if after is not None:
-            created, last_id = decode_cursor("contract", after, 2)
-            stmt = stmt.where(tuple_(m.SocialContract.created_at, m.SocialContract.id) < tuple_(
-                bindparam("after_key", created, type_=m.SocialContract.created_at.type),
-                bindparam("after_id", last_id, type_=m.SocialContract.id.type)))
-        stmt = stmt.order_by(m.SocialContract.created_at.desc(), m.SocialContract.id.desc()).limit(limit + 1)
-        async with info.context.read() as session:
-            rows = (await session.execute(stmt)).scalars().all()
-            total = (await session.execute(count_stmt)).scalar_one()
-        has_next = len(rows) > limit
-        edges = [SocialContractEdge(cursor=encode_cursor("contract", r.created_at, r.id), node=SocialContract.from_row(r))
-                 for r in rows[:limit]]
-        return SocialContractConnection(
-            page_info=PageInfo(has_next_page=has_next, has_previous_page=after is not None,
-                               start_cursor=edges[0].cursor if edges else None,
-                               end_cursor=edges[-1].cursor if edges else None),
-            edges=edges, total_count=total,
-        )
+        plan = contract_page(info.context.viewer, first=first, after=after, filter=filter)
+        return await paging.connection(info, plan, SocialContractConnection, SocialContract)
 
     @strawberry.field(description="Re-scores every scored, undecided application under a draft model, writing nothing.")
     async def scoring_simulation(self, info: Info, model_id: strawberry.ID) -> ScoringSimulation:
@@ -453,13 +348,4 @@ class Query:
             description="Only checks in this status (REQUESTED: what still waits for a result).")] = None,
     ) -> CheckConnection:
         plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since, status=status)
-        async with info.context.read() as session:
-            rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
-        has_next = len(rows) > plan.limit
-        edges = [CheckEdge(cursor=plan.cursor_of(r), node=Check.from_row(r)) for r in rows[: plan.limit]]
-        return CheckConnection(
-            page_info=PageInfo(has_next_page=has_next, has_previous_page=plan.has_previous,
-                               start_cursor=edges[0].cursor if edges else None,
-                               end_cursor=edges[-1].cursor if edges else None),
-            edges=edges,
-        )
+        return await paging.connection(info, plan, CheckConnection, Check)

@@ -70,117 +70,76 @@ class TypeMap:
     node: bool = True  # has a global ``id`` built from the primary key
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+def columns(**kinds: str) -> dict[str, Column]:
+    """Scalar fields read from the columns of their own name (``full_name`` is
+    ``fullName``), with their kinds."""
+    return {_camel(column): Column(column, kind) for column, kind in kinds.items()}
+
+
 TYPES: dict[str, TypeMap] = {
-    "Region": TypeMap(m.Region, {
-        "code": Column("code", "str"),
-        "nameKk": Column("name_kk", "str"),
-        "nameRu": Column("name_ru", "str"),
-        "nameEn": Column("name_en", "str"),
-        "labourDeficit": Column("labour_deficit", "bool"),
-    }),
-    "Agency": TypeMap(m.Agency, {
-        "code": Column("code", "str"),
-        "name": Column("name", "str"),
-    }),
+    "Region": TypeMap(m.Region, columns(
+        code="str", name_kk="str", name_ru="str", name_en="str", labour_deficit="bool")),
+    "Agency": TypeMap(m.Agency, columns(code="str", name="str")),
     "CheckType": TypeMap(m.CheckType, {
-        "code": Column("code", "str"),
-        "name": Column("name", "str"),
-        "mandatory": Column("mandatory", "bool"),
+        **columns(code="str", name="str", mandatory="bool"),
         "agency": Ref("Agency", "agency_id"),
     }),
-    "Applicant": TypeMap(m.Applicant, {
-        "iin": Column("iin", "str"),
-        "fullName": Column("full_name", "str"),
-        "birthDate": Column("birth_date", "date"),
-        "sex": Column("sex", "enum"),
-        "citizenship": Column("citizenship", "str"),
-        "ethnicKazakh": Column("ethnic_kazakh", "bool"),
-        "documentNumber": Column("document_number", "str"),
-    }),
-    "LanguageTest": TypeMap(m.LanguageTest, {
-        "level": Column("level", "enum"),
-        "listeningPercent": Column("listening_percent", "int"),
-        "readingPercent": Column("reading_percent", "int"),
-        "certificateNumber": Column("certificate_number", "str"),
-        "takenOn": Column("taken_on", "date"),
-    }, node=False),
+    "Applicant": TypeMap(m.Applicant, columns(
+        iin="str", full_name="str", birth_date="date", sex="enum", citizenship="str", ethnic_kazakh="bool",
+        document_number="str")),
+    "LanguageTest": TypeMap(m.LanguageTest, columns(
+        level="enum", listening_percent="int", reading_percent="int", certificate_number="str", taken_on="date",
+    ), node=False),
     "Questionnaire": TypeMap(m.Questionnaire, {
-        "educationLevel": Column("education_level", "enum"),
-        "workExperienceYears": Column("work_experience_years", "int"),
+        **columns(education_level="enum", work_experience_years="int", family_size="int", russian="enum",
+                  english="enum", relatives_in_kazakhstan="bool", prior_stay_in_kazakhstan="bool",
+                  criminal_record="bool", deported_before="bool", savings="decimal", submitted_at="datetime"),
         "occupationCode": Lookup(m.Occupation, "occupation_id", "code"),
-        "familySize": Column("family_size", "int"),
-        "russian": Column("russian", "enum"),
-        "english": Column("english", "enum"),
-        "relativesInKazakhstan": Column("relatives_in_kazakhstan", "bool"),
-        "priorStayInKazakhstan": Column("prior_stay_in_kazakhstan", "bool"),
-        "criminalRecord": Column("criminal_record", "bool"),
-        "deportedBefore": Column("deported_before", "bool"),
-        "savings": Column("savings", "decimal"),
-        "submittedAt": Column("submitted_at", "datetime"),
     }, node=False),
-    "FamilyMember": TypeMap(m.FamilyMember, {
-        "fullName": Column("full_name", "str"),
-        "birthDate": Column("birth_date", "date"),
-        "sex": Column("sex", "enum"),
-        "relation": Column("relation", "enum"),
-        "documentNumber": Column("document_number", "str"),
-        "iin": Column("iin", "str"),
-    }, node=False),
+    "FamilyMember": TypeMap(m.FamilyMember, columns(
+        full_name="str", birth_date="date", sex="enum", relation="enum", document_number="str", iin="str",
+    ), node=False),
     "Check": TypeMap(m.Check, {
+        **columns(status="enum", details="str", requested_at="datetime", completed_at="datetime",
+                  updated_at="datetime"),
         "application": Ref("Application", "application_id"),
         "checkType": Ref("CheckType", "check_type_id"),
-        "status": Column("status", "enum"),
-        "details": Column("details", "str"),
-        "requestedAt": Column("requested_at", "datetime"),
-        "completedAt": Column("completed_at", "datetime"),
-        "updatedAt": Column("updated_at", "datetime"),
     }),
-    "Interview": TypeMap(m.Interview, {
-        "scheduledAt": Column("scheduled_at", "datetime"),
-        "outcome": Column("outcome", "enum"),
-        "points": Column("points", "int"),
-        "notes": Column("notes", "str"),
-    }, node=False),
-    "Score": TypeMap(m.Score, {
-        # total, maxTotal, passMark, passed and the two lists come from the
-        # stored engine result (``result`` JSON), exactly as it was computed.
-        "modelVersion": Column("model_version", "str"),
-        "computedAt": Column("computed_at", "datetime"),
-        "stale": Column("stale", "bool"),
-    }, node=False),
+    "Interview": TypeMap(m.Interview, columns(
+        scheduled_at="datetime", outcome="enum", points="int", notes="str"), node=False),
+    # total, maxTotal, passMark, passed and the two lists come from the stored
+    # engine result (``result`` JSON), exactly as it was computed.
+    "Score": TypeMap(m.Score, columns(model_version="str", computed_at="datetime", stale="bool"), node=False),
     "SupportPayment": TypeMap(m.SupportPayment, {
+        **columns(amount="decimal", paid_on="date"),
         "measureCode": Lookup(m.SupportMeasure, "measure_id", "code"),
-        "amount": Column("amount", "decimal"),
-        "paidOn": Column("paid_on", "date"),
     }, node=False),
     "ContractTermination": TypeMap(m.ContractTermination, {
-        "reason": Column("reason", "enum"),
-        "effectiveDate": Column("effective_date", "date"),
-        "refundDue": Column("refund_due", "decimal"),
-        "refundPaid": Column("refund_paid", "decimal"),
+        **columns(reason="enum", effective_date="date", refund_due="decimal", refund_paid="decimal"),
         "refundOutstanding": Derived(refund_outstanding, ("refund_due", "refund_paid"), "decimal"),
     }, node=False),
     "SocialContract": TypeMap(m.SocialContract, {
-        "number": Column("number", "str"),
+        **columns(number="str", family_size="int", start_date="date", end_date="date", status="enum",
+                  total_support="decimal"),
         "application": Ref("Application", "application_id"),
         "region": Ref("Region", "region_id"),
-        "familySize": Column("family_size", "int"),
-        "startDate": Column("start_date", "date"),
-        "endDate": Column("end_date", "date"),
-        "status": Column("status", "enum"),
         "payments": Child("SupportPayment", "contract_id", many=True, order=("paid_on",)),
-        "totalSupport": Column("total_support", "decimal"),
         "termination": Child("ContractTermination", "contract_id"),
     }),
     "Application": TypeMap(m.Application, {
-        "number": Column("number", "str"),
+        **columns(number="str", route="enum", status="enum", submitted_at="datetime", due_date="date"),
         "applicant": Ref("Applicant", "applicant_id"),
-        "route": Column("route", "enum"),
         "targetRegion": Ref("Region", "target_region_id"),
         "occupationCode": Lookup(m.Occupation, "occupation_id", "code"),
-        "status": Column("status", "enum"),
-        "submittedAt": Column("submitted_at", "datetime"),
-        "dueDate": Column("due_date", "date"),
         "languageTest": Child("LanguageTest", "application_id"),
         "questionnaire": Child("Questionnaire", "application_id"),
         "familyMembers": Child("FamilyMember", "application_id", many=True, order=("position",)),
@@ -198,10 +157,6 @@ SCORE_ITEM_FIELDS = {
     "CriterionScore": {"code": "str", "points": "int", "maxPoints": "int", "value": "str", "reason": "str"},
 }
 SCORE_LISTS = {"gates": "GateResult", "breakdown": "CriterionScore"}
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 def scalars_of(type_name: str, row: Any) -> dict[str, Any]:

@@ -1,0 +1,134 @@
+"""The keyset pager every connection uses.
+
+A root field describes its page as a ``PagePlan`` (row filter, filters, sort key,
+cursor); ``connection`` runs the plan and builds the edges, ``pageInfo`` and
+``totalCount``. The compiled read path (``api.graphql.compiler``) turns the same
+plan into SQL, so the two engines page alike. Cursors are
+``api.graphql.pagination``'s: the sort key and id of a row, never an offset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, select, tuple_
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
+
+from api.graphql.context import Info
+from api.graphql.pagination import decode_cursor, encode_cursor, page_size
+from api.graphql.types import Connection, Edge, PageInfo
+
+Built = tuple[Select[Any], tuple[Any, ...], Select[Any] | None]
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """A keyset page, shared by the resolvers and the compiled read path.
+
+    ``params`` holds the values of the request's named parameters and ``shape``
+    what decides the statement's text, both known without building any SQL: the
+    compiled read path builds the statements (``stmt``, ``order``, ``count_stmt``)
+    only when it meets a new shape, and the resolvers build them on first use.
+    The rows are sorted by ``key`` (a column of the paged table) and id; a cursor
+    of ``kind`` carries both."""
+
+    limit: int
+    kind: str
+    key: str
+    has_previous: bool
+    counted: bool
+    params: dict[str, Any]
+    shape: tuple[Any, ...]
+    build: Callable[[], Built]
+
+    @cached_property
+    def _built(self) -> Built:
+        return self.build()
+
+    @property
+    def stmt(self) -> Select[Any]:
+        """The filtered, ordered SELECT, without its LIMIT."""
+        return self._built[0]
+
+    @property
+    def order(self) -> tuple[Any, ...]:
+        return self._built[1]
+
+    @property
+    def count_stmt(self) -> Select[Any] | None:
+        """``totalCount``'s query, for a counted connection."""
+        return self._built[2]
+
+    def cursor_of(self, row: Any) -> str:
+        return encode_cursor(self.kind, getattr(row, self.key), row.id)
+
+
+def named_params(*clauses: Any) -> dict[str, Any]:
+    """The values of the named parameters (``bindparam("name", value)``) in ``clauses``."""
+    found: dict[str, Any] = {}
+    for clause in clauses:
+        for element in visitors.iterate(clause):
+            if isinstance(element, BindParameter) and not str(element.key).startswith("%("):
+                found[element.key] = element.value
+    return found
+
+
+class PageQuery:
+    """The page query of one root field, before it is planned: its size, the
+    caller's row filter and the named parameters of its filters, typed like a
+    column (so that, e.g., timestamps are converted to UTC): the compiled read
+    path reuses one statement per query shape and only sends their values."""
+
+    def __init__(self, first: int | None, row_filter: Any) -> None:
+        self.limit = page_size(first)
+        self.row_filter = row_filter
+        self.values = named_params(row_filter)
+
+    def set(self, name: str, value: Any) -> None:
+        self.values[name] = value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+    def __call__(self, name: str, like: Any) -> Any:
+        return bindparam(name, self.values[name], type_=like.type)
+
+    def plan(self, root: str, model: Any, *, kind: str, key: str, ascending: bool, after: str | None,
+             where: Callable[[], list[Any]], counted: bool, shape: tuple[Any, ...] = ()) -> PagePlan:
+        """Rows of ``model`` the row filter and ``where()`` keep, ordered by (``key``, id)
+        (``ascending`` or not), after the row of the cursor ``after``."""
+        if after is not None:
+            after_key, after_id = decode_cursor(kind, after, 2)
+            self.set("after_key", after_key)
+            self.set("after_id", after_id)
+
+        def build() -> Built:
+            conditions = [self.row_filter, *where()]
+            key_col = getattr(model, key)
+            stmt = select(model).where(*conditions)
+            if after is not None:
+                # A row-value comparison, so that the index on (key, id) starts at the cursor.
+                row, after_row = tuple_(key_col, model.id), tuple_(self("after_key", key_col), self("after_id", model.id))
+                stmt = stmt.where(row > after_row if ascending else row < after_row)
+            order = (key_col.asc(), model.id.asc()) if ascending else (key_col.desc(), model.id.desc())
+            count_stmt = select(func.count()).select_from(model).where(*conditions) if counted else None
+            return stmt.order_by(*order), order, count_stmt
+
+        return PagePlan(limit=self.limit, kind=kind, key=key, has_previous=after is not None, counted=counted,
+                        params=self.values, shape=(root, kind, tuple(sorted(self.values)), *shape), build=build)
+
+
+async def connection(info: Info, plan: PagePlan, connection_type: Any, node_type: Any) -> Any:
+    """The page of ``plan``, as ``connection_type`` with edges of ``node_type``."""
+    async with info.context.read() as session:
+        rows = (await session.execute(plan.stmt.limit(plan.limit + 1))).scalars().all()
+        extra = {"total_count": (await session.execute(plan.count_stmt)).scalar_one()} if plan.counted else {}
+    edges = [Edge(cursor=plan.cursor_of(r), node=node_type.from_row(r)) for r in rows[: plan.limit]]
+    page_info = PageInfo(has_next_page=len(rows) > plan.limit, has_previous_page=plan.has_previous,
+                         start_cursor=edges[0].cursor if edges else None,
+                         end_cursor=edges[-1].cursor if edges else None)
+    result: Connection[Any] = connection_type(page_info=page_info, edges=edges, **extra)
+    return result

@@ -1,0 +1,92 @@
+"""What every read type shares: the enums of the contract, ``Node``, ``PageInfo``,
+``UserError``, and how a read type is built from its table row."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import strawberry
+
+from api.graphql import ids
+from api.graphql.context import Info
+from api.graphql.readmap import TYPES, scalars_of
+from models import enums
+from services import errors
+
+Route = strawberry.enum(enums.Route)  # type: ignore[misc]
+ApplicationStatus = strawberry.enum(enums.ApplicationStatus)  # type: ignore[misc]
+LanguageLevel = strawberry.enum(enums.LanguageLevel, description="KAZTEST levels.")  # type: ignore[misc]
+Proficiency = strawberry.enum(enums.Proficiency, description="Self-declared command of a language other than Kazakh.")  # type: ignore[misc]
+Sex = strawberry.enum(enums.Sex)  # type: ignore[misc]
+EducationLevel = strawberry.enum(enums.EducationLevel)  # type: ignore[misc]
+FamilyRelation = strawberry.enum(enums.FamilyRelation, description="How a family member is related to the principal applicant.")  # type: ignore[misc]
+CheckStatus = strawberry.enum(enums.CheckStatus)  # type: ignore[misc]
+InterviewOutcome = strawberry.enum(enums.InterviewOutcome)  # type: ignore[misc]
+QuotaKind = strawberry.enum(enums.QuotaKind)  # type: ignore[misc]
+ContractStatus = strawberry.enum(enums.ContractStatus)  # type: ignore[misc]
+TerminationReason = strawberry.enum(enums.TerminationReason)  # type: ignore[misc]
+ScoringModelStatus = strawberry.enum(enums.ScoringModelStatus)  # type: ignore[misc]
+DecisionOutcome = strawberry.enum(  # type: ignore[misc]
+    enums.DecisionOutcome, description="How an application left the undecided states: decided, or withdrawn.")
+ErrorCode = strawberry.enum(errors.ErrorCode)  # type: ignore[misc]
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="A problem with the caller's request. Nothing was written when a payload carries one.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path to the offending input field, e.g. ["input", "applicant", "iin"].'
+    )
+    code: ErrorCode
+    message: str
+
+
+
+
+class FromRow:
+    """A read type built from its table row: the column fields as the read map
+    (``api.graphql.readmap``) lists them, the global ``id`` when the type is a
+    node, and every other field (the private keys its resolvers load by) from the
+    row's column of the same name (``pk`` is the row's id)."""
+
+    @classmethod
+    def from_row(cls, r: Any) -> Any:
+        name = cls.__name__
+        values = scalars_of(name, r)
+        if TYPES[name].node:
+            values["id"] = strawberry.ID(ids.encode(name, r.id))
+        keys = _KEYS.get(cls)
+        if keys is None:
+            fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+            keys = _KEYS[cls] = tuple(f.name for f in fields if f.init and f.name not in values)
+        for key in keys:
+            values[key] = r.id if key == "pk" else getattr(r, key)
+        return cls(**values)
+
+    @classmethod
+    async def one_by(cls, info: Info, column: str, key: int) -> Any:
+        """The object whose row's ``column`` is ``key`` (a unique foreign key), or None."""
+        row = await info.context.loaders.one_by(TYPES[cls.__name__].model, column).load(key)
+        return cls.from_row(row) if row else None
+
+    @classmethod
+    async def many_by(cls, info: Info, column: str, key: int, order_by: str = "id") -> list[Any]:
+        """The objects whose rows' ``column`` is ``key``, ordered by ``order_by`` and id."""
+        rows = await info.context.loaders.many_by(TYPES[cls.__name__].model, column, order_by).load(key)
+        return [cls.from_row(r) for r in rows]
+
+
+_KEYS: dict[type, tuple[str, ...]] = {}

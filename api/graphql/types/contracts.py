@@ -1,0 +1,64 @@
+"""Social contracts: support payments and terminations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+import models as m
+from api.graphql.context import Info
+from api.graphql.types.applications import Application
+from api.graphql.types.common import ContractStatus, FromRow, Node, TerminationReason
+from api.graphql.types.reference import Region
+
+
+@strawberry.type
+class SupportPayment:
+    measure_code: str
+    amount: Decimal
+    paid_on: dt.date
+
+
+@strawberry.type
+class ContractTermination(FromRow):
+    reason: TerminationReason
+    effective_date: dt.date
+    refund_due: Decimal
+    refund_paid: Decimal
+    refund_outstanding: Decimal
+
+
+@strawberry.type
+class SocialContract(Node, FromRow):
+    number: str
+    family_size: int
+    start_date: dt.date
+    end_date: dt.date
+    status: ContractStatus
+    total_support: Decimal
+    pk: strawberry.Private[int]
+    application_id: strawberry.Private[int]
+    region_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def application(self, info: Info) -> Application:
+        return Application.from_row(await info.context.loaders.get(m.Application, self.application_id))
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+
+    @strawberry.field
+    async def payments(self, info: Info) -> list[SupportPayment]:
+        rows = await info.context.loaders.many_by(m.SupportPayment, "contract_id", "paid_on").load(self.pk)
+        result = []
+        for r in rows:
+            measure = await info.context.loaders.get(m.SupportMeasure, r.measure_id)
+            result.append(SupportPayment(measure_code=measure.code, amount=r.amount, paid_on=r.paid_on))
+        return result
+
+    @strawberry.field
+    async def termination(self, info: Info) -> ContractTermination | None:
+        return await ContractTermination.one_by(info, "contract_id", self.pk)

@@ -1,0 +1,62 @@
+"""Reference data: regions, agencies and the checks they run, occupations and
+the deficit lists."""
+
+from __future__ import annotations
+
+import strawberry
+
+import models as m
+from api.graphql.context import Info
+from api.graphql.types.common import FromRow, Node
+
+
+@strawberry.type
+class Region(Node, FromRow):
+    code: str = strawberry.field(description="ISO 3166-2 code of the oblast or city of republican significance, e.g. KZ-55.")
+    name_kk: str
+    name_ru: str
+    name_en: str
+    labour_deficit: bool
+
+
+@strawberry.type
+class Agency(Node, FromRow):
+    code: str
+    name: str
+
+
+@strawberry.type
+class CheckType(Node, FromRow):
+    code: str
+    name: str
+    mandatory: bool
+    agency_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def agency(self, info: Info) -> Agency:
+        return Agency.from_row(await info.context.loaders.get(m.Agency, self.agency_id))
+
+
+@strawberry.type(description="An ISCO-08 unit group (reference data).")
+class Occupation:
+    code: str = strawberry.field(description="ISCO-08 unit group code, 4 digits.")
+    name: str = strawberry.field(description="The occupation's name (in English until names follow the request's language).")
+    name_en: str
+    name_ru: str
+
+    @classmethod
+    def from_row(cls, r: m.Occupation) -> "Occupation":
+        return cls(code=r.code, name=r.name_en, name_en=r.name_en, name_ru=r.name_ru)
+
+
+async def occupation_code_of(info: Info, occupation_id: int | None) -> str | None:
+    """The code of the occupation a row points at (``occupationCode`` fields)."""
+    occupation = await info.context.loaders.get(m.Occupation, occupation_id)
+    return occupation.code if occupation else None
+
+
+@strawberry.type(description="The occupations a region lists as in deficit for a year (LABOUR route).")
+class DeficitList:
+    year: int
+    region: Region
+    occupations: list[Occupation]
