@@ -4,22 +4,17 @@ revoked credential is a 401 with a JSON error, never an anonymous request."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from api.asgi import HttpMiddleware
 from api.graphql.view import unauthenticated
 from core.db import transaction
 from services import auth
 from services.viewer import ANONYMOUS
 
 
-class AuthenticateGraphQL:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AuthenticateGraphQL(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         state = request.app.state
         header = request.headers.get("authorization")
@@ -27,9 +22,9 @@ class AuthenticateGraphQL:
         if header is not None:
             scheme, _, token = header.partition(" ")
             token = token.strip()
-            limiter = getattr(state, "auth_limiter", None)
+            limiter = state.auth_limiter
             client = request.client.host if request.client else "unknown"
-            if limiter is not None and not limiter.allowed(client):
+            if not limiter.allowed(client):
                 await unauthenticated("too many failed authentication attempts; try again later", 429)(scope, receive, send)
                 return
             try:
@@ -44,8 +39,7 @@ class AuthenticateGraphQL:
                 else:
                     viewer = await auth.verify_token(state.settings, token)
             except auth.AuthenticationError as exc:
-                if limiter is not None:
-                    limiter.failed(client)
+                limiter.failed(client)
                 await unauthenticated(str(exc))(scope, receive, send)
                 return
         scope["qonys.viewer"] = viewer

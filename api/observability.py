@@ -18,9 +18,10 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from api.asgi import HttpMiddleware
 from core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, ERRORS, GRAPHQL_LATENCY, GRAPHQL_REQUESTS, REGISTRY
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -45,16 +46,10 @@ def configure_logging(production: bool) -> None:
     )
 
 
-class RequestContext:
+class RequestContext(HttpMiddleware):
     """A request id on every log line and in the response headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()

@@ -32,7 +32,7 @@ import binascii
 import datetime as dt
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -266,50 +266,54 @@ def error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message}]}, status_code=status)
 
 
-async def officers(request: Request) -> Response:
-    try:
-        require_officer(request)
-        after = (await variables(request)).get("after")
-        async with request.app.state.pool.acquire() as conn:
-            if after is None:
-                return answer(await conn.fetchval(OFFICERS_FIRST))
-            ts, pk = decode_cursor("new", after)
-            return answer(await conn.fetchval(OFFICERS_AFTER, ts, pk))
-    except PermissionError:
-        return error("authentication required", 401)
-    except BadRequest as exc:
-        return error(str(exc), 400)
+def endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A GraphQL-like endpoint: no credential is a 401, a bad request a 400, as Qonys answers them."""
 
-
-async def application(request: Request) -> Response:
-    try:
-        require_officer(request)
-        value = str((await variables(request)).get("id") or "")
+    async def respond(request: Request) -> Response:
         try:
-            type_name, _, pk = base64.b64decode(value.encode(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise BadRequest("not a valid ID") from None
-        if type_name != "Application" or not pk.isdigit():
-            return answer('{"data":{"application":null}}')
-        async with request.app.state.pool.acquire() as conn:
-            return answer(await conn.fetchval(APPLICATION_SQL, int(pk)))
-    except PermissionError:
-        return error("authentication required", 401)
-    except BadRequest as exc:
-        return error(str(exc), 400)
+            return await handler(request)
+        except PermissionError:
+            return error("authentication required", 401)
+        except BadRequest as exc:
+            return error(str(exc), 400)
+
+    return respond
 
 
-async def feed(request: Request) -> Response:
+@endpoint
+async def officers(request: Request) -> Response:
+    require_officer(request)
+    after = (await variables(request)).get("after")
+    async with request.app.state.pool.acquire() as conn:
+        if after is None:
+            return answer(await conn.fetchval(OFFICERS_FIRST))
+        ts, pk = decode_cursor("new", after)
+        return answer(await conn.fetchval(OFFICERS_AFTER, ts, pk))
+
+
+@endpoint
+async def application(request: Request) -> Response:
+    require_officer(request)
+    value = str((await variables(request)).get("id") or "")
     try:
-        after = (await variables(request)).get("after")
-        types = request.app.state.readable_types
-        async with request.app.state.pool.acquire() as conn:
-            if after is None:
-                return answer(await conn.fetchval(FEED_FIRST, types))
-            ts, pk = decode_cursor("feed", after)
-            return answer(await conn.fetchval(FEED_AFTER, types, ts, pk))
-    except BadRequest as exc:
-        return error(str(exc), 400)
+        type_name, _, pk = base64.b64decode(value.encode(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadRequest("not a valid ID") from None
+    if type_name != "Application" or not pk.isdigit():
+        return answer('{"data":{"application":null}}')
+    async with request.app.state.pool.acquire() as conn:
+        return answer(await conn.fetchval(APPLICATION_SQL, int(pk)))
+
+
+@endpoint
+async def feed(request: Request) -> Response:
+    after = (await variables(request)).get("after")
+    types = request.app.state.readable_types
+    async with request.app.state.pool.acquire() as conn:
+        if after is None:
+            return answer(await conn.fetchval(FEED_FIRST, types))
+        ts, pk = decode_cursor("feed", after)
+        return answer(await conn.fetchval(FEED_AFTER, types, ts, pk))
 
 
 async def healthz(request: Request) -> Response:

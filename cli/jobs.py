@@ -2,87 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
-T = TypeVar("T")
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
-    return seen
-
-
-def _database_error(exc: BaseException) -> str | None:
-    """One line for an error of the database (unreachable, or refusing), or None
-    for anything else (a bug, which keeps its traceback)."""
-    from sqlalchemy.exc import DBAPIError
-
-    unreachable: tuple[type[BaseException], ...] = (OSError, TimeoutError)
-    database: tuple[type[BaseException], ...] = (DBAPIError,)
-    try:
-        import asyncpg
-
-        unreachable += (asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,
-                        asyncpg.InvalidPasswordError, asyncpg.CannotConnectNowError,
-                        asyncpg.ConnectionDoesNotExistError)
-        database += (asyncpg.PostgresError, asyncpg.InterfaceError)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import psycopg
-        from procrastinate.exceptions import ConnectorException
-
-        unreachable += (psycopg.OperationalError,)
-        database += (psycopg.Error, ConnectorException)
-    except ImportError:  # pragma: no cover
-        pass
-    chain = _chain(exc)
-
-    def line(e: BaseException) -> str:
-        text = (str(e).strip().splitlines() or [""])[0]
-        return f"{e.__class__.__name__}: {text}" if text else e.__class__.__name__
-
-    for e in chain:
-        if isinstance(e, unreachable):
-            return f"cannot reach the database at QONYS_DATABASE_URL ({line(e)})"
-    for e in reversed(chain):
-        if isinstance(e, database):
-            return f"the database refused the operation ({line(e)})"
-    return None
-
-
-def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    from cli.main import fail
-    from services.errors import ServiceError
-
-    try:
-        return asyncio.run(coro_fn())  # type: ignore[arg-type]
-    except ServiceError as exc:
-        fail("; ".join(e.message for e in exc.errors))
-    except typer.Exit:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        message = _database_error(exc)
-        if message is None:
-            raise
-        fail(message)
-    raise AssertionError("unreachable")
-
-
-async def _check_head(engine: Any, cfg: Any) -> None:
-    from cli.main import _require_head
-
-    await _require_head(engine, cfg)
+from cli.common import check_database, database, err, fail, out, run, settings
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -128,18 +54,15 @@ def rescore(
     transaction; running it again finishes what an interrupted run left."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from cli.main import err, out, settings
+    from core.db import session_factory, transaction
     from models.base import today_almaty
-    from core.db import create_engine, session_factory, transaction
     from services import rescore as svc
     from services.viewer import SYSTEM
 
     cfg = settings()
 
     async def main() -> str:
-        engine = create_engine(cfg)
-        try:
-            await _check_head(engine, cfg)
+        async with database(cfg) as engine:
             sessions = session_factory(engine)
             async with transaction(sessions) as session:
                 model_id = (await svc.model_by_version(session, model_version)).id if model_version else None
@@ -159,10 +82,8 @@ def rescore(
                 n = await svc.rescore_all(sessions, SYSTEM, model_id=model.id, batch_size=batch_size,
                                           progress=progress, pause=pause)
             return f"re-scored {n} application(s) under model {model.version}"
-        finally:
-            await engine.dispose()
 
-    out.print(_run(main), highlight=False)
+    out.print(run(main), highlight=False)
 
 
 def worker(
@@ -175,8 +96,6 @@ def worker(
 
     It runs the re-scoring jobs that publishing a model and `qonys rescore`
     queue. Start one or more on as many machines as needed; Ctrl-C stops it."""
-    from cli.main import err, fail, settings
-    from core.db import create_engine
     from services import jobs
 
     cfg = settings()
@@ -186,16 +105,12 @@ def worker(
     _log_to_stderr()
 
     async def main() -> None:
-        engine = create_engine(cfg)
-        try:
-            await _check_head(engine, cfg)
-        finally:
-            await engine.dispose()
+        await check_database(cfg)
         err.print(f"qonys worker: concurrency {concurrency}; Ctrl-C stops it once the running jobs finish",
                   highlight=False)
         await jobs.run_worker(cfg, concurrency=concurrency, wait=not once, batch_size=batch_size, pause=pause)
 
     try:
-        _run(main)
+        run(main)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from core.settings import ConfigError, Settings, load_settings
+from cli.common import check_database, database, database_failure, err, fail, out, run, run_db, settings
+from cli.demo import register as register_demo
+from cli.jobs import register as register_jobs
+from core.settings import Settings
 
 app = typer.Typer(help="Qonys: the back office for Kazakhstan's 2026 migration policy.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
@@ -22,84 +24,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_user_app, name="admin-user")
 app.add_typer(agency_key_app, name="agency-key")
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
-T = TypeVar("T")
-
-
-def fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def settings() -> Settings:
-    try:
-        cfg = load_settings()
-    except ConfigError as exc:
-        fail(str(exc), 2)
-        raise  # unreachable
-    cfg.apply_clock()
-    return cfg
-
-
-def run_db(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run ``fn(session, *args)`` in one transaction against the configured database."""
-    from services.errors import ServiceError
-
-    cfg = settings()
-
-    async def main() -> T:
-        from core.db import create_engine, session_factory, transaction
-
-        engine = create_engine(cfg)
-        try:
-            await _require_head(engine, cfg)
-            async with transaction(session_factory(engine)) as session:
-                return await fn(session, *args)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(main())
-    except ServiceError as exc:
-        fail("; ".join(e.message for e in exc.errors))
-    except typer.Exit:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        database_failure(exc)
-    raise AssertionError("unreachable")
-
-
-def database_failure(exc: Exception) -> None:
-    """One line when ``exc`` means the database cannot be reached or used (refused
-    connection, unknown database, wrong password ...); any other error is re-raised."""
-    from cli.jobs import _database_error
-
-    message = _database_error(exc)
-    if message is None:
-        raise exc
-    fail(message)
-
-
-async def _require_head(engine: Any, cfg: Settings) -> None:
-    from services.migrate import is_at_head
-
-    at_head, current, head = await is_at_head(engine, cfg.database_url)
-    if not at_head:
-        fail(f"the database is at revision {current or 'none (empty)'}, not at head {head}; run `qonys db upgrade` first")
-
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Upgrade the configured database (default: to head)."""
     from services.migrate import upgrade
 
-    cfg = settings()
-    try:
-        upgrade(cfg.database_url, revision)
-    except Exception as exc:  # noqa: BLE001
-        database_failure(exc)
-    out.print(f"database upgraded to {revision}")
+    _migrate(upgrade, revision, "upgraded")
 
 
 @db_app.command("downgrade")
@@ -107,12 +38,16 @@ def db_downgrade(revision: str) -> None:
     """Downgrade the configured database to REVISION (e.g. base)."""
     from services.migrate import downgrade
 
+    _migrate(downgrade, revision, "downgraded")
+
+
+def _migrate(step: Callable[[str, str], None], revision: str, done: str) -> None:
     cfg = settings()
     try:
-        downgrade(cfg.database_url, revision)
+        step(cfg.database_url, revision)
     except Exception as exc:  # noqa: BLE001
         database_failure(exc)
-    out.print(f"database downgraded to {revision}")
+    out.print(f"database {done} to {revision}")
 
 
 @app.command()
@@ -139,20 +74,17 @@ def rescore_after_seed(cfg: Settings, published: list[int]) -> list[Any]:
         return []
     from sqlalchemy import func, select
 
+    from core.db import session_factory, transaction
     from models import Score
-    from core.db import create_engine, session_factory, transaction
     from services import jobs
 
     async def main() -> list[Any]:
-        engine = create_engine(cfg)
-        try:
+        async with database(cfg, at_head=False) as engine:
             sessions = session_factory(engine)
             async with transaction(sessions) as session:
                 if not (await session.execute(select(func.count()).select_from(Score))).scalar_one():
                     return []
             return [await jobs.after_publish(cfg, model_id, sessions=sessions) for model_id in published]
-        finally:
-            await engine.dispose()
 
     try:
         outcomes = asyncio.run(main())
@@ -304,19 +236,15 @@ def schema() -> None:
 
 def prepare_embedded(cfg: Settings) -> None:
     """On the embedded SQLite default: migrate and seed."""
-    from core.db import create_engine, session_factory, transaction
+    from core.db import session_factory, transaction
     from services.migrate import upgrade
     from services.seed import seed as do_seed
 
     upgrade(cfg.database_url)
 
     async def main() -> list[int]:
-        engine = create_engine(cfg)
-        try:
-            async with transaction(session_factory(engine)) as session:
-                return (await do_seed(session)).published
-        finally:
-            await engine.dispose()
+        async with database(cfg, at_head=False) as engine, transaction(session_factory(engine)) as session:
+            return (await do_seed(session)).published
 
     rescore_after_seed(cfg, asyncio.run(main()))
 
@@ -334,21 +262,7 @@ def serve(
     if cfg.is_embedded_default:
         prepare_embedded(cfg)
     else:
-        from core.db import create_engine
-
-        async def check() -> None:
-            engine = create_engine(cfg)
-            try:
-                await _require_head(engine, cfg)
-            finally:
-                await engine.dispose()
-
-        try:
-            asyncio.run(check())
-        except typer.Exit:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            database_failure(exc)
+        run(lambda: check_database(cfg))
     if cfg.is_sqlite and workers > 1:
         fail("SQLite serves one process; use PostgreSQL for --workers > 1", 2)
     out.print(f"Qonys on http://{host}:{port}/graphql  (admin: /admin, health: /healthz)")
@@ -356,8 +270,8 @@ def serve(
                 timeout_graceful_shutdown=30, proxy_headers=False)
 
 
-from cli.jobs import register as _register_jobs; _register_jobs(app)  # noqa: E402,E702  (rescore, worker)
-from cli.demo import register as _register_demo; _register_demo(app)  # noqa: E402,E702  (demo-data)
+register_jobs(app)  # rescore, worker
+register_demo(app)  # demo-data
 
 if __name__ == "__main__":
     app()

@@ -8,9 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import Table
 from models.enums import (
     ApplicationStatus,
     CheckStatus,
@@ -23,30 +22,29 @@ from models.enums import (
     Route,
     Sex,
 )
-from models.types import JSONType, Money, UTCDateTime, str_enum
+from models.types import JSONType, Money, UTCDateTime, column, str_enum, utc_now_column
 
 
-class Applicant(SQLModel, table=True):
+class Applicant(Table, table=True):
     __tablename__ = "applicant"
     __table_args__ = (
         sa.CheckConstraint("length(citizenship) = 3 AND citizenship <> 'KAZ'", name="citizenship_iso3"),
         sa.CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_len"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
     # The identity-provider subject of the applicant who owns this record, if any.
-    owner_subject: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True, index=True))
-    iin: str | None = Field(default=None, sa_column=sa.Column(sa.String(12), nullable=True, index=True))
-    full_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    birth_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    sex: Sex = Field(sa_column=sa.Column(str_enum(Sex, "sex"), nullable=False))
-    citizenship: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
-    ethnic_kazakh: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
-    document_number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    owner_subject: str | None = column(sa.String(200), nullable=True, index=True)
+    iin: str | None = column(sa.String(12), nullable=True, index=True)
+    full_name: str = column(sa.String(200))
+    birth_date: dt.date = column(sa.Date())
+    sex: Sex = column(str_enum(Sex, "sex"))
+    citizenship: str = column(sa.String(3))
+    ethnic_kazakh: bool = column(sa.Boolean())
+    document_number: str = column(sa.String(40))
+    created_at: dt.datetime = utc_now_column()
 
 
-class Application(SQLModel, table=True):
+class Application(Table, table=True):
     __tablename__ = "application"
     __table_args__ = (
         sa.Index("ix_application_status_submitted", "status", "submitted_at", "id"),
@@ -60,32 +58,31 @@ class Application(SQLModel, table=True):
                  postgresql_ops={"search_key": "gin_trgm_ops"}),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, unique=True))
-    applicant_id: int = Field(sa_column=sa.Column(sa.ForeignKey("applicant.id", ondelete="RESTRICT"), nullable=False, index=True))
-    owner_subject: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True, index=True))
-    route: Route = Field(sa_column=sa.Column(str_enum(Route, "route"), nullable=False))
-    target_region_id: int = Field(sa_column=sa.Column(sa.ForeignKey("region.id", ondelete="RESTRICT"), nullable=False, index=True))
-    occupation_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"), nullable=True))
-    status: ApplicationStatus = Field(sa_column=sa.Column(str_enum(ApplicationStatus, "application_status"), nullable=False))
+    number: str = column(sa.String(20), unique=True)
+    applicant_id: int = column(sa.ForeignKey("applicant.id", ondelete="RESTRICT"), index=True)
+    owner_subject: str | None = column(sa.String(200), nullable=True, index=True)
+    route: Route = column(str_enum(Route, "route"))
+    target_region_id: int = column(sa.ForeignKey("region.id", ondelete="RESTRICT"), index=True)
+    occupation_id: int | None = column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"), nullable=True)
+    status: ApplicationStatus = column(str_enum(ApplicationStatus, "application_status"))
     # Denormalised from the applicant for the anti-fraud duplicate rule.
-    citizenship: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
-    document_number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
-    iin: str | None = Field(default=None, sa_column=sa.Column(sa.String(12), nullable=True, index=True))
-    submitted_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
-    due_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    decided_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=True))
-    decision_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000), nullable=True))
+    citizenship: str = column(sa.String(3))
+    document_number: str = column(sa.String(40))
+    iin: str | None = column(sa.String(12), nullable=True, index=True)
+    submitted_at: dt.datetime = column(UTCDateTime())
+    due_date: dt.date = column(sa.Date())
+    decided_at: dt.datetime | None = column(UTCDateTime(), nullable=True)
+    decision_reason: str | None = column(sa.String(1000), nullable=True)
     # Seats taken in a quota when approved (family size for KANDAS, 1 for LABOUR).
-    seats: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
-    quota_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), nullable=True, index=True))
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    seats: int | None = column(sa.Integer(), nullable=True)
+    quota_id: int | None = column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), nullable=True, index=True)
+    updated_at: dt.datetime = utc_now_column()
     # Number, applicant's name, IIN and document number, normalised and transliterated
     # to lower-case Latin (``services.search.search_key``), written with the row.
-    search_key: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    search_key: str | None = column(sa.Text(), nullable=True)
 
 
-class ApplicationDecision(SQLModel, table=True):
+class ApplicationDecision(Table, table=True):
     """How and why an application left the undecided states: an officer's decision,
     a selection round's approval, or a withdrawal. The newest row is the one in force."""
 
@@ -94,38 +91,35 @@ class ApplicationDecision(SQLModel, table=True):
         sa.Index("ix_application_decision_application", "application_id", "decided_at", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False))
-    outcome: DecisionOutcome = Field(sa_column=sa.Column(str_enum(DecisionOutcome, "decision_outcome"), nullable=False))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"))
+    outcome: DecisionOutcome = column(str_enum(DecisionOutcome, "decision_outcome"))
     # Required for a refusal by the services; null on a refusal only when it was
     # made before reasons were required and none was given.
-    reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000), nullable=True))
-    decided_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    reason: str | None = column(sa.String(1000), nullable=True)
+    decided_at: dt.datetime = column(UTCDateTime())
     # The audit subject of who decided; null only for decisions filled in from
     # before they were recorded, when the audit trail did not say.
-    decided_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
-    selection_round_id: int | None = Field(default=None, sa_column=sa.Column(
-        sa.ForeignKey("selection_round.id", ondelete="SET NULL"), nullable=True))
+    decided_by: str | None = column(sa.String(200), nullable=True)
+    selection_round_id: int | None = column(sa.ForeignKey("selection_round.id", ondelete="SET NULL"), nullable=True)
 
 
-class LanguageTest(SQLModel, table=True):
+class LanguageTest(Table, table=True):
     __tablename__ = "language_test"
     __table_args__ = (
         sa.CheckConstraint("listening_percent BETWEEN 0 AND 100", name="listening_range"),
         sa.CheckConstraint("reading_percent BETWEEN 0 AND 100", name="reading_range"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, unique=True))
-    level: LanguageLevel = Field(sa_column=sa.Column(str_enum(LanguageLevel, "language_level"), nullable=False))
-    listening_percent: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    reading_percent: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    certificate_number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
-    taken_on: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"), unique=True)
+    level: LanguageLevel = column(str_enum(LanguageLevel, "language_level"))
+    listening_percent: int = column(sa.Integer())
+    reading_percent: int = column(sa.Integer())
+    certificate_number: str = column(sa.String(40), unique=True)
+    taken_on: dt.date = column(sa.Date())
+    recorded_at: dt.datetime = utc_now_column()
 
 
-class Questionnaire(SQLModel, table=True):
+class Questionnaire(Table, table=True):
     __tablename__ = "questionnaire"
     __table_args__ = (
         sa.CheckConstraint("work_experience_years BETWEEN 0 AND 60", name="experience_range"),
@@ -133,23 +127,22 @@ class Questionnaire(SQLModel, table=True):
         sa.CheckConstraint("savings >= 0", name="savings_nonneg"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, unique=True))
-    education_level: EducationLevel = Field(sa_column=sa.Column(str_enum(EducationLevel, "education_level"), nullable=False))
-    work_experience_years: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    occupation_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"), nullable=True))
-    family_size: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    russian: Proficiency = Field(sa_column=sa.Column(str_enum(Proficiency, "proficiency_ru"), nullable=False))
-    english: Proficiency = Field(sa_column=sa.Column(str_enum(Proficiency, "proficiency_en"), nullable=False))
-    relatives_in_kazakhstan: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
-    prior_stay_in_kazakhstan: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
-    criminal_record: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
-    deported_before: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
-    savings: Decimal = Field(sa_column=sa.Column(Money(), nullable=False))
-    submitted_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"), unique=True)
+    education_level: EducationLevel = column(str_enum(EducationLevel, "education_level"))
+    work_experience_years: int = column(sa.Integer())
+    occupation_id: int | None = column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"), nullable=True)
+    family_size: int = column(sa.Integer())
+    russian: Proficiency = column(str_enum(Proficiency, "proficiency_ru"))
+    english: Proficiency = column(str_enum(Proficiency, "proficiency_en"))
+    relatives_in_kazakhstan: bool = column(sa.Boolean())
+    prior_stay_in_kazakhstan: bool = column(sa.Boolean())
+    criminal_record: bool = column(sa.Boolean())
+    deported_before: bool = column(sa.Boolean())
+    savings: Decimal = column(Money())
+    submitted_at: dt.datetime = utc_now_column()
 
 
-class FamilyMember(SQLModel, table=True):
+class FamilyMember(Table, table=True):
     """A member of the principal applicant's family, as the questionnaire lists them.
 
     When an application has members, its questionnaire's ``family_size`` is 1 (the
@@ -163,55 +156,50 @@ class FamilyMember(SQLModel, table=True):
         sa.CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_len"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
     # Indexed by the unique (application_id, position).
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"))
     # 1, 2, ... in the order the questionnaire lists them.
-    position: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    full_name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    birth_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    sex: Sex = Field(sa_column=sa.Column(str_enum(Sex, "sex"), nullable=False))
-    relation: FamilyRelation = Field(sa_column=sa.Column(str_enum(FamilyRelation, "family_relation"), nullable=False))
-    document_number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
-    iin: str | None = Field(default=None, sa_column=sa.Column(sa.String(12), nullable=True, index=True))
+    position: int = column(sa.Integer())
+    full_name: str = column(sa.String(200))
+    birth_date: dt.date = column(sa.Date())
+    sex: Sex = column(str_enum(Sex, "sex"))
+    relation: FamilyRelation = column(str_enum(FamilyRelation, "family_relation"))
+    document_number: str = column(sa.String(40))
+    iin: str | None = column(sa.String(12), nullable=True, index=True)
 
 
-class Check(SQLModel, table=True):
+class Check(Table, table=True):
     __tablename__ = "check_result"
     __table_args__ = (
         sa.UniqueConstraint("application_id", "check_type_id"),
         sa.Index("ix_check_result_feed", "updated_at", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True))
-    check_type_id: int = Field(sa_column=sa.Column(sa.ForeignKey("check_type.id", ondelete="RESTRICT"), nullable=False, index=True))
-    status: CheckStatus = Field(sa_column=sa.Column(str_enum(CheckStatus, "check_status"), nullable=False))
-    details: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
-    requested_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
-    completed_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=True))
-    updated_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
-    recorded_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    check_type_id: int = column(sa.ForeignKey("check_type.id", ondelete="RESTRICT"), index=True)
+    status: CheckStatus = column(str_enum(CheckStatus, "check_status"))
+    details: str | None = column(sa.String(2000), nullable=True)
+    requested_at: dt.datetime = column(UTCDateTime())
+    completed_at: dt.datetime | None = column(UTCDateTime(), nullable=True)
+    updated_at: dt.datetime = column(UTCDateTime())
+    recorded_by: str | None = column(sa.String(200), nullable=True)
 
 
-class Interview(SQLModel, table=True):
+class Interview(Table, table=True):
     __tablename__ = "interview"
     __table_args__ = (
         sa.CheckConstraint("points IS NULL OR points BETWEEN 0 AND 10", name="points_range"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, unique=True))
-    scheduled_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
-    outcome: InterviewOutcome | None = Field(
-        default=None, sa_column=sa.Column(str_enum(InterviewOutcome, "interview_outcome"), nullable=True)
-    )
-    points: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
-    notes: str | None = Field(default=None, sa_column=sa.Column(sa.String(2000), nullable=True))
-    recorded_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=True))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"), unique=True)
+    scheduled_at: dt.datetime = column(UTCDateTime())
+    outcome: InterviewOutcome | None = column(str_enum(InterviewOutcome, "interview_outcome"), nullable=True)
+    points: int | None = column(sa.Integer(), nullable=True)
+    notes: str | None = column(sa.String(2000), nullable=True)
+    recorded_at: dt.datetime | None = column(UTCDateTime(), nullable=True)
 
 
-class Score(SQLModel, table=True):
+class Score(Table, table=True):
     """The current score of an application with its whole breakdown (earlier
     scores are kept in the audit trail)."""
 
@@ -221,18 +209,16 @@ class Score(SQLModel, table=True):
         sa.Index("ix_score_rank", "total"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, unique=True))
-    scoring_model_id: int = Field(sa_column=sa.Column(sa.ForeignKey("scoring_model.id", ondelete="RESTRICT"), nullable=False, index=True))
-    model_version: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
-    total: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    max_total: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    pass_mark: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    passed: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"), unique=True)
+    scoring_model_id: int = column(sa.ForeignKey("scoring_model.id", ondelete="RESTRICT"), index=True)
+    model_version: str = column(sa.String(40))
+    total: int = column(sa.Integer())
+    max_total: int = column(sa.Integer())
+    pass_mark: int = column(sa.Integer())
+    passed: bool = column(sa.Boolean())
     # {"gates": [...], "breakdown": [...]} as the engine produced them.
-    result: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
-    computed_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    result: dict[str, Any] = column(JSONType)
+    computed_at: dt.datetime = column(UTCDateTime())
     # A fact it was computed from has changed since (the application went back to
     # SUBMITTED); the next scoreApplication clears it.
-    stale: bool = Field(default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, default=False,
-                                                           server_default=sa.false()))
+    stale: bool = column(sa.Boolean(), default=False, column_default=False, server_default=sa.false())

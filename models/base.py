@@ -1,8 +1,9 @@
-"""The metadata every table shares: a naming convention for constraints (and the clock, from ``core.clock``)."""
+"""The metadata every table shares: a naming convention for constraints; the
+base of the tables keyed by an integer id (and the clock, from ``core.clock``)."""
 
 from __future__ import annotations
 
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -13,6 +14,12 @@ SQLModel.metadata.naming_convention = {
 }
 
 metadata = SQLModel.metadata
+
+
+class Table(SQLModel):
+    """A table whose primary key is an integer ``id`` the database assigns."""
+
+    id: int | None = Field(default=None, primary_key=True)
 
 # The clock lives in core (every layer reads it); the models re-export it for their callers.
 from core.clock import ALMATY, clock_is_pinned, pin_today, today_almaty, utcnow, wall_clock  # noqa: E402,F401

@@ -6,14 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import Table
 from models.enums import ContractStatus, TerminationReason
-from models.types import Money, UTCDateTime, str_enum
+from models.types import Money, column, str_enum, utc_now_column
 
 
-class SocialContract(SQLModel, table=True):
+class SocialContract(Table, table=True):
     __tablename__ = "social_contract"
     __table_args__ = (
         sa.CheckConstraint("family_size BETWEEN 1 AND 20", name="family_range"),
@@ -21,56 +20,52 @@ class SocialContract(SQLModel, table=True):
         sa.Index("ix_social_contract_created_id", "created_at", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, unique=True))
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="RESTRICT"), nullable=False, unique=True))
-    region_id: int = Field(sa_column=sa.Column(sa.ForeignKey("region.id", ondelete="RESTRICT"), nullable=False, index=True))
-    family_size: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    start_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    end_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    status: ContractStatus = Field(sa_column=sa.Column(str_enum(ContractStatus, "contract_status"), nullable=False))
+    number: str = column(sa.String(20), unique=True)
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="RESTRICT"), unique=True)
+    region_id: int = column(sa.ForeignKey("region.id", ondelete="RESTRICT"), index=True)
+    family_size: int = column(sa.Integer())
+    start_date: dt.date = column(sa.Date())
+    end_date: dt.date = column(sa.Date())
+    status: ContractStatus = column(str_enum(ContractStatus, "contract_status"))
     # The ledger's sum, kept in the same transaction as each payment.
-    total_support: Decimal = Field(default=Decimal("0.00"), sa_column=sa.Column(Money(), nullable=False))
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    total_support: Decimal = column(Money(), default=Decimal("0.00"))
+    created_at: dt.datetime = utc_now_column()
 
 
-class SupportPayment(SQLModel, table=True):
+class SupportPayment(Table, table=True):
     __tablename__ = "support_payment"
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(sa_column=sa.Column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), nullable=False, index=True))
-    measure_id: int = Field(sa_column=sa.Column(sa.ForeignKey("support_measure.id", ondelete="RESTRICT"), nullable=False))
-    amount: Decimal = Field(sa_column=sa.Column(Money(), nullable=False))
-    paid_on: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
-    recorded_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    contract_id: int = column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), index=True)
+    measure_id: int = column(sa.ForeignKey("support_measure.id", ondelete="RESTRICT"))
+    amount: Decimal = column(Money())
+    paid_on: dt.date = column(sa.Date())
+    recorded_at: dt.datetime = utc_now_column()
+    recorded_by: str = column(sa.String(200))
 
 
-class ContractTermination(SQLModel, table=True):
+class ContractTermination(Table, table=True):
     __tablename__ = "contract_termination"
     __table_args__ = (
         sa.CheckConstraint("refund_due >= 0", name="refund_due_nonneg"),
         sa.CheckConstraint("refund_paid >= 0 AND refund_paid <= refund_due", name="refund_paid_range"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(sa_column=sa.Column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), nullable=False, unique=True))
-    reason: TerminationReason = Field(sa_column=sa.Column(str_enum(TerminationReason, "termination_reason"), nullable=False))
-    effective_date: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    refund_due: Decimal = Field(sa_column=sa.Column(Money(), nullable=False))
-    refund_paid: Decimal = Field(default=Decimal("0.00"), sa_column=sa.Column(Money(), nullable=False))
-    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
-    recorded_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    contract_id: int = column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), unique=True)
+    reason: TerminationReason = column(str_enum(TerminationReason, "termination_reason"))
+    effective_date: dt.date = column(sa.Date())
+    refund_due: Decimal = column(Money())
+    refund_paid: Decimal = column(Money(), default=Decimal("0.00"))
+    recorded_at: dt.datetime = utc_now_column()
+    recorded_by: str = column(sa.String(200))
 
 
-class RefundPayment(SQLModel, table=True):
+class RefundPayment(Table, table=True):
     __tablename__ = "refund_payment"
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(sa_column=sa.Column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), nullable=False, index=True))
-    amount: Decimal = Field(sa_column=sa.Column(Money(), nullable=False))
-    paid_on: dt.date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
-    recorded_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    contract_id: int = column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), index=True)
+    amount: Decimal = column(Money())
+    paid_on: dt.date = column(sa.Date())
+    recorded_at: dt.datetime = utc_now_column()
+    recorded_by: str = column(sa.String(200))

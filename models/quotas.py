@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import Table
 from models.enums import QuotaKind
-from models.types import UTCDateTime, str_enum
+from models.types import UTCDateTime, column, partial_unique_index, str_enum, utc_now_column
 
 
-class Quota(SQLModel, table=True):
+class Quota(Table, table=True):
     """(kind, year, region[, occupation]) -> capacity in people; ``used`` is kept by the system."""
 
     __tablename__ = "quota"
@@ -24,70 +23,51 @@ class Quota(SQLModel, table=True):
             "(kind = 'LABOUR' AND occupation_id IS NOT NULL) OR (kind = 'KANDAS' AND occupation_id IS NULL)",
             name="occupation_by_kind",
         ),
-        sa.Index(
-            "uq_quota_region_year_kandas",
-            "kind",
-            "year",
-            "region_id",
-            unique=True,
-            sqlite_where=sa.text("occupation_id IS NULL"),
-            postgresql_where=sa.text("occupation_id IS NULL"),
-        ),
-        sa.Index(
-            "uq_quota_region_year_occupation",
-            "kind",
-            "year",
-            "region_id",
-            "occupation_id",
-            unique=True,
-            sqlite_where=sa.text("occupation_id IS NOT NULL"),
-            postgresql_where=sa.text("occupation_id IS NOT NULL"),
-        ),
+        partial_unique_index("uq_quota_region_year_kandas", "kind", "year", "region_id",
+                             where="occupation_id IS NULL"),
+        partial_unique_index("uq_quota_region_year_occupation", "kind", "year", "region_id", "occupation_id",
+                             where="occupation_id IS NOT NULL"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    kind: QuotaKind = Field(sa_column=sa.Column(str_enum(QuotaKind, "quota_kind"), nullable=False))
-    year: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    region_id: int = Field(sa_column=sa.Column(sa.ForeignKey("region.id", ondelete="RESTRICT"), nullable=False, index=True))
-    occupation_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"), nullable=True))
-    capacity: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    used: int = Field(default=0, sa_column=sa.Column(sa.Integer(), nullable=False, server_default="0"))
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+    kind: QuotaKind = column(str_enum(QuotaKind, "quota_kind"))
+    year: int = column(sa.Integer())
+    region_id: int = column(sa.ForeignKey("region.id", ondelete="RESTRICT"), index=True)
+    occupation_id: int | None = column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"), nullable=True)
+    capacity: int = column(sa.Integer())
+    used: int = column(sa.Integer(), default=0, server_default="0")
+    updated_at: dt.datetime = utc_now_column()
 
 
-class SelectionRound(SQLModel, table=True):
+class SelectionRound(Table, table=True):
     __tablename__ = "selection_round"
 
-    id: int | None = Field(default=None, primary_key=True)
-    quota_id: int = Field(sa_column=sa.Column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), nullable=False, index=True))
-    ran_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
-    ran_by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    cutoff_score: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
-    seats_taken: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    quota_id: int = column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), index=True)
+    ran_at: dt.datetime = column(UTCDateTime())
+    ran_by: str = column(sa.String(200))
+    cutoff_score: int | None = column(sa.Integer(), nullable=True)
+    seats_taken: int = column(sa.Integer())
 
 
-class SelectionRoundApproval(SQLModel, table=True):
+class SelectionRoundApproval(Table, table=True):
     __tablename__ = "selection_round_approval"
     __table_args__ = (sa.UniqueConstraint("application_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("selection_round.id", ondelete="CASCADE"), nullable=False, index=True))
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="RESTRICT"), nullable=False))
-    rank: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    score: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
-    seats: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    round_id: int = column(sa.ForeignKey("selection_round.id", ondelete="CASCADE"), index=True)
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="RESTRICT"))
+    rank: int = column(sa.Integer())
+    score: int = column(sa.Integer())
+    seats: int = column(sa.Integer())
 
 
-class SelectionRoundPassedOver(SQLModel, table=True):
+class SelectionRoundPassedOver(Table, table=True):
     """A candidate ranked above a round's last approved one whose family did not fit
     in the seats left (it stayed PASSED)."""
 
     __tablename__ = "selection_round_passed_over"
     __table_args__ = (sa.UniqueConstraint("round_id", "application_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("selection_round.id", ondelete="CASCADE"), nullable=False))
-    application_id: int = Field(sa_column=sa.Column(sa.ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True))
-    position: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))  # 1-based, in ranking order
-    score: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
-    seats: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
+    round_id: int = column(sa.ForeignKey("selection_round.id", ondelete="CASCADE"))
+    application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    position: int = column(sa.Integer())  # 1-based, in ranking order
+    score: int | None = column(sa.Integer(), nullable=True)
+    seats: int | None = column(sa.Integer(), nullable=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
 
+from models.base import Table
 from models.enums import RegionKind, TerminationReason
-from models.types import Money, str_enum
+from models.types import Money, column, str_enum
 
 
 # ISO 3166-2:KZ first-level subdivisions (pycountry's list, pinned here so that
@@ -20,7 +20,7 @@ KZ_REGION_CODES = (
 )
 
 
-class Region(SQLModel, table=True):
+class Region(Table, table=True):
     __tablename__ = "region"
     __table_args__ = (
         sa.CheckConstraint(
@@ -28,28 +28,26 @@ class Region(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(sa_column=sa.Column(sa.String(8), nullable=False, unique=True))
-    name_kk: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
-    name_ru: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
-    name_en: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
-    kind: RegionKind = Field(sa_column=sa.Column(str_enum(RegionKind, "region_kind"), nullable=False))
-    labour_deficit: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False, default=False))
+    code: str = column(sa.String(8), unique=True)
+    name_kk: str = column(sa.String(120))
+    name_ru: str = column(sa.String(120))
+    name_en: str = column(sa.String(120))
+    kind: RegionKind = column(str_enum(RegionKind, "region_kind"))
+    labour_deficit: bool = column(sa.Boolean(), column_default=False)
 
 
-class Occupation(SQLModel, table=True):
+class Occupation(Table, table=True):
     """An ISCO-08 unit group."""
 
     __tablename__ = "occupation"
     __table_args__ = (sa.CheckConstraint("length(code) = 4", name="code_isco4"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(sa_column=sa.Column(sa.String(4), nullable=False, unique=True))
-    name_en: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    name_ru: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    code: str = column(sa.String(4), unique=True)
+    name_en: str = column(sa.String(200))
+    name_ru: str = column(sa.String(200))
 
 
-class DeficitOccupation(SQLModel, table=True):
+class DeficitOccupation(Table, table=True):
     """An occupation a region lists as in deficit for a year."""
 
     __tablename__ = "deficit_occupation"
@@ -58,55 +56,50 @@ class DeficitOccupation(SQLModel, table=True):
         sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    region_id: int = Field(sa_column=sa.Column(sa.ForeignKey("region.id", ondelete="RESTRICT"), nullable=False, index=True))
-    occupation_id: int = Field(sa_column=sa.Column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"), nullable=False))
-    year: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    region_id: int = column(sa.ForeignKey("region.id", ondelete="RESTRICT"), index=True)
+    occupation_id: int = column(sa.ForeignKey("occupation.id", ondelete="RESTRICT"))
+    year: int = column(sa.Integer())
 
 
-class Agency(SQLModel, table=True):
+class Agency(Table, table=True):
     __tablename__ = "agency"
 
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
-    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    active: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False, default=True))
+    code: str = column(sa.String(40), unique=True)
+    name: str = column(sa.String(200))
+    active: bool = column(sa.Boolean(), column_default=True)
 
 
-class CheckType(SQLModel, table=True):
+class CheckType(Table, table=True):
     __tablename__ = "check_type"
 
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
-    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    agency_id: int = Field(sa_column=sa.Column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False, index=True))
-    mandatory: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False, default=True))
-    active: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False, default=True))
+    code: str = column(sa.String(40), unique=True)
+    name: str = column(sa.String(200))
+    agency_id: int = column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
+    mandatory: bool = column(sa.Boolean(), column_default=True)
+    active: bool = column(sa.Boolean(), column_default=True)
 
 
-class CheckTypeGrant(SQLModel, table=True):
+class CheckTypeGrant(Table, table=True):
     """An agency may read checks of a type it does not own."""
 
     __tablename__ = "check_type_grant"
     __table_args__ = (sa.UniqueConstraint("agency_id", "check_type_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    agency_id: int = Field(sa_column=sa.Column(sa.ForeignKey("agency.id", ondelete="CASCADE"), nullable=False))
-    check_type_id: int = Field(sa_column=sa.Column(sa.ForeignKey("check_type.id", ondelete="CASCADE"), nullable=False, index=True))
+    agency_id: int = column(sa.ForeignKey("agency.id", ondelete="CASCADE"))
+    check_type_id: int = column(sa.ForeignKey("check_type.id", ondelete="CASCADE"), index=True)
 
 
-class SupportMeasure(SQLModel, table=True):
+class SupportMeasure(Table, table=True):
     __tablename__ = "support_measure"
     __table_args__ = (sa.CheckConstraint("cap_mrp >= 0", name="cap_nonneg"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
-    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    cap_mrp: Decimal = Field(sa_column=sa.Column(sa.Numeric(10, 2, asdecimal=True), nullable=False))
-    per_family_member: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False, default=False))
+    code: str = column(sa.String(40), unique=True)
+    name: str = column(sa.String(200))
+    cap_mrp: Decimal = column(sa.Numeric(10, 2, asdecimal=True))
+    per_family_member: bool = column(sa.Boolean(), column_default=False)
 
 
-class MrpValue(SQLModel, table=True):
+class MrpValue(Table, table=True):
     """The monthly calculation index (MRP) in tenge for a year."""
 
     __tablename__ = "mrp_value"
@@ -115,19 +108,15 @@ class MrpValue(SQLModel, table=True):
         sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    year: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False, unique=True))
-    amount: Decimal = Field(sa_column=sa.Column(Money(), nullable=False))
+    year: int = column(sa.Integer(), unique=True)
+    amount: Decimal = column(Money())
 
 
-class TerminationReasonRule(SQLModel, table=True):
+class TerminationReasonRule(Table, table=True):
     """Whether a termination reason makes the support refundable (reference data)."""
 
     __tablename__ = "termination_reason"
 
-    id: int | None = Field(default=None, primary_key=True)
-    code: TerminationReason = Field(
-        sa_column=sa.Column(str_enum(TerminationReason, "termination_reason_code"), nullable=False, unique=True)
-    )
-    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    refundable: bool = Field(sa_column=sa.Column(sa.Boolean(), nullable=False))
+    code: TerminationReason = column(str_enum(TerminationReason, "termination_reason_code"), unique=True)
+    name: str = column(sa.String(200))
+    refundable: bool = column(sa.Boolean())

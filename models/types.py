@@ -1,4 +1,5 @@
-"""Column types shared by every table: money, UTC timestamps, JSON, string enums."""
+"""Column types shared by every table (money, UTC timestamps, JSON, string enums)
+and how a field is declared on its column (``column``, ``utc_now_column``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic_core import PydanticUndefined
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
+
+from core.clock import utcnow
 
 CENT = Decimal("0.01")
 
@@ -108,3 +113,29 @@ def id_in(column: sa.ColumnElement[Any], ids: list[int], dialect_name: str) -> s
 
         return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer())))
     return column.in_(ids)
+
+
+def column(type_: Any, *, nullable: bool = False, default: Any = PydanticUndefined,
+           default_factory: Any = None, column_default: Any = None, **options: Any) -> Any:
+    """A field stored in one column of ``type_`` (a type, or a ``sa.ForeignKey``):
+    NOT NULL unless ``nullable``, and then ``None`` by default. ``default`` (or
+    ``default_factory``) is the field's, set when the row object is made;
+    ``column_default`` the column's, set on INSERT when no value was given (the
+    admin's forms offer it). ``options`` are the column's (``index``, ``unique``,
+    ``server_default``)."""
+    if nullable and default is PydanticUndefined and default_factory is None:
+        default = None
+    if column_default is not None:
+        options["default"] = column_default
+    return Field(default=default, default_factory=default_factory,
+                 sa_column=sa.Column(type_, nullable=nullable, **options))
+
+
+def utc_now_column() -> Any:
+    """A UTC timestamp, now when the row is made (created, updated or recorded at)."""
+    return column(UTCDateTime(), default_factory=utcnow)
+
+
+def partial_unique_index(name: str, *columns: str, where: str) -> sa.Index:
+    """A unique index over the rows that match ``where`` (SQL), on SQLite and PostgreSQL alike."""
+    return sa.Index(name, *columns, unique=True, sqlite_where=sa.text(where), postgresql_where=sa.text(where))

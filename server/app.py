@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.setup import mount_admin
+from api.asgi import HttpMiddleware
 from api.auth_middleware import AuthenticateGraphQL
 from api.graphiql_assets import ASSETS_URL
 from api.graphiql_assets import DEST as GRAPHIQL_ASSETS
@@ -35,17 +36,14 @@ from services import year_data
 log = structlog.get_logger("qonys.app")
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """Refuses request bodies over the configured size, declared or streamed."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

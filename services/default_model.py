@@ -41,6 +41,11 @@ __all__ = [
 FIRST_MODEL_VERSION = "2026.1"
 FIRST_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 1)
 
+def _bands(*bands: tuple[int, int | None, int]) -> list[dict[str, int | None]]:
+    """``{"min", "max", "points"}`` bands, written here as (min, max, points)."""
+    return [{"min": low, "max": high, "points": points} for low, high, points in bands]
+
+
 FIRST_MODEL_DEFINITION: dict[str, Any] = {
     "passMark": 400,
     "gates": [
@@ -50,78 +55,22 @@ FIRST_MODEL_DEFINITION: dict[str, Any] = {
         {"code": "interview", "source": "interview.outcome", "equals": "PASSED"},
         {"code": "adult", "source": "applicant.age", "min": 18},
         {"code": "not_deported", "source": "questionnaire.deportedBefore", "equals": False},
-        {
-            "code": "solvency",
-            "source": "questionnaire.savingsMrp",
-            "min": 1320,
-            "routes": ["GENERAL"],
-        },
+        {"code": "solvency", "source": "questionnaire.savingsMrp", "min": 1320, "routes": ["GENERAL"]},
     ],
     "criteria": [
-        {
-            "code": "kazakh",
-            "source": "language.level",
-            "points": {"A1": 50, "A2": 80, "B1": 110, "B2": 130, "C1": 150},
-        },
-        {
-            "code": "age",
-            "source": "applicant.age",
-            "bands": [
-                {"min": 18, "max": 29, "points": 100},
-                {"min": 30, "max": 39, "points": 80},
-                {"min": 40, "max": 49, "points": 50},
-                {"min": 50, "max": 59, "points": 20},
-                {"min": 60, "max": None, "points": 0},
-            ],
-        },
-        {
-            "code": "education",
-            "source": "questionnaire.educationLevel",
-            "points": {
-                "NONE": 0,
-                "SECONDARY": 30,
-                "VOCATIONAL": 60,
-                "BACHELOR": 100,
-                "MASTER": 120,
-                "DOCTORATE": 140,
-            },
-        },
-        {
-            "code": "experience",
-            "source": "questionnaire.workExperienceYears",
-            "bands": [
-                {"min": 0, "max": 0, "points": 0},
-                {"min": 1, "max": 2, "points": 30},
-                {"min": 3, "max": 5, "points": 60},
-                {"min": 6, "max": 9, "points": 80},
-                {"min": 10, "max": None, "points": 100},
-            ],
-        },
-        {
-            "code": "russian",
-            "source": "questionnaire.russian",
-            "points": {"NONE": 0, "BASIC": 20, "FLUENT": 40},
-        },
-        {
-            "code": "english",
-            "source": "questionnaire.english",
-            "points": {"NONE": 0, "BASIC": 20, "FLUENT": 40},
-        },
-        {
-            "code": "deficit_occupation",
-            "source": "questionnaire.occupationInDeficit",
-            "points": {"true": 60, "false": 0},
-        },
-        {
-            "code": "relatives",
-            "source": "questionnaire.relativesInKazakhstan",
-            "points": {"true": 30, "false": 0},
-        },
-        {
-            "code": "prior_stay",
-            "source": "questionnaire.priorStayInKazakhstan",
-            "points": {"true": 30, "false": 0},
-        },
+        {"code": "kazakh", "source": "language.level", "points": {"A1": 50, "A2": 80, "B1": 110, "B2": 130, "C1": 150}},
+        {"code": "age", "source": "applicant.age",
+         "bands": _bands((18, 29, 100), (30, 39, 80), (40, 49, 50), (50, 59, 20), (60, None, 0))},
+        {"code": "education", "source": "questionnaire.educationLevel", "points": {
+            "NONE": 0, "SECONDARY": 30, "VOCATIONAL": 60, "BACHELOR": 100, "MASTER": 120, "DOCTORATE": 140}},
+        {"code": "experience", "source": "questionnaire.workExperienceYears",
+         "bands": _bands((0, 0, 0), (1, 2, 30), (3, 5, 60), (6, 9, 80), (10, None, 100))},
+        {"code": "russian", "source": "questionnaire.russian", "points": {"NONE": 0, "BASIC": 20, "FLUENT": 40}},
+        {"code": "english", "source": "questionnaire.english", "points": {"NONE": 0, "BASIC": 20, "FLUENT": 40}},
+        {"code": "deficit_occupation", "source": "questionnaire.occupationInDeficit",
+         "points": {"true": 60, "false": 0}},
+        {"code": "relatives", "source": "questionnaire.relativesInKazakhstan", "points": {"true": 30, "false": 0}},
+        {"code": "prior_stay", "source": "questionnaire.priorStayInKazakhstan", "points": {"true": 30, "false": 0}},
     ],
 }
 

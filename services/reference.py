@@ -1,7 +1,7 @@
 """Writes to the reference data administrators edit: regions, occupations and
 deficit lists, agencies, check types and their grants, support measures, MRP
 values and termination reasons (the tables of ``models/reference.py``; the
-values the seed loads are in ``services/reference_data.py``).
+values the seed loads are in ``services/reference_data.py``, one row a line).
 
 One create, update and delete for all of them: the values are checked against
 the table's columns and the rules in ``RULES`` (every problem reported at once,
@@ -16,7 +16,6 @@ problem), so a form can show them next to its fields before anything is sent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -26,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import reference as ref
-from services import audit
+from services import audit, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
 from services.rows import locked
 from services.viewer import Viewer
@@ -39,18 +38,6 @@ Rule = Callable[[Any], "str | None"]
 def year_problem(year: int) -> str | None:
     if not YEAR_MIN <= year <= YEAR_MAX:
         return f"year must be from {YEAR_MIN} to {YEAR_MAX} (got {year})"
-    return None
-
-
-def region_code_problem(code: str) -> str | None:
-    if code not in ref.KZ_REGION_CODES:
-        return f"{code!r} is not an ISO 3166-2:KZ region code; use one of {', '.join(ref.KZ_REGION_CODES)}"
-    return None
-
-
-def isco_code_problem(code: str) -> str | None:
-    if not re.fullmatch(r"\d{4}", code):
-        return "an ISCO-08 unit group code has 4 digits"
     return None
 
 
@@ -67,10 +54,11 @@ def mrp_problem(amount: Decimal) -> str | None:
 
 
 # The reference tables and the rules of their columns (beyond type, presence and
-# the database's own constraints).
+# the database's own constraints); the region and occupation codes follow the
+# rules every other input of them follows (``services.rules``).
 RULES: dict[type, dict[str, Rule]] = {
-    ref.Region: {"code": region_code_problem},
-    ref.Occupation: {"code": isco_code_problem},
+    ref.Region: {"code": rules.region_code_problem},
+    ref.Occupation: {"code": rules.occupation_code_problem},
     ref.DeficitOccupation: {"year": year_problem},
     ref.Agency: {},
     ref.CheckType: {},
@@ -78,6 +66,11 @@ RULES: dict[type, dict[str, Rule]] = {
     ref.SupportMeasure: {"cap_mrp": cap_problem},
     ref.MrpValue: {"year": year_problem, "amount": mrp_problem},
     ref.TerminationReasonRule: {},
+}
+
+# How a typed text is read (otherwise it is trimmed).
+READ: dict[tuple[type, str], Callable[[str], str]] = {
+    (ref.Region, "code"): rules.normalise_region_code,
 }
 
 
@@ -93,10 +86,11 @@ def _table(model: type) -> str:
 
 
 def _assign(obj: Any, values: Mapping[str, Any]) -> None:
-    """Set ``values`` on ``obj``: text trimmed, an empty value of a nullable column
-    as NULL, enum values by their text; then the column rules."""
+    """Set ``values`` on ``obj``: text trimmed (or read as ``READ`` says), an empty
+    value of a nullable column as NULL, enum values by their text; then the
+    column rules."""
     columns = sa.inspect(type(obj)).columns
-    rules = RULES[type(obj)]
+    column_rules = RULES[type(obj)]
     errors = ErrorCollector()
     for key, value in values.items():
         column = columns.get(key)
@@ -104,7 +98,7 @@ def _assign(obj: Any, values: Mapping[str, Any]) -> None:
             errors.invalid(f"{key} is not a field of {_table(type(obj))}", "input", key)
             continue
         if isinstance(value, str):
-            value = value.strip()
+            value = READ.get((type(obj), key), str.strip)(value)
         if value in ("", None):
             value = None
             if not column.nullable:
@@ -117,8 +111,8 @@ def _assign(obj: Any, values: Mapping[str, Any]) -> None:
             except ValueError:
                 errors.invalid(f"{value!r} is not one of {', '.join(m.value for m in enum_class)}", "input", key)
                 continue
-        if value is not None and key in rules:
-            problem = rules[key](value)
+        if value is not None and key in column_rules:
+            problem = column_rules[key](value)
             if problem:
                 errors.invalid(problem, "input", key)
                 continue

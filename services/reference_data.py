@@ -36,10 +36,7 @@ __all__ = [
 # competent authorities and their checks (SPEC §4)
 
 AGENCIES: list[dict[str, Any]] = [
-    {
-        "code": "GPO",
-        "name": "General Prosecutor's Office – Committee on Legal Statistics and Special Records",
-    },
+    {"code": "GPO", "name": "General Prosecutor's Office – Committee on Legal Statistics and Special Records"},
     {"code": "KNB", "name": "National Security Committee"},
     {"code": "MVD_MIGRATION", "name": "Ministry of Internal Affairs – Migration Service"},
     {"code": "MOH", "name": "Ministry of Healthcare"},
@@ -48,41 +45,14 @@ AGENCIES: list[dict[str, Any]] = [
 ]
 
 CHECK_TYPES: list[dict[str, Any]] = [
-    {
-        "code": "CRIMINAL_RECORD",
-        "name": "Criminal record check",
-        "agency_code": "GPO",
-        "mandatory": True,
-        "active": True,
-    },
-    {
-        "code": "NATIONAL_SECURITY",
-        "name": "National security check",
-        "agency_code": "KNB",
-        "mandatory": True,
-        "active": True,
-    },
-    {
-        "code": "DOCUMENT_AUTHENTICITY",
-        "name": "Document authenticity check",
-        "agency_code": "MVD_MIGRATION",
-        "mandatory": True,
-        "active": True,
-    },
-    {
-        "code": "MEDICAL",
-        "name": "Medical examination",
-        "agency_code": "MOH",
-        "mandatory": True,
-        "active": True,
-    },
-    {
-        "code": "EMPLOYMENT_RECORD",
-        "name": "Employment record check",
-        "agency_code": "ENBEK",
-        "mandatory": False,
-        "active": True,
-    },
+    {"code": code, "name": name, "agency_code": agency_code, "mandatory": mandatory, "active": True}
+    for code, name, agency_code, mandatory in [
+        ("CRIMINAL_RECORD", "Criminal record check", "GPO", True),
+        ("NATIONAL_SECURITY", "National security check", "KNB", True),
+        ("DOCUMENT_AUTHENTICITY", "Document authenticity check", "MVD_MIGRATION", True),
+        ("MEDICAL", "Medical examination", "MOH", True),
+        ("EMPLOYMENT_RECORD", "Employment record check", "ENBEK", False),
+    ]
 ]
 
 # (agency code, check type code): the agency may READ checks of a type it
@@ -104,24 +74,12 @@ MRP: dict[int, Decimal] = {
 }
 
 SUPPORT_MEASURES: list[dict[str, Any]] = [
-    {
-        "code": "RELOCATION",
-        "name": "One-time relocation subsidy",
-        "cap_mrp": Decimal("70"),
-        "per_family_member": True,
-    },
-    {
-        "code": "HOUSING_RENT",
-        "name": "Rent and utilities (30 MRP a month for 12 months)",
-        "cap_mrp": Decimal("360"),
-        "per_family_member": False,
-    },
-    {
-        "code": "HOUSING_CERTIFICATE",
-        "name": "Economic mobility certificate for buying a home",
-        "cap_mrp": Decimal("1625"),
-        "per_family_member": False,
-    },
+    {"code": code, "name": name, "cap_mrp": Decimal(cap_mrp), "per_family_member": per_family_member}
+    for code, name, cap_mrp, per_family_member in [
+        ("RELOCATION", "One-time relocation subsidy", "70", True),
+        ("HOUSING_RENT", "Rent and utilities (30 MRP a month for 12 months)", "360", False),
+        ("HOUSING_CERTIFICATE", "Economic mobility certificate for buying a home", "1625", False),
+    ]
 ]
 
 # The policy says "the whole sum" and names no exemptions; which reasons are
@@ -139,118 +97,53 @@ TERMINATION_REASONS: list[dict[str, Any]] = [
 # occupations: ISCO-08 unit groups relevant to labour shortages
 
 OCCUPATIONS: list[dict[str, str]] = [
-    {"code": "2142", "name_en": "Civil engineers", "name_ru": "Инженеры-строители"},
-    {"code": "2144", "name_en": "Mechanical engineers", "name_ru": "Инженеры-механики"},
-    {
-        "code": "2146",
-        "name_en": "Mining engineers, metallurgists and related professionals",
-        "name_ru": "Горные инженеры, металлурги и специалисты родственных занятий",
-    },
-    {"code": "2151", "name_en": "Electrical engineers", "name_ru": "Инженеры-электрики"},
-    {"code": "2153", "name_en": "Telecommunications engineers", "name_ru": "Инженеры по телекоммуникациям"},
-    {"code": "2211", "name_en": "Generalist medical practitioners", "name_ru": "Врачи общей практики"},
-    {"code": "2212", "name_en": "Specialist medical practitioners", "name_ru": "Врачи-специалисты"},
-    {"code": "2221", "name_en": "Nursing professionals", "name_ru": "Специалисты сестринского дела"},
-    {"code": "2222", "name_en": "Midwifery professionals", "name_ru": "Специалисты акушерского дела"},
-    {"code": "2250", "name_en": "Veterinarians", "name_ru": "Ветеринарные врачи"},
-    {"code": "2261", "name_en": "Dentists", "name_ru": "Врачи-стоматологи"},
-    {"code": "2262", "name_en": "Pharmacists", "name_ru": "Фармацевты"},
-    {
-        "code": "2310",
-        "name_en": "University and higher education teachers",
-        "name_ru": "Преподаватели университетов и высших учебных заведений",
-    },
-    {
-        "code": "2320",
-        "name_en": "Vocational education teachers",
-        "name_ru": "Преподаватели профессионального образования",
-    },
-    {"code": "2330", "name_en": "Secondary education teachers", "name_ru": "Учителя средней школы"},
-    {"code": "2341", "name_en": "Primary school teachers", "name_ru": "Учителя начальных классов"},
-    {"code": "2342", "name_en": "Early childhood educators", "name_ru": "Воспитатели дошкольного образования"},
-    {"code": "2411", "name_en": "Accountants", "name_ru": "Бухгалтеры"},
-    {"code": "2512", "name_en": "Software developers", "name_ru": "Разработчики программного обеспечения"},
-    {"code": "2631", "name_en": "Economists", "name_ru": "Экономисты"},
-    {"code": "3112", "name_en": "Civil engineering technicians", "name_ru": "Техники-строители"},
-    {"code": "3113", "name_en": "Electrical engineering technicians", "name_ru": "Техники-электрики"},
-    {"code": "3115", "name_en": "Mechanical engineering technicians", "name_ru": "Техники-механики"},
-    {
-        "code": "3117",
-        "name_en": "Mining and metallurgical technicians",
-        "name_ru": "Техники горного дела и металлургии",
-    },
-    {"code": "3142", "name_en": "Agricultural technicians", "name_ru": "Техники сельского хозяйства"},
-    {
-        "code": "3221",
-        "name_en": "Nursing associate professionals",
-        "name_ru": "Медицинские сёстры (средний медицинский персонал)",
-    },
-    {
-        "code": "3240",
-        "name_en": "Veterinary technicians and assistants",
-        "name_ru": "Ветеринарные техники и фельдшеры",
-    },
-    {"code": "5120", "name_en": "Cooks", "name_ru": "Повара"},
-    {
-        "code": "6111",
-        "name_en": "Field crop and vegetable growers",
-        "name_ru": "Производители полевых культур и овощей",
-    },
-    {
-        "code": "6121",
-        "name_en": "Livestock and dairy producers",
-        "name_ru": "Животноводы и производители молочной продукции",
-    },
-    {
-        "code": "7112",
-        "name_en": "Bricklayers and related workers",
-        "name_ru": "Каменщики и рабочие родственных занятий",
-    },
-    {"code": "7115", "name_en": "Carpenters and joiners", "name_ru": "Плотники и столяры"},
-    {"code": "7126", "name_en": "Plumbers and pipe fitters", "name_ru": "Сантехники и трубопроводчики"},
-    {"code": "7212", "name_en": "Welders and flamecutters", "name_ru": "Сварщики и газорезчики"},
-    {
-        "code": "7231",
-        "name_en": "Motor vehicle mechanics and repairers",
-        "name_ru": "Механики и ремонтники автотранспортных средств",
-    },
-    {
-        "code": "7233",
-        "name_en": "Agricultural and industrial machinery mechanics and repairers",
-        "name_ru": "Механики и ремонтники сельскохозяйственного и промышленного оборудования",
-    },
-    {
-        "code": "7411",
-        "name_en": "Building and related electricians",
-        "name_ru": "Электромонтажники зданий и рабочие родственных занятий",
-    },
-    {"code": "7412", "name_en": "Electrical mechanics and fitters", "name_ru": "Электромеханики и электромонтёры"},
-    {"code": "8111", "name_en": "Miners and quarriers", "name_ru": "Горнорабочие и рабочие карьеров"},
-    {
-        "code": "8113",
-        "name_en": "Well drillers and borers and related workers",
-        "name_ru": "Бурильщики скважин и рабочие родственных занятий",
-    },
-    {
-        "code": "8332",
-        "name_en": "Heavy truck and lorry drivers",
-        "name_ru": "Водители грузовых автомобилей большой грузоподъёмности",
-    },
-    {
-        "code": "8341",
-        "name_en": "Mobile farm and forestry plant operators",
-        "name_ru": "Трактористы и машинисты сельскохозяйственных и лесохозяйственных машин",
-    },
-    {
-        "code": "8342",
-        "name_en": "Earthmoving and related plant operators",
-        "name_ru": "Машинисты землеройных и родственных машин",
-    },
-    {
-        "code": "8343",
-        "name_en": "Crane, hoist and related plant operators",
-        "name_ru": "Машинисты кранов, подъёмников и родственного оборудования",
-    },
+    {"code": code, "name_en": name_en, "name_ru": name_ru}
+    for code, name_en, name_ru in [
+        ("2142", "Civil engineers", "Инженеры-строители"),
+        ("2144", "Mechanical engineers", "Инженеры-механики"),
+        ("2146", "Mining engineers, metallurgists and related professionals", "Горные инженеры, металлурги и специалисты родственных занятий"),
+        ("2151", "Electrical engineers", "Инженеры-электрики"),
+        ("2153", "Telecommunications engineers", "Инженеры по телекоммуникациям"),
+        ("2211", "Generalist medical practitioners", "Врачи общей практики"),
+        ("2212", "Specialist medical practitioners", "Врачи-специалисты"),
+        ("2221", "Nursing professionals", "Специалисты сестринского дела"),
+        ("2222", "Midwifery professionals", "Специалисты акушерского дела"),
+        ("2250", "Veterinarians", "Ветеринарные врачи"),
+        ("2261", "Dentists", "Врачи-стоматологи"),
+        ("2262", "Pharmacists", "Фармацевты"),
+        ("2310", "University and higher education teachers", "Преподаватели университетов и высших учебных заведений"),
+        ("2320", "Vocational education teachers", "Преподаватели профессионального образования"),
+        ("2330", "Secondary education teachers", "Учителя средней школы"),
+        ("2341", "Primary school teachers", "Учителя начальных классов"),
+        ("2342", "Early childhood educators", "Воспитатели дошкольного образования"),
+        ("2411", "Accountants", "Бухгалтеры"),
+        ("2512", "Software developers", "Разработчики программного обеспечения"),
+        ("2631", "Economists", "Экономисты"),
+        ("3112", "Civil engineering technicians", "Техники-строители"),
+        ("3113", "Electrical engineering technicians", "Техники-электрики"),
+        ("3115", "Mechanical engineering technicians", "Техники-механики"),
+        ("3117", "Mining and metallurgical technicians", "Техники горного дела и металлургии"),
+        ("3142", "Agricultural technicians", "Техники сельского хозяйства"),
+        ("3221", "Nursing associate professionals", "Медицинские сёстры (средний медицинский персонал)"),
+        ("3240", "Veterinary technicians and assistants", "Ветеринарные техники и фельдшеры"),
+        ("5120", "Cooks", "Повара"),
+        ("6111", "Field crop and vegetable growers", "Производители полевых культур и овощей"),
+        ("6121", "Livestock and dairy producers", "Животноводы и производители молочной продукции"),
+        ("7112", "Bricklayers and related workers", "Каменщики и рабочие родственных занятий"),
+        ("7115", "Carpenters and joiners", "Плотники и столяры"),
+        ("7126", "Plumbers and pipe fitters", "Сантехники и трубопроводчики"),
+        ("7212", "Welders and flamecutters", "Сварщики и газорезчики"),
+        ("7231", "Motor vehicle mechanics and repairers", "Механики и ремонтники автотранспортных средств"),
+        ("7233", "Agricultural and industrial machinery mechanics and repairers", "Механики и ремонтники сельскохозяйственного и промышленного оборудования"),
+        ("7411", "Building and related electricians", "Электромонтажники зданий и рабочие родственных занятий"),
+        ("7412", "Electrical mechanics and fitters", "Электромеханики и электромонтёры"),
+        ("8111", "Miners and quarriers", "Горнорабочие и рабочие карьеров"),
+        ("8113", "Well drillers and borers and related workers", "Бурильщики скважин и рабочие родственных занятий"),
+        ("8332", "Heavy truck and lorry drivers", "Водители грузовых автомобилей большой грузоподъёмности"),
+        ("8341", "Mobile farm and forestry plant operators", "Трактористы и машинисты сельскохозяйственных и лесохозяйственных машин"),
+        ("8342", "Earthmoving and related plant operators", "Машинисты землеройных и родственных машин"),
+        ("8343", "Crane, hoist and related plant operators", "Машинисты кранов, подъёмников и родственного оборудования"),
+    ]
 ]
 
 # --------------------------------------------------------------------------
@@ -259,280 +152,47 @@ OCCUPATIONS: list[dict[str, str]] = [
 # unpublished in a form we have (data/README.md). The choice only loosely
 # follows each region's economy (grain and livestock in the north, oil and
 # gas in Atyrau, mining and metallurgy in the east, industry in Pavlodar).
+# Each entry: ISCO-08 code → LABOUR quota capacity.
 
-DEFICIT_OCCUPATIONS: dict[str, list[tuple[str, int]]] = {
-    # Abai
-    "KZ-10": [
-        ("2211", 15),
-        ("2221", 20),
-        ("2341", 15),
-        ("6121", 25),
-        ("7212", 15),
-        ("7233", 10),
-        ("8111", 20),
-        ("8341", 20),
-    ],
-    # Akmola
-    "KZ-11": [
-        ("2211", 20),
-        ("2221", 20),
-        ("2250", 10),
-        ("2330", 15),
-        ("6111", 30),
-        ("7233", 15),
-        ("7411", 10),
-        ("8341", 25),
-    ],
-    # Atyrau
-    "KZ-23": [
-        ("2144", 15),
-        ("2151", 10),
-        ("2211", 10),
-        ("3115", 15),
-        ("7126", 20),
-        ("7212", 30),
-        ("8113", 25),
-        ("8343", 10),
-    ],
-    # West Kazakhstan
-    "KZ-27": [
-        ("2211", 10),
-        ("2221", 10),
-        ("2330", 10),
-        ("3113", 10),
-        ("6121", 15),
-        ("7212", 15),
-        ("8113", 15),
-    ],
-    # Kostanay
-    "KZ-39": [
-        ("2211", 15),
-        ("2250", 10),
-        ("2341", 15),
-        ("6111", 30),
-        ("7231", 15),
-        ("7233", 20),
-        ("8111", 20),
-        ("8341", 30),
-    ],
-    # Pavlodar
-    "KZ-55": [
-        ("2144", 10),
-        ("2151", 15),
-        ("2211", 20),
-        ("2330", 15),
-        ("3113", 20),
-        ("3117", 15),
-        ("7212", 25),
-        ("7411", 20),
-        ("8332", 15),
-    ],
-    # North Kazakhstan
-    "KZ-59": [
-        ("2211", 15),
-        ("2221", 15),
-        ("2250", 10),
-        ("2341", 15),
-        ("6111", 30),
-        ("6121", 20),
-        ("7233", 15),
-        ("8341", 25),
-    ],
-    # East Kazakhstan
-    "KZ-63": [
-        ("2146", 10),
-        ("2211", 20),
-        ("2221", 20),
-        ("2330", 15),
-        ("3117", 15),
-        ("7212", 20),
-        ("7412", 15),
-        ("8111", 30),
-    ],
-}
+DEFICIT_OCCUPATIONS: dict[str, list[tuple[str, int]]] = {region: list(entries.items()) for region, entries in {
+    "KZ-10": {"2211": 15, "2221": 20, "2341": 15, "6121": 25, "7212": 15, "7233": 10, "8111": 20, "8341": 20},  # Abai
+    "KZ-11": {"2211": 20, "2221": 20, "2250": 10, "2330": 15, "6111": 30, "7233": 15, "7411": 10, "8341": 25},  # Akmola
+    "KZ-23": {"2144": 15, "2151": 10, "2211": 10, "3115": 15, "7126": 20, "7212": 30, "8113": 25, "8343": 10},  # Atyrau
+    "KZ-27": {"2211": 10, "2221": 10, "2330": 10, "3113": 10, "6121": 15, "7212": 15, "8113": 15},  # West Kazakhstan
+    "KZ-39": {"2211": 15, "2250": 10, "2341": 15, "6111": 30, "7231": 15, "7233": 20, "8111": 20, "8341": 30},  # Kostanay
+    "KZ-55": {"2144": 10, "2151": 15, "2211": 20, "2330": 15, "3113": 20, "3117": 15, "7212": 25, "7411": 20, "8332": 15},  # Pavlodar
+    "KZ-59": {"2211": 15, "2221": 15, "2250": 10, "2341": 15, "6111": 30, "6121": 20, "7233": 15, "8341": 25},  # North Kazakhstan
+    "KZ-63": {"2146": 10, "2211": 20, "2221": 20, "2330": 15, "3117": 15, "7212": 20, "7412": 15, "8111": 30},  # East Kazakhstan
+}.items()}
 
 # --------------------------------------------------------------------------
-# the 20 first-level units (copied from data/regions.csv)
+# the 20 first-level units (copied from data/regions.csv), with the kandas
+# quotas of 2025 and 2026 (the labour-deficit regions only; 0: none)
 
 REGIONS: list[dict[str, Any]] = [
-    {
-        "code": "KZ-10",
-        "name_kk": "Абай облысы",
-        "name_ru": "область Абай",
-        "name_en": "Abai Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 244, 2026: 264},
-    },
-    {
-        "code": "KZ-11",
-        "name_kk": "Ақмола облысы",
-        "name_ru": "Акмолинская область",
-        "name_en": "Akmola Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 285, 2026: 285},
-    },
-    {
-        "code": "KZ-15",
-        "name_kk": "Ақтөбе облысы",
-        "name_ru": "Актюбинская область",
-        "name_en": "Aktobe Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-19",
-        "name_kk": "Алматы облысы",
-        "name_ru": "Алматинская область",
-        "name_en": "Almaty Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-23",
-        "name_kk": "Атырау облысы",
-        "name_ru": "Атырауская область",
-        "name_en": "Atyrau Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 100, 2026: 125},
-    },
-    {
-        "code": "KZ-27",
-        "name_kk": "Батыс Қазақстан облысы",
-        "name_ru": "Западно-Казахстанская область",
-        "name_en": "West Kazakhstan Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 30, 2026: 30},
-    },
-    {
-        "code": "KZ-31",
-        "name_kk": "Жамбыл облысы",
-        "name_ru": "Жамбылская область",
-        "name_en": "Zhambyl Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-33",
-        "name_kk": "Жетісу облысы",
-        "name_ru": "область Жетісу",
-        "name_en": "Zhetysu Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-35",
-        "name_kk": "Қарағанды облысы",
-        "name_ru": "Карагандинская область",
-        "name_en": "Karaganda Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-39",
-        "name_kk": "Қостанай облысы",
-        "name_ru": "Костанайская область",
-        "name_en": "Kostanay Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 150, 2026: 200},
-    },
-    {
-        "code": "KZ-43",
-        "name_kk": "Қызылорда облысы",
-        "name_ru": "Кызылординская область",
-        "name_en": "Kyzylorda Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-47",
-        "name_kk": "Маңғыстау облысы",
-        "name_ru": "Мангистауская область",
-        "name_en": "Mangystau Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-55",
-        "name_kk": "Павлодар облысы",
-        "name_ru": "Павлодарская область",
-        "name_en": "Pavlodar Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 1056, 2026: 977},
-    },
-    {
-        "code": "KZ-59",
-        "name_kk": "Солтүстік Қазақстан облысы",
-        "name_ru": "Северо-Казахстанская область",
-        "name_en": "North Kazakhstan Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 175, 2026: 200},
-    },
-    {
-        "code": "KZ-61",
-        "name_kk": "Түркістан облысы",
-        "name_ru": "Туркестанская область",
-        "name_en": "Turkistan Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-62",
-        "name_kk": "Ұлытау облысы",
-        "name_ru": "область Ұлытау",
-        "name_en": "Ulytau Region",
-        "kind": "oblast",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-63",
-        "name_kk": "Шығыс Қазақстан облысы",
-        "name_ru": "Восточно-Казахстанская область",
-        "name_en": "East Kazakhstan Region",
-        "kind": "oblast",
-        "labour_deficit": True,
-        "kandas_quota": {2025: 269, 2026: 200},
-    },
-    {
-        "code": "KZ-71",
-        "name_kk": "Астана қаласы",
-        "name_ru": "город Астана",
-        "name_en": "Astana",
-        "kind": "city",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-75",
-        "name_kk": "Алматы қаласы",
-        "name_ru": "город Алматы",
-        "name_en": "Almaty",
-        "kind": "city",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
-    {
-        "code": "KZ-79",
-        "name_kk": "Шымкент қаласы",
-        "name_ru": "город Шымкент",
-        "name_en": "Shymkent",
-        "kind": "city",
-        "labour_deficit": False,
-        "kandas_quota": {},
-    },
+    {"code": code, "name_kk": name_kk, "name_ru": name_ru, "name_en": name_en, "kind": kind,
+     "labour_deficit": labour_deficit,
+     "kandas_quota": {year: seats for year, seats in ((2025, kandas_2025), (2026, kandas_2026)) if seats}}
+    for code, name_kk, name_ru, name_en, kind, labour_deficit, kandas_2025, kandas_2026 in [
+        ("KZ-10", "Абай облысы", "область Абай", "Abai Region", "oblast", True, 244, 264),
+        ("KZ-11", "Ақмола облысы", "Акмолинская область", "Akmola Region", "oblast", True, 285, 285),
+        ("KZ-15", "Ақтөбе облысы", "Актюбинская область", "Aktobe Region", "oblast", False, 0, 0),
+        ("KZ-19", "Алматы облысы", "Алматинская область", "Almaty Region", "oblast", False, 0, 0),
+        ("KZ-23", "Атырау облысы", "Атырауская область", "Atyrau Region", "oblast", True, 100, 125),
+        ("KZ-27", "Батыс Қазақстан облысы", "Западно-Казахстанская область", "West Kazakhstan Region", "oblast", True, 30, 30),
+        ("KZ-31", "Жамбыл облысы", "Жамбылская область", "Zhambyl Region", "oblast", False, 0, 0),
+        ("KZ-33", "Жетісу облысы", "область Жетісу", "Zhetysu Region", "oblast", False, 0, 0),
+        ("KZ-35", "Қарағанды облысы", "Карагандинская область", "Karaganda Region", "oblast", False, 0, 0),
+        ("KZ-39", "Қостанай облысы", "Костанайская область", "Kostanay Region", "oblast", True, 150, 200),
+        ("KZ-43", "Қызылорда облысы", "Кызылординская область", "Kyzylorda Region", "oblast", False, 0, 0),
+        ("KZ-47", "Маңғыстау облысы", "Мангистауская область", "Mangystau Region", "oblast", False, 0, 0),
+        ("KZ-55", "Павлодар облысы", "Павлодарская область", "Pavlodar Region", "oblast", True, 1056, 977),
+        ("KZ-59", "Солтүстік Қазақстан облысы", "Северо-Казахстанская область", "North Kazakhstan Region", "oblast", True, 175, 200),
+        ("KZ-61", "Түркістан облысы", "Туркестанская область", "Turkistan Region", "oblast", False, 0, 0),
+        ("KZ-62", "Ұлытау облысы", "область Ұлытау", "Ulytau Region", "oblast", False, 0, 0),
+        ("KZ-63", "Шығыс Қазақстан облысы", "Восточно-Казахстанская область", "East Kazakhstan Region", "oblast", True, 269, 200),
+        ("KZ-71", "Астана қаласы", "город Астана", "Astana", "city", False, 0, 0),
+        ("KZ-75", "Алматы қаласы", "город Алматы", "Almaty", "city", False, 0, 0),
+        ("KZ-79", "Шымкент қаласы", "город Шымкент", "Shymkent", "city", False, 0, 0),
+    ]
 ]

@@ -18,19 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from models import (
-    Agency,
-    CheckType,
-    CheckTypeGrant,
-    DeficitOccupation,
-    MrpValue,
-    Occupation,
-    Quota,
-    Region,
-    ScoringModel,
-    SupportMeasure,
-    TerminationReasonRule,
-)
+from models import Agency, CheckType, CheckTypeGrant, DeficitOccupation, MrpValue, Occupation, Quota, Region
+from models import ScoringModel, SupportMeasure, TerminationReasonRule
 from models.enums import QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
 from services import audit, reference_data as ref, scoring_models
 from services.default_model import DEFAULT_MODEL_VERSIONS

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from admin.auth import viewer_for
 from admin.base import FormError, ReadOnlyView, json_formatter
-from admin.views.common import SECURITY, action_page, agency_filter, confirm_url, enum_filter, one_row_action
+from admin.views.common import labels, SECURITY, action_page, agency_filter, confirm_url, enum_filter, one_row_action
 from core.db import transaction
 from models import AdminAccount, AgencyApiKey, AuditEvent
 from models.enums import AdminRole
@@ -22,8 +22,8 @@ class AuditEventAdmin(ReadOnlyView, model=AuditEvent):
     icon = "fa-solid fa-clipboard-list"
     category = SECURITY
     column_list = ["at", "actor_subject", "actor_role", "action", "entity_type", "entity_id"]
-    column_labels = {"at": "When", "actor_subject": "Who", "actor_role": "Role", "action": "Action",
-                     "entity_type": "Table", "entity_id": "Record", "changes": "Changes"}
+    column_labels = labels(at="When", actor_subject="Who", actor_role="Role", action="Action", entity_type="Table",
+                           entity_id="Record", changes="Changes")
     column_searchable_list = ["actor_subject", "action", "entity_type"]
     column_sortable_list = ["at", "actor_subject", "action", "entity_type"]
     column_default_sort = ("at", True)
@@ -40,8 +40,7 @@ class AdminAccountAdmin(ReadOnlyView, model=AdminAccount):
     column_list = ["username", "role", "active", "created_at", "last_login_at"]
     column_details_list = ["id", "username", "role", "active", "created_at", "last_login_at"]
     column_export_list = ["username", "role", "active", "created_at", "last_login_at"]
-    column_labels = {"username": "Username", "role": "Role", "active": "Active", "created_at": "Created",
-                     "last_login_at": "Last login"}
+    column_labels = labels("active", "created_at", username="Username", role="Role", last_login_at="Last login")
     column_searchable_list = ["username"]
     column_sortable_list = ["username", "role", "last_login_at"]
     column_default_sort = "username"
@@ -55,8 +54,8 @@ class AgencyApiKeyAdmin(ReadOnlyView, model=AgencyApiKey):
     column_list = ["prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
     column_details_list = ["id", "prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
     column_export_list = ["prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
-    column_labels = {"prefix": "Key prefix", "agency_id": "Agency", "label": "Label", "created_at": "Created",
-                     "last_used_at": "Last used", "revoked_at": "Revoked"}
+    column_labels = labels("created_at", prefix="Key prefix", agency_id="Agency", label="Label",
+                           last_used_at="Last used", revoked_at="Revoked")
     column_searchable_list = ["prefix", "label"]
     column_sortable_list = ["created_at", "last_used_at", "revoked_at"]
     column_default_sort = ("created_at", True)

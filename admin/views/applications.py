@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqladmin.filters import OperationColumnFilter
 
 from admin.base import ReadOnlyView
-from admin.views.common import CASES, enum_filter, region_filter
+from admin.views.common import labels, CASES, enum_filter, region_filter
 from models import Application
 from models.enums import ApplicationStatus, Route
 
@@ -17,11 +17,10 @@ class ApplicationAdmin(ReadOnlyView, model=Application):
     column_list = ["number", "route", "status", "target_region_id", "occupation_id", "submitted_at", "due_date",
                    "decided_at"]
     column_details_exclude_list = ["owner_subject"]
-    column_labels = {"number": "Number", "route": "Route", "status": "Status", "target_region_id": "Target region",
-                     "occupation_id": "Occupation", "submitted_at": "Submitted", "due_date": "Due",
-                     "decided_at": "Decided", "citizenship": "Citizenship", "document_number": "Document number",
-                     "iin": "IIN", "decision_reason": "Decision reason", "seats": "Seats taken",
-                     "quota_id": "Quota", "applicant_id": "Applicant", "updated_at": "Updated"}
+    column_labels = labels("number", "status", "occupation_id", "quota_id", "updated_at", route="Route",
+                           target_region_id="Target region", submitted_at="Submitted", due_date="Due",
+                           decided_at="Decided", citizenship="Citizenship", document_number="Document number",
+                           iin="IIN", decision_reason="Decision reason", seats="Seats taken", applicant_id="Applicant")
     column_searchable_list = ["number", "document_number", "iin"]
     column_sortable_list = ["number", "route", "status", "submitted_at", "due_date", "decided_at"]
     column_default_sort = ("submitted_at", True)

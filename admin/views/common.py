@@ -21,6 +21,21 @@ QUOTAS = "Quotas and scoring"
 CASES = "Applications and contracts"
 SECURITY = "Access and audit"
 
+# A column's label wherever a view shows it, unless the view gives its own.
+LABELS = {
+    "active": "Active", "amount": "Amount (tenge)", "application_id": "Application", "code": "Code",
+    "contract_id": "Contract", "created_at": "Created", "kind": "Kind", "name": "Name",
+    "name_en": "Name in English", "name_kk": "Name in Kazakh", "name_ru": "Name in Russian", "number": "Number",
+    "occupation_id": "Occupation", "paid_on": "Paid on", "pass_mark": "Pass mark", "quota_id": "Quota",
+    "recorded_at": "Recorded", "recorded_by": "Recorded by", "region_id": "Region", "status": "Status",
+    "updated_at": "Updated", "year": "Year",
+}
+
+
+def labels(*columns: str, **own: str) -> dict[str, str]:
+    """A view's ``column_labels``: those of ``columns`` from ``LABELS``, and its ``own``."""
+    return {**{c: LABELS[c] for c in columns}, **own}
+
 
 def enum_filter(column: Any, enum_cls: type, title: str) -> StaticValuesFilter:
     return StaticValuesFilter(column, values=[(m.value, m.value.replace("_", " ").capitalize()) for m in enum_cls],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqladmin.filters import OperationColumnFilter
 
 from admin.base import ReadOnlyView
-from admin.views.common import CASES, enum_filter, region_filter
+from admin.views.common import labels, CASES, enum_filter, region_filter
 from models import ContractTermination, RefundPayment, SocialContract, SupportPayment
 from models.enums import ContractStatus, TerminationReason
 
@@ -17,9 +17,8 @@ class SocialContractAdmin(ReadOnlyView, model=SocialContract):
     category = CASES
     column_list = ["number", "application_id", "region_id", "family_size", "start_date", "end_date", "status",
                    "total_support"]
-    column_labels = {"number": "Number", "application_id": "Application", "region_id": "Region",
-                     "family_size": "Family size", "start_date": "Start", "end_date": "End", "status": "Status",
-                     "total_support": "Support received (tenge)", "created_at": "Created"}
+    column_labels = labels("number", "application_id", "region_id", "status", "created_at", family_size="Family size",
+                           start_date="Start", end_date="End", total_support="Support received (tenge)")
     column_searchable_list = ["number"]
     column_sortable_list = ["number", "start_date", "end_date", "status", "total_support"]
     column_default_sort = ("created_at", True)
@@ -32,8 +31,7 @@ class SupportPaymentAdmin(ReadOnlyView, model=SupportPayment):
     icon = "fa-solid fa-money-bill-transfer"
     category = CASES
     column_list = ["contract_id", "measure_id", "amount", "paid_on", "recorded_by", "recorded_at"]
-    column_labels = {"contract_id": "Contract", "measure_id": "Measure", "amount": "Amount (tenge)",
-                     "paid_on": "Paid on", "recorded_by": "Recorded by", "recorded_at": "Recorded"}
+    column_labels = labels("contract_id", "amount", "paid_on", "recorded_by", "recorded_at", measure_id="Measure")
     column_sortable_list = ["paid_on", "amount", "recorded_at"]
     column_default_sort = ("recorded_at", True)
     column_searchable_list = ["recorded_by"]
@@ -45,9 +43,8 @@ class TerminationAdmin(ReadOnlyView, model=ContractTermination):
     icon = "fa-solid fa-file-circle-xmark"
     category = CASES
     column_list = ["contract_id", "reason", "effective_date", "refund_due", "refund_paid", "recorded_by"]
-    column_labels = {"contract_id": "Contract", "reason": "Reason", "effective_date": "Effective",
-                     "refund_due": "Refund due (tenge)", "refund_paid": "Refund paid (tenge)",
-                     "recorded_by": "Recorded by", "recorded_at": "Recorded"}
+    column_labels = labels("contract_id", "recorded_by", "recorded_at", reason="Reason", effective_date="Effective",
+                           refund_due="Refund due (tenge)", refund_paid="Refund paid (tenge)")
     column_sortable_list = ["effective_date", "refund_due", "refund_paid"]
     column_default_sort = ("recorded_at", True)
     column_filters = [enum_filter(ContractTermination.reason, TerminationReason, "Reason")]
@@ -58,7 +55,6 @@ class RefundPaymentAdmin(ReadOnlyView, model=RefundPayment):
     icon = "fa-solid fa-rotate-left"
     category = CASES
     column_list = ["contract_id", "amount", "paid_on", "recorded_by", "recorded_at"]
-    column_labels = {"contract_id": "Contract", "amount": "Amount (tenge)", "paid_on": "Paid on",
-                     "recorded_by": "Recorded by", "recorded_at": "Recorded"}
+    column_labels = labels("contract_id", "amount", "paid_on", "recorded_by", "recorded_at")
     column_sortable_list = ["paid_on", "amount", "recorded_at"]
     column_default_sort = ("recorded_at", True)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from admin.auth import viewer_for
 from admin.base import FormError, QonysModelView, ReadOnlyView, ServiceRule
-from admin.views.common import QUOTAS, action_page, confirm_url, enum_filter, one_row_action, region_filter
+from admin.views.common import labels, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, region_filter
 from core.db import transaction
 from models import Application, Occupation, Quota, Region, SelectionRound
 from models.enums import QuotaKind
@@ -29,8 +29,8 @@ class QuotaAdmin(QonysModelView, model=Quota):
     category = QUOTAS
     column_list = ["kind", "year", "region_id", "capacity", "used", "occupation_id", "updated_at"]
     column_details_list = ["id", "kind", "year", "region_id", "occupation_id", "capacity", "used", "updated_at"]
-    column_labels = {"kind": "Kind", "year": "Year", "region_id": "Region", "occupation_id": "Occupation (LABOUR)",
-                     "capacity": "Capacity (people)", "used": "Seats used", "updated_at": "Updated"}
+    column_labels = labels("kind", "year", "region_id", "updated_at", occupation_id="Occupation (LABOUR)",
+                           capacity="Capacity (people)", used="Seats used")
     column_sortable_list = ["kind", "year", "region_id", "capacity", "used", "updated_at"]
     column_default_sort = [("year", True), ("kind", False), ("region_id", False)]
     column_filters = [enum_filter(Quota.kind, QuotaKind, "Kind"), OperationColumnFilter(Quota.year, title="Year"),
@@ -137,8 +137,8 @@ class SelectionRoundAdmin(ReadOnlyView, model=SelectionRound):
     icon = "fa-solid fa-ranking-star"
     category = QUOTAS
     column_list = ["id", "quota_id", "ran_at", "ran_by", "cutoff_score", "seats_taken"]
-    column_labels = {"id": "Round", "quota_id": "Quota", "ran_at": "Ran at", "ran_by": "Ran by",
-                     "cutoff_score": "Cut-off score", "seats_taken": "Seats taken"}
+    column_labels = labels("quota_id", id="Round", ran_at="Ran at", ran_by="Ran by", cutoff_score="Cut-off score",
+                           seats_taken="Seats taken")
     column_sortable_list = ["ran_at", "seats_taken", "cutoff_score"]
     column_default_sort = ("ran_at", True)
     column_searchable_list = ["ran_by"]

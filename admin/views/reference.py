@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqladmin.filters import BooleanFilter, OperationColumnFilter
 
 from admin.base import ReferenceView
-from admin.views.common import REFERENCE, agency_filter, region_filter
+from admin.views.common import labels, REFERENCE, agency_filter, region_filter
 from models import reference as ref
 
 
@@ -15,10 +15,8 @@ class RegionAdmin(ReferenceView, model=ref.Region):
     icon = "fa-solid fa-map"
     category = REFERENCE
     column_list = ["code", "name_en", "name_ru", "name_kk", "kind", "labour_deficit"]
-    column_labels = {
-        "code": "Code (ISO 3166-2:KZ)", "name_kk": "Name in Kazakh", "name_ru": "Name in Russian",
-        "name_en": "Name in English", "kind": "Kind", "labour_deficit": "Labour-deficit region",
-    }
+    column_labels = labels("name_kk", "name_ru", "name_en", "kind", code="Code (ISO 3166-2:KZ)",
+                           labour_deficit="Labour-deficit region")
     column_searchable_list = ["code", "name_en", "name_ru", "name_kk"]
     column_sortable_list = ["code", "name_en", "labour_deficit"]
     column_default_sort = "code"
@@ -31,7 +29,7 @@ class OccupationAdmin(ReferenceView, model=ref.Occupation):
     icon = "fa-solid fa-briefcase"
     category = REFERENCE
     column_list = ["code", "name_en", "name_ru"]
-    column_labels = {"code": "ISCO-08 code", "name_en": "Name in English", "name_ru": "Name in Russian"}
+    column_labels = labels("name_en", "name_ru", code="ISCO-08 code")
     column_searchable_list = ["code", "name_en", "name_ru"]
     column_sortable_list = ["code", "name_en"]
     column_default_sort = "code"
@@ -42,7 +40,7 @@ class DeficitOccupationAdmin(ReferenceView, model=ref.DeficitOccupation):
     icon = "fa-solid fa-user-plus"
     category = REFERENCE
     column_list = ["year", "region_id", "occupation_id"]
-    column_labels = {"year": "Year", "region_id": "Region", "occupation_id": "Occupation"}
+    column_labels = labels("year", "region_id", "occupation_id")
     column_sortable_list = ["year", "region_id", "occupation_id"]
     column_default_sort = [("year", True), ("region_id", False)]
     column_filters = [region_filter(ref.DeficitOccupation.region_id),
@@ -56,7 +54,7 @@ class AgencyAdmin(ReferenceView, model=ref.Agency):
     icon = "fa-solid fa-building-shield"
     category = REFERENCE
     column_list = ["code", "name", "active"]
-    column_labels = {"code": "Code", "name": "Name", "active": "Active"}
+    column_labels = labels("code", "name", "active")
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "name", "active"]
     column_default_sort = "code"
@@ -68,8 +66,7 @@ class CheckTypeAdmin(ReferenceView, model=ref.CheckType):
     icon = "fa-solid fa-list-check"
     category = REFERENCE
     column_list = ["code", "name", "agency_id", "mandatory", "active"]
-    column_labels = {"code": "Code", "name": "Name", "agency_id": "Owning agency", "mandatory": "Mandatory",
-                     "active": "Active"}
+    column_labels = labels("code", "name", "active", agency_id="Owning agency", mandatory="Mandatory")
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "name", "mandatory", "active"]
     column_default_sort = "code"
@@ -83,7 +80,7 @@ class CheckTypeGrantAdmin(ReferenceView, model=ref.CheckTypeGrant):
     icon = "fa-solid fa-share-nodes"
     category = REFERENCE
     column_list = ["agency_id", "check_type_id"]
-    column_labels = {"agency_id": "Agency that may read", "check_type_id": "Check type"}
+    column_labels = labels(agency_id="Agency that may read", check_type_id="Check type")
     column_sortable_list = ["agency_id", "check_type_id"]
     column_filters = [agency_filter(ref.CheckTypeGrant.agency_id)]
     form_columns = ["agency_id", "check_type_id"]
@@ -94,8 +91,7 @@ class SupportMeasureAdmin(ReferenceView, model=ref.SupportMeasure):
     icon = "fa-solid fa-hand-holding-heart"
     category = REFERENCE
     column_list = ["code", "name", "cap_mrp", "per_family_member"]
-    column_labels = {"code": "Code", "name": "Measure", "cap_mrp": "Cap (MRP)",
-                     "per_family_member": "Cap is per family member"}
+    column_labels = labels("code", name="Measure", cap_mrp="Cap (MRP)", per_family_member="Cap is per family member")
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "cap_mrp"]
     column_default_sort = "code"
@@ -106,7 +102,7 @@ class MrpValueAdmin(ReferenceView, model=ref.MrpValue):
     icon = "fa-solid fa-coins"
     category = REFERENCE
     column_list = ["year", "amount"]
-    column_labels = {"year": "Year", "amount": "MRP (tenge)"}
+    column_labels = labels("year", amount="MRP (tenge)")
     column_sortable_list = ["year", "amount"]
     column_default_sort = ("year", True)
 
@@ -116,8 +112,8 @@ class TerminationReasonAdmin(ReferenceView, model=ref.TerminationReasonRule):
     icon = "fa-solid fa-door-open"
     category = REFERENCE
     column_list = ["code", "name", "refundable"]
-    column_labels = {"code": "Reason", "name": "Description",
-                     "refundable": "Refundable (the whole support must be returned)"}
+    column_labels = labels(code="Reason", name="Description",
+                           refundable="Refundable (the whole support must be returned)")
     column_sortable_list = ["code", "refundable"]
     column_default_sort = "code"
     column_filters = [BooleanFilter(ref.TerminationReasonRule.refundable, title="Refundable")]

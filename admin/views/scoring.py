@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin.auth import viewer_for
 from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
-from admin.views.common import CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, result_rows
+from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, result_rows
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
 from services import jobs, scoring_models
@@ -27,9 +27,9 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
     icon = "fa-solid fa-scale-balanced"
     category = QUOTAS
     column_list = ["version", "status", "effective_from", "pass_mark", "created_by", "created_at", "published_at"]
-    column_labels = {"version": "Version", "status": "Status", "effective_from": "Effective from",
-                     "pass_mark": "Pass mark", "definition": "Definition (gates and criteria)",
-                     "created_by": "Created by", "created_at": "Created", "published_at": "Published"}
+    column_labels = labels("status", "pass_mark", "created_at", version="Version", effective_from="Effective from",
+                           definition="Definition (gates and criteria)", created_by="Created by",
+                           published_at="Published")
     column_searchable_list = ["version"]
     column_sortable_list = ["version", "status", "effective_from", "created_at"]
     column_default_sort = ("effective_from", True)
@@ -92,9 +92,9 @@ class ScoreAdmin(ReadOnlyView, model=Score):
     icon = "fa-solid fa-star-half-stroke"
     category = CASES
     column_list = ["application_id", "model_version", "total", "max_total", "pass_mark", "passed", "computed_at"]
-    column_labels = {"application_id": "Application", "scoring_model_id": "Scoring model",
-                     "model_version": "Model version", "total": "Total", "max_total": "Of", "pass_mark": "Pass mark",
-                     "passed": "Passed", "result": "Breakdown (gates and criteria)", "computed_at": "Computed"}
+    column_labels = labels("application_id", "pass_mark", scoring_model_id="Scoring model",
+                           model_version="Model version", total="Total", max_total="Of", passed="Passed",
+                           result="Breakdown (gates and criteria)", computed_at="Computed")
     column_sortable_list = ["total", "passed", "computed_at", "model_version"]
     column_default_sort = ("computed_at", True)
     column_searchable_list = ["model_version"]

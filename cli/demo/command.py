@@ -36,16 +36,14 @@ def demo_data(
     from rich.table import Table
 
     from cli.demo import generator
-    from cli.main import _require_head, database_failure, err, fail, out, settings
-    from core.db import create_engine, session_factory
+    from cli.common import database, database_failure, err, fail, out, settings
+    from core.db import session_factory
     from services.errors import ServiceError
 
     cfg = settings()
 
     async def main() -> dict[str, int]:
-        engine = create_engine(cfg)
-        try:
-            await _require_head(engine, cfg)
+        async with database(cfg) as engine:
             with Progress(TextColumn("demo data"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                           TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err) as bar:
                 task = bar.add_task("applications", total=applications)
@@ -55,8 +53,6 @@ def demo_data(
 
                 return await generator.generate(session_factory(engine), applications=applications, seed=seed,
                                                 batch_size=batch_size, progress=progress)
-        finally:
-            await engine.dispose()
 
     started = time.perf_counter()
     counts: dict[str, Any] = {}

@@ -82,3 +82,18 @@ async def test_only_administrators_write_reference_data(sessions: Any) -> None:
     [(code, _, _)] = await refused(sessions, lambda s: reference.create(
         s, auditor, m.Agency, {"code": "X", "name": "X", "active": True}))
     assert code == ErrorCode.FORBIDDEN
+
+
+async def test_region_codes_follow_the_rule_of_every_region_code_input(sessions: Any) -> None:
+    """One rule for a region code (``services.rules``): any case is read, the
+    code is stored as ISO writes it, and an unknown one is named in the message."""
+    [(code, field, message)] = await refused(sessions, lambda s: reference.create(s, ADMIN, m.Region, {
+        "code": "kz-99", "name_kk": "x", "name_ru": "x", "name_en": "x", "kind": "oblast", "labour_deficit": False}))
+    assert (code, field) == (ErrorCode.INVALID_INPUT, ("input", "code")) and "KZ-99" in message
+    async with sessions() as s:
+        region = (await s.execute(select(m.Region).where(m.Region.code == "KZ-55"))).scalar_one()
+    async with transaction(sessions) as s:
+        updated = await reference.update(s, ADMIN, m.Region, region.id, {"code": " kz-55 ", "name_en": "Pavlodar"})
+    assert updated.code == "KZ-55"
+    [event] = await events(sessions, "region")
+    assert event.changes == {"name_en": [region.name_en, "Pavlodar"]}

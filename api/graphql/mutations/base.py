@@ -1,13 +1,21 @@
 """What every mutation shares: run a service in one transaction, turn its
-``ServiceError`` into the payload's ``errors`` (nothing written), decode IDs."""
+``ServiceError`` into the payload's ``errors`` (nothing written), decode IDs,
+read the row written back as committed.
+
+Most mutations are declared in one line with ``Payload.mutation``: the input's
+fields are the service's keyword arguments, global IDs among them are decoded
+inside the transaction (a bad ID is a NOT_FOUND user error on its input field),
+and the payload is read after the commit through the request's loaders, which
+apply the viewer's row filters."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql import ids
 from api.graphql.context import Info
@@ -17,6 +25,7 @@ from services import access
 from services.errors import ServiceError
 from services.errors import UserError as ServiceUserError
 from services.errors import not_found
+from services.viewer import Viewer
 
 T = TypeVar("T")
 
@@ -40,6 +49,11 @@ def decode_id(value: strawberry.ID | str, type_name: str, *field: str) -> int:
     return pk
 
 
+def input_fields(value: Any) -> dict[str, Any]:
+    """An input object's fields by their Python names, as given (nested inputs unconverted)."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
 async def run(info: Info, action: Callable[..., Awaitable[T]], *, own_transaction: bool = False
               ) -> tuple[T | None, list[UserError]]:
     """Run ``action(session)`` in one transaction; with ``own_transaction``, call
@@ -57,14 +71,46 @@ async def run(info: Info, action: Callable[..., Awaitable[T]], *, own_transactio
     return result, []
 
 
-def payload_of(model: type, build: Callable[[Any], Any], payload: type, field: str
-               ) -> Callable[..., Awaitable[Any]]:
-    """The responder of one payload type: run ``action`` (which returns the id of the
-    row it wrote) as ``run`` does, then read that row back as committed."""
+@dataclasses.dataclass(frozen=True)
+class Payload:
+    """One payload type: ``type(**{field: build(row), "errors": [...]})`` of a ``model`` row."""
 
-    async def respond(info: Info, action: Callable[..., Awaitable[int]], *, own_transaction: bool = False) -> Any:
+    model: type
+    build: Callable[[Any], Any]
+    type: type
+    field: str
+
+    async def respond(self, info: Info, action: Callable[..., Awaitable[int]], *, own_transaction: bool = False
+                      ) -> Any:
+        """Run ``action`` (which returns the id of the row it wrote) as ``run`` does,
+        then read that row back as committed."""
         pk, errors = await run(info, action, own_transaction=own_transaction)
-        row = await info.context.loaders.get(model, pk) if pk is not None else None
-        return payload(**{field: build(row) if row else None, "errors": errors})
+        row = await info.context.loaders.get(self.model, pk) if pk is not None else None
+        return self.type(**{self.field: self.build(row) if row else None, "errors": errors})
 
-    return respond
+    def mutation(self, input_type: type, service: Callable[..., Awaitable[Any]], *,
+                 ids: Mapping[str, str] | None = None,
+                 convert: Mapping[str, Callable[[Any], Any]] | None = None,
+                 guard: Callable[[Viewer], None] | None = None) -> Any:
+        """The mutation ``(input: input_type) -> type`` that runs
+        ``service(session, viewer, **fields of input)`` and answers with the row it
+        returns. First ``guard(viewer)`` when given; the fields named in ``ids`` are
+        global IDs of the type each names (decoded, NOT_FOUND on ``input.<field>``
+        otherwise); those in ``convert`` go through its function."""
+
+        async def resolve(info: Info, input: Any) -> Any:
+            async def action(session: Any) -> int:
+                if guard is not None:
+                    guard(info.context.viewer)
+                arguments = input_fields(input)
+                for name, type_name in (ids or {}).items():
+                    arguments[name] = decode_id(arguments[name], type_name, "input", to_camel_case(name))
+                for name, function in (convert or {}).items():
+                    arguments[name] = function(arguments[name])
+                row = await service(session, info.context.viewer, **arguments)
+                return row.id  # type: ignore[no-any-return]
+
+            return await self.respond(info, action)
+
+        resolve.__annotations__ = {"info": Info, "input": input_type, "return": self.type}
+        return strawberry.mutation(resolver=resolve)

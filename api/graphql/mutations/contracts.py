@@ -1,11 +1,12 @@
-"""Social contracts: sign, pay support, terminate, record refunds (staff only)."""
+"""Social contracts: sign, pay support, terminate, record refunds (staff only).
+
+The staff check comes first, before the IDs are decoded."""
 
 from __future__ import annotations
 
 import strawberry
 
 import models as m
-from api.graphql.context import Info
 from api.graphql.inputs import (
     ContractPayload,
     RecordRefundPaymentInput,
@@ -13,58 +14,18 @@ from api.graphql.inputs import (
     SignContractInput,
     TerminateContractInput,
 )
-from api.graphql.mutations.base import decode_id, payload_of
+from api.graphql.mutations.base import Payload
 from api.graphql.types import SocialContract
-from services import contracts
+from services import contracts as svc
 
-
-_payload = payload_of(m.SocialContract, SocialContract.from_row, ContractPayload, "contract")
-
-
-def _contract_id(info: Info, value: strawberry.ID) -> int:
-    contracts.require_staff(info.context.viewer)
-    return decode_id(value, "SocialContract", "input", "contractId")
+_contract = Payload(m.SocialContract, SocialContract.from_row, ContractPayload, "contract").mutation
+CONTRACT = {"contract_id": "SocialContract"}
+STAFF = svc.require_staff
 
 
 @strawberry.type
 class ContractMutations:
-    @strawberry.mutation
-    async def sign_contract(self, info: Info, input: SignContractInput) -> ContractPayload:
-        async def action(session):  # type: ignore[no-untyped-def]
-            contracts.require_staff(info.context.viewer)
-            pk = decode_id(input.application_id, "Application", "input", "applicationId")
-            contract = await contracts.sign_contract(session, info.context.viewer, application_id=pk,
-                                                     start_date=input.start_date, family_size=input.family_size)
-            return contract.id
-
-        return await _payload(info, action)
-
-    @strawberry.mutation
-    async def record_support_payment(self, info: Info, input: RecordSupportPaymentInput) -> ContractPayload:
-        async def action(session):  # type: ignore[no-untyped-def]
-            contract = await contracts.record_support_payment(
-                session, info.context.viewer, contract_id=_contract_id(info, input.contract_id),
-                measure_code=input.measure_code, amount=input.amount, paid_on=input.paid_on)
-            return contract.id
-
-        return await _payload(info, action)
-
-    @strawberry.mutation
-    async def terminate_contract(self, info: Info, input: TerminateContractInput) -> ContractPayload:
-        async def action(session):  # type: ignore[no-untyped-def]
-            contract = await contracts.terminate_contract(
-                session, info.context.viewer, contract_id=_contract_id(info, input.contract_id),
-                reason=input.reason, effective_date=input.effective_date)
-            return contract.id
-
-        return await _payload(info, action)
-
-    @strawberry.mutation
-    async def record_refund_payment(self, info: Info, input: RecordRefundPaymentInput) -> ContractPayload:
-        async def action(session):  # type: ignore[no-untyped-def]
-            contract = await contracts.record_refund_payment(
-                session, info.context.viewer, contract_id=_contract_id(info, input.contract_id),
-                amount=input.amount, paid_on=input.paid_on)
-            return contract.id
-
-        return await _payload(info, action)
+    sign_contract = _contract(SignContractInput, svc.sign_contract, ids={"application_id": "Application"}, guard=STAFF)
+    record_support_payment = _contract(RecordSupportPaymentInput, svc.record_support_payment, ids=CONTRACT, guard=STAFF)
+    terminate_contract = _contract(TerminateContractInput, svc.terminate_contract, ids=CONTRACT, guard=STAFF)
+    record_refund_payment = _contract(RecordRefundPaymentInput, svc.record_refund_payment, ids=CONTRACT, guard=STAFF)

@@ -8,26 +8,16 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.inputs import QuotaPayload, RunSelectionRoundInput, SelectionRoundPayload, UpsertQuotaInput
-from api.graphql.mutations.base import decode_id, payload_of, run
+from api.graphql.mutations.base import Payload, decode_id, run
 from api.graphql.types import Quota, SelectionRound
 from core.metrics import SELECTION_ROUNDS
 from services import quotas
 
-
-_quota_payload = payload_of(m.Quota, Quota.from_row, QuotaPayload, "quota")
-
+_quota = Payload(m.Quota, Quota.from_row, QuotaPayload, "quota")
 
 @strawberry.type
 class QuotaMutations:
-    @strawberry.mutation
-    async def upsert_quota(self, info: Info, input: UpsertQuotaInput) -> QuotaPayload:
-        async def action(session):  # type: ignore[no-untyped-def]
-            quota = await quotas.upsert_quota(
-                session, info.context.viewer, kind=input.kind, year=input.year, region_code=input.region_code,
-                occupation_code=input.occupation_code, capacity=input.capacity)
-            return quota.id
-
-        return await _quota_payload(info, action)
+    upsert_quota = _quota.mutation(UpsertQuotaInput, quotas.upsert_quota)
 
     @strawberry.mutation
     async def run_selection_round(self, info: Info, input: RunSelectionRoundInput) -> SelectionRoundPayload:

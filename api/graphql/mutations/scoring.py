@@ -7,32 +7,27 @@ import strawberry
 import models as m
 from api.graphql.context import Info
 from api.graphql.inputs import CreateScoringModelInput, PublishScoringModelInput, ScoringModelPayload
-from api.graphql.mutations.base import decode_id, payload_of
+from api.graphql.mutations.base import Payload, decode_id
 from api.graphql.types import ScoringModel
 from services import jobs, scoring_models
 
-_payload = payload_of(m.ScoringModel, ScoringModel.from_row, ScoringModelPayload, "scoring_model")
+_scoring_model = Payload(m.ScoringModel, ScoringModel.from_row, ScoringModelPayload, "scoring_model")
+
+
+async def _publish(info: Info, input: PublishScoringModelInput) -> ScoringModelPayload:
+    """Publish a draft and re-score under it: the service opens its transactions itself."""
+
+    async def action() -> int:
+        pk = decode_id(input.id, "ScoringModel", "input", "id")
+        model, _ = await jobs.publish_and_rescore(
+            info.context.settings, info.context.sessions, info.context.viewer, model_id=pk,
+            write=info.context.write)
+        return model.id
+
+    return await _scoring_model.respond(info, action, own_transaction=True)
 
 
 @strawberry.type
 class ScoringMutations:
-    @strawberry.mutation
-    async def create_scoring_model(self, info: Info, input: CreateScoringModelInput) -> ScoringModelPayload:
-        async def action(session):  # type: ignore[no-untyped-def]
-            model = await scoring_models.create_scoring_model(
-                session, info.context.viewer, version=input.version, effective_from=input.effective_from,
-                definition=input.definition)
-            return model.id
-
-        return await _payload(info, action)
-
-    @strawberry.mutation
-    async def publish_scoring_model(self, info: Info, input: PublishScoringModelInput) -> ScoringModelPayload:
-        async def action() -> int:
-            pk = decode_id(input.id, "ScoringModel", "input", "id")
-            model, _ = await jobs.publish_and_rescore(
-                info.context.settings, info.context.sessions, info.context.viewer, model_id=pk,
-                write=info.context.write)
-            return model.id
-
-        return await _payload(info, action, own_transaction=True)
+    create_scoring_model = _scoring_model.mutation(CreateScoringModelInput, scoring_models.create_scoring_model)
+    publish_scoring_model = strawberry.mutation(resolver=_publish)

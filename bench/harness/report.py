@@ -1,0 +1,192 @@
+"""The result tables (Markdown): each workload, the services, the targets, the checks and notes."""
+
+from __future__ import annotations
+
+from harness.common import NCPU, div, fmt, med, verdict
+from harness.measure import Bench, Run
+
+
+TITLES = {
+    "1": "Workload 1 — officers' list: 50 applications with everything, over many cursors "
+         "(× PG = req/s ÷ PostGraphile's in the same round)",
+    "2": "Workload 2 — agencies' feed: 100 checks a page with an agency API key, first page vs deep pages",
+    "3": "Workload 3 — one application by id with everything (× PG = req/s ÷ PostGraphile's in the same round)",
+}
+
+
+def load_tables(b: Bench, w: str) -> list[str]:
+    runs = [r for r in b.runs if r.workload == w and r.round > 0]
+    if not runs:
+        return []
+    out = [f"## {TITLES[w]}", ""]
+    head = ("| round | server | req/s | × PG | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
+            "| × PG by CPU | peak RSS MB | KB/resp | ok | errors | compiled | other load |")
+    out += [head, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    def cpu(per_request: float | None, busy: float) -> str:
+        # With no completed request, say how busy the process was instead.
+        return fmt(per_request, 2) if per_request is not None else f"– (busy {busy:.0f}%)"
+
+    for r in runs:
+        out.append(f"| {r.round} | {r.label} | {fmt(r.rps)} | {fmt(r.ratio, 2)} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} "
+                   f"| {cpu(r.server_cpu_ms, r.server_busy_pct)} | {cpu(r.db_cpu_ms, r.db_busy_pct)} "
+                   f"| {fmt(r.cpu_ratio, 2)} "
+                   f"| {fmt(r.rss_peak_mb, 0)} | {fmt(r.kb_per_response)} | {r.ok:,} | {r.errors:,} "
+                   f"| {fmt(r.compiled_pct, 0) + '%' if r.compiled_pct is not None else '–'} "
+                   f"| {fmt(r.other_cpu_pct, 0)}% |")
+    out += ["", "Median over the rounds (peak RSS: the highest; ok and errors: the sums):", ""]
+    out += ["| server | req/s | × PG | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | × PG by CPU "
+            "| peak RSS MB | ok | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label in dict.fromkeys(r.label for r in runs):
+        rs = [r for r in runs if r.label == label]
+        out.append(f"| {label} | {fmt(med([r.rps for r in rs]))} | {fmt(med([r.ratio for r in rs]), 2)} "
+                   f"| {fmt(med([r.p50_ms for r in rs]))} | {fmt(med([r.p99_ms for r in rs]))} "
+                   f"| {fmt(med([r.server_cpu_ms for r in rs]), 2)} | {fmt(med([r.db_cpu_ms for r in rs]), 2)} "
+                   f"| {fmt(med([r.cpu_ratio for r in rs]), 2)} "
+                   f"| {fmt(max(r.rss_peak_mb for r in rs), 0)} | {sum(r.ok for r in rs):,} "
+                   f"| {sum(r.errors for r in rs):,} |")
+    if w == "2":
+        out += ["", "Deep ÷ first, within each round:", "",
+                "| round | server | p50 deep ÷ first | mean latency deep ÷ first | req/s first ÷ deep |",
+                "|---:|---|---:|---:|---:|"]
+        for rnd in sorted({r.round for r in runs}):
+            for who in ("Qonys", "raw"):
+                first, deep = feed_pair(runs, rnd, who)
+                if first and deep:
+                    out.append(f"| {rnd} | {who} | {fmt(div(deep.p50_ms, first.p50_ms), 2)} "
+                               f"| {fmt(div(deep.mean_ms, first.mean_ms), 2)} | {fmt(div(first.rps, deep.rps), 2)} |")
+        if b.sequential:
+            out += ["", f"One connection, no other load ({b.cfg.feed_sequential} first and "
+                        f"{b.cfg.feed_sequential} deep pages in turn, median wall time seen by the client):", "",
+                    "| server | first page ms | deep page ms | deep ÷ first |", "|---|---:|---:|---:|"]
+            for who, t in b.sequential.items():
+                out.append(f"| {who} | {fmt(t['first'])} | {fmt(t['deep'])} | {fmt(div(t['deep'], t['first']), 2)} |")
+    out.append("")
+    return out
+
+
+def feed_pair(runs: list[Run], rnd: int, who: str) -> tuple[Run | None, Run | None]:
+    first = next((r for r in runs if r.round == rnd and r.label == f"{who} first page"), None)
+    deep = next((r for r in runs if r.round == rnd and r.label == f"{who} deep page"), None)
+    return first, deep
+
+
+def service_tables(b: Bench) -> list[str]:
+    out: list[str] = []
+    for n, title in (("4", "Workload 4 — a selection round over PASSED applications "
+                           "(services.quotas.run_selection_round, on a copy of the database)"),
+                     ("5", "Workload 5 — re-scoring (services.rescore.rescore_all, on a copy of the database)")):
+        if n not in b.services:
+            continue
+        s = b.services[n]
+        out += [f"## {title}", ""]
+        if not s.get("available", True):
+            out.append(f"not available: {s['reason']}")
+        elif n == "4":
+            below = s.get("ranked_below")
+            out += ["| candidates (PASSED KANDAS in the quota's region) | quota capacity (used before) | approved "
+                    "| passed over above the last approved | ranked below the last approved "
+                    "| dry run s | round s (with its commit) | peak RSS MB |",
+                    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+                    f"| {s['candidates']:,} | {s['capacity']:,} ({s['used_before']:,}) | {s['approved']:,} "
+                    f"| {s['passed_over']:,} | {'–' if below is None else f'{below:,}'} "
+                    f"| {s['dry_run_s']:.2f} | {s['round_s']:.2f} | {s['rss_mb']:.0f} |"]
+        else:
+            out += ["| candidates | re-scored | seconds | applications/s | stopped at the time limit | batch size "
+                    "| peak RSS MB |",
+                    "|---:|---:|---:|---:|---|---:|---:|",
+                    f"| {s['candidates']:,} | {s['rescored']:,} | {s['seconds']:.1f} | {s['per_second']:,.0f} "
+                    f"| {'yes' if s['stopped_early'] else 'no'} | {s['batch_size']} | {s['rss_mb']:.0f} |"]
+        if s.get("note"):
+            out += ["", s["note"]]
+        out.append("")
+    return out
+
+
+def target_table(b: Bench) -> list[str]:
+    cfg = b.cfg
+    out = ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+    w1 = [r for r in b.runs if r.workload == "1" and r.round > 0 and r.label == "Qonys"]
+    if w1:
+        ratios = [r.ratio for r in w1 if r.ratio is not None]
+        errs = sum(r.errors for r in w1)
+        note = f"; {errs:,} errors" if errs else ""
+        out.append(f"| (1) Qonys ≥ 1.0× PostGraphile's req/s in the same round "
+                   f"| {', '.join(f'{x:.2f}×' for x in ratios)} (median {fmt(med(ratios), 2)}×){note} "
+                   f"| {verdict(bool(ratios) and (med(ratios) or 0) >= 1.0 and errs == 0)} |")
+        cpu = [r.cpu_ratio for r in w1]
+        out.append(f"| (1) for reference, not a target: PostGraphile's CPU per request ÷ Qonys's (server + "
+                   f"PostgreSQL) | {', '.join(fmt(x, 2) + '×' for x in cpu)} | – |")
+        p99 = [r.p99_ms for r in w1]
+        shown = ", ".join("no request completed" if x is None else f"{x:,.1f} ms" for x in p99)
+        out.append(f"| (1) Qonys p99 < 50 ms at {cfg.connections} connections, every round | {shown}{note} "
+                   f"| {verdict(all(x is not None and x < 50 for x in p99) and errs == 0)} |")
+    w2 = [r for r in b.runs if r.workload == "2" and r.round > 0]
+    if w2:
+        ratios = []
+        for rnd in sorted({r.round for r in w2}):
+            first, deep = feed_pair(w2, rnd, "Qonys")
+            ratios.append(div(deep.p50_ms, first.p50_ms) if first and deep else None)
+        errs = sum(r.errors for r in w2 if r.label.startswith("Qonys"))
+        shown = ", ".join("no request completed" if x is None else f"{x:.2f}×" for x in ratios)
+        seq = b.sequential.get("Qonys")
+        seq_ratio = div(seq["deep"], seq["first"]) if seq else None
+        ok = seq_ratio is not None and seq_ratio <= 1.5 and \
+            all(x is None or x <= 1.5 for x in ratios) and errs == 0
+        out.append(f"| (2) Qonys deep page within 1.5× the first page's time | one connection: "
+                   f"{fmt(seq_ratio, 2)}×; {cfg.connections} connections (p50, each round): {shown}"
+                   f"{f'; {errs:,} errors' if errs else ''} | {verdict(ok)} |")
+    for n, target in (("4", "selection round < 2 s"), ("5", "re-scoring ≥ 5,000 applications/s")):
+        s = b.services.get(n)
+        if s is None:
+            continue
+        if not s.get("available", True):
+            out.append(f"| ({n}) {target} | not available | – |")
+        elif n == "4":
+            out.append(f"| (4) selection round over {s['candidates']:,} PASSED applications < 2 s "
+                       f"| {s['round_s']:.2f} s | {verdict(s['round_s'] < 2 and s['candidates'] >= 100_000)} |")
+        else:
+            out.append(f"| (5) {target} | {s['per_second']:,.0f}/s over {s['rescored']:,} "
+                       f"applications | {verdict(s['per_second'] >= 5000)} |")
+    q_runs = [r for r in b.runs if r.label.startswith("Qonys")]
+    if q_runs:
+        peak = max(r.rss_peak_mb for r in q_runs)
+        out.append(f"| Qonys server memory under load < 250 MB RSS | peak {peak:.0f} MB | {verdict(peak < 250)} |")
+    out.append("")
+    return out
+
+
+def report(b: Bench) -> str:
+    cfg = b.cfg
+    f = b.facts
+    out = [f"# Qonys benchmark — {f['started']}", ""]
+    out.append(f"- machine: {NCPU} CPU(s), {f['mem_gb']:.0f} GB; load average at the start {f['loadavg_start']}, "
+               f"at the end {f.get('loadavg_end', '?')}")
+    out.append(f"- PostgreSQL {f['pg']} at {f['db_url']}: {f['counts']}")
+    if cfg.fill_note:
+        out.append(f"- fill: {cfg.fill_note}")
+    out.append(f"- Qonys {f['git']} (uvicorn, one process, QONYS_ENV=production, its default pool); "
+               f"PostGraphile {f['postgraphile']} on Node {f['node']} (amber preset, pool of 10); "
+               "raw = Starlette + asyncpg (pool of 10), one hand-written SQL statement a request")
+    out.append(f"- load: wrk, {cfg.connections} connections, {cfg.wrk_threads} thread; {cfg.warmup} s warm-up per "
+               f"server, then {cfg.rounds} rounds of {cfg.duration} s, the order of the servers reversed every other "
+               "round; before each run the harness waits for the servers and PostgreSQL to be idle")
+    if cfg.nice:
+        out.append(f"- BENCH_NICE={cfg.nice}: the servers, wrk and the private PostgreSQL cluster ran at that "
+                   "priority, ahead of other work on the machine")
+    runs = [r for r in b.runs if r.round > 0]
+    if runs:
+        busy = med([r.other_cpu_pct for r in runs]) or 0
+        if busy >= 20:
+            out.append(f"- **the machine was busy with other work during the runs (median {busy:.0f}% of its CPU, "
+                       "column 'other load')**: absolute figures are pessimistic and noisy; compare within a round")
+    out.append("")
+    for w in ("1", "2", "3"):
+        out += load_tables(b, w)
+    out += service_tables(b)
+    out += target_table(b)
+    if b.checks:
+        out += ["## Same answers", ""] + [f"- {c}" for c in b.checks] + [""]
+    if b.notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in b.notes] + [""]
+    return "\n".join(out)
