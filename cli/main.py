@@ -358,6 +358,7 @@ def serve(
 
 from cli.jobs import register as _register_jobs; _register_jobs(app)  # noqa: E402,E702  (rescore, worker)
 from cli.demo import register as _register_demo; _register_demo(app)  # noqa: E402,E702  (demo-data)
+from cli.integrity import register as _register_integrity; _register_integrity(app)  # noqa: E402,E702  (check-integrity)
 
 if __name__ == "__main__":
     app()
