@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Pins "today" (Asia/Almaty) for a demonstration or a rehearsal of the new
     # year (models.base.pin_today); refused in production.
     today: dt.date | None = None
+    # The Bearer token a Prometheus scrape of /metrics must send. Unset: /metrics
+    # is open in development and answers 404 in production (server.security).
+    metrics_token: str | None = None
 
     @field_validator("database_url")
     @classmethod

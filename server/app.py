@@ -31,6 +31,7 @@ from core.ratelimit import FailedAuthLimiter
 from core.settings import Settings, get_settings
 from core.db import create_engine, read_session_factory, session_factory
 from models.base import today_almaty
+from server.security import SecurityHeaders, guarded_metrics
 from services import year_data
 
 log = structlog.get_logger("qonys.app")
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
+        Route("/metrics", guarded_metrics(metrics, settings), methods=["GET"]),
         Route("/graphql", AuthenticateGraphQL(graphql_app), methods=["GET", "POST"]),
     ]
     if not settings.production:  # GraphiQL's files, served here: no CDN (closed networks)
@@ -126,7 +127,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                             name="graphiql-assets"))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[Middleware(SecurityHeaders, production=settings.production), Middleware(RequestContext),
+                    Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
     app.state.settings = settings
