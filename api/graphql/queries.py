@@ -48,11 +48,6 @@ from services.errors import ServiceError
 from services.viewer import Viewer
 
 
-def bad_argument(message: str, *field: str) -> GraphQLError:
-    """A query argument the client must correct (nothing is read)."""
-    return GraphQLError(message, extensions={"code": "INVALID_INPUT", "field": list(field)})
-
-
 def invalid_argument(message: str, *field: str) -> GraphQLError:
     """A refused argument value: ``INVALID_INPUT`` with its input path, as a payload's ``UserError``."""
     return GraphQLError(f"{'.'.join(field)}: {message}", extensions={"code": "INVALID_INPUT", "field": list(field)})
@@ -147,7 +142,7 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
         if filter.search is not None and filter.search.strip():
             problem = search.search_problem(filter.search)
             if problem:
-                raise bad_argument(problem, "filter", "search")
+                raise invalid_argument(problem, "filter", "search")
             for i, pattern in enumerate(search.like_patterns(search.search_words(filter.search))):
                 p.set(f"f_search_{i}", pattern)
 
@@ -263,13 +258,9 @@ class Query:
     async def deficit_lists(self, info: Info, year: int, region_code: str | None = None) -> list[DeficitList]:
         regions = select(m.Region).order_by(m.Region.code)
         if region_code is not None:
-            code = region_code.strip().upper()
-            regions = regions.where(m.Region.code == code)
+            regions = regions.where(m.Region.code == region_code_argument(region_code, "regionCode"))
         async with info.context.read() as session:
             region_rows = (await session.execute(regions)).scalars().all()
-            if region_code is not None and not region_rows:
-                raise bad_argument(f"{code or 'an empty code'} is not a region code (ISO 3166-2:KZ, e.g. KZ-55)",
-                                   "regionCode")
             listed = (await session.execute(
                 select(m.DeficitOccupation.region_id, m.Occupation)
                 .join(m.Occupation, m.Occupation.id == m.DeficitOccupation.occupation_id)

@@ -55,27 +55,31 @@ class RootGuard(FieldExtension):
 class Hidden(FieldExtension):
     """Answers the field's empty value to the caller classes that may not read it."""
 
-    def __init__(self, readers: frozenset[access.Caller], empty: Any) -> None:
+    def __init__(self, readers: frozenset[access.Caller], is_list: bool) -> None:
         self.readers = readers
-        self.empty = empty
+        self.is_list = is_list
+
+    def _empty(self) -> list[Any] | None:
+        return [] if self.is_list else None
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
         if access.caller_of(info.context.viewer) in self.readers:
             return next_(source, info, **kwargs)
-        return list(self.empty) if isinstance(self.empty, list) else self.empty
+        return self._empty()
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any) -> Any:
         if access.caller_of(info.context.viewer) in self.readers:
             return await next_(source, info, **kwargs)
-        return list(self.empty) if isinstance(self.empty, list) else self.empty
+        return self._empty()
 
 
-def empty_value(f: StrawberryField) -> Any:
-    type_ = f.type
-    if isinstance(type_, StrawberryOptional):
-        return None
-    if isinstance(type_, StrawberryList):
-        return []
+def hides_as_list(f: StrawberryField) -> bool:
+    """Whether a hidden field reads as ``[]`` (a list) or ``null`` (nullable); a
+    non-null field cannot be hidden."""
+    if isinstance(f.type, StrawberryOptional):
+        return False
+    if isinstance(f.type, StrawberryList):
+        return True
     raise TypeError(f"{f.name} is neither nullable nor a list: it cannot be hidden from anyone")
 
 
@@ -97,4 +101,4 @@ def apply(probe: Any) -> None:
             f = gql_field.extensions["strawberry-definition"]
             if not access.hidden_from(definition.name, name) or any(isinstance(e, Hidden) for e in f.extensions):
                 continue
-            f.extensions.append(Hidden(access.field_readers(definition.name, name), empty_value(f)))
+            f.extensions.append(Hidden(access.field_readers(definition.name, name), hides_as_list(f)))

@@ -72,7 +72,7 @@ async def submit_application(
     errors.invalid(rules.document_number_problem(applicant.document_number), *p, "documentNumber")
     document_number = rules.normalise_document_number(applicant.document_number)
 
-    code = target_region_code.strip().upper()
+    code = rules.normalise_region_code(target_region_code)
     region = (await session.execute(select(Region).where(Region.code == code))).scalar_one_or_none()
     if region is None:
         errors.invalid(f"{code or 'an empty code'} is not a region code (ISO 3166-2:KZ, e.g. KZ-55).",

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Application, Occupation, Quota, Region
 from models.base import utcnow
 from models.enums import ApplicationStatus, QuotaKind
-from services import audit
+from services import audit, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid
 from services.reference import flush_checked, year_problem
 from services.rows import locked
@@ -112,7 +112,7 @@ async def upsert_quota(
     errors = ErrorCollector()
     errors.invalid(year_problem(year), "input", "year")
     errors.invalid(capacity_problem(capacity), "input", "capacity")
-    region = (await session.execute(select(Region).where(Region.code == region_code.strip().upper()))).scalar_one_or_none()
+    region = (await session.execute(select(Region).where(Region.code == rules.normalise_region_code(region_code)))).scalar_one_or_none()
     if region is None:
         errors.invalid(f"unknown region {region_code!r}; use an ISO 3166-2 code such as KZ-55", "input", "regionCode")
     elif kind == QuotaKind.KANDAS and not region.labour_deficit:

@@ -36,7 +36,8 @@ from core.metrics import COMPILED_QUERIES
 from core.db import transaction
 from services import access
 from tests.conftest import BACKEND, token_for
-from tests.api.test_compiled_reads import Pair, build_data
+from tests.api.test_compiled_reads import build_data
+from tests.helpers_compiled import Pair
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the compiled read path runs on PostgreSQL only")
 

@@ -13,13 +13,11 @@ import random
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import func, select
 
 import models as m
-from server.app import create_app
 from api.graphql import ids
 from core.metrics import COMPILED_QUERIES
 from core.db import transaction
@@ -39,6 +37,7 @@ from models.enums import (
 from services import numbers, scoring
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from tests.conftest import BACKEND, make_settings, token_for
+from tests.helpers_compiled import Pair
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="the compiled read path runs on PostgreSQL only")
 
@@ -210,28 +209,6 @@ def applications_query(draw: Any) -> tuple[str, dict[str, Any]]:
              f"{{ cursor node {{ ...F }} }} }} }} "
              f"fragment F on Application {{ {node} }}")
     return query, {"yes": True, "no": False, "after": None}
-
-
-class Pair:
-    """The same database served twice: compiled reads on and off."""
-
-    def __init__(self, url: str) -> None:
-        self.on = create_app(make_settings(url, compiled_reads=True))
-        self.off = create_app(make_settings(url, compiled_reads=False))
-
-    async def both(self, query: str, variables: dict[str, Any], token: str | None) -> tuple[bytes, bytes]:
-        out = []
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for app in (self.on, self.off):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-                r = await c.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-                assert r.status_code == 200, r.text
-                out.append(r.content)
-        return out[0], out[1]
-
-    async def close(self) -> None:
-        await self.on.state.engine.dispose()
-        await self.off.state.engine.dispose()
 
 
 TOKENS = {"OFFICER": lambda: token_for("OFFICER", "o1"), "ADMIN": lambda: token_for("ADMIN", "a1"),
