@@ -148,11 +148,7 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     def where() -> list[Any]:
         a = m.Application
-        conditions = []
-        if "f_status" in p:
-            conditions.append(a.status == p("f_status", a.status))
-        if "f_route" in p:
-            conditions.append(a.route == p("f_route", a.route))
+        conditions = p.equal(f_status=a.status, f_route=a.route)
         if "f_region" in p:
             conditions.append(in_region(p, a.target_region_id))
         if overdue_wanted is not None:
@@ -179,11 +175,9 @@ def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     def where() -> list[Any]:
         c = m.Check
-        conditions = []
+        conditions = p.equal(f_check_status=c.status)
         if "updated_since" in p:
             conditions.append(c.updated_at >= p("updated_since", c.updated_at))
-        if "f_check_status" in p:
-            conditions.append(c.status == p("f_check_status", c.status))
         return conditions
 
     return p.plan("checkResults", m.Check, kind="feed", key="updated_at", ascending=True, after=after,
@@ -200,9 +194,7 @@ def contract_page(viewer: Viewer, *, first: int | None, after: str | None, filte
 
     def where() -> list[Any]:
         c = m.SocialContract
-        conditions = []
-        if "f_contract_status" in p:
-            conditions.append(c.status == p("f_contract_status", c.status))
+        conditions = p.equal(f_contract_status=c.status)
         if "f_region" in p:
             conditions.append(in_region(p, c.region_id))
         return conditions
