@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from sqlalchemy import select
 
 import models as m
 from api.graphql import ids, paging
 from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
 from api.graphql.queries import in_region, invalid_argument, region_code_argument
+from core.text import t
 from api.graphql.types import (
     BreachStatus,
     ContractBreach,
@@ -46,7 +48,7 @@ class ContractBreachFilter:
 def _contract_argument(value: strawberry.ID, *field: str) -> int:
     pk = ids.decode_as(str(value), "SocialContract")
     if pk is None:
-        raise invalid_argument("not a SocialContract ID", *field)
+        raise invalid_argument(t("{value} is not the ID of a social contract", value=str(value)[:40]), *field)
     return pk
 
 
@@ -76,9 +78,8 @@ def residence_event_page(viewer: Viewer, *, first: int | None, after: str | None
             conditions.append(e.contract_id == p("f_contract", e.contract_id))
         if open_wanted is not None:
             b = m.ContractBreach
-            in_open = e.breach_id.in_(m.ContractBreach.__table__.select().with_only_columns(b.id)
-                                      .where(b.status == p("f_open", b.status)))
-            conditions.append(in_open if open_wanted else ~in_open | e.breach_id.is_(None))
+            in_open = e.breach_id.in_(select(b.id).where(b.status == p("f_open", b.status)))
+            conditions.append(in_open if open_wanted else (e.breach_id.is_(None) | ~in_open))
         return conditions
 
     return p.plan("residenceEvents", m.ResidenceEvent, kind="residence", key="recorded_at", ascending=False,
@@ -100,8 +101,7 @@ def breach_page(viewer: Viewer, *, first: int | None, after: str | None,
         if "f_breach_status" in p:
             conditions.append(b.status == p("f_breach_status", b.status))
         if "f_region" in p:
-            conditions.append(b.contract_id.in_(
-                c.__table__.select().with_only_columns(c.id).where(in_region(p, c.region_id))))
+            conditions.append(b.contract_id.in_(select(c.id).where(in_region(p, c.region_id))))
         return conditions
 
     return p.plan("contractBreaches", m.ContractBreach, kind="breach", key="opened_at", ascending=False,

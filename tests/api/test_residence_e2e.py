@@ -132,6 +132,24 @@ async def test_a_move_confirmed_as_a_breach_refunds_the_whole_support(gql: GQL, 
     for who in ({"role": "APPLICANT", "subject": owner}, {"token": mvd}):
         body = await gql(BREACHES, **who)
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # Officers filter the events and the cases.
+    async def events_for(filter: dict[str, Any]) -> list[str]:
+        data = await gql.ok(EVENTS, {"filter": filter}, **OFFICER)
+        return [e["node"]["id"] for e in data["residenceEvents"]["edges"]]
+
+    assert await events_for({"contractId": contract["id"]}) == [event["id"]]
+    assert await events_for({"contractId": contract["id"], "kind": "MOVED", "regionCode": "kz-75"}) == [event["id"]]
+    assert await events_for({"contractId": contract["id"], "kind": "REGISTERED"}) == []
+    assert await events_for({"contractId": contract["id"], "regionCode": "KZ-55"}) == []
+    assert await events_for({"contractId": contract["id"], "openBreach": True}) == []  # its case is CONFIRMED now
+    assert await events_for({"contractId": contract["id"], "openBreach": False}) == [event["id"]]
+    bad = await gql(EVENTS, {"filter": {"contractId": event["id"]}}, **OFFICER)
+    extensions = bad["errors"][0]["extensions"]
+    assert (extensions["code"], extensions["field"]) == ("INVALID_INPUT", ["filter", "contractId"])
+    by_region = await gql.ok(BREACHES, {"filter": {"regionCode": "KZ-55", "status": "CONFIRMED"}}, **OFFICER)
+    assert [e["node"]["id"] for e in by_region["contractBreaches"]["edges"]] == [case["id"]]
+    assert (await gql.ok(BREACHES, {"filter": {"regionCode": "KZ-75"}}, **OFFICER))["contractBreaches"] == {
+        "totalCount": 0, "edges": []}
     # The retry still answers once the contract has ended.
     assert (await gql.ok(REPORT, {"input": moved(contract, "MVD-2026-000123")}, token=mvd)
             )["recordResidenceEvent"]["event"] == event
