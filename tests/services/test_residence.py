@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 import models as m
 from core.db import transaction
 from models.enums import BreachOutcome, BreachStatus, ContractStatus, ResidenceEventKind, TerminationReason
-from services import contracts, residence
+from services import contracts, integrity, residence
 from services.auth import agency_viewer
 from services.errors import ServiceError
 from services.viewer import Viewer
@@ -242,3 +242,18 @@ async def test_contracts_whose_residence_is_unconfirmed_for_365_days(sessions: A
     assert not residence.residence_unconfirmed(ContractStatus.ACTIVE, dt.date(2025, 12, 4), None, dt.date(2026, 12, 4))
     assert residence.residence_unconfirmed(ContractStatus.ACTIVE, dt.date(2024, 1, 1), dt.date(2025, 12, 3),
                                            dt.date(2026, 12, 4))
+
+
+async def test_integrity_proves_confirmed_cases_ended_their_contracts(sessions: Any, mvd: Viewer) -> None:
+    person = await holder(sessions, support="700.00")
+    event = await report(sessions, mvd, person, MOVED, "KZ-75", dt.date(2026, 9, 15), "I-1")
+    await resolve(sessions, OFFICER, event.breach_id, BreachOutcome.CONFIRMED)
+    async with sessions() as s:
+        assert await integrity.breach_cases(s) == []
+    async with transaction(sessions) as s:  # behind the services' back
+        await s.execute(m.ContractTermination.__table__.update().where(
+            m.ContractTermination.contract_id == person[0]).values(effective_date=dt.date(2026, 9, 16)))
+    async with sessions() as s:
+        (found,) = await integrity.breach_cases(s)
+    assert (found.table, found.row_id) == ("contract_breach", event.breach_id)
+    assert found.line().startswith(f"contract_breach#{event.breach_id}: CONFIRMED case without its termination")
