@@ -38,6 +38,7 @@ from models import (
     Agency,
     Application,
     CheckType,
+    ContractBreach,
     Occupation,
     Quota,
     Region,
@@ -85,6 +86,7 @@ FK_TARGETS: dict[str, tuple[type, Callable[[Any], str], Any]] = {
     "social_contract": (SocialContract, lambda c: c.number, SocialContract.id),
     "quota": (Quota, lambda q: f"{q.kind.value} {q.year} #{q.id}", Quota.id),
     "selection_round": (SelectionRound, lambda r: f"round #{r.id}", SelectionRound.id),
+    "contract_breach": (ContractBreach, lambda b: f"case #{b.id}", ContractBreach.id),
 }
 
 

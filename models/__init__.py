@@ -27,6 +27,7 @@ from models.reference import (
     SupportMeasure,
     TerminationReasonRule,
 )
+from models.residence import AgencyGrant, ContractBreach, ResidenceEvent
 from models.scoring import ScoringModel
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
+    "AgencyGrant", "ContractBreach", "ResidenceEvent",
 ]

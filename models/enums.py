@@ -141,3 +141,27 @@ class AdminRole(str, Enum):
 class RegionKind(str, Enum):
     OBLAST = "oblast"
     CITY = "city"
+
+
+class AgencyGrantKind(str, Enum):
+    """What an agency may do beyond its check types (SPEC §13: the address-registration
+    authority reports where contract holders live)."""
+
+    RESIDENCE = "RESIDENCE"
+
+
+class ResidenceEventKind(str, Enum):
+    REGISTERED = "REGISTERED"
+    DEREGISTERED = "DEREGISTERED"
+    MOVED = "MOVED"
+
+
+class BreachStatus(str, Enum):
+    OPEN = "OPEN"
+    CONFIRMED = "CONFIRMED"
+    DISMISSED = "DISMISSED"
+
+
+class BreachOutcome(str, Enum):
+    CONFIRMED = "CONFIRMED"
+    DISMISSED = "DISMISSED"

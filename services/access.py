@@ -26,7 +26,7 @@ from enum import Enum
 
 from sqlalchemy import ColumnElement, bindparam, false, select, true
 
-from models import Application, Check, SocialContract
+from models import Application, Check, ContractBreach, ResidenceEvent, SocialContract
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -99,10 +99,31 @@ def contracts(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+def residence_events(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §13: staff read every event; an agency the events it reported; an
+    applicant the events of their own contract."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    if viewer.is_agency and viewer.agency_id is not None:
+        return ResidenceEvent.agency_id == bindparam("viewer_agency", viewer.agency_id)
+    if viewer.is_applicant and viewer.subject:
+        return ResidenceEvent.contract_id.in_(
+            select(SocialContract.id).join(Application, Application.id == SocialContract.application_id)
+            .where(Application.owner_subject == _subject(viewer)))
+    return false()
+
+
+def contract_breaches(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §13: breach cases are staff-only."""
+    return true() if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE) else false()
+
+
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Application: applications,
     Check: checks,
     SocialContract: contracts,
+    ResidenceEvent: residence_events,
+    ContractBreach: contract_breaches,
 }
 
 
@@ -160,7 +181,8 @@ FIELDS: dict[str, Fields] = {
     "Score": Fields(PEOPLE),
     "GateResult": Fields(PEOPLE),
     "CriterionScore": Fields(PEOPLE),
-    "SocialContract": Fields(PEOPLE),
+    # Breach cases are staff-only (SPEC §13): an applicant reads their contract's events, not its cases.
+    "SocialContract": Fields(PEOPLE, only={"breaches": STAFF}),
     "SupportPayment": Fields(PEOPLE),
     "ContractTermination": Fields(PEOPLE),
     # A decision: the applicant reads what was decided, when and why, not who decided.
@@ -171,6 +193,10 @@ FIELDS: dict[str, Fields] = {
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
     "ScoringSimulation": Fields(STAFF),
+    # SPEC §13: an agency reads the events it reported (the row filter), as it sent them;
+    # not whose contract they matched nor the case they opened. Cases are staff-only.
+    "ResidenceEvent": Fields(SIGNED_IN, only={"contract": PEOPLE, "breach": STAFF}),
+    "ContractBreach": Fields(STAFF),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -227,6 +253,8 @@ ROOTS: dict[str, Root] = {
     "contracts": Root(PEOPLE),
     "scoringSimulation": Root(STAFF),
     "checkResults": Root(STAFF_AND_AGENCIES),
+    "residenceEvents": Root(SIGNED_IN),  # each caller the events its row filter gives (SPEC §13)
+    "contractBreaches": Root(STAFF),
 }
 
 
@@ -251,6 +279,8 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "Application": PEOPLE,
     "Check": SIGNED_IN,
     "SocialContract": PEOPLE,
+    "ResidenceEvent": SIGNED_IN,
+    "ContractBreach": STAFF,
 }
 
 

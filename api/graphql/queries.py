@@ -41,7 +41,7 @@ from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
 from models.enums import ContractStatus as ContractStatusEnum
 from models.enums import Route as RouteEnum
-from services import access, rules, search
+from services import access, residence, rules, search
 from services import scoring_models as scoring_models_service
 from services.applications import overdue_condition
 from services.errors import ServiceError
@@ -83,6 +83,9 @@ class ApplicationFilter:
 class ContractFilter:
     status: ContractStatus | None = None
     region_code: str | None = None
+    residence_unconfirmed: bool | None = strawberry.field(default=None, description=(
+        "true: ACTIVE contracts without a REGISTERED residence event in their region for 365 days (counting from "
+        "the start date for a new contract; SPEC §13); false: every other contract."))
 
 
 async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
@@ -191,16 +194,22 @@ def contract_page(viewer: Viewer, *, first: int | None, after: str | None, filte
             p.set("f_contract_status", ContractStatusEnum(filter.status).value)
         if filter.region_code is not None:
             p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
+        if filter.residence_unconfirmed is not None:
+            p.set("f_residence_cutoff", residence.confirmation_cutoff(today_almaty()))
+    unconfirmed_wanted = filter.residence_unconfirmed if filter is not None else None
 
     def where() -> list[Any]:
         c = m.SocialContract
         conditions = p.equal(f_contract_status=c.status)
         if "f_region" in p:
             conditions.append(in_region(p, c.region_id))
+        if unconfirmed_wanted is not None:
+            unconfirmed = residence.unconfirmed_condition(p("f_residence_cutoff", c.start_date))
+            conditions.append(unconfirmed if unconfirmed_wanted else ~unconfirmed)
         return conditions
 
     return p.plan("contracts", m.SocialContract, kind="contract", key="created_at", ascending=False, after=after,
-                  where=where, counted=True)
+                  where=where, counted=True, shape=(unconfirmed_wanted,))
 
 
 @strawberry.type

@@ -55,9 +55,11 @@ from api.graphql.types.connections import (
     Edge,
     SocialContractConnection,
 )
+from api.graphql.types.connections import ContractBreachConnection, ResidenceEventConnection
 from api.graphql.types.contracts import ContractTermination, SocialContract, SupportPayment
 from api.graphql.types.quotas import Quota, SelectionRound
 from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupation, Region
+from api.graphql.types.residence import BreachOutcome, BreachStatus, ContractBreach, ResidenceEvent, ResidenceEventKind
 from api.graphql.types.scoring import ScoringModel, ScoringSimulation
 
 NODE_TYPES: dict[str, tuple[type, Any]] = {
@@ -71,6 +73,8 @@ NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Check": (m.Check, Check),
     "SocialContract": (m.SocialContract, SocialContract),
     "SelectionRound": (m.SelectionRound, SelectionRound),
+    "ResidenceEvent": (m.ResidenceEvent, ResidenceEvent),
+    "ContractBreach": (m.ContractBreach, ContractBreach),
 }
 
 __all__ = [
@@ -81,4 +85,6 @@ __all__ = [
     "Node", "Occupation", "PageInfo", "Proficiency", "Questionnaire", "Quota", "QuotaKind", "Region", "Route",
     "Score", "ScoringModel", "ScoringModelStatus", "ScoringSimulation", "SelectionRound", "Sex", "SocialContract",
     "SocialContractConnection", "SupportPayment", "TerminationReason", "UserError",
+    "BreachOutcome", "BreachStatus", "ContractBreach", "ContractBreachConnection", "ResidenceEvent",
+    "ResidenceEventConnection", "ResidenceEventKind",
 ]
