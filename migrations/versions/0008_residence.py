@@ -5,29 +5,17 @@ grants ``RESIDENCE`` to MVD_MIGRATION, so that an existing database gets it at
 its next ``qonys seed``); ``residence_event`` holds the address-registration
 authority's reports, one per (agency, external id); ``contract_breach`` the
 cases a departure opens, at most one OPEN per contract (a partial unique index).
-
-Revision ID: 0008_residence
-Revises: 0006_audit_append_only
-Create Date: 2026-12-04 15:30:08.315762
-
 """
-from typing import Sequence, Union
-
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
 import models.types  # noqa: F401
 
-
-# revision identifiers, used by Alembic.
-revision: str = '0008_residence'
-down_revision: Union[str, Sequence[str], None] = '0006_audit_append_only'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision = '0008_residence'
+down_revision = '0006_audit_append_only'
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table('agency_grant',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
@@ -81,7 +69,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     with op.batch_alter_table('residence_event', schema=None) as batch_op:
         batch_op.drop_index('ix_residence_event_recorded_id')
         batch_op.drop_index('ix_residence_event_contract_kind_on')
