@@ -28,6 +28,7 @@ from models.reference import (
     TerminationReasonRule,
 )
 from models.scoring import ScoringModel
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
@@ -36,4 +37,5 @@ __all__ = [
     "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

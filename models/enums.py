@@ -141,3 +141,11 @@ class AdminRole(str, Enum):
 class RegionKind(str, Enum):
     OBLAST = "oblast"
     CITY = "city"
+
+
+class WebhookDeliveryStatus(str, Enum):
+    """An outbox row: waiting to be sent (or re-sent), received, or given up after the last try."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
