@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sqlalchemy import ColumnElement, bindparam, false, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, false, select, true
 
-from models import Application, Check, SocialContract
+from models import Application, Check, SocialContract, WebhookEndpoint
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -99,10 +99,22 @@ def contracts(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+def webhook_endpoints(viewer: Viewer) -> ColumnElement[bool]:
+    """An agency reaches its own endpoints; administrators (and the admin panel) every
+    agency's; nobody a deleted one."""
+    live = WebhookEndpoint.deleted_at.is_(None)
+    if viewer.is_admin or (viewer.role == ADMIN_PANEL_ROLE):
+        return live
+    if viewer.is_agency and viewer.agency_id is not None:
+        return and_(live, WebhookEndpoint.agency_id == bindparam("viewer_agency_id", viewer.agency_id))
+    return false()
+
+
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Application: applications,
     Check: checks,
     SocialContract: contracts,
+    WebhookEndpoint: webhook_endpoints,
 }
 
 
@@ -171,6 +183,9 @@ FIELDS: dict[str, Fields] = {
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
     "ScoringSimulation": Fields(STAFF),
+    # Webhooks: an agency's own endpoints (row filter); the secret is no field (shown once,
+    # in ``RegisterWebhookPayload``).
+    "WebhookEndpoint": Fields(STAFF_AND_AGENCIES),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -227,6 +242,7 @@ ROOTS: dict[str, Root] = {
     "contracts": Root(PEOPLE),
     "scoringSimulation": Root(STAFF),
     "checkResults": Root(STAFF_AND_AGENCIES),
+    "webhooks": Root(STAFF_AND_AGENCIES),  # rows: an agency's own; every agency's for administrators
 }
 
 
@@ -251,6 +267,7 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "Application": PEOPLE,
     "Check": SIGNED_IN,
     "SocialContract": PEOPLE,
+    "WebhookEndpoint": STAFF_AND_AGENCIES,
 }
 
 

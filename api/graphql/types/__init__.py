@@ -59,6 +59,7 @@ from api.graphql.types.contracts import ContractTermination, SocialContract, Sup
 from api.graphql.types.quotas import Quota, SelectionRound
 from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupation, Region
 from api.graphql.types.scoring import ScoringModel, ScoringSimulation
+from api.graphql.types.webhooks import WebhookEndpoint, WebhookEventType
 
 NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Region": (m.Region, Region),
@@ -71,6 +72,7 @@ NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Check": (m.Check, Check),
     "SocialContract": (m.SocialContract, SocialContract),
     "SelectionRound": (m.SelectionRound, SelectionRound),
+    "WebhookEndpoint": (m.WebhookEndpoint, WebhookEndpoint),
 }
 
 __all__ = [
@@ -81,4 +83,5 @@ __all__ = [
     "Node", "Occupation", "PageInfo", "Proficiency", "Questionnaire", "Quota", "QuotaKind", "Region", "Route",
     "Score", "ScoringModel", "ScoringModelStatus", "ScoringSimulation", "SelectionRound", "Sex", "SocialContract",
     "SocialContractConnection", "SupportPayment", "TerminationReason", "UserError",
+    "WebhookEndpoint", "WebhookEventType",
 ]
