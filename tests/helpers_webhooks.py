@@ -130,3 +130,18 @@ async def attempts_of(sessions: async_sessionmaker[AsyncSession], delivery_id: i
     async with transaction(sessions) as session:
         return list((await session.execute(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
                                            .order_by(WebhookAttempt.id))).scalars())
+
+
+async def settle_after_commit() -> None:
+    """Wait for the background deferrals that mutations started after commit."""
+    await asyncio.gather(*list(worker._background))
+
+
+async def webhook_jobs(settings: Settings) -> dict[str, int]:
+    """``{status: jobs}`` of the webhook queue (PostgreSQL)."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(jobs.conninfo(settings)) as conn:
+        cur = await conn.execute("SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name = %s "
+                                 "GROUP BY status", (worker.TASK,))
+        return {status: int(n) for status, n in await cur.fetchall()}
