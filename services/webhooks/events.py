@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.globalid import encode
 from models import Application, Check, CheckType
 from services.webhooks.catalogue import EventType
-from services.webhooks.outbox import enqueue
+from services.webhooks.outbox import agencies_with_endpoints, enqueue
 
 
 async def checks_requested(session: AsyncSession, app: Application,
@@ -20,6 +20,8 @@ async def checks_requested(session: AsyncSession, app: Application,
     by_agency: dict[int, list[tuple[Check, CheckType]]] = defaultdict(list)
     for check, check_type in requested:
         by_agency[check_type.agency_id].append((check, check_type))
+    listening = await agencies_with_endpoints(session, by_agency)  # one query: most agencies have none
+    by_agency = {a: checks for a, checks in by_agency.items() if a in listening}
     queued = 0
     for agency_id, checks in sorted(by_agency.items()):
         payload = {

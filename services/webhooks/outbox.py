@@ -9,6 +9,7 @@ by the sweep (``qonys worker``) or ``qonys worker --inline``."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +33,20 @@ def iso(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def _active() -> list[Any]:
+    return [WebhookEndpoint.active.is_(True), WebhookEndpoint.deleted_at.is_(None)]
+
+
+async def agencies_with_endpoints(session: AsyncSession, agency_ids: Iterable[int]) -> set[int]:
+    """Which of these agencies have an active endpoint (to skip building events nobody takes)."""
+    wanted = sorted(set(agency_ids))
+    if not wanted:
+        return set()
+    return set((await session.execute(
+        select(WebhookEndpoint.agency_id).where(WebhookEndpoint.agency_id.in_(wanted), *_active()).distinct()
+    )).scalars())
+
+
 async def enqueue(session: AsyncSession, *, agency_id: int, event_type: str, payload: dict[str, Any]
                   ) -> list[WebhookDelivery]:
     """Queue the event ``event_type`` (an ``EventType`` value) with ``payload``
@@ -40,8 +55,7 @@ async def enqueue(session: AsyncSession, *, agency_id: int, event_type: str, pay
     Returns the deliveries written (none when no endpoint takes it)."""
     event_type = EventType(event_type).value  # an unknown type is a programming error
     endpoints = (await session.execute(
-        select(WebhookEndpoint).where(WebhookEndpoint.agency_id == agency_id, WebhookEndpoint.active.is_(True),
-                                      WebhookEndpoint.deleted_at.is_(None)).order_by(WebhookEndpoint.id)
+        select(WebhookEndpoint).where(WebhookEndpoint.agency_id == agency_id, *_active()).order_by(WebhookEndpoint.id)
     )).scalars().all()
     targets = [e for e in endpoints if event_type in (e.events or [])]
     if not targets:
