@@ -153,6 +153,12 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
         await s.flush()
         round_ = (await s.execute(select(m.SelectionRound))).scalars().one()
         s.add(m.SelectionRoundApproval(round_id=round_.id, application_id=app.id, rank=1, score=410, seats=1))
+        hook = m.WebhookEndpoint(  # GPO's: the GPO caller reaches it, MVD_MIGRATION does not
+            agency_id=(await s.execute(select(m.Agency.id).where(m.Agency.code == "GPO"))).scalar_one(),
+            url="https://hooks.example.org/qonys", events=["check.requested"], secret="whsec_c2VjcmV0",
+            created_by="differential")
+        s.add(hook)
+        await s.flush()
         firsts = {}
         for name, model in (("Region", m.Region), ("Agency", m.Agency), ("CheckType", m.CheckType),
                             ("ScoringModel", m.ScoringModel), ("Quota", m.Quota)):
@@ -161,7 +167,8 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
     node_ids.update({
         "Application": ids.encode("Application", app.id), "Applicant": ids.encode("Applicant", app.applicant_id),
         "Check": ids.encode("Check", check.id), "SocialContract": ids.encode("SocialContract", contract.id),
-        "SelectionRound": ids.encode("SelectionRound", round_.id)})
+        "SelectionRound": ids.encode("SelectionRound", round_.id),
+        "WebhookEndpoint": ids.encode("WebhookEndpoint", hook.id)})
     pair = Pair(database_url)
     yield pair, tokens, node_ids
     await pair.close()
