@@ -152,8 +152,8 @@ async def send(claim: Claim, settings: Settings, client: httpx.AsyncClient | Non
         else:
             response = await client.post(claim.url, content=claim.body, headers=headers)
     except httpx.HTTPError as exc:
-        return done(None, f"{type(exc).__name__}: {exc}".rstrip(": "))
-    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        return done(None, t("no answer ({error}): {detail}", error=type(exc).__name__, detail=str(exc) or "-"))
+    error = None if 200 <= response.status_code < 300 else t("HTTP {status}", status=response.status_code)
     return done(response.status_code, error)
 
 
