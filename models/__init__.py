@@ -29,6 +29,7 @@ from models.reference import (
 )
 from models.residence import AgencyGrant, ContractBreach, ResidenceEvent
 from models.scoring import ScoringModel
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
@@ -38,4 +39,5 @@ __all__ = [
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
     "AgencyGrant", "ContractBreach", "ResidenceEvent",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

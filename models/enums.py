@@ -165,3 +165,9 @@ class BreachStatus(str, Enum):
 class BreachOutcome(str, Enum):
     CONFIRMED = "CONFIRMED"
     DISMISSED = "DISMISSED"
+class WebhookDeliveryStatus(str, Enum):
+    """An outbox row: waiting to be sent (or re-sent), received, or given up after the last try."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"

@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sqlalchemy import ColumnElement, bindparam, false, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, false, select, true
 
-from models import Application, Check, ContractBreach, ResidenceEvent, SocialContract
+from models import Application, Check, ContractBreach, ResidenceEvent, SocialContract, WebhookEndpoint
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -118,12 +118,24 @@ def contract_breaches(viewer: Viewer) -> ColumnElement[bool]:
     return true() if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE) else false()
 
 
+def webhook_endpoints(viewer: Viewer) -> ColumnElement[bool]:
+    """An agency reaches its own endpoints; administrators (and the admin panel) every
+    agency's; nobody a deleted one."""
+    live = WebhookEndpoint.deleted_at.is_(None)
+    if viewer.is_admin or (viewer.role == ADMIN_PANEL_ROLE):
+        return live
+    if viewer.is_agency and viewer.agency_id is not None:
+        return and_(live, WebhookEndpoint.agency_id == bindparam("viewer_agency_id", viewer.agency_id))
+    return false()
+
+
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Application: applications,
     Check: checks,
     SocialContract: contracts,
     ResidenceEvent: residence_events,
     ContractBreach: contract_breaches,
+    WebhookEndpoint: webhook_endpoints,
 }
 
 
@@ -197,6 +209,9 @@ FIELDS: dict[str, Fields] = {
     # not whose contract they matched nor the case they opened. Cases are staff-only.
     "ResidenceEvent": Fields(SIGNED_IN, only={"contract": PEOPLE, "breach": STAFF}),
     "ContractBreach": Fields(STAFF),
+    # Webhooks: an agency's own endpoints (row filter); the secret is no field (shown once,
+    # in ``RegisterWebhookPayload``).
+    "WebhookEndpoint": Fields(STAFF_AND_AGENCIES),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -255,6 +270,7 @@ ROOTS: dict[str, Root] = {
     "checkResults": Root(STAFF_AND_AGENCIES),
     "residenceEvents": Root(SIGNED_IN),  # each caller the events its row filter gives (SPEC §13)
     "contractBreaches": Root(STAFF),
+    "webhooks": Root(STAFF_AND_AGENCIES),  # rows: an agency's own; every agency's for administrators
 }
 
 
@@ -281,6 +297,7 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "SocialContract": PEOPLE,
     "ResidenceEvent": SIGNED_IN,
     "ContractBreach": STAFF,
+    "WebhookEndpoint": STAFF_AND_AGENCIES,
 }
 
 

@@ -36,6 +36,7 @@ from api.graphql.types import (
     SocialContract,
     SocialContractConnection,
 )
+from api.graphql.types.webhooks import WebhookEndpoint, webhook_endpoints
 from models.base import today_almaty
 from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
@@ -341,3 +342,8 @@ class Query:
     ) -> CheckConnection:
         plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since, status=status)
         return await paging.connection(info, plan, CheckConnection, Check)
+
+    @strawberry.field(description="Webhook endpoints: an agency's own; every agency's (or agencyCode's) for "
+                                  "administrators.")
+    async def webhooks(self, info: Info, agency_code: str | None = None) -> list[WebhookEndpoint]:
+        return await webhook_endpoints(info, agency_code)

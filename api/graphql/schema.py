@@ -28,6 +28,7 @@ from api.graphql.mutations.contracts import ContractMutations
 from api.graphql.mutations.quotas import QuotaMutations
 from api.graphql.mutations.residence import ResidenceMutations
 from api.graphql.mutations.scoring import ScoringMutations
+from api.graphql.mutations.webhooks import WebhookMutations
 from api.graphql.input_errors import NameInputErrors
 from api.graphql.queries import Query
 from api.graphql.residence_reads import ResidenceQuery
@@ -42,7 +43,8 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 # Each domain adds its mutations in its own module, as one strawberry type.
-MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations, ResidenceMutations)
+MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations, ResidenceMutations,
+                  WebhookMutations)
 # The Query type: the core roots, and each later domain's roots in its own module.
 QUERY_TYPES = (Query, ResidenceQuery)
 

@@ -162,6 +162,11 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
                                  document_number="DIFF00001", kind="DEREGISTERED", region_id=contract.region_id,
                                  occurred_on=contract.start_date, contract_id=contract.id, breach_id=breach.id)
         s.add(event)
+        hook = m.WebhookEndpoint(  # GPO's: the GPO caller reaches it, MVD_MIGRATION does not
+            agency_id=(await s.execute(select(m.Agency.id).where(m.Agency.code == "GPO"))).scalar_one(),
+            url="https://hooks.example.org/qonys", events=["check.requested"], secret="whsec_c2VjcmV0",
+            created_by="differential")
+        s.add(hook)
         await s.flush()
         firsts = {}
         for name, model in (("Region", m.Region), ("Agency", m.Agency), ("CheckType", m.CheckType),
@@ -172,7 +177,8 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
         "Application": ids.encode("Application", app.id), "Applicant": ids.encode("Applicant", app.applicant_id),
         "Check": ids.encode("Check", check.id), "SocialContract": ids.encode("SocialContract", contract.id),
         "SelectionRound": ids.encode("SelectionRound", round_.id),
-        "ResidenceEvent": ids.encode("ResidenceEvent", event.id), "ContractBreach": ids.encode("ContractBreach", breach.id)})
+        "ResidenceEvent": ids.encode("ResidenceEvent", event.id), "ContractBreach": ids.encode("ContractBreach", breach.id),
+        "WebhookEndpoint": ids.encode("WebhookEndpoint", hook.id)})
     pair = Pair(database_url)
     yield pair, tokens, node_ids
     await pair.close()

@@ -61,6 +61,7 @@ from api.graphql.types.quotas import Quota, SelectionRound
 from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupation, Region
 from api.graphql.types.residence import BreachOutcome, BreachStatus, ContractBreach, ResidenceEvent, ResidenceEventKind
 from api.graphql.types.scoring import ScoringModel, ScoringSimulation
+from api.graphql.types.webhooks import WebhookEndpoint, WebhookEventType
 
 NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Region": (m.Region, Region),
@@ -75,6 +76,7 @@ NODE_TYPES: dict[str, tuple[type, Any]] = {
     "SelectionRound": (m.SelectionRound, SelectionRound),
     "ResidenceEvent": (m.ResidenceEvent, ResidenceEvent),
     "ContractBreach": (m.ContractBreach, ContractBreach),
+    "WebhookEndpoint": (m.WebhookEndpoint, WebhookEndpoint),
 }
 
 __all__ = [
@@ -87,4 +89,5 @@ __all__ = [
     "SocialContractConnection", "SupportPayment", "TerminationReason", "UserError",
     "BreachOutcome", "BreachStatus", "ContractBreach", "ContractBreachConnection", "ResidenceEvent",
     "ResidenceEventConnection", "ResidenceEventKind",
+    "WebhookEndpoint", "WebhookEventType",
 ]
