@@ -28,6 +28,8 @@ from models.reference import (
     TerminationReasonRule,
 )
 from models.scoring import ScoringModel
+from models.kandas import KandasStatus
+from models.reviews import DecisionReview, Holiday
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
@@ -36,4 +38,5 @@ __all__ = [
     "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
+    "DecisionReview", "Holiday", "KandasStatus",
 ]

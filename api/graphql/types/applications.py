@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 import models as m
+from models.enums import UNDECIDED_STATUSES
 from api.graphql.context import Info
 from api.graphql.types.common import (
     ApplicationStatus,
@@ -237,6 +238,8 @@ class Application(Node, FromRow):
 
     @strawberry.field(description="The decision in force (or the withdrawal); null while the application is undecided.")
     async def decision(self, info: Info) -> ApplicationDecision | None:
+        if self.status in UNDECIDED_STATUSES:  # e.g. a refusal overturned on review (SPEC §14)
+            return None
         rows = await info.context.loaders.many_by(m.ApplicationDecision, "application_id", "decided_at").load(self.pk)
         return ApplicationDecision.from_row(rows[-1]) if rows else None
 
