@@ -11,10 +11,10 @@ decision's date (Almaty), ``validUntil`` a year later, ``ACTIVE``.
 - :func:`extend_kandas_status`: officers, once per status, 1–6 months, only while
   it is ``ACTIVE`` and on or before ``validUntil``.
 - :func:`end_kandas_status`: citizenship granted, revoked or departed.
-- ``signContract`` needs the status ACTIVE on the contract's start date
-  (:func:`require_for_contract`): not ended, and the start date from
-  ``grantedOn`` to ``validUntil`` (a contract signed while the status held may
-  be recorded later).
+- ``signContract`` needs the status ACTIVE when the contract starts
+  (:func:`require_for_contract`): not ended, and the start date on or before
+  ``validUntil`` (so a contract signed while the status held may be recorded
+  after it expired; the start date's other bounds are ``services.contracts``').
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ async def grant(session: AsyncSession, viewer: Viewer, grants: Sequence[Grant]) 
     for i in range(0, len(app_ids), _CHUNK):
         ids.update((await session.execute(
             select(KandasStatus.application_id, KandasStatus.id)
-            .where(KandasStatus.application_id.in_(app_ids[i:i + _CHUNK])))).tuples().all())
+            .where(KandasStatus.application_id.in_(app_ids[i:i + _CHUNK])))).all())
     await audit.record_many(session, viewer, "kandas_status.grant", "kandas_status", [
         (ids[row["application_id"]], {"number": row["number"], "applicationId": row["application_id"],
                                       "grantedOn": row["granted_on"], "validUntil": row["valid_until"]})
@@ -147,7 +147,7 @@ async def grant_for(session: AsyncSession, viewer: Viewer, application_ids: Sequ
     for i in range(0, len(ids), _CHUNK):
         applicants.update((await session.execute(
             select(Application.id, Application.applicant_id).where(Application.id.in_(ids[i:i + _CHUNK]))
-        )).tuples().all())
+        )).all())
     return await grant(session, viewer, [Grant(i, applicants[i], granted_on) for i in application_ids])
 
 
@@ -156,7 +156,8 @@ async def grant_for(session: AsyncSession, viewer: Viewer, application_ids: Sequ
 
 
 async def require_for_contract(session: AsyncSession, application_id: int, start_date: dt.date) -> KandasStatus:
-    """The application's kandas status, ACTIVE on the contract's start date; INVALID_STATE otherwise."""
+    """The application's kandas status, not ended and valid on the contract's start date;
+    INVALID_STATE otherwise (see the module's docstring)."""
     status = (await session.execute(
         select(KandasStatus).where(KandasStatus.application_id == application_id))).scalar_one_or_none()
     if status is None:
@@ -166,12 +167,11 @@ async def require_for_contract(session: AsyncSession, application_id: int, start
         raise invalid_state(t("a social contract needs an ACTIVE kandas status; status {number} ended on "
                               "{ended_on} ({reason})", number=status.number, ended_on=status.ended_on.isoformat(),
                               reason=KandasEndReason(status.end_reason).value), "input", "applicationId")
-    if not status.granted_on <= start_date <= status.valid_until:
+    if start_date > status.valid_until:
         raise invalid_state(t("a social contract starts while the kandas status is ACTIVE: status {number} is "
-                              "valid from {granted_on} to {valid_until} (the start date is {start_date})",
-                              number=status.number, granted_on=status.granted_on.isoformat(),
-                              valid_until=status.valid_until.isoformat(), start_date=start_date.isoformat()),
-                            "input", "startDate")
+                              "valid until {valid_until} (the start date is {start_date})",
+                              number=status.number, valid_until=status.valid_until.isoformat(),
+                              start_date=start_date.isoformat()), "input", "startDate")
     return status
 
 
