@@ -26,7 +26,7 @@ from enum import Enum
 
 from sqlalchemy import ColumnElement, bindparam, false, select, true
 
-from models import Application, Check, SocialContract
+from models import Application, Check, DecisionReview, KandasStatus, SocialContract
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -99,10 +99,31 @@ def contracts(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+def _own_application_rows(application_id: ColumnElement[int], viewer: Viewer) -> ColumnElement[bool]:
+    """Rows of an application: staff reach all, an applicant those of their own, nobody else any."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    if viewer.is_applicant and viewer.subject:
+        return application_id.in_(select(Application.id).where(Application.owner_subject == _subject(viewer)))
+    return false()
+
+
+def kandas_statuses(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §12: staff, and the applicant their own; never an agency."""
+    return _own_application_rows(KandasStatus.application_id, viewer)
+
+
+def decision_reviews(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §14: staff, and the applicant their own; never an agency."""
+    return _own_application_rows(DecisionReview.application_id, viewer)
+
+
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Application: applications,
     Check: checks,
     SocialContract: contracts,
+    KandasStatus: kandas_statuses,
+    DecisionReview: decision_reviews,
 }
 
 
@@ -171,6 +192,9 @@ FIELDS: dict[str, Fields] = {
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
     "ScoringSimulation": Fields(STAFF),
+    # SPEC §12 and §14: the applicant reads their own status and reviews, not who asked or decided.
+    "KandasStatus": Fields(PEOPLE),
+    "DecisionReview": Fields(PEOPLE, only={"requestedBy": STAFF, "decisionBy": STAFF, "decidedBy": STAFF}),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -227,6 +251,8 @@ ROOTS: dict[str, Root] = {
     "contracts": Root(PEOPLE),
     "scoringSimulation": Root(STAFF),
     "checkResults": Root(STAFF_AND_AGENCIES),
+    "kandasStatuses": Root(STAFF),
+    "decisionReviews": Root(STAFF),
 }
 
 
@@ -251,6 +277,8 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "Application": PEOPLE,
     "Check": SIGNED_IN,
     "SocialContract": PEOPLE,
+    "KandasStatus": PEOPLE,
+    "DecisionReview": PEOPLE,
 }
 
 

@@ -92,7 +92,7 @@ def extension_problem(months: int) -> str | None:
     return None
 
 
-def _require_staff(viewer: Viewer) -> None:
+def require_staff(viewer: Viewer) -> None:
     if not viewer.is_staff:
         raise forbidden(t("only officers and administrators may change a kandas status"))
 
@@ -189,7 +189,7 @@ async def _locked(session: AsyncSession, status_id: int) -> KandasStatus:
 
 
 async def extend_kandas_status(session: AsyncSession, viewer: Viewer, *, status_id: int, months: int) -> KandasStatus:
-    _require_staff(viewer)
+    require_staff(viewer)
     row = await _locked(session, status_id)
     today = today_almaty()
     if row.status == K.ENDED:
@@ -217,7 +217,7 @@ async def extend_kandas_status(session: AsyncSession, viewer: Viewer, *, status_
 
 async def end_kandas_status(session: AsyncSession, viewer: Viewer, *, status_id: int, reason: KandasEndReason,
                             ended_on: dt.date) -> KandasStatus:
-    _require_staff(viewer)
+    require_staff(viewer)
     reason = KandasEndReason(reason)
     row = await _locked(session, status_id)
     if row.status == K.ENDED:

@@ -143,6 +143,11 @@ async def request_review(session: AsyncSession, viewer: Viewer, *, application_i
     return review
 
 
+def require_staff(viewer: Viewer) -> None:
+    if not viewer.is_staff:
+        raise forbidden(t("only officers and administrators decide reviews"))
+
+
 def _overturned_to(app: Application, review: DecisionReview) -> ApplicationStatus:
     if app.status == S.FAILED:
         return S.SUBMITTED
@@ -151,8 +156,7 @@ def _overturned_to(app: Application, review: DecisionReview) -> ApplicationStatu
 
 async def decide_review(session: AsyncSession, viewer: Viewer, *, review_id: int, outcome: ReviewOutcome,
                         reason: str) -> DecisionReview:
-    if not viewer.is_staff:
-        raise forbidden(t("only officers and administrators decide reviews"))
+    require_staff(viewer)
     outcome = ReviewOutcome(outcome)
     review = (await session.execute(
         select(DecisionReview).where(DecisionReview.id == review_id).with_for_update()

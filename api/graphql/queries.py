@@ -14,6 +14,7 @@ import models as m
 from api.graphql import ids, paging
 from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
+from api.graphql.queries_kandas import DecisionReviewFilter, KandasStatusFilter, kandas_status_page, review_page
 from api.graphql.types import (
     NODE_TYPES,
     Application,
@@ -23,7 +24,11 @@ from api.graphql.types import (
     CheckConnection,
     CheckStatus,
     ContractStatus,
+    DecisionReview,
+    DecisionReviewConnection,
     DeficitList,
+    KandasStatus,
+    KandasStatusConnection,
     Node,
     Occupation,
     Quota,
@@ -340,3 +345,19 @@ class Query:
     ) -> CheckConnection:
         plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since, status=status)
         return await paging.connection(info, plan, CheckConnection, Check)
+
+    @strawberry.field(description="Kandas statuses, the soonest last valid day first (staff only; SPEC §12).")
+    async def kandas_statuses(
+        self, info: Info, first: int | None = None, after: str | None = None, filter: KandasStatusFilter | None = None
+    ) -> KandasStatusConnection:
+        plan = kandas_status_page(info.context.viewer, first=first, after=after, filter=filter,
+                                  invalid_argument=invalid_argument)
+        return await paging.connection(info, plan, KandasStatusConnection, KandasStatus)
+
+    @strawberry.field(description="Reviews of decisions, the earliest due first (staff only; SPEC §14).")
+    async def decision_reviews(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        filter: DecisionReviewFilter | None = None,
+    ) -> DecisionReviewConnection:
+        plan = review_page(info.context.viewer, first=first, after=after, filter=filter)
+        return await paging.connection(info, plan, DecisionReviewConnection, DecisionReview)

@@ -25,6 +25,7 @@ from api.graphql import visibility
 from api.graphql.compiler import CompiledReadPath
 from api.graphql.mutations.applications import ApplicationMutations
 from api.graphql.mutations.contracts import ContractMutations
+from api.graphql.mutations.kandas import KandasMutations
 from api.graphql.mutations.quotas import QuotaMutations
 from api.graphql.mutations.scoring import ScoringMutations
 from api.graphql.input_errors import NameInputErrors
@@ -40,7 +41,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 # Each domain adds its mutations in its own module, as one strawberry type.
-MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations)
+MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations, KandasMutations)
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:

@@ -59,6 +59,7 @@ from api.graphql.types.contracts import ContractTermination, SocialContract, Sup
 from api.graphql.types.quotas import Quota, SelectionRound
 from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupation, Region
 from api.graphql.types.scoring import ScoringModel, ScoringSimulation
+from api.graphql.types.kandas import DecisionReview, DecisionReviewConnection, KandasStatus, KandasStatusConnection
 
 NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Region": (m.Region, Region),
@@ -71,6 +72,8 @@ NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Check": (m.Check, Check),
     "SocialContract": (m.SocialContract, SocialContract),
     "SelectionRound": (m.SelectionRound, SelectionRound),
+    "KandasStatus": (m.KandasStatus, KandasStatus),
+    "DecisionReview": (m.DecisionReview, DecisionReview),
 }
 
 __all__ = [
@@ -81,4 +84,5 @@ __all__ = [
     "Node", "Occupation", "PageInfo", "Proficiency", "Questionnaire", "Quota", "QuotaKind", "Region", "Route",
     "Score", "ScoringModel", "ScoringModelStatus", "ScoringSimulation", "SelectionRound", "Sex", "SocialContract",
     "SocialContractConnection", "SupportPayment", "TerminationReason", "UserError",
+    "DecisionReview", "DecisionReviewConnection", "KandasStatus", "KandasStatusConnection",
 ]
