@@ -23,7 +23,10 @@ What is generated, per application:
   GENERAL ones need none; some are rejected or withdrawn;
 - approved KANDAS families get a social contract (``SC-<year>-NNNNNN``) with
   support payments within each measure's cap, ``total_support`` equal to the
-  ledger, and a few terminations with the refund the rule gives.
+  ledger, and a few terminations with the refund the rule gives;
+- and their kandas status (``KS-<year>-NNNNNN``; a few extended or ended), and
+  some FAILED and REJECTED decisions a review (``RV-<year>-NNNNNN``: open,
+  overdue, upheld or overturned), by :mod:`~cli.demo.kandas`.
 
 Speed (100,000 applications are about a million rows): batches are built in
 Python, in a thread, while the previous ones are written; each batch is one
@@ -57,6 +60,7 @@ from cli.demo.applications import Applications
 from cli.demo.common import DEMO_YEAR, TABLE_ORDER, Batch, Progress, Window
 from cli.demo.context import Context, load_context
 from cli.demo.contracts import sign_contracts
+from cli.demo.kandas import ask_reviews, grant_statuses
 from cli.demo.people import People
 from cli.demo.rounds import close_decided, run_rounds
 from core.db import transaction
@@ -88,6 +92,8 @@ class Generator:
         approvals = run_rounds(self.ctx, b, round_candidates)
         close_decided(b, approvals)
         sign_contracts(self.ctx, self.rng, self.window, b)
+        grant_statuses(self.ctx, self.rng, self.window, b)
+        ask_reviews(self.ctx, self.rng, self.window, b)
         return b
 
 
