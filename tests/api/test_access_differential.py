@@ -13,6 +13,7 @@ checked on both databases in ``test_access_declaration.py``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -153,6 +154,18 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
         await s.flush()
         round_ = (await s.execute(select(m.SelectionRound))).scalars().one()
         s.add(m.SelectionRoundApproval(round_id=round_.id, application_id=app.id, rank=1, score=410, seats=1))
+        # SPEC §12 and §14: alice's status and a review (decided, so that every field has a value).
+        status = m.KandasStatus(number="KS-2026-000001", application_id=app.id, applicant_id=app.applicant_id,
+                                granted_on=dt.date(2026, 2, 1), valid_until=dt.date(2027, 2, 1), extended_months=None,
+                                status="ACTIVE")
+        review = m.DecisionReview(number="RV-2026-000001", application_id=app.id, status="UPHELD",
+                                  grounds="The interview notes describe someone else.", requested_by="alice",
+                                  due_date=dt.date(2026, 3, 2), reviewed_status="REJECTED",
+                                  decision_on=dt.date(2026, 1, 20), decision_by="o1", score_model_version="2026.1",
+                                  score_total=410, score_passed=True, outcome="UPHELD", reason="It stands.",
+                                  decided_at=app.submitted_at, decided_by="o2")
+        s.add_all([status, review])
+        await s.flush()
         firsts = {}
         for name, model in (("Region", m.Region), ("Agency", m.Agency), ("CheckType", m.CheckType),
                             ("ScoringModel", m.ScoringModel), ("Quota", m.Quota)):
@@ -161,7 +174,8 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
     node_ids.update({
         "Application": ids.encode("Application", app.id), "Applicant": ids.encode("Applicant", app.applicant_id),
         "Check": ids.encode("Check", check.id), "SocialContract": ids.encode("SocialContract", contract.id),
-        "SelectionRound": ids.encode("SelectionRound", round_.id)})
+        "SelectionRound": ids.encode("SelectionRound", round_.id),
+        "KandasStatus": ids.encode("KandasStatus", status.id), "DecisionReview": ids.encode("DecisionReview", review.id)})
     pair = Pair(database_url)
     yield pair, tokens, node_ids
     await pair.close()
