@@ -13,7 +13,9 @@
   ``PASSED`` (a KANDAS application then waits for the next round; any other is
   decided again). A REJECTED application whose current score did not pass (it
   was refused before passing) goes back to ``SUBMITTED`` instead, so that no
-  selection round or approval takes an application that has not passed.
+  selection round or approval takes an application that has not passed. Back in
+  ``SUBMITTED``, its score is marked stale: kept to explain the last one until
+  ``scoreApplication`` scores it again.
 - Every step is audited; the moves of the application go through the status
   table (``services.applications.status``).
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -186,9 +188,15 @@ async def decide_review(session: AsyncSession, viewer: Viewer, *, review_id: int
         if old == S.REJECTED:  # undecided again: no decision in force
             app.decided_at = None
             app.decision_reason = None
+        stale = False
+        if to == S.SUBMITTED:  # to be scored again: the score is kept only to explain the last one
+            stale = (await session.execute(
+                update(Score).where(Score.application_id == app.id).values(stale=True)
+                .execution_options(synchronize_session=False))).rowcount > 0
         await session.flush()
         await audit.record(session, viewer, "application.review_overturn", "application", app.id, {
-            "status": [old, to], "reviewId": review.id, "reviewNumber": review.number})
+            "status": [old, to], "reviewId": review.id, "reviewNumber": review.number,
+            **({"scoreStale": True} if stale else {})})
     review.status = ReviewStatus(outcome.value)
     review.outcome = outcome
     review.reason = reason

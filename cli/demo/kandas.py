@@ -105,4 +105,6 @@ def ask_reviews(ctx: Context, rng: random.Random, window: Window, b: Batch) -> N
                 app["decided_at"] = None
                 app["decision_reason"] = None
                 app["updated_at"] = row["decided_at"]
+                if to == ApplicationStatus.SUBMITTED and score is not None:
+                    score["stale"] = True  # as services.reviews.decide_review marks it
         b.add("decision_review", row)

@@ -283,11 +283,14 @@ async def test_overturned_failure_goes_back_to_submitted(gql: Any, sessions: Any
     review = (await ask(gql, app))["review"]
     assert (review["reviewedStatus"], review["decisionOn"], review["scoreTotal"], review["scorePassed"]) == (
         "FAILED", "2026-02-11", 300, False)
-    upheld_first = await mutate(gql, DECIDE_REVIEW, {"reviewId": review["id"], "outcome": "OVERTURNED",
+    overturned = await mutate(gql, DECIDE_REVIEW, {"reviewId": review["id"], "outcome": "OVERTURNED",
                                                      "reason": "The questionnaire misread the experience."},
                                 subject="officer-2")
-    assert upheld_first["errors"] == []
-    assert upheld_first["review"]["application"]["status"] == "SUBMITTED"
+    assert overturned["errors"] == []
+    assert overturned["review"]["application"]["status"] == "SUBMITTED"
+    async with sessions() as s:
+        score = (await s.execute(select(m.Score).where(m.Score.application_id == app.id))).scalar_one()
+        assert (score.stale, score.total) == (True, 300)  # kept to explain, until scored again
 
 
 async def test_a_rejection_before_passing_goes_back_to_submitted(gql: Any, sessions: Any) -> None:
