@@ -195,6 +195,8 @@ FIELDS: dict[str, Fields] = {
     # SPEC §12 and §14: the applicant reads their own status and reviews, not who asked or decided.
     "KandasStatus": Fields(PEOPLE),
     "DecisionReview": Fields(PEOPLE, only={"requestedBy": STAFF, "decisionBy": STAFF, "decidedBy": STAFF}),
+    # Public reference data.
+    "Holiday": Fields(EVERYONE),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -253,6 +255,7 @@ ROOTS: dict[str, Root] = {
     "checkResults": Root(STAFF_AND_AGENCIES),
     "kandasStatuses": Root(STAFF),
     "decisionReviews": Root(STAFF),
+    "holidays": Root(EVERYONE),
 }
 
 

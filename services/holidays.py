@@ -64,6 +64,28 @@ async def working_days_after(session: AsyncSession, start: dt.date, days: int) -
     return add_working_days(start, days, await days_off(session))
 
 
+@dataclass(frozen=True)
+class HolidayOn:
+    """A holiday on a day of a year: a fixed one dated in that year, or a dated one."""
+
+    on: dt.date
+    recurring: bool
+    row: Holiday
+
+
+async def of_year(session: AsyncSession, year: int) -> list[HolidayOn]:
+    """The holidays of ``year`` by date (29 February only in a leap year)."""
+    rows = (await session.execute(select(Holiday))).scalars().all()
+    days: list[HolidayOn] = []
+    for row in rows:
+        if row.on_date is not None:
+            if row.on_date.year == year:
+                days.append(HolidayOn(row.on_date, False, row))
+        elif row.day <= calendar.monthrange(year, row.month)[1]:
+            days.append(HolidayOn(dt.date(year, row.month, row.day), True, row))
+    return sorted(days, key=lambda h: (h.on, h.row.id))
+
+
 # --------------------------------------------------------------------------
 # the administrators' edits
 

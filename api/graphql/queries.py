@@ -14,7 +14,10 @@ import models as m
 from api.graphql import ids, paging
 from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
-from api.graphql.queries_kandas import DecisionReviewFilter, KandasStatusFilter, kandas_status_page, review_page
+from api.graphql.queries_kandas import (
+    DecisionReviewFilter, KandasStatusFilter, holidays_of, kandas_status_page, review_page,
+)
+from api.graphql.types.kandas import Holiday
 from api.graphql.types import (
     NODE_TYPES,
     Application,
@@ -41,6 +44,7 @@ from api.graphql.types import (
     SocialContract,
     SocialContractConnection,
 )
+from core.text import t
 from models.base import today_almaty
 from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
@@ -361,3 +365,10 @@ class Query:
     ) -> DecisionReviewConnection:
         plan = review_page(info.context.viewer, first=first, after=after, filter=filter)
         return await paging.connection(info, plan, DecisionReviewConnection, DecisionReview)
+
+    @strawberry.field(description="The public holidays of a year, by date (public reference data; SPEC §14).")
+    async def holidays(self, info: Info, year: int) -> list[Holiday]:
+        if not 2000 <= year <= 2100:
+            raise invalid_argument(t("year must be {least} to {most}", least=2000, most=2100), "year")
+        async with info.context.read() as session:
+            return await holidays_of(session, year)

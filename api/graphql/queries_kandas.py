@@ -10,11 +10,11 @@ import strawberry
 
 import models as m
 from api.graphql.paging import PagePlan, PageQuery
-from api.graphql.types.kandas import KandasStatusState, ReviewStatus
+from api.graphql.types.kandas import Holiday, KandasStatusState, ReviewStatus
 from models.base import today_almaty
 from models.enums import KandasStatusState as KandasStatusStateEnum
 from models.enums import ReviewStatus as ReviewStatusEnum
-from services import access, kandas, reviews
+from services import access, holidays, kandas, reviews
 from services.viewer import Viewer
 
 
@@ -87,3 +87,8 @@ def review_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     return p.plan("decisionReviews", m.DecisionReview, kind="review", key="due_date", ascending=True, after=after,
                   where=where, counted=True, shape=(overdue,))
+
+
+async def holidays_of(session: Any, year: int) -> list[Holiday]:
+    return [Holiday(date=h.on, recurring=h.recurring, name_kk=h.row.name_kk, name_ru=h.row.name_ru,
+                    name_en=h.row.name_en) for h in await holidays.of_year(session, year)]

@@ -321,3 +321,23 @@ async def test_officers_list_overdue_reviews(gql: Any, sessions: Any, clock: Any
     assert len(own["application"]["reviews"]) == 1
     assert (await gql.ok(REVIEWS_OF, {"id": gid("Application", first.id)}, role="APPLICANT",
                          subject="bob"))["application"] is None
+
+
+async def test_the_holidays_of_a_year_are_public(gql: Any, sessions: Any) -> None:
+    async with transaction(sessions) as s:
+        await holidays.save_holiday(s, SYSTEM, on_date=dt.date(2026, 5, 27), name_kk="Құрбан айт",
+                                    name_ru="Курбан айт", name_en="Kurban Ait")
+        await holidays.save_holiday(s, SYSTEM, on_date=dt.date(2027, 5, 16), name_kk="Құрбан айт",
+                                    name_ru="Курбан айт", name_en="Kurban Ait")
+    doc = "query($year: Int!) { holidays(year: $year) { date recurring nameKk nameRu nameEn } }"
+    days = (await gql.ok(doc, {"year": 2026}))["holidays"]  # no token: public
+    assert [d["date"] for d in days] == [
+        "2026-01-01", "2026-01-02", "2026-01-07", "2026-03-08", "2026-03-21", "2026-03-22", "2026-03-23",
+        "2026-05-01", "2026-05-07", "2026-05-09", "2026-05-27", "2026-07-06", "2026-08-30", "2026-10-25",
+        "2026-12-16"]
+    kurban = next(d for d in days if d["date"] == "2026-05-27")
+    assert (kurban["recurring"], kurban["nameRu"]) == (False, "Курбан айт")
+    assert days[-1] == {"date": "2026-12-16", "recurring": True, "nameKk": "Тәуелсіздік күні",
+                        "nameRu": "День Независимости", "nameEn": "Independence Day"}
+    bad = await gql(doc, {"year": 1900})
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"

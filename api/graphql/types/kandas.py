@@ -101,3 +101,14 @@ class KandasStatusConnection(Connection[KandasStatus]):
 @strawberry.type
 class DecisionReviewConnection(Connection[DecisionReview]):
     total_count: int
+
+
+@strawberry.type(description="A public holiday of a year (SPEC §14): the fixed ones recur every year; the dated ones "
+                             "(movable holidays, days off the government moves) are entered for their year. A review's "
+                             "due date skips them.")
+class Holiday:
+    date: dt.date
+    recurring: bool = strawberry.field(description="A fixed-date holiday that recurs every year.")
+    name_kk: str
+    name_ru: str
+    name_en: str
