@@ -44,7 +44,6 @@ from api.graphql.types import (
     SocialContract,
     SocialContractConnection,
 )
-from core.text import t
 from models.base import today_almaty
 from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
@@ -54,6 +53,7 @@ from services import access, rules, search
 from services import scoring_models as scoring_models_service
 from services.applications import overdue_condition
 from services.errors import ServiceError
+from services.reference import year_problem
 from services.viewer import Viewer
 
 
@@ -368,7 +368,8 @@ class Query:
 
     @strawberry.field(description="The public holidays of a year, by date (public reference data; SPEC §14).")
     async def holidays(self, info: Info, year: int) -> list[Holiday]:
-        if not 2000 <= year <= 2100:
-            raise invalid_argument(t("year must be {least} to {most}", least=2000, most=2100), "year")
+        problem = year_problem(year)
+        if problem:
+            raise invalid_argument(problem, "year")
         async with info.context.read() as session:
             return await holidays_of(session, year)
