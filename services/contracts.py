@@ -126,7 +126,9 @@ async def sign_contract(
 ) -> SocialContract:
     """The contract's family is the one approved: the seats the selection round took
     (``Application.seats``). ``family_size`` is kept for the contract's clients; when
-    given it must be that number (a larger one would inflate every per-member cap)."""
+    given it must be that number (a larger one would inflate every per-member cap).
+    The principal applicant's kandas status must be ACTIVE when the contract starts
+    (SPEC §12, ``services.kandas.require_for_contract``)."""
     require_staff(viewer)
     application = (await session.execute(
         select(Application).where(Application.id == application_id).with_for_update()

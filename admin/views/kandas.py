@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from admin.base import QonysModelView, ReadOnlyView
+from core.text import t
 from admin.views.common import CASES, REFERENCE, enum_filter, labels
 from models import DecisionReview, Holiday, KandasStatus
 from models.base import today_almaty
@@ -27,7 +28,7 @@ def _status_today(model: Any, attribute: str, request: Request | None = None) ->
 
 def _overdue(model: Any, attribute: str, request: Request | None = None) -> str:
     late = model.status == ReviewStatus.OPEN and model.due_date < today_almaty()
-    return f"{model.due_date.isoformat()} (overdue)" if late else model.due_date.isoformat()
+    return t("{due} (overdue)", due=model.due_date.isoformat()) if late else model.due_date.isoformat()
 
 
 class KandasStatusAdmin(ReadOnlyView, model=KandasStatus):
