@@ -30,6 +30,8 @@ from models.reference import (
 from models.residence import AgencyGrant, ContractBreach, ResidenceEvent
 from models.scoring import ScoringModel
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from models.kandas import KandasStatus
+from models.reviews import DecisionReview, Holiday
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
@@ -40,4 +42,5 @@ __all__ = [
     "today_almaty", "utcnow",
     "AgencyGrant", "ContractBreach", "ResidenceEvent",
     "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "DecisionReview", "Holiday", "KandasStatus",
 ]

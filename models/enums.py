@@ -165,9 +165,42 @@ class BreachStatus(str, Enum):
 class BreachOutcome(str, Enum):
     CONFIRMED = "CONFIRMED"
     DISMISSED = "DISMISSED"
+
+
 class WebhookDeliveryStatus(str, Enum):
     """An outbox row: waiting to be sent (or re-sent), received, or given up after the last try."""
 
     PENDING = "PENDING"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
+
+
+class KandasStatusState(str, Enum):
+    """A kandas status as read (SPEC §12): ``EXPIRED`` is never stored, it is an
+    ``ACTIVE`` status read after its ``validUntil``."""
+
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    ENDED = "ENDED"
+
+
+STORED_KANDAS_STATES = (KandasStatusState.ACTIVE, KandasStatusState.ENDED)
+
+
+class KandasEndReason(str, Enum):
+    CITIZENSHIP_GRANTED = "CITIZENSHIP_GRANTED"
+    REVOKED = "REVOKED"
+    DEPARTED = "DEPARTED"
+
+
+class ReviewStatus(str, Enum):
+    """A review of a decision (SPEC §14): open, or decided with its outcome."""
+
+    OPEN = "OPEN"
+    UPHELD = "UPHELD"
+    OVERTURNED = "OVERTURNED"
+
+
+class ReviewOutcome(str, Enum):
+    UPHELD = "UPHELD"
+    OVERTURNED = "OVERTURNED"

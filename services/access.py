@@ -26,7 +26,8 @@ from enum import Enum
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, select, true
 
-from models import Application, Check, ContractBreach, ResidenceEvent, SocialContract, WebhookEndpoint
+from models import (Application, Check, ContractBreach, DecisionReview, KandasStatus, ResidenceEvent, SocialContract,
+                    WebhookEndpoint)
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -127,6 +128,23 @@ def webhook_endpoints(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.is_agency and viewer.agency_id is not None:
         return and_(live, WebhookEndpoint.agency_id == bindparam("viewer_agency_id", viewer.agency_id))
     return false()
+def _own_application_rows(application_id: ColumnElement[int], viewer: Viewer) -> ColumnElement[bool]:
+    """Rows of an application: staff reach all, an applicant those of their own, nobody else any."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    if viewer.is_applicant and viewer.subject:
+        return application_id.in_(select(Application.id).where(Application.owner_subject == _subject(viewer)))
+    return false()
+
+
+def kandas_statuses(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §12: staff, and the applicant their own; never an agency."""
+    return _own_application_rows(KandasStatus.application_id, viewer)
+
+
+def decision_reviews(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §14: staff, and the applicant their own; never an agency."""
+    return _own_application_rows(DecisionReview.application_id, viewer)
 
 
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
@@ -136,6 +154,8 @@ ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     ResidenceEvent: residence_events,
     ContractBreach: contract_breaches,
     WebhookEndpoint: webhook_endpoints,
+    KandasStatus: kandas_statuses,
+    DecisionReview: decision_reviews,
 }
 
 
@@ -212,6 +232,11 @@ FIELDS: dict[str, Fields] = {
     # Webhooks: an agency's own endpoints (row filter); the secret is no field (shown once,
     # in ``RegisterWebhookPayload``).
     "WebhookEndpoint": Fields(STAFF_AND_AGENCIES),
+    # SPEC §12 and §14: the applicant reads their own status and reviews, not who asked or decided.
+    "KandasStatus": Fields(PEOPLE),
+    "DecisionReview": Fields(PEOPLE, only={"requestedBy": STAFF, "decisionBy": STAFF, "decidedBy": STAFF}),
+    # Public reference data.
+    "Holiday": Fields(EVERYONE),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -271,6 +296,9 @@ ROOTS: dict[str, Root] = {
     "residenceEvents": Root(SIGNED_IN),  # each caller the events its row filter gives (SPEC §13)
     "contractBreaches": Root(STAFF),
     "webhooks": Root(STAFF_AND_AGENCIES),  # rows: an agency's own; every agency's for administrators
+    "kandasStatuses": Root(STAFF),
+    "decisionReviews": Root(STAFF),
+    "holidays": Root(EVERYONE),
 }
 
 
@@ -298,6 +326,8 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "ResidenceEvent": SIGNED_IN,
     "ContractBreach": STAFF,
     "WebhookEndpoint": STAFF_AND_AGENCIES,
+    "KandasStatus": PEOPLE,
+    "DecisionReview": PEOPLE,
 }
 
 

@@ -44,7 +44,7 @@ from models import base as clock
 from models.base import utcnow
 from models.enums import ApplicationStatus, ContractStatus, Route, TerminationReason
 from models.types import CENT
-from services import audit, numbers
+from services import audit, kandas, numbers
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, invalid_state, not_found
 from services.rules import add_years, family_size_problem, money_amount_problem
 from services.viewer import Viewer
@@ -126,7 +126,9 @@ async def sign_contract(
 ) -> SocialContract:
     """The contract's family is the one approved: the seats the selection round took
     (``Application.seats``). ``family_size`` is kept for the contract's clients; when
-    given it must be that number (a larger one would inflate every per-member cap)."""
+    given it must be that number (a larger one would inflate every per-member cap).
+    The principal applicant's kandas status must be ACTIVE when the contract starts
+    (SPEC §12, ``services.kandas.require_for_contract``)."""
     require_staff(viewer)
     application = (await session.execute(
         select(Application).where(Application.id == application_id).with_for_update()
@@ -160,6 +162,7 @@ async def sign_contract(
     if existing is not None:
         raise ServiceError.one(ErrorCode.DUPLICATE, f"this application already has social contract {existing}",
                                ["input", "applicationId"])
+    await kandas.require_for_contract(session, application.id, start_date)  # SPEC §12
     contract = SocialContract(
         number=await numbers.next_number(session, "SC", start_date.year),
         application_id=application.id,

@@ -67,6 +67,7 @@ STATUS_EVENTS: dict[str, ApplicationStatus | None] = {
     "application.decide": None,
     "application.approve": S.APPROVED,
     "application.withdraw": S.WITHDRAWN,
+    "application.review_overturn": None,
 }
 
 

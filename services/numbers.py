@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import NumberSequence
 
 
-async def next_value(session: AsyncSession, name: str) -> int:
+async def next_value(session: AsyncSession, name: str, by: int = 1) -> int:
+    """The counter ``name`` moved on by ``by`` (the last of the ``by`` values taken)."""
     stmt = (
         update(NumberSequence)
         .where(NumberSequence.name == name)
-        .values(value=NumberSequence.value + 1)
+        .values(value=NumberSequence.value + by)
         .returning(NumberSequence.value)
     )
     value = (await session.execute(stmt)).scalar_one_or_none()
@@ -39,3 +40,11 @@ def format_number(prefix: str, year: int, value: int) -> str:
 
 async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
     return format_number(prefix, year, await next_value(session, counter_name(prefix, year)))
+
+
+async def next_numbers(session: AsyncSession, prefix: str, year: int, count: int) -> list[str]:
+    """``count`` consecutive numbers of ``prefix`` in ``year``, taken with one UPDATE."""
+    if count <= 0:
+        return []
+    last = await next_value(session, counter_name(prefix, year), count)
+    return [format_number(prefix, year, value) for value in range(last - count + 1, last + 1)]

@@ -203,3 +203,25 @@ REGIONS: list[dict[str, Any]] = [
         ("KZ-79", "Шымкент қаласы", "город Шымкент", "Shymkent", "city", False, 0, 0),
     ]
 ]
+
+# SPEC §14: the public holidays of fixed date, recurring every year (month, day, kk, ru, en).
+# Movable holidays (Kurban Ait) and days off the government moves are dated entries
+# administrators add each year.
+HOLIDAYS: list[tuple[int, int, str, str, str]] = [
+    (1, 1, "Жаңа жыл", "Новый год", "New Year"),
+    (1, 2, "Жаңа жыл", "Новый год", "New Year"),
+    (1, 7, "Православиелік Рождество", "Рождество Христово", "Orthodox Christmas"),
+    (3, 8, "Халықаралық әйелдер күні", "Международный женский день", "International Women's Day"),
+    (3, 21, "Наурыз мейрамы", "Наурыз мейрамы", "Nauryz"),
+    (3, 22, "Наурыз мейрамы", "Наурыз мейрамы", "Nauryz"),
+    (3, 23, "Наурыз мейрамы", "Наурыз мейрамы", "Nauryz"),
+    (5, 1, "Қазақстан халқының бірлігі мерекесі", "Праздник единства народа Казахстана",
+     "Unity Day of the People of Kazakhstan"),
+    (5, 7, "Отан қорғаушы күні", "День защитника Отечества", "Defender of the Fatherland Day"),
+    (5, 9, "Жеңіс күні", "День Победы", "Victory Day"),
+    (7, 6, "Астана күні", "День Столицы", "Capital City Day"),
+    (8, 30, "Қазақстан Республикасының Конституциясы күні", "День Конституции Республики Казахстан",
+     "Constitution Day"),
+    (10, 25, "Республика күні", "День Республики", "Republic Day"),
+    (12, 16, "Тәуелсіздік күні", "День Независимости", "Independence Day"),
+]

@@ -59,6 +59,15 @@ def add_years(d: date, years: int) -> date:
     return d.replace(year=year)
 
 
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by ``months`` calendar months; a day the target month lacks
+    becomes its last day (Nov 30 + 3 months is Feb 28, or 29 in a leap year)."""
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
 def moved_forward(now: datetime, updated_at: datetime) -> datetime:
     """The ``updated_at`` of a row changed at ``now`` that last changed at ``updated_at``:
     the partner agencies' feed is ordered by ``updated_at``, so it must move forward

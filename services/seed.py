@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from models import Agency, CheckType, CheckTypeGrant, DeficitOccupation, MrpValue, Occupation, Quota, Region
-from models import AgencyGrant, ScoringModel, SupportMeasure, TerminationReasonRule
+from models import AgencyGrant, Holiday, ScoringModel, SupportMeasure, TerminationReasonRule
 from models.enums import AgencyGrantKind, QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
 from services import audit, reference_data as ref, scoring_models
 from services.default_model import DEFAULT_MODEL_VERSIONS
@@ -141,6 +141,9 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
                 continue
             await scoring_models.publish_scoring_model(session, viewer, model_id=model.id)
             report.published.append(model.id)
+    for month, day, name_kk, name_ru, name_en in ref.HOLIDAYS:
+        await _get_or_create(session, report, Holiday, {"month": month, "day": day, "on_date": None},
+                             {"name_kk": name_kk, "name_ru": name_ru, "name_en": name_en})
     if report.total:
         await audit.record(session, viewer, "seed", "reference_data", None, {"created": report.created})
     return report

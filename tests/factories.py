@@ -35,7 +35,9 @@ from models.enums import (
     Route,
     Sex,
 )
-from services import numbers, search
+from models.base import today_almaty
+from services import kandas, numbers, search
+from services.viewer import SYSTEM
 from services.rules import add_years
 
 UTC = dt.timezone.utc
@@ -175,18 +177,23 @@ async def make_passed_application(
 
 async def make_approved_kandas(
     session: AsyncSession, *, region_code: str = "KZ-55", family_size: int = 3, score: int = 500,
-    owner_subject: str | None = None, route: Route | str = Route.KANDAS,
+    owner_subject: str | None = None, route: Route | str = Route.KANDAS, decided_at: dt.datetime | None = None,
+    kandas_status: bool = True,
 ) -> Application:
-    """An APPROVED application as a selection round leaves it (seats and quota booked)."""
+    """An APPROVED application as a selection round leaves it (seats and quota booked, and on
+    KANDAS the kandas status granted by ``services.kandas`` as the round grants it, unless
+    ``kandas_status`` is false)."""
     application = await make_passed_application(session, route=route, region_code=region_code, score=score,
                                                 family_size=family_size, owner_subject=owner_subject,
                                                 status=ApplicationStatus.APPROVED)
-    application.decided_at = application.submitted_at + dt.timedelta(days=20)
+    application.decided_at = decided_at or application.submitted_at + dt.timedelta(days=20)
     if Route(route) == Route.KANDAS:
         quota = await kandas_quota(session, region_code)
         quota.used += family_size
         application.seats, application.quota_id = family_size, quota.id
     await session.flush()
+    if Route(route) == Route.KANDAS and kandas_status:
+        await kandas.grant_for(session, SYSTEM, [application.id], today_almaty(application.decided_at))
     return application
 
 

@@ -50,7 +50,8 @@ def encode_cursor(kind: str, *values: Any) -> str:
 
 # The type of the sort key each kind of cursor carries.
 KEY_TYPES = {"new": "datetime", "feed": "datetime", "contract": "datetime", "due": "date",
-             "residence": "datetime", "breach": "datetime"}
+             "residence": "datetime", "breach": "datetime",
+             "kandas": "date", "review": "date"}
 MAX_ID = 2**63 - 1
 
 

@@ -14,6 +14,10 @@ import models as m
 from api.graphql import ids, paging
 from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
+from api.graphql.queries_kandas import (
+    DecisionReviewFilter, KandasStatusFilter, holidays_of, kandas_status_page, review_page,
+)
+from api.graphql.types.kandas import Holiday
 from api.graphql.types import (
     NODE_TYPES,
     Application,
@@ -23,7 +27,11 @@ from api.graphql.types import (
     CheckConnection,
     CheckStatus,
     ContractStatus,
+    DecisionReview,
+    DecisionReviewConnection,
     DeficitList,
+    KandasStatus,
+    KandasStatusConnection,
     Node,
     Occupation,
     Quota,
@@ -46,6 +54,7 @@ from services import access, residence, rules, search
 from services import scoring_models as scoring_models_service
 from services.applications import overdue_condition
 from services.errors import ServiceError
+from services.reference import year_problem
 from services.viewer import Viewer
 
 
@@ -347,3 +356,27 @@ class Query:
                                   "administrators.")
     async def webhooks(self, info: Info, agency_code: str | None = None) -> list[WebhookEndpoint]:
         return await webhook_endpoints(info, agency_code)
+
+    @strawberry.field(description="Kandas statuses, the soonest last valid day first (staff only; SPEC §12).")
+    async def kandas_statuses(
+        self, info: Info, first: int | None = None, after: str | None = None, filter: KandasStatusFilter | None = None
+    ) -> KandasStatusConnection:
+        plan = kandas_status_page(info.context.viewer, first=first, after=after, filter=filter,
+                                  invalid_argument=invalid_argument)
+        return await paging.connection(info, plan, KandasStatusConnection, KandasStatus)
+
+    @strawberry.field(description="Reviews of decisions, the earliest due first (staff only; SPEC §14).")
+    async def decision_reviews(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        filter: DecisionReviewFilter | None = None,
+    ) -> DecisionReviewConnection:
+        plan = review_page(info.context.viewer, first=first, after=after, filter=filter)
+        return await paging.connection(info, plan, DecisionReviewConnection, DecisionReview)
+
+    @strawberry.field(description="The public holidays of a year, by date (public reference data; SPEC §14).")
+    async def holidays(self, info: Info, year: int) -> list[Holiday]:
+        problem = year_problem(year)
+        if problem:
+            raise invalid_argument(problem, "year")
+        async with info.context.read() as session:
+            return await holidays_of(session, year)

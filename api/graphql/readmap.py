@@ -163,6 +163,9 @@ TYPES: dict[str, TypeMap] = {
         "interview": Child("Interview", "application_id"),
         "score": Child("Score", "application_id"),
         "contract": Child("SocialContract", "application_id"),
+        # Not in the map (their status and overdue are read from today): asked, they run normally.
+        "kandasStatus": Child("KandasStatus", "application_id"),
+        "reviews": Child("DecisionReview", "application_id", many=True, order=("requested_at",)),
     }),
 }
 

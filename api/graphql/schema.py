@@ -25,6 +25,7 @@ from api.graphql import visibility
 from api.graphql.compiler import CompiledReadPath
 from api.graphql.mutations.applications import ApplicationMutations
 from api.graphql.mutations.contracts import ContractMutations
+from api.graphql.mutations.kandas import KandasMutations
 from api.graphql.mutations.quotas import QuotaMutations
 from api.graphql.mutations.residence import ResidenceMutations
 from api.graphql.mutations.scoring import ScoringMutations
@@ -44,7 +45,7 @@ MAX_TOKENS = 3000
 
 # Each domain adds its mutations in its own module, as one strawberry type.
 MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations, ResidenceMutations,
-                  WebhookMutations)
+                  WebhookMutations, KandasMutations)
 # The Query type: the core roots, and each later domain's roots in its own module.
 QUERY_TYPES = (Query, ResidenceQuery)
 

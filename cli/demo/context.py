@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.demo.common import DEMO_YEAR
 from models import (
+    DecisionReview,
+    KandasStatus,
     Agency,
     Applicant,
     Application,
@@ -33,9 +35,10 @@ from models import (
     TerminationReasonRule,
 )
 from models.enums import QuotaKind, ScoringModelStatus
-from services import scoring
+from services import holidays, scoring
 from services.errors import invalid_state
 from services.numbers import counter_name
+from services.holidays import DaysOff
 from services.scoring_models import evaluator_for
 
 # --------------------------------------------------------------------------
@@ -106,6 +109,7 @@ class Context:
     documents: set[tuple[str, str]]
     certificates: set[str]
     number_floor: dict[str, int]  # counter name (RP-2026) -> highest number already used
+    days_off: DaysOff = DaysOff(frozenset(), frozenset())  # the public holidays (a review's due date)
 
 
 async def _max_number(session: AsyncSession, column: Any, prefix: str) -> int:
@@ -159,11 +163,13 @@ async def load_context(session: AsyncSession) -> Context:
         select(Application.citizenship, Application.document_number))).all()}
     certificates = set((await session.execute(select(LanguageTest.certificate_number))).scalars())
     floors: dict[str, int] = {}
-    for prefix, column in (("RP", Application.number), ("SC", SocialContract.number)):
+    for prefix, column in (("RP", Application.number), ("SC", SocialContract.number),
+                           ("KS", KandasStatus.number), ("RV", DecisionReview.number)):
         name = counter_name(prefix, DEMO_YEAR)
         counter = (await session.execute(
             select(NumberSequence.value).where(NumberSequence.name == name))).scalar_one_or_none()
         floors[name] = max(counter or 0, await _max_number(session, column, name))
     return Context(dialect, regions, occupations, deficit, dict(by_region), check_types, kandas, labour, mrp,
-                    measures, refundable, models, iins, documents, certificates, floors)
+                    measures, refundable, models, iins, documents, certificates, floors,
+                    await holidays.days_off(session))
 

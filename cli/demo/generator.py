@@ -24,6 +24,9 @@ What is generated, per application:
 - approved KANDAS families get a social contract (``SC-<year>-NNNNNN``) with
   support payments within each measure's cap, ``total_support`` equal to the
   ledger, and a few terminations with the refund the rule gives;
+- approved KANDAS families hold their kandas status (``KS-<year>-NNNNNN``; a few extended or ended), and
+  some FAILED and REJECTED decisions a review (``RV-<year>-NNNNNN``: open,
+  overdue, upheld or overturned), by :mod:`~cli.demo.kandas`.
 - a sample of the contracts gets residence events and breach cases in every
   state, through the services (:mod:`~cli.demo.residence`).
 
@@ -59,6 +62,7 @@ from cli.demo.applications import Applications
 from cli.demo.common import DEMO_YEAR, TABLE_ORDER, Batch, Progress, Window
 from cli.demo.context import Context, load_context
 from cli.demo.contracts import sign_contracts
+from cli.demo.kandas import ask_reviews, grant_statuses
 from cli.demo.people import People
 from cli.demo.residence import add_residence
 from cli.demo.rounds import close_decided, run_rounds
@@ -91,6 +95,8 @@ class Generator:
         approvals = run_rounds(self.ctx, b, round_candidates)
         close_decided(b, approvals)
         sign_contracts(self.ctx, self.rng, self.window, b)
+        grant_statuses(self.ctx, self.rng, self.window, b)
+        ask_reviews(self.ctx, self.rng, self.window, b)
         return b
 
 

@@ -23,8 +23,10 @@ from models import (
     ApplicationDecision,
     Check,
     ContractTermination,
+    DecisionReview,
     FamilyMember,
     Interview,
+    KandasStatus,
     LanguageTest,
     NumberSequence,
     Questionnaire,
@@ -47,7 +49,7 @@ _TABLES: dict[str, sa.Table] = {
     m.__tablename__: m.__table__  # type: ignore[attr-defined]
     for m in (Applicant, Application, LanguageTest, Questionnaire, FamilyMember, Check, Interview, Score, SelectionRound,
               SelectionRoundApproval, SelectionRoundPassedOver, ApplicationDecision, SocialContract, SupportPayment,
-              ContractTermination, RefundPayment)
+              ContractTermination, RefundPayment, KandasStatus, DecisionReview)
 }
 _REFS: dict[str, dict[str, str]] = {
     "application": {"applicant_id": "applicant"},
@@ -64,6 +66,16 @@ _REFS: dict[str, dict[str, str]] = {
     "support_payment": {"contract_id": "social_contract"},
     "contract_termination": {"contract_id": "social_contract"},
     "refund_payment": {"contract_id": "social_contract"},
+    "kandas_status": {"application_id": "application", "applicant_id": "applicant"},
+    "decision_review": {"application_id": "application"},
+}
+
+# The numbered tables: prefix, and the date whose year numbers a row.
+_NUMBERED: dict[str, tuple[str, Any]] = {
+    "application": ("RP", lambda row: almaty_date(row["submitted_at"])),
+    "social_contract": ("SC", lambda row: row["start_date"]),
+    "kandas_status": ("KS", lambda row: row["granted_on"]),
+    "decision_review": ("RV", lambda row: almaty_date(row["requested_at"])),
 }
 
 
@@ -96,15 +108,14 @@ async def _reserve_numbers(conn: AsyncConnection, dialect: str, name: str, floor
 
 
 async def number(session: AsyncSession, ctx: Context, b: Batch) -> None:
-    """Give the batch's applications and contracts their numbers, advancing the counters."""
+    """Give the batch's numbered rows (applications, contracts, kandas statuses, reviews) their
+    numbers, advancing the counters."""
     conn = await session.connection()
-    for table, prefix in (("application", "RP"), ("social_contract", "SC")):
+    for table, (prefix, dated) in _NUMBERED.items():
         rows = b.rows[table]
         by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
-            moment = row["submitted_at"] if table == "application" else None
-            year = almaty_date(moment).year if moment is not None else row["start_date"].year
-            by_year[year].append(row)
+            by_year[dated(row).year].append(row)
         for year, group in sorted(by_year.items()):
             name = counter_name(prefix, year)
             first = await _reserve_numbers(conn, ctx.dialect, name, ctx.number_floor.get(name, 0), len(group))

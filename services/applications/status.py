@@ -32,6 +32,9 @@ ALLOWED_FROM: dict[str, tuple[ApplicationStatus, ...]] = {
     "withdrawApplication": UNDECIDED_STATUSES,
     # not a mutation: a stage write that changes a fact of a scored application (see mark_score_stale)
     "factsChanged": (S.PASSED, S.FAILED),
+    # SPEC §14: a review of a decision (services.reviews)
+    "requestReview": (S.FAILED, S.REJECTED),
+    "decideReview(OVERTURNED)": (S.FAILED, S.REJECTED),
 }
 
 # The states an action may move an application to (actions not listed keep the status).
@@ -42,6 +45,7 @@ LEADS_TO: dict[str, tuple[ApplicationStatus, ...]] = {
     "runSelectionRound": (S.APPROVED,),
     "withdrawApplication": (S.WITHDRAWN,),
     "factsChanged": (S.SUBMITTED,),
+    "decideReview(OVERTURNED)": (S.SUBMITTED, S.PASSED),
 }
 
 

@@ -52,7 +52,7 @@ from models import (
 )
 from models.base import ALMATY, utcnow
 from models.enums import ApplicationStatus, DecisionOutcome, QuotaKind, Route
-from services import audit, decisions
+from services import audit, decisions, kandas
 from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
 from services.quotas.seats import take_seats
 from services.viewer import Viewer
@@ -400,6 +400,8 @@ async def run_selection_round(
                  if p.candidate.application_id in cancelled else {})})
             for p in picks
         ], at=now)
+        # SPEC §12: the principal applicants are granted kandas status in the same transaction.
+        await kandas.grant_for(session, viewer, result.approved_ids, on)
     await audit.record(session, viewer, "selection_round.run", "selection_round", round_row.id, {
         "quotaId": quota.id, "capacity": quota.capacity, "usedBefore": result.used_before,
         "seatsTaken": result.seats_taken, "cutoffScore": result.cutoff_score,

@@ -13,6 +13,7 @@ checked on both databases in ``test_access_declaration.py``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -167,6 +168,17 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
             url="https://hooks.example.org/qonys", events=["check.requested"], secret="whsec_c2VjcmV0",
             created_by="differential")
         s.add(hook)
+        # SPEC §12 and §14: alice's status and a review (decided, so that every field has a value).
+        status = m.KandasStatus(number="KS-2026-000001", application_id=app.id, applicant_id=app.applicant_id,
+                                granted_on=dt.date(2026, 2, 1), valid_until=dt.date(2027, 2, 1), extended_months=None,
+                                status="ACTIVE")
+        review = m.DecisionReview(number="RV-2026-000001", application_id=app.id, status="UPHELD",
+                                  grounds="The interview notes describe someone else.", requested_by="alice",
+                                  due_date=dt.date(2026, 3, 2), reviewed_status="REJECTED",
+                                  decision_on=dt.date(2026, 1, 20), decision_by="o1", score_model_version="2026.1",
+                                  score_total=410, score_passed=True, outcome="UPHELD", reason="It stands.",
+                                  decided_at=app.submitted_at, decided_by="o2")
+        s.add_all([status, review])
         await s.flush()
         firsts = {}
         for name, model in (("Region", m.Region), ("Agency", m.Agency), ("CheckType", m.CheckType),
@@ -178,7 +190,8 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
         "Check": ids.encode("Check", check.id), "SocialContract": ids.encode("SocialContract", contract.id),
         "SelectionRound": ids.encode("SelectionRound", round_.id),
         "ResidenceEvent": ids.encode("ResidenceEvent", event.id), "ContractBreach": ids.encode("ContractBreach", breach.id),
-        "WebhookEndpoint": ids.encode("WebhookEndpoint", hook.id)})
+        "WebhookEndpoint": ids.encode("WebhookEndpoint", hook.id),
+        "KandasStatus": ids.encode("KandasStatus", status.id), "DecisionReview": ids.encode("DecisionReview", review.id)})
     pair = Pair(database_url)
     yield pair, tokens, node_ids
     await pair.close()

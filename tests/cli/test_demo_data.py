@@ -30,9 +30,11 @@ from models import (
     CheckType,
     ContractBreach,
     ContractTermination,
+    DecisionReview,
     DeficitOccupation,
     FamilyMember,
     Interview,
+    KandasStatus,
     LanguageTest,
     MrpValue,
     NumberSequence,
@@ -53,12 +55,15 @@ from models import (
 from models.base import ALMATY, today_almaty, utcnow
 from core.db import transaction
 from models.enums import ApplicationStatus as S
-from models.enums import BreachStatus, CheckStatus, ContractStatus, FamilyRelation, QuotaKind, ResidenceEventKind, Route
+from models.enums import (BreachStatus, CheckStatus, ContractStatus, FamilyRelation, QuotaKind, ResidenceEventKind,
+                          ReviewStatus, Route)
 from models.types import CENT
-from services import facts, numbers, scoring
+from services import facts, holidays, kandas, numbers, scoring
+from services import reviews as reviews_service
 from cli.demo.common import DEMO_YEAR, TABLE_ORDER
 from cli.demo.generator import generate
 from services.rules import (
+    add_months,
     add_years,
     age_on,
     certificate_number_problem,
@@ -159,7 +164,13 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
                                               iin=a.iin, document_number=a.document_number) for a in apps)
         decided = {a.id: a for a in apps if a.status in (S.APPROVED, S.REJECTED, S.WITHDRAWN)}
         decisions = {d.application_id: d for d in await _all(session, ApplicationDecision)}
-        assert set(decisions) == set(decided)
+        # A refusal overturned on review (SPEC §14) keeps its decision row; the application is undecided again.
+        reviews = await _all(session, DecisionReview)
+        overturned = {r.application_id: r for r in reviews if r.status == ReviewStatus.OVERTURNED}
+        undone = {i for i, r in overturned.items() if r.reviewed_status == S.REJECTED}
+        assert set(decisions) == set(decided) | undone
+        for app_id in undone:
+            assert decisions.pop(app_id).outcome.value == "REJECTED"
         for app_id, d in decisions.items():
             assert (d.outcome.value, d.decided_at) == (decided[app_id].status.value, decided[app_id].decided_at)
             assert d.decided_by and (d.reason or d.outcome.value != "REJECTED")
@@ -200,7 +211,7 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
             if a.status in (S.PASSED, S.FAILED, S.APPROVED):
                 assert score is not None
             if a.status == S.SUBMITTED:
-                assert score is None
+                assert score is None or (a.id in overturned and score.stale)  # sent back by a review
             if score is None:
                 continue
             assert a.id in tests and a.id in questionnaires
@@ -321,6 +332,36 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
                 assert by_contract[case.contract_id].status == ContractStatus.ACTIVE and ended is None
         assert all(by_contract[e.contract_id].start_date <= e.occurred_on <= now.astimezone(ALMATY).date()
                    for e in events)
+        # ---- kandas statuses (SPEC §12): one per approved KANDAS family, granted on the decision's date
+        statuses = {k.application_id: k for k in await _all(session, KandasStatus)}
+        assert set(statuses) == {a.id for a in kandas_approved}
+        for app_id, k in statuses.items():
+            a = by_app[app_id]
+            assert re.fullmatch(rf"KS-{k.granted_on.year}-\d{{6}}", k.number) and k.applicant_id == a.applicant_id
+            assert k.granted_on == a.decided_at.astimezone(ALMATY).date()
+            assert k.valid_until == add_months(kandas.valid_until_of(k.granted_on), k.extended_months or 0)
+            assert (k.status == "ENDED") == (k.ended_on is not None)
+            if k.ended_on is not None:
+                assert k.granted_on <= k.ended_on <= min(k.valid_until, now.astimezone(ALMATY).date())
+        assert len({k.number for k in statuses.values()}) == len(statuses)
+        assert {k.status.value for k in statuses.values()} == {"ACTIVE", "ENDED"}  # EXPIRED: a year after (read)
+        assert any(k.extended_months for k in statuses.values())
+        for c in contracts:  # signContract needed the status: not ended before, valid on the start date
+            k = statuses[c.application_id]
+            assert c.start_date <= k.valid_until and (k.ended_on is None or k.ended_on > c.start_date)
+        # ---- reviews (SPEC §14): asked within 3 months, due 20 working days later, in every state
+        days_off = await holidays.days_off(session)
+        assert {r.status for r in reviews} == set(ReviewStatus), Counter(r.status for r in reviews)
+        for r in reviews:
+            asked = r.requested_at.astimezone(ALMATY).date()
+            assert r.decision_on < asked <= reviews_service.last_day_to_ask(r.decision_on)
+            assert r.due_date == holidays.add_working_days(asked, 20, days_off)
+            assert r.reviewed_status in (S.FAILED, S.REJECTED) and 10 <= len(r.grounds) <= 4000
+            if r.status == ReviewStatus.OPEN:
+                assert by_app[r.application_id].status == r.reviewed_status and r.outcome is None
+            else:
+                assert r.outcome.value == r.status.value and r.decided_at >= r.requested_at
+        assert len({r.number for r in reviews}) == len(reviews)
 
         # ---- one audit event for the run
         events = list((await session.execute(

@@ -93,7 +93,9 @@ async def count(sessions: Any, model: type, *where: Any) -> int:
 async def test_sign_contract_and_duplicate(gql: Any, sessions: Any) -> None:
     async with sessions.begin() as s:
         approved = await f.make_approved_kandas(s, region_code="KZ-59", family_size=4)
-        leap = await f.make_approved_kandas(s, region_code="KZ-59", family_size=1)
+        # Approved a year later: its kandas status holds on the contract's start date (SPEC §12).
+        leap = await f.make_approved_kandas(s, region_code="KZ-59", family_size=1,
+                                            decided_at=dt.datetime(2027, 6, 1, 6, tzinfo=dt.timezone.utc))
     payload = await sign(gql, approved.id, "2026-03-01", 4)
     assert payload["errors"] == []
     c = payload["contract"]

@@ -62,6 +62,7 @@ from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupati
 from api.graphql.types.residence import BreachOutcome, BreachStatus, ContractBreach, ResidenceEvent, ResidenceEventKind
 from api.graphql.types.scoring import ScoringModel, ScoringSimulation
 from api.graphql.types.webhooks import WebhookEndpoint, WebhookEventType
+from api.graphql.types.kandas import DecisionReview, DecisionReviewConnection, KandasStatus, KandasStatusConnection
 
 NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Region": (m.Region, Region),
@@ -77,6 +78,8 @@ NODE_TYPES: dict[str, tuple[type, Any]] = {
     "ResidenceEvent": (m.ResidenceEvent, ResidenceEvent),
     "ContractBreach": (m.ContractBreach, ContractBreach),
     "WebhookEndpoint": (m.WebhookEndpoint, WebhookEndpoint),
+    "KandasStatus": (m.KandasStatus, KandasStatus),
+    "DecisionReview": (m.DecisionReview, DecisionReview),
 }
 
 __all__ = [
@@ -90,4 +93,5 @@ __all__ = [
     "BreachOutcome", "BreachStatus", "ContractBreach", "ContractBreachConnection", "ResidenceEvent",
     "ResidenceEventConnection", "ResidenceEventKind",
     "WebhookEndpoint", "WebhookEventType",
+    "DecisionReview", "DecisionReviewConnection", "KandasStatus", "KandasStatusConnection",
 ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 import models as m
+from models.enums import UNDECIDED_STATUSES
 from api.graphql.context import Info
 from api.graphql.types.common import (
     ApplicationStatus,
@@ -237,6 +238,8 @@ class Application(Node, FromRow):
 
     @strawberry.field(description="The decision in force (or the withdrawal); null while the application is undecided.")
     async def decision(self, info: Info) -> ApplicationDecision | None:
+        if self.status in UNDECIDED_STATUSES:  # e.g. a refusal overturned on review (SPEC §14)
+            return None
         rows = await info.context.loaders.many_by(m.ApplicationDecision, "application_id", "decided_at").load(self.pk)
         return ApplicationDecision.from_row(rows[-1]) if rows else None
 
@@ -247,6 +250,25 @@ class Application(Node, FromRow):
         from api.graphql.types.contracts import SocialContract  # the contracts module imports this one
 
         return await SocialContract.one_by(info, "application_id", self.pk)
+
+    @strawberry.field(description="The principal applicant's kandas status, granted when a selection round approved "
+                                  "the application (SPEC §12); null otherwise.")
+    async def kandas_status(
+        self, info: Info
+    ) -> Annotated["KandasStatus", strawberry.lazy("api.graphql.types.kandas")] | None:
+        from api.graphql.types.kandas import KandasStatus  # the kandas module imports this one
+
+        row = await info.context.loaders.one_by(m.KandasStatus, "application_id").load(self.pk)
+        return KandasStatus.from_row(row) if row else None
+
+    @strawberry.field(description="The reviews of its decisions the applicant asked for (SPEC §14), oldest first.")
+    async def reviews(
+        self, info: Info
+    ) -> list[Annotated["DecisionReview", strawberry.lazy("api.graphql.types.kandas")]]:
+        from api.graphql.types.kandas import DecisionReview
+
+        rows = await info.context.loaders.many_by(m.DecisionReview, "application_id", "requested_at").load(self.pk)
+        return [DecisionReview.from_row(r) for r in rows]
 
 
 async def applications_by_id(info: Info, pks: list[int]) -> list[m.Application]:
