@@ -34,20 +34,8 @@ from wtforms.fields.core import UnboundField
 
 from admin.auth import is_read_only, viewer_for
 from core.settings import Settings
-from models import (
-    Agency,
-    Application,
-    CheckType,
-    Occupation,
-    Quota,
-    Region,
-    ScoringModel,
-    SelectionRound,
-    SocialContract,
-    SupportMeasure,
-)
-from models.base import ALMATY
 from core.db import transaction
+from services import labels as record_labels
 from services import reference
 from services.errors import ServiceError
 from services.viewer import Viewer
@@ -69,23 +57,20 @@ def service_error_message(exc: ServiceError) -> str:
 
 # ------------------------------------------------------------------ foreign keys
 
+# Tables whose records have a name (services.labels) and, but for applicants, a page here.
+FK_TARGETS = frozenset(record_labels.SOURCES)
+NO_PAGE = frozenset({"applicant"})
 
-def _label_region(r: Region) -> str:
-    return f"{r.code} {r.name_en}"
+
+def details_url(request: Request, table: str, pk: Any) -> str:
+    """The panel's page of a record of ``table`` (its view's identity is the table's name, dashed)."""
+    return str(request.url_for("admin:details", identity=table.replace("_", "-"), pk=str(pk)))
 
 
-FK_TARGETS: dict[str, tuple[type, Callable[[Any], str], Any]] = {
-    "region": (Region, _label_region, Region.code),
-    "occupation": (Occupation, lambda o: f"{o.code} {o.name_en}", Occupation.code),
-    "agency": (Agency, lambda a: f"{a.code} — {a.name}", Agency.code),
-    "check_type": (CheckType, lambda c: f"{c.code} — {c.name}", CheckType.code),
-    "support_measure": (SupportMeasure, lambda m: m.code, SupportMeasure.code),
-    "scoring_model": (ScoringModel, lambda m: m.version, ScoringModel.id),
-    "application": (Application, lambda a: a.number, Application.id),
-    "social_contract": (SocialContract, lambda c: c.number, SocialContract.id),
-    "quota": (Quota, lambda q: f"{q.kind.value} {q.year} #{q.id}", Quota.id),
-    "selection_round": (SelectionRound, lambda r: f"round #{r.id}", SelectionRound.id),
-}
+def record_link(request: Request, table: str, pk: Any, text: str) -> Markup:
+    if table in NO_PAGE:
+        return escape(text)
+    return Markup('<a href="{}">{}</a>').format(details_url(request, table, pk), text)
 
 
 def fk_target_table(column: sa.Column) -> str | None:
@@ -110,13 +95,25 @@ class ForeignKeyConverter(ModelConverter):
         return super()._prepare_column(prop=prop, form_include_pk=form_include_pk, kwargs=kwargs)
 
 
+def fk_label(request: Request, table: str, value: Any) -> str:
+    """The name of a referenced record loaded for this request (``_load_labels``)."""
+    return getattr(request.state, _LABELS_STATE, {}).get((table, value), f"#{value}")
+
+
 def _fk_formatter(column_name: str, table: str) -> Callable[[Any, str, Request], Any]:
     def formatter(model: Any, attribute: str, request: Request) -> Any:
         value = getattr(model, column_name)
         if value is None:
             return ""
-        labels = getattr(request.state, _LABELS_STATE, {})
-        return labels.get((table, value), value)
+        return record_link(request, table, value, fk_label(request, table, value))
+
+    return formatter
+
+
+def _own_link_formatter(column_name: str, table: str) -> Callable[[Any, str, Request], Any]:
+    def formatter(model: Any, attribute: str, request: Request) -> Any:
+        value = getattr(model, column_name)
+        return Markup('<a href="{}">{}</a>').format(details_url(request, table, model.id), value)
 
     return formatter
 
@@ -128,8 +125,8 @@ def json_formatter(model: Any, attribute: str) -> Markup:
 
 
 def almaty_time(value: dt.datetime) -> str:
-    """Timestamps as Kazakhstan reads them (stored in UTC)."""
-    return value.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M:%S") + " (Almaty)"
+    """Timestamps as Kazakhstan reads them (stored in UTC), with the offset."""
+    return record_labels.local_time(value)
 
 
 TYPE_FORMATTERS = {**BASE_FORMATTERS, dt.datetime: almaty_time}
@@ -162,6 +159,9 @@ class QonysModelView(ModelView):
     sessions: ClassVar[async_sessionmaker[AsyncSession]]
     settings: ClassVar[Settings]
 
+    # The column that names a row (a number, a code): shown as the link to its page.
+    link_column: ClassVar[str | None] = None
+
     page_size = 25
     page_size_options = [25, 50, 100, 200]
     form_converter = ForeignKeyConverter
@@ -175,7 +175,9 @@ class QonysModelView(ModelView):
             if table in FK_TARGETS:
                 self._fk_columns[column.key] = table
         # Instance attribute shadows the class-level dict before ModelView reads it.
+        own_table = sa.inspect(self.model).local_table.name
         self.column_formatters = {
+            **({self.link_column: _own_link_formatter(self.link_column, own_table)} if self.link_column else {}),
             **{name: _fk_formatter(name, table) for name, table in self._fk_columns.items()},
             **type(self).column_formatters,
         }
@@ -220,10 +222,8 @@ class QonysModelView(ModelView):
         if wanted:
             async with self.sessions() as session:
                 for table, ids in wanted.items():
-                    model, label, _ = FK_TARGETS[table]
-                    result = await session.execute(sa.select(model).where(model.id.in_(ids)))
-                    for obj in result.scalars():
-                        labels[(table, obj.id)] = label(obj)
+                    for pk, text in (await record_labels.labels(session, table, ids)).items():
+                        labels[(table, pk)] = text
         setattr(request.state, _LABELS_STATE, labels)
 
     async def list(self, request: Request) -> Any:
@@ -248,9 +248,7 @@ class QonysModelView(ModelView):
         async with self.sessions() as session:
             for name, table in fk_fields.items():
                 unbound = getattr(form, name)
-                model, label, order = FK_TARGETS[table]
-                rows = (await session.execute(sa.select(model).order_by(order))).scalars().all()
-                choices: list[tuple[Any, str]] = [(obj.id, label(obj)) for obj in rows]
+                choices: list[tuple[Any, str]] = list(await record_labels.choices(session, table))
                 column = self._mapper.columns[name]
                 if column.nullable:
                     choices.insert(0, ("", "—"))

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from admin.auth import AdminAuth, RoleAuthorization
@@ -20,6 +22,7 @@ from admin.views import ALL_VIEWS
 from core.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 class QonysAdmin(Admin):
@@ -43,6 +46,8 @@ def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmake
         authentication_backend=AdminAuth(settings, sessions),
         authorization_backend=RoleAuthorization(),
     )
+    # The panel's own stylesheet and scripts (never a CDN), beside SQLAdmin's statics.
+    admin.admin.router.routes.insert(0, Mount("/qonys-static", app=StaticFiles(directory=STATIC), name="qonys-static"))
     # SQLAdmin stores its state on the view classes, so each mounted panel gets
     # its own subclasses (several apps in one process — the tests — stay apart).
     for view in (DashboardView, *ALL_VIEWS):

@@ -14,7 +14,8 @@ class ApplicationAdmin(ReadOnlyView, model=Application):
     name = "Application"
     icon = "fa-solid fa-folder-open"
     category = CASES
-    column_list = ["number", "route", "status", "target_region_id", "occupation_id", "submitted_at", "due_date",
+    link_column = "number"
+    column_list = ["number", "applicant_id", "route", "status", "target_region_id", "submitted_at", "due_date",
                    "decided_at"]
     column_details_exclude_list = ["owner_subject"]
     column_labels = labels("number", "status", "occupation_id", "quota_id", "updated_at", route="Route",

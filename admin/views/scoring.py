@@ -15,10 +15,11 @@ from starlette.responses import RedirectResponse, Response
 
 from admin.auth import viewer_for
 from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
-from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, result_rows
+from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
 from services import jobs, scoring_models
+from services import labels as record_labels
 from services.viewer import Viewer
 
 
@@ -69,8 +70,9 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                     if refusal:
                         raise FormError(refusal)
                     simulation = await scoring_models.simulate(session, viewer, model_id)
+                    changes = await what_if_changes(session, simulation)
                 return await action_page(
-                    self, request, title=title, rows=result_rows(simulation),
+                    self, request, title=title, rows=simulation_rows(simulation), changes=changes,
                     message=(f"What-if for version {model.version} (effective {model.effective_from.isoformat()}): "
                              f"{simulation.passed_now} of {simulation.evaluated} scored, undecided applications pass "
                              f"now; {simulation.passed_under_draft} would pass under this draft. "
@@ -85,6 +87,29 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
 
         return await one_row_action(self, request, title=title, choose="Choose exactly one DRAFT model to publish.",
                                     work=work)
+
+
+WHAT_IF_SHOWN = 500
+
+
+def simulation_rows(simulation: scoring_models.Simulation) -> list[tuple[str, Any]]:
+    return [("evaluated (scored, undecided applications)", simulation.evaluated),
+            ("passing now", simulation.passed_now),
+            ("passing under this draft", simulation.passed_under_draft),
+            ("newly passing", len(simulation.newly_passing_ids)),
+            ("newly failing", len(simulation.newly_failing_ids)),
+            ("scores that change", len(simulation.changes))]
+
+
+async def what_if_changes(session: AsyncSession, simulation: scoring_models.Simulation) -> list[dict[str, Any]]:
+    """The applications whose score the draft changes, by their number and applicant, newly passing
+    and failing first."""
+    ordered = sorted(simulation.changes, key=lambda c: (c.passed_now == c.passed_under_draft, c.application_id))
+    shown = ordered[:WHAT_IF_SHOWN]
+    names = await record_labels.labels(session, "application", [c.application_id for c in shown])
+    return [{"id": c.application_id, "label": names.get(c.application_id, f"#{c.application_id}"),
+             "before": c.total_now, "after": c.total_under_draft, "delta": c.total_under_draft - c.total_now,
+             "passed_before": c.passed_now, "passed_after": c.passed_under_draft} for c in shown]
 
 
 class ScoreAdmin(ReadOnlyView, model=Score):
