@@ -30,6 +30,14 @@ class QonysAdmin(Admin):
     async def index(self, request: Request) -> Response:
         return RedirectResponse(request.url_for("admin:view-dashboard"), status_code=302)
 
+    async def login(self, request: Request) -> Response:
+        response = await super().login(request)
+        message = getattr(request.state, "login_error", None)  # the service's reason (a lock says until when)
+        if response.status_code == 400 and message:
+            return await self.templates.TemplateResponse(request, "sqladmin/login.html", {"error": message},
+                                                         status_code=400)
+        return response
+
 
 def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
                 settings: Settings) -> QonysAdmin:
