@@ -18,8 +18,10 @@ select boxes of the referenced rows and are shown by code and name.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -127,6 +129,24 @@ def json_formatter(model: Any, attribute: str) -> Markup:
 def almaty_time(value: dt.datetime) -> str:
     """Timestamps as Kazakhstan reads them (stored in UTC), with the offset."""
     return record_labels.local_time(value)
+
+
+def human(value: Any, empty: str = "—") -> str:
+    """A value as a person reads it: enum members by their value, timestamps in Almaty
+    time with the offset, yes/no, money with two decimals; ``empty`` for nothing."""
+    if value is None or value == "":
+        return empty
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, dt.datetime):
+        return almaty_time(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".replace(",", " ")
+    return str(value)
 
 
 TYPE_FORMATTERS = {**BASE_FORMATTERS, dt.datetime: almaty_time}

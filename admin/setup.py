@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from admin.auth import AdminAuth, RoleAuthorization
+from admin.base import human
 from admin.csrf import SameOriginGuard
 from admin.dashboard import DashboardView
 from admin.views import ALL_VIEWS
@@ -54,6 +55,7 @@ def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmake
         authentication_backend=AdminAuth(settings, sessions),
         authorization_backend=RoleAuthorization(),
     )
+    admin.templates.env.filters["human"] = human
     # The panel's own stylesheet and scripts (never a CDN), beside SQLAdmin's statics.
     admin.admin.router.routes.insert(0, Mount("/qonys-static", app=StaticFiles(directory=STATIC), name="qonys-static"))
     # SQLAdmin stores its state on the view classes, so each mounted panel gets

@@ -35,10 +35,16 @@ from models.base import ALMATY
 CHUNK = 1000
 
 
+def region_short(name: str | None) -> str:
+    """"Pavlodar" for "Pavlodar Region" (cities keep their names)."""
+    name = name or "?"
+    return name[:-len(" Region")] if name.endswith(" Region") else name
+
+
 def quota_label(kind: Any, year: int, region_name: str | None, occupation_code: str | None = None) -> str:
     """"KANDAS 2026 · Pavlodar" (and the occupation of a LABOUR quota)."""
     kind_text = getattr(kind, "value", kind)
-    text = f"{kind_text} {year} · {region_name or '?'}"
+    text = f"{kind_text} {year} · {region_short(region_name)}"
     return f"{text} · {occupation_code}" if occupation_code else text
 
 

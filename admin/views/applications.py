@@ -1,13 +1,21 @@
-"""Applications, read-only: the services write them (the dashboard lists the overdue ones)."""
+"""Applications, read-only: the services write them (the dashboard lists the overdue ones).
+An application's page is its whole case (qonys/case.html)."""
 
 from __future__ import annotations
 
-from sqladmin.filters import OperationColumnFilter
+from typing import Any
 
+from sqladmin.filters import OperationColumnFilter
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from admin.auth import viewer_for
 from admin.base import ReadOnlyView
 from admin.views.common import labels, CASES, enum_filter, region_filter
 from models import Application
 from models.enums import ApplicationStatus, Route
+from services.case_file import case_file
+from services.errors import ServiceError
 
 
 class ApplicationAdmin(ReadOnlyView, model=Application):
@@ -29,3 +37,17 @@ class ApplicationAdmin(ReadOnlyView, model=Application):
                       enum_filter(Application.route, Route, "Route"),
                       region_filter(Application.target_region_id, "Target region"),
                       OperationColumnFilter(Application.due_date, title="Due date")]
+
+    # The details page is the case page: the whole case from services.case_file.
+    details_template = "qonys/case.html"
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        try:
+            pk = int(request.path_params["pk"])
+        except (KeyError, ValueError):
+            raise HTTPException(status_code=404) from None
+        async with self.sessions() as session:
+            try:
+                return {"case": await case_file(session, viewer_for(request), pk)}
+            except ServiceError:
+                raise HTTPException(status_code=404) from None
