@@ -34,8 +34,11 @@ from starlette.requests import Request
 from wtforms import Field, Form, SelectField, ValidationError
 from wtforms.fields.core import UnboundField
 
+from admin import exports
 from admin.auth import is_read_only, viewer_for
+from admin.exports import EXPORT_TYPES
 from core.settings import Settings
+from core.clock import today_almaty
 from core.db import transaction
 from services import labels as record_labels
 from services import reference
@@ -182,6 +185,8 @@ class QonysModelView(ModelView):
     # The column that names a row (a number, a code): shown as the link to its page.
     link_column: ClassVar[str | None] = None
 
+    export_types = EXPORT_TYPES
+
     page_size = 25
     page_size_options = [25, 50, 100, 200]
     form_converter = ForeignKeyConverter
@@ -256,6 +261,26 @@ class QonysModelView(ModelView):
         if obj is not None:
             await self._load_labels(request, [obj])
         return obj
+
+    # -------------------------------------------------------------- exports
+
+    async def export_data(self, data: list[Any], export_type: str = "csv", request: Request | None = None) -> Any:
+        """The list's columns, with references by name and values as people read them (admin.exports)."""
+        if request is not None:
+            await self._load_labels(request, data)
+
+        def reference(row: Any, column: str) -> str | None:
+            table = self._fk_columns.get(column)
+            value = getattr(row, column, None)
+            if table is None or value is None or request is None:
+                return None
+            return fk_label(request, table, value)
+
+        header, body = exports.table(data, self._export_prop_names, self._column_labels, reference)
+        name = f"{self.name_plural} {today_almaty().isoformat()}".replace(" ", "_")
+        if export_type == "xlsx":
+            return exports.xlsx_response(name, self.name_plural, header, body)
+        return exports.csv_response(name, header, body)
 
     # -------------------------------------------------------------- forms
 
