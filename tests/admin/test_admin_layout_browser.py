@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from admin.chart_assets import chart_integrity
 from core.db import transaction
 from services.auth import create_agency_key
 from services.viewer import SYSTEM
@@ -86,6 +87,15 @@ async def test_every_list_and_detail_page_fits_a_laptop_screen(laptop: Panel, gq
     heights = await page.evaluate(SIDEBAR)
     assert heights["sidebar"] >= heights["page"] - 1, heights
     await laptop.goto("/admin/dashboard")
+    # the figures beside their charts, drawn by the chart library the app serves
+    await expect(page.locator("#support-paid tbody tr").filter(has_text="Pavlodar")).to_contain_text("100 000.00")
+    await expect(page.locator("#refunds-outstanding tbody tr").filter(has_text="Pavlodar")).to_contain_text("60 000.00")
+    await expect(page.locator("#applications-by-month tbody tr").first).to_be_visible()
+    if chart_integrity() is not None:
+        for chart in ("chart-quota", "chart-months", "chart-support", "chart-refunds"):
+            await expect(page.locator(f"#{chart}")).to_have_attribute("data-drawn", "true")
+    else:
+        await expect(page.locator("#charts-missing")).to_be_visible()
     await fits(laptop, "dashboard")
     await laptop.shot("dashboard-1366")
     laptop.no_problems()
