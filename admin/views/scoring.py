@@ -6,21 +6,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqladmin import action
+import datetime as dt
+import json
+
+from markupsafe import Markup
+from sqladmin import action, expose
 from sqladmin.filters import BooleanFilter
 from sqladmin.flash import flash
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin.auth import viewer_for
+from admin import model_editor as editor_form
+from admin.auth import is_read_only, viewer_for
 from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
 from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
+from core.db import transaction
 from services import jobs, scoring_models
 from services import labels as record_labels
+from services.errors import ServiceError
 from services.viewer import Viewer
+
+
+def editor_link(request: Request, model: ScoringModel) -> Markup:
+    """The version, linking to the model's rows in the editor."""
+    url = request.url_for("admin:view-scoring-model-editor", pk=str(model.id))
+    return Markup('<a href="{}" title="gates and criteria">{}</a>').format(url, model.version)
 
 
 class ScoringModelAdmin(QonysModelView, model=ScoringModel):
@@ -35,13 +49,68 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
     column_sortable_list = ["version", "status", "effective_from", "created_at"]
     column_default_sort = ("effective_from", True)
     column_filters = [enum_filter(ScoringModel.status, ScoringModelStatus, "Status")]
-    column_formatters_detail = {"definition": json_formatter}
+    column_formatters = {"version": lambda m, a, request: editor_link(request, m)}
+    column_formatters_detail = {"definition": json_formatter, "version": lambda m, a, request: editor_link(request, m)}
     form_create_rules = ["version", "effective_from", "definition"]
     form_edit_rules = ["effective_from", "definition"]
     form_columns = ["version", "effective_from", "definition"]
 
     def edit_refusal(self, obj: Any) -> str | None:
         return scoring_models.edit_refusal(obj)
+
+    @expose("/editor/{pk}", methods=["GET", "POST"])
+    async def editor(self, request: Request) -> Response:
+        """Gates and criteria as rows; saved through services.scoring_models (a draft is updated,
+        a published model gives a new draft), each of its errors next to its row."""
+        async with self.sessions() as session:
+            model = await session.get(ScoringModel, self._pk(request.path_params["pk"]))
+        if model is None:
+            raise HTTPException(status_code=404)
+        draft = model.status == ScoringModelStatus.DRAFT
+        general: list[str] = []
+        if request.method == "GET":
+            rows = editor_form.rows_of(model.definition)
+            values = {"pass_mark": str(model.definition.get("passMark", "")), "version": "",
+                      "effective_from": model.effective_from.isoformat()}
+        else:
+            form = await request.form()
+            rows = editor_form.rows_from_form(form)
+            values = {k: str(form.get(n) or "").strip() for k, n in
+                      (("pass_mark", "passMark"), ("version", "version"), ("effective_from", "effective_from"))}
+            definition, places = editor_form.definition_of(values["pass_mark"], rows)
+            saved: ScoringModel | None = None
+            try:
+                # rows the form cannot read carry their own error; the rest is the service's to judge
+                saved = None if editor_form.has_row_errors(rows) else await self._save_rows(
+                    request, model, draft, definition, values)
+            except ServiceError as exc:
+                general = editor_form.place_errors([(e.field, e.message) for e in exc.errors], rows, places)
+            except FormError as exc:
+                general = [str(exc)]
+            if saved is not None:
+                flash(request, f"Draft {saved.version} is saved.", category="success")
+                return RedirectResponse(request.url_for("admin:view-scoring-model-editor", pk=str(saved.id)),
+                                        status_code=303)
+        return await self.templates.TemplateResponse(request, "qonys/model_editor.html", {
+            "title": "Scoring model editor", "model": model, "draft": draft, "rows": rows, "general": general,
+            "locked": is_read_only(request), "sources": editor_form.sources(),
+            "source_names": {s for s, _ in editor_form.sources()}, **values,
+            "stored_json": json.dumps(model.definition, ensure_ascii=False, indent=2),
+        }, status_code=400 if request.method == "POST" else 200)
+
+    async def _save_rows(self, request: Request, model: ScoringModel, draft: bool, definition: dict[str, Any],
+                         values: dict[str, str]) -> ScoringModel:
+        viewer = self._writer(request)
+        try:
+            effective_from = dt.date.fromisoformat(values["effective_from"])
+        except ValueError:
+            raise FormError("effective from: choose a date") from None
+        async with transaction(self.sessions) as session:
+            if draft:
+                return await scoring_models.update_draft(session, viewer, model_id=model.id,
+                                                         effective_from=effective_from, definition=definition)
+            return await scoring_models.create_scoring_model(session, viewer, version=values["version"],
+                                                             effective_from=effective_from, definition=definition)
 
     async def create_row(self, session: AsyncSession, viewer: Viewer, data: dict[str, Any]) -> Any:
         return await scoring_models.create_scoring_model(

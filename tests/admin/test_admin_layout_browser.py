@@ -126,3 +126,63 @@ async def test_the_case_page_shows_reasons_checks_and_ledger(laptop: Panel, gql:
     await fits(laptop, "case page")
     await laptop.shot("case-page")
     laptop.no_problems()
+
+
+async def test_the_model_editor_checks_rows_saves_a_draft_and_shows_the_what_if(
+        laptop: Panel, gql: Any, sessions: Any) -> None:
+    from services.default_model import DEFAULT_MODEL_DEFINITION
+    from services.scoring_models import create_scoring_model
+    from tests.helpers_pipeline import SUBMIT, submit_input, take_through
+
+    import datetime as dt
+
+    scored = []
+    for name in ("Dana Editor-One", "Erlan Editor-Two"):
+        data = await gql.ok(SUBMIT, {"input": submit_input(full_name=name)}, role="OFFICER", subject="officer-1")
+        application = data["submitApplication"]["application"]
+        await take_through(gql, application["id"])
+        scored.append(application["number"])
+    async with transaction(sessions) as session:
+        draft = await create_scoring_model(session, SYSTEM, version="2027.1", effective_from=dt.date(2027, 1, 1),
+                                           definition=DEFAULT_MODEL_DEFINITION)
+    criteria = [c["code"] for c in DEFAULT_MODEL_DEFINITION["criteria"]]
+    kazakh, age = criteria.index("kazakh"), criteria.index("age")
+    page = laptop.page
+    await laptop.login()
+    await laptop.goto("/admin/scoring-model/list")
+    await page.get_by_role("link", name="2027.1").click()
+    await expect(page).to_have_url(re.compile(rf"/admin/scoring-model/editor/{draft.id}$"))
+    await expect(page.locator("#editor-gates tbody tr").first).to_be_visible()
+    await expect(page.locator("#definition-json")).to_contain_text('"passMark": 400')
+
+    # a bad band: the service's words next to its row, nothing saved
+    await page.locator(f'textarea[name="criteria-{age}-bands"]').fill("29..18 = 100\n30..39 = 80")
+    await page.locator("#editor-save").click()
+    await expect(page.locator(f"#criteria-{age}-errors")).to_contain_text("min 29 is above max 18")
+    await fits(laptop, "model editor with an error")
+    await laptop.shot("model-editor-error")
+
+    # fixed, with a criterion's points changed: saved as the draft
+    await page.locator(f'textarea[name="criteria-{age}-bands"]').fill(
+        "18..29 = 100\n30..39 = 80\n40..49 = 50\n50..59 = 20\n60.. = 0")
+    await page.locator(f'textarea[name="criteria-{kazakh}-points"]').fill(
+        "A1 = 50\nA2 = 80\nB1 = 10\nB2 = 130\nC1 = 150")
+    await page.locator("#editor-save").click()
+    await expect(page.locator(".toast-body").filter(has_text="Draft 2027.1 is saved.")).to_have_count(1)
+    await expect(page.locator(f'textarea[name="criteria-{kazakh}-points"]')).to_have_value(
+        re.compile(r"B1 = 10\b"))
+    await expect(page.locator("#definition-json")).to_contain_text('"B1": 10')
+    await fits(laptop, "model editor")
+    await laptop.shot("model-editor")
+
+    # the what-if names the applications whose score changes, with links and the change
+    await page.locator("#editor-what-if").click()
+    changes = page.locator("#what-if-changes tbody tr")
+    for number in scored:
+        row = changes.filter(has_text=number)
+        await expect(row).to_contain_text("-100")
+        await expect(row.get_by_role("link", name=re.compile(number))).to_have_attribute(
+            "href", re.compile(r"/admin/application/details/\d+$"))
+    await fits(laptop, "what-if")
+    await laptop.shot("model-what-if")
+    laptop.no_problems()
