@@ -236,13 +236,18 @@ class QonysModelView(ModelView):
 
     # -------------------------------------------------------------- labels
 
+    def references(self, row: Any) -> Iterable[tuple[str, int]]:
+        """The records ``row`` names (table, id), whose names the page shows."""
+        for name, table in self._fk_columns.items():
+            value = getattr(row, name)
+            if value is not None:
+                yield table, value
+
     async def _load_labels(self, request: Request, rows: Iterable[Any]) -> None:
         wanted: dict[str, set[int]] = {}
         for row in rows:
-            for name, table in self._fk_columns.items():
-                value = getattr(row, name)
-                if value is not None:
-                    wanted.setdefault(table, set()).add(value)
+            for table, value in self.references(row):
+                wanted.setdefault(table, set()).add(value)
         labels: dict[tuple[str, int], str] = dict(getattr(request.state, _LABELS_STATE, {}))
         if wanted:
             async with self.sessions() as session:

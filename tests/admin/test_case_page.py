@@ -63,6 +63,9 @@ async def test_the_case_page_shows_the_whole_case(gql: Any, sessions: Any, admin
     assert f'/admin/application/details/{case["id"]}">{case["number"]}</a>' in listing.text
     assert case["name"] in listing.text
     assert (await admin_client.get("/admin/application/details/999999")).status_code == 404
+    # the audit trail names the record each event is about, with a link to it
+    trail = await admin_client.get("/admin/audit-event/list?pageSize=100")
+    assert f'/admin/application/details/{case["id"]}">{case["number"]} · {case["name"]}</a>' in trail.text
 
 
 async def test_an_auditor_reads_the_case_page(gql: Any, sessions: Any, auditor_client: httpx.AsyncClient) -> None:
