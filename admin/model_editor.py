@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.text import t
 from services.scoring import FACT_LABELS, FACT_SOURCES
 
 COMPARISONS = ("min", "max", "equals", "in")
@@ -136,7 +137,8 @@ def _entry(row: Row) -> dict[str, Any]:
                 continue
             match = _BAND.match(line)
             if match is None:
-                row.errors.append(f"band line {number} ({line.strip()}): write min..max = points")
+                row.errors.append(t("band line {number} ({line}): write min..max = points", number=number,
+                                     line=line.strip()))
                 continue
             low, high, points = match.groups()
             bands.append({"min": int(low) if low else None, "max": int(high) if high else None,
@@ -149,7 +151,8 @@ def _entry(row: Row) -> dict[str, Any]:
                 continue
             match = _POINT.match(line)
             if match is None:
-                row.errors.append(f"points line {number} ({line.strip()}): write value = points")
+                row.errors.append(t("points line {number} ({line}): write value = points", number=number,
+                                     line=line.strip()))
                 continue
             points[match.group(1)] = _number_or_text(match.group(2))
         entry["points"] = points
@@ -159,7 +162,8 @@ def _entry(row: Row) -> dict[str, Any]:
         try:
             entry["unless"] = json.loads(row.unless)
         except ValueError:
-            row.errors.append('unless: write a JSON object, e.g. {"source": "applicant.ethnicKazakh", "equals": true}')
+            row.errors.append(t("unless: write a JSON object, e.g. {example}",
+                                example='{"source": "applicant.ethnicKazakh", "equals": true}'))
     return entry
 
 
@@ -188,9 +192,10 @@ def place_errors(errors: list[tuple[tuple[str, ...], str]], rows: dict[str, list
             parts = parts[parts.index("definition") + 1:]
         if len(parts) >= 2 and parts[0] in rows and parts[1].isdigit() and (parts[0], int(parts[1])) in places:
             where = " ".join(parts[2:])
-            rows[parts[0]][places[(parts[0], int(parts[1]))]].errors.append(f"{where}: {message}" if where else message)
+            row = rows[parts[0]][places[(parts[0], int(parts[1]))]]
+            row.errors.append(t("{where}: {message}", where=where, message=message) if where else message)
         else:
-            general.append(f"{' '.join(parts)}: {message}" if parts else message)
+            general.append(t("{where}: {message}", where=" ".join(parts), message=message) if parts else message)
     return general
 
 

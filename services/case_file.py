@@ -38,6 +38,7 @@ from models import (
     SupportMeasure,
     SupportPayment,
 )
+from core.text import t
 from services import labels
 from services.errors import forbidden, not_found
 from services.scoring.results import ScoreResult
@@ -154,7 +155,7 @@ async def _timeline(session: AsyncSession, application: Application, contract: S
 async def case_file(session: AsyncSession, viewer: Viewer, application_id: int) -> CaseFile:
     """The whole case of one application (refused to callers who do not decide cases)."""
     if not may_read_cases(viewer):
-        raise forbidden("only officers and administrators read a whole case")
+        raise forbidden(t("only officers and administrators read a whole case"))
     application = await session.get(Application, application_id)
     if application is None:
         raise not_found("application", "applicationId")

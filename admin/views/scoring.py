@@ -25,6 +25,7 @@ from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, 
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
 from core.db import transaction
+from core.text import t
 from services import jobs, scoring_models
 from services import labels as record_labels
 from services.errors import ServiceError
@@ -88,7 +89,7 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
             except FormError as exc:
                 general = [str(exc)]
             if saved is not None:
-                flash(request, f"Draft {saved.version} is saved.", category="success")
+                flash(request, t("Draft {version} is saved.", version=saved.version), category="success")
                 return RedirectResponse(request.url_for("admin:view-scoring-model-editor", pk=str(saved.id)),
                                         status_code=303)
         return await self.templates.TemplateResponse(request, "qonys/model_editor.html", {
@@ -104,7 +105,7 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
         try:
             effective_from = dt.date.fromisoformat(values["effective_from"])
         except ValueError:
-            raise FormError("effective from: choose a date") from None
+            raise FormError(t("effective from: choose a date")) from None
         async with transaction(self.sessions) as session:
             if draft:
                 return await scoring_models.update_draft(session, viewer, model_id=model.id,
