@@ -48,6 +48,7 @@ class ApplicationAdmin(ReadOnlyView, model=Application):
             raise HTTPException(status_code=404) from None
         async with self.sessions() as session:
             try:
-                return {"case": await case_file(session, viewer_for(request), pk)}
+                case = await case_file(session, viewer_for(request), pk)
             except ServiceError:
                 raise HTTPException(status_code=404) from None
+        return {"case": case, "subtitle": f"{case.application.number} · {case.applicant.full_name}"}

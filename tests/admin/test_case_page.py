@@ -72,3 +72,16 @@ async def test_an_auditor_reads_the_case_page(gql: Any, sessions: Any, auditor_c
     case = await full_case(gql, sessions)
     page = await auditor_client.get(f"/admin/application/details/{case['id']}")
     assert page.status_code == 200 and 'id="case-ledger"' in page.text
+
+
+async def test_the_dashboard_shows_support_paid_and_refunds_outstanding(gql: Any, sessions: Any,
+                                                                       admin_client: httpx.AsyncClient) -> None:
+    await full_case(gql, sessions)
+    page = await admin_client.get("/admin/dashboard")
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    support = text[text.index('id="support-paid"'):]
+    assert '<td>Pavlodar</td><td class="q-num">100 000.00</td>' in support
+    refunds = text[text.index('id="refunds-outstanding"'):]
+    assert '<td>Pavlodar</td><td class="q-num">60 000.00</td>' in refunds
+    assert 'id="applications-by-month"' in text
