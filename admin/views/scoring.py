@@ -29,6 +29,7 @@ from core.text import t
 from services import jobs, scoring_models
 from services import labels as record_labels
 from services.errors import ServiceError
+from services.scoring import ScoreResult
 from services.viewer import Viewer
 
 
@@ -194,4 +195,11 @@ class ScoreAdmin(ReadOnlyView, model=Score):
     column_default_sort = ("computed_at", True)
     column_searchable_list = ["model_version"]
     column_filters = [BooleanFilter(Score.passed, title="Passed")]
-    column_formatters_detail = {"result": json_formatter}
+    column_details_exclude_list = ["result"]
+    details_template = "qonys/score.html"
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """The breakdown as a table (the stored JSON read back by the scoring engine's own type)."""
+        async with self.sessions() as session:
+            score = await session.get(Score, self._pk(request.path_params.get("pk")))
+        return {"score_result": ScoreResult.from_json(score.result) if score is not None and score.result else None}

@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from core.db import transaction
+from models import Score
 from services.case_file import case_file
 from services.errors import ServiceError
 from services.viewer import ANONYMOUS, SYSTEM, Viewer
@@ -63,6 +64,12 @@ async def test_the_case_page_shows_the_whole_case(gql: Any, sessions: Any, admin
     assert f'/admin/application/details/{case["id"]}">{case["number"]}</a>' in listing.text
     assert case["name"] in listing.text
     assert (await admin_client.get("/admin/application/details/999999")).status_code == 404
+    # a stored score's page shows its breakdown as a table, not JSON
+    async with sessions() as session:
+        score_id = (await session.execute(select(Score.id).where(Score.application_id == case["id"]))).scalar_one()
+    score_page = await admin_client.get(f"/admin/score/details/{score_id}")
+    assert score_page.status_code == 200
+    assert 'id="case-criteria"' in score_page.text and "B1 gives 110 of 150" in score_page.text
     # the audit trail names the record each event is about, with a link to it
     trail = await admin_client.get("/admin/audit-event/list?pageSize=100")
     assert f'/admin/application/details/{case["id"]}">{case["number"]} · {case["name"]}</a>' in trail.text
