@@ -18,7 +18,6 @@ select boxes of the referenced rows and are shown by code and name.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -135,21 +134,14 @@ def almaty_time(value: dt.datetime) -> str:
 
 
 def human(value: Any, empty: str = "—") -> str:
-    """A value as a person reads it: enum members by their value, timestamps in Almaty
-    time with the offset, yes/no, money with two decimals; ``empty`` for nothing."""
+    """A value as a person reads it (as the exports write it: enum members by their value,
+    timestamps in Almaty time with the offset, yes/no), money with two decimals; ``empty`` for nothing."""
+    value = exports.cell(value)
     if value is None or value == "":
         return empty
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, dt.datetime):
-        return almaty_time(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:,.2f}".replace(",", " ")
-    return str(value)
+    return exports.csv_text(value)
 
 
 TYPE_FORMATTERS = {**BASE_FORMATTERS, dt.datetime: almaty_time}
