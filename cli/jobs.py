@@ -91,17 +91,25 @@ def worker(
     batch_size: int = typer.Option(500, "--batch-size", min=1, max=10_000, help="applications per transaction"),
     pause: float = typer.Option(0.0, "--pause", min=0.0, help="seconds to wait between batches"),
     once: bool = typer.Option(False, "--once", help="stop when the queue is empty instead of waiting for jobs"),
+    inline: bool = typer.Option(False, "--inline", help=(
+        "send the webhook deliveries in this process, without procrastinate (SQLite, or PostgreSQL); "
+        "with --once, until none is pending")),
 ) -> None:
-    """Run a job worker (PostgreSQL only).
+    """Run a job worker (PostgreSQL), or send webhooks inline (--inline).
 
     It runs the re-scoring jobs that publishing a model and `qonys rescore`
-    queue. Start one or more on as many machines as needed; Ctrl-C stops it."""
+    queue, and sends the webhooks to partner agencies. Start one or more on as
+    many machines as needed; Ctrl-C stops it."""
     from services import jobs
 
     cfg = settings()
+    if inline:
+        _log_to_stderr()
+        _inline_webhooks(cfg, once)
+        return
     if cfg.is_sqlite:
         fail("workers need PostgreSQL (set QONYS_DATABASE_URL to a postgresql+asyncpg:// URL); "
-             "on SQLite `qonys rescore` runs the work inline", 2)
+             "on SQLite `qonys rescore` runs the work inline and `qonys worker --inline` sends the webhooks", 2)
     _log_to_stderr()
 
     async def main() -> None:
@@ -114,3 +122,21 @@ def worker(
         run(main)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+def _inline_webhooks(cfg: Any, once: bool) -> None:
+    """``qonys worker --inline``: the webhook sender in this process."""
+    from core.db import session_factory
+    from services.webhooks.worker import run_inline
+
+    async def main() -> int:
+        async with database(cfg) as engine:
+            err.print("qonys worker --inline: sending webhook deliveries"
+                      + (" until none is pending" if once else "; Ctrl-C stops it"), highlight=False)
+            return await run_inline(session_factory(engine), cfg, until_idle=once)
+
+    try:
+        tries = run(main)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    out.print(f"{tries} webhook delivery try(s) made; none is pending", highlight=False)

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # The Bearer token a Prometheus scrape of /metrics must send. Unset: /metrics
     # is open in development and answers 404 in production (server.security).
     metrics_token: str | None = None
+    # Webhooks to agencies: each try waits this long for the receiver, and a
+    # failed try is retried after webhook_backoff_s * 2**(tries - 1) seconds.
+    webhook_timeout_s: float = Field(5.0, gt=0, le=30)
+    webhook_backoff_s: float = Field(10.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

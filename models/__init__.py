@@ -27,7 +27,9 @@ from models.reference import (
     SupportMeasure,
     TerminationReasonRule,
 )
+from models.residence import AgencyGrant, ContractBreach, ResidenceEvent
 from models.scoring import ScoringModel
+from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
@@ -36,4 +38,6 @@ __all__ = [
     "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
+    "AgencyGrant", "ContractBreach", "ResidenceEvent",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

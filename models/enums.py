@@ -141,3 +141,33 @@ class AdminRole(str, Enum):
 class RegionKind(str, Enum):
     OBLAST = "oblast"
     CITY = "city"
+
+
+class AgencyGrantKind(str, Enum):
+    """What an agency may do beyond its check types (SPEC §13: the address-registration
+    authority reports where contract holders live)."""
+
+    RESIDENCE = "RESIDENCE"
+
+
+class ResidenceEventKind(str, Enum):
+    REGISTERED = "REGISTERED"
+    DEREGISTERED = "DEREGISTERED"
+    MOVED = "MOVED"
+
+
+class BreachStatus(str, Enum):
+    OPEN = "OPEN"
+    CONFIRMED = "CONFIRMED"
+    DISMISSED = "DISMISSED"
+
+
+class BreachOutcome(str, Enum):
+    CONFIRMED = "CONFIRMED"
+    DISMISSED = "DISMISSED"
+class WebhookDeliveryStatus(str, Enum):
+    """An outbox row: waiting to be sent (or re-sent), received, or given up after the last try."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"

@@ -33,6 +33,7 @@ from core.db import create_engine, read_session_factory, session_factory
 from models.base import today_almaty
 from server.security import SecurityHeaders, guarded_metrics
 from services import year_data
+from services.webhooks import worker as webhook_worker
 
 log = structlog.get_logger("qonys.app")
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.collect()
         gc.freeze()
         yield
+        await webhook_worker.close()
         await engine.dispose()
 
     schema = build_schema(production=settings.production)

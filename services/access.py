@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sqlalchemy import ColumnElement, bindparam, false, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, false, select, true
 
-from models import Application, Check, SocialContract
+from models import Application, Check, ContractBreach, ResidenceEvent, SocialContract, WebhookEndpoint
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -99,10 +99,43 @@ def contracts(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+def residence_events(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §13: staff read every event; an agency the events it reported; an
+    applicant the events of their own contract."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    if viewer.is_agency and viewer.agency_id is not None:
+        return ResidenceEvent.agency_id == bindparam("viewer_agency", viewer.agency_id)
+    if viewer.is_applicant and viewer.subject:
+        return ResidenceEvent.contract_id.in_(
+            select(SocialContract.id).join(Application, Application.id == SocialContract.application_id)
+            .where(Application.owner_subject == _subject(viewer)))
+    return false()
+
+
+def contract_breaches(viewer: Viewer) -> ColumnElement[bool]:
+    """SPEC §13: breach cases are staff-only."""
+    return true() if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE) else false()
+
+
+def webhook_endpoints(viewer: Viewer) -> ColumnElement[bool]:
+    """An agency reaches its own endpoints; administrators (and the admin panel) every
+    agency's; nobody a deleted one."""
+    live = WebhookEndpoint.deleted_at.is_(None)
+    if viewer.is_admin or (viewer.role == ADMIN_PANEL_ROLE):
+        return live
+    if viewer.is_agency and viewer.agency_id is not None:
+        return and_(live, WebhookEndpoint.agency_id == bindparam("viewer_agency_id", viewer.agency_id))
+    return false()
+
+
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Application: applications,
     Check: checks,
     SocialContract: contracts,
+    ResidenceEvent: residence_events,
+    ContractBreach: contract_breaches,
+    WebhookEndpoint: webhook_endpoints,
 }
 
 
@@ -160,7 +193,8 @@ FIELDS: dict[str, Fields] = {
     "Score": Fields(PEOPLE),
     "GateResult": Fields(PEOPLE),
     "CriterionScore": Fields(PEOPLE),
-    "SocialContract": Fields(PEOPLE),
+    # Breach cases are staff-only (SPEC §13): an applicant reads their contract's events, not its cases.
+    "SocialContract": Fields(PEOPLE, only={"breaches": STAFF}),
     "SupportPayment": Fields(PEOPLE),
     "ContractTermination": Fields(PEOPLE),
     # A decision: the applicant reads what was decided, when and why, not who decided.
@@ -171,6 +205,13 @@ FIELDS: dict[str, Fields] = {
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
     "ScoringSimulation": Fields(STAFF),
+    # SPEC §13: an agency reads the events it reported (the row filter), as it sent them;
+    # not whose contract they matched nor the case they opened. Cases are staff-only.
+    "ResidenceEvent": Fields(SIGNED_IN, only={"contract": PEOPLE, "breach": STAFF}),
+    "ContractBreach": Fields(STAFF),
+    # Webhooks: an agency's own endpoints (row filter); the secret is no field (shown once,
+    # in ``RegisterWebhookPayload``).
+    "WebhookEndpoint": Fields(STAFF_AND_AGENCIES),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -227,6 +268,9 @@ ROOTS: dict[str, Root] = {
     "contracts": Root(PEOPLE),
     "scoringSimulation": Root(STAFF),
     "checkResults": Root(STAFF_AND_AGENCIES),
+    "residenceEvents": Root(SIGNED_IN),  # each caller the events its row filter gives (SPEC §13)
+    "contractBreaches": Root(STAFF),
+    "webhooks": Root(STAFF_AND_AGENCIES),  # rows: an agency's own; every agency's for administrators
 }
 
 
@@ -251,6 +295,9 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "Application": PEOPLE,
     "Check": SIGNED_IN,
     "SocialContract": PEOPLE,
+    "ResidenceEvent": SIGNED_IN,
+    "ContractBreach": STAFF,
+    "WebhookEndpoint": STAFF_AND_AGENCIES,
 }
 
 

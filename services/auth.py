@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from core.text import t
-from models import AdminAccount, Agency, AgencyApiKey, AuditEvent, CheckType, CheckTypeGrant
+from models import AdminAccount, Agency, AgencyApiKey, AgencyGrant, AuditEvent, CheckType, CheckTypeGrant
 from models.base import ALMATY, utcnow, wall_clock
 from models.enums import AdminRole, Role
 from services import audit
@@ -212,7 +212,7 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 async def verify_agency_key(session: AsyncSession, key: str) -> tuple[Viewer, int | None]:
-    """The agency a key stands for, read in two SELECTs and written nothing.
+    """The agency a key stands for, read in three SELECTs and written nothing.
     Also returns the key's id when its ``last_used_at`` is due to be refreshed
     (``touch_agency_key``), else None."""
     parts = key[len(API_KEY_PREFIX):].split("_", 1)
@@ -231,21 +231,28 @@ async def verify_agency_key(session: AsyncSession, key: str) -> tuple[Viewer, in
         raise AuthenticationError("the API key has been revoked")
     if not agency_active:
         raise AuthenticationError("the API key's agency is not active")
+    viewer = await agency_viewer(session, agency_id, agency_code)
+    due = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
+    return viewer, key_id if due else None
+
+
+async def agency_viewer(session: AsyncSession, agency_id: int, agency_code: str) -> Viewer:
+    """The viewer an agency's key stands for: the check types it owns and may read,
+    and its grants (``AgencyGrant``)."""
     types = (await session.execute(
         select(CheckType.id, sa_true()).where(CheckType.agency_id == agency_id)
         .union_all(select(CheckTypeGrant.check_type_id, sa_false()).where(CheckTypeGrant.agency_id == agency_id))
     )).all()
-    owned = frozenset(t for t, is_owner in types if is_owner)
-    viewer = Viewer(
+    grants = (await session.execute(select(AgencyGrant.kind).where(AgencyGrant.agency_id == agency_id))).scalars()
+    return Viewer(
         subject=f"agency:{agency_code}",
         role=AGENCY_ROLE,
         agency_id=agency_id,
         agency_code=agency_code,
-        owned_check_type_ids=owned,
+        owned_check_type_ids=frozenset(t for t, is_owner in types if is_owner),
         readable_check_type_ids=frozenset(t for t, _ in types),
+        grants=frozenset(g.value for g in grants),
     )
-    due = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
-    return viewer, key_id if due else None
 
 
 async def touch_agency_key(session: AsyncSession, key_id: int) -> None:

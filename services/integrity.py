@@ -18,7 +18,10 @@ against what was found:
   its ``refund_paid`` is the sum of its refund payments and never exceeds
   ``refund_due``;
 - every status an application holds was reached by an audited event: its
-  newest status-changing ``audit_event`` leads to that status.
+  newest status-changing ``audit_event`` leads to that status;
+- a CONFIRMED breach case (SPEC §13) ended its contract by a LEFT_REGION
+  termination effective the date the case opened on, and a residence event is
+  attached only to a case of its own contract.
 
 Read-only: it changes nothing, and may run at any moment on a live database.
 """
@@ -35,17 +38,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     Application,
     AuditEvent,
+    ContractBreach,
     ContractTermination,
     MrpValue,
     Quota,
     RefundPayment,
+    ResidenceEvent,
     SelectionRound,
     SelectionRoundApproval,
     SocialContract,
     SupportMeasure,
     SupportPayment,
 )
-from models.enums import ApplicationStatus, ContractStatus, Route
+from models.enums import ApplicationStatus, BreachStatus, ContractStatus, Route, TerminationReason
 from services.contracts import support_cap
 
 S = ApplicationStatus
@@ -94,6 +99,8 @@ _mrp = MrpValue.__table__
 _termination = ContractTermination.__table__
 _refund = RefundPayment.__table__
 _audit = AuditEvent.__table__
+_breach = ContractBreach.__table__
+_event = ResidenceEvent.__table__
 
 
 def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
@@ -270,8 +277,29 @@ async def audited_statuses(session: AsyncSession) -> list[Violation]:
     return out
 
 
+async def breach_cases(session: AsyncSession) -> list[Violation]:
+    """A CONFIRMED case ended its contract (LEFT_REGION, effective the day the case
+    opened on); an event is attached only to a case of its own contract."""
+    ended = sa.and_(_termination.c.contract_id == _breach.c.contract_id,
+                    _text(_termination.c.reason) == TerminationReason.LEFT_REGION.value,
+                    _termination.c.effective_date == _breach.c.opened_on)
+    rows = await session.execute(
+        sa.select(_breach.c.id, _breach.c.contract_id, _breach.c.opened_on)
+        .where(_text(_breach.c.status) == BreachStatus.CONFIRMED.value, ~sa.exists().where(ended))
+        .order_by(_breach.c.id))
+    out = [Violation("contract_breach", bid, f"CONFIRMED case without its termination of contract {cid}",
+                     f"a LEFT_REGION termination effective {opened_on}", "none") for bid, cid, opened_on in rows]
+    rows = await session.execute(
+        sa.select(_event.c.id, _event.c.contract_id, _breach.c.contract_id)
+        .select_from(_event.join(_breach, _breach.c.id == _event.c.breach_id))
+        .where(_breach.c.contract_id != _event.c.contract_id).order_by(_event.c.id))
+    out += [Violation("residence_event", eid, "attached to a breach case of another contract", cid, other)
+            for eid, cid, other in rows]
+    return out
+
+
 CHECKS: tuple[Check, ...] = (quota_used, seats_held, contract_totals, measure_caps, terminations, refunds,
-                             audited_statuses)
+                             audited_statuses, breach_cases)
 
 
 async def check(session: AsyncSession) -> list[Violation]:

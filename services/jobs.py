@@ -61,7 +61,9 @@ RESCORE_QUEUE = "rescore"
 _SCHEMA_LOCK_KEY = 0x716F6E7973  # "qonys": one advisory lock id for creating the schema
 
 # The connector is replaced by ``open_app(settings)``; this default one is never opened.
-app = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=[__name__])
+# The webhooks' tasks (``services.webhooks.worker``) are registered on the same app.
+app = procrastinate.App(connector=procrastinate.PsycopgConnector(),
+                        import_paths=[__name__, "services.webhooks.worker"])
 
 
 # ----------------------------------------------------------------------------- connection
@@ -132,6 +134,7 @@ class WorkerContext:
     """What a worker hands its jobs (``additional_context["qonys"]``)."""
 
     sessions: async_sessionmaker[AsyncSession]
+    settings: Settings | None = None
     batch_size: int = BATCH_SIZE
     chunk_ids: int = CHUNK_IDS
     pause: float = 0.0
@@ -145,7 +148,7 @@ async def _worker_context(context: procrastinate.JobContext) -> AsyncIterator[Wo
         return
     engine = create_engine(get_settings())  # a worker started by other means than run_worker
     try:
-        yield WorkerContext(sessions=session_factory(engine))
+        yield WorkerContext(sessions=session_factory(engine), settings=get_settings())
     finally:
         await engine.dispose()
 
@@ -376,9 +379,13 @@ async def run_worker(
     await ensure_schema(settings)
     engine = create_engine(settings)
     try:
-        ctx = WorkerContext(sessions=session_factory(engine), batch_size=batch_size, chunk_ids=chunk_ids, pause=pause)
+        ctx = WorkerContext(sessions=session_factory(engine), settings=settings, batch_size=batch_size,
+                            chunk_ids=chunk_ids, pause=pause)
         async with open_app(settings, max_size=concurrency + 2) as job_app:
             await retry_stalled_jobs(job_app, seconds_since_heartbeat=stalled_after)
+            from services.webhooks.worker import sweep  # webhook deliveries that wait without a job
+
+            await sweep(job_app, ctx.sessions)
             await job_app.run_worker_async(
                 concurrency=concurrency, wait=wait, name=name, additional_context={"qonys": ctx},
                 install_signal_handlers=install_signal_handlers, delete_jobs="successful",

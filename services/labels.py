@@ -22,6 +22,7 @@ from models import (
     Applicant,
     Application,
     CheckType,
+    ContractBreach,
     Occupation,
     Quota,
     Region,
@@ -96,6 +97,11 @@ def _contract_stmt() -> sa.Select:
             .join(Applicant, Applicant.id == Application.applicant_id))
 
 
+def _breach_stmt() -> sa.Select:
+    return (sa.select(ContractBreach.id, SocialContract.number, ContractBreach.opened_on)
+            .join(SocialContract, SocialContract.id == ContractBreach.contract_id))
+
+
 SOURCES: dict[str, LabelSource] = {
     "region": LabelSource(_region_stmt, lambda code, name: f"{name} ({code})", lambda: Region.name_en,
                           lambda: Region.id),
@@ -122,6 +128,9 @@ SOURCES: dict[str, LabelSource] = {
     "selection_round": LabelSource(
         _round_stmt, lambda kind, year, region, ran_at: f"{quota_label(kind, year, region)}, {local_time(ran_at)}",
         lambda: SelectionRound.ran_at.desc(), lambda: SelectionRound.id),
+    "contract_breach": LabelSource(
+        _breach_stmt, lambda number, opened_on: f"breach case of {number}, opened {opened_on.isoformat()}",
+        lambda: ContractBreach.opened_at.desc(), lambda: ContractBreach.id),
 }
 
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import AgencyGrant
 from models import reference as ref
 from services import audit, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
@@ -63,6 +64,7 @@ RULES: dict[type, dict[str, Rule]] = {
     ref.Agency: {},
     ref.CheckType: {},
     ref.CheckTypeGrant: {},
+    AgencyGrant: {},
     ref.SupportMeasure: {"cap_mrp": cap_problem},
     ref.MrpValue: {"year": year_problem, "amount": mrp_problem},
     ref.TerminationReasonRule: {},

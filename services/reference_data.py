@@ -22,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "AGENCIES",
+    "AGENCY_GRANTS",
     "CHECK_TYPES",
     "CHECK_TYPE_GRANTS",
     "DEFICIT_OCCUPATIONS",
@@ -62,6 +63,12 @@ CHECK_TYPE_GRANTS: list[tuple[str, str]] = [
     ("MVD_MIGRATION", "NATIONAL_SECURITY"),
     ("KNB", "DOCUMENT_AUTHENTICITY"),
     ("KNB", "CRIMINAL_RECORD"),
+]
+
+# (agency code, grant): what an agency may do beyond its check types. SPEC §13:
+# the address-registration authority reports where contract holders live.
+AGENCY_GRANTS: list[tuple[str, str]] = [
+    ("MVD_MIGRATION", "RESIDENCE"),
 ]
 
 # --------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from models import Agency, CheckType, CheckTypeGrant, DeficitOccupation, MrpValue, Occupation, Quota, Region
-from models import ScoringModel, SupportMeasure, TerminationReasonRule
-from models.enums import QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
+from models import AgencyGrant, ScoringModel, SupportMeasure, TerminationReasonRule
+from models.enums import AgencyGrantKind, QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
 from services import audit, reference_data as ref, scoring_models
 from services.default_model import DEFAULT_MODEL_VERSIONS
 from services.viewer import SYSTEM, Viewer
@@ -88,6 +88,9 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
             session, report, CheckTypeGrant,
             {"agency_id": agencies[agency_code].id, "check_type_id": check_types[type_code].id}, {},
         )
+    for agency_code, kind in ref.AGENCY_GRANTS:
+        await _get_or_create(session, report, AgencyGrant,
+                             {"agency_id": agencies[agency_code].id, "kind": AgencyGrantKind(kind)}, {})
     for m in ref.SUPPORT_MEASURES:
         await _get_or_create(
             session, report, SupportMeasure, {"code": m["code"]},

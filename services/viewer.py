@@ -19,6 +19,8 @@ class Viewer:
     # Check types an agency owns (may record) and may read (owned or granted).
     owned_check_type_ids: frozenset[int] = field(default_factory=frozenset)
     readable_check_type_ids: frozenset[int] = field(default_factory=frozenset)
+    # What an agency may do beyond its check types (``AgencyGrantKind`` values, e.g. RESIDENCE).
+    grants: frozenset[str] = field(default_factory=frozenset)
     # An admin-panel account with the auditor role reads only.
     read_only: bool = False
 
@@ -42,6 +44,10 @@ class Viewer:
     @property
     def is_agency(self) -> bool:
         return self.role == AGENCY_ROLE
+
+    def may(self, grant: str) -> bool:
+        """Whether this agency holds ``grant`` (an ``AgencyGrantKind`` value)."""
+        return self.is_agency and grant in self.grants
 
     @property
     def audit_subject(self) -> str:

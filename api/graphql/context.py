@@ -15,7 +15,9 @@ from strawberry.types import Info as _Info
 from api.graphql.loaders import Loaders
 from core.settings import Settings
 from core.db import transaction
+from services import webhooks
 from services.viewer import Viewer
+from services.webhooks import worker as webhook_worker
 
 
 @dataclass
@@ -37,10 +39,12 @@ class Context:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction for a mutation; loaders are reset afterwards so the
-        payload is read as committed."""
+        payload is read as committed, and the webhook deliveries it queued are
+        handed to the sender (in the background: never delaying the answer)."""
         async with transaction(self.sessions) as session:
             yield session
         self.loaders = Loaders(self.read_sessions or self.sessions, self.viewer)
+        webhook_worker.after_commit(self.settings, webhooks.queued(session))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -7,14 +7,12 @@ import binascii
 
 from graphql import GraphQLError
 
+from core.globalid import encode
+
 
 class BadGlobalId(GraphQLError):
     def __init__(self, value: str) -> None:
         super().__init__(f"{value!r} is not a valid ID", extensions={"code": "BAD_ID"})
-
-
-def encode(type_name: str, pk: int) -> str:
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
 def decode(value: str) -> tuple[str, int] | None:
@@ -34,3 +32,6 @@ def decode_as(value: str, type_name: str) -> int | None:
     if decoded is None or decoded[0] != type_name:
         return None
     return decoded[1]
+
+
+__all__ = ["BadGlobalId", "decode", "decode_as", "encode"]

@@ -96,6 +96,10 @@ class PageQuery:
     def __call__(self, name: str, like: Any) -> Any:
         return bindparam(name, self.values[name], type_=like.type)
 
+    def equal(self, **columns: Any) -> list[Any]:
+        """``column = :name`` for each named filter the query has a value for."""
+        return [column == self(name, column) for name, column in columns.items() if name in self]
+
     def plan(self, root: str, model: Any, *, kind: str, key: str, ascending: bool, after: str | None,
              where: Callable[[], list[Any]], counted: bool, shape: tuple[Any, ...] = ()) -> PagePlan:
         """Rows of ``model`` the row filter and ``where()`` keep, ordered by (``key``, id)

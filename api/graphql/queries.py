@@ -36,12 +36,13 @@ from api.graphql.types import (
     SocialContract,
     SocialContractConnection,
 )
+from api.graphql.types.webhooks import WebhookEndpoint, webhook_endpoints
 from models.base import today_almaty
 from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
 from models.enums import ContractStatus as ContractStatusEnum
 from models.enums import Route as RouteEnum
-from services import access, rules, search
+from services import access, residence, rules, search
 from services import scoring_models as scoring_models_service
 from services.applications import overdue_condition
 from services.errors import ServiceError
@@ -83,6 +84,9 @@ class ApplicationFilter:
 class ContractFilter:
     status: ContractStatus | None = None
     region_code: str | None = None
+    residence_unconfirmed: bool | None = strawberry.field(default=None, description=(
+        "true: ACTIVE contracts without a REGISTERED residence event in their region for 365 days (counting from "
+        "the start date for a new contract; SPEC §13); false: every other contract."))
 
 
 async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
@@ -148,11 +152,7 @@ def application_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     def where() -> list[Any]:
         a = m.Application
-        conditions = []
-        if "f_status" in p:
-            conditions.append(a.status == p("f_status", a.status))
-        if "f_route" in p:
-            conditions.append(a.route == p("f_route", a.route))
+        conditions = p.equal(f_status=a.status, f_route=a.route)
         if "f_region" in p:
             conditions.append(in_region(p, a.target_region_id))
         if overdue_wanted is not None:
@@ -179,11 +179,9 @@ def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     def where() -> list[Any]:
         c = m.Check
-        conditions = []
+        conditions = p.equal(f_check_status=c.status)
         if "updated_since" in p:
             conditions.append(c.updated_at >= p("updated_since", c.updated_at))
-        if "f_check_status" in p:
-            conditions.append(c.status == p("f_check_status", c.status))
         return conditions
 
     return p.plan("checkResults", m.Check, kind="feed", key="updated_at", ascending=True, after=after,
@@ -197,18 +195,22 @@ def contract_page(viewer: Viewer, *, first: int | None, after: str | None, filte
             p.set("f_contract_status", ContractStatusEnum(filter.status).value)
         if filter.region_code is not None:
             p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
+        if filter.residence_unconfirmed is not None:
+            p.set("f_residence_cutoff", residence.confirmation_cutoff(today_almaty()))
+    unconfirmed_wanted = filter.residence_unconfirmed if filter is not None else None
 
     def where() -> list[Any]:
         c = m.SocialContract
-        conditions = []
-        if "f_contract_status" in p:
-            conditions.append(c.status == p("f_contract_status", c.status))
+        conditions = p.equal(f_contract_status=c.status)
         if "f_region" in p:
             conditions.append(in_region(p, c.region_id))
+        if unconfirmed_wanted is not None:
+            unconfirmed = residence.unconfirmed_condition(p("f_residence_cutoff", c.start_date))
+            conditions.append(unconfirmed if unconfirmed_wanted else ~unconfirmed)
         return conditions
 
     return p.plan("contracts", m.SocialContract, kind="contract", key="created_at", ascending=False, after=after,
-                  where=where, counted=True)
+                  where=where, counted=True, shape=(unconfirmed_wanted,))
 
 
 @strawberry.type
@@ -340,3 +342,8 @@ class Query:
     ) -> CheckConnection:
         plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since, status=status)
         return await paging.connection(info, plan, CheckConnection, Check)
+
+    @strawberry.field(description="Webhook endpoints: an agency's own; every agency's (or agencyCode's) for "
+                                  "administrators.")
+    async def webhooks(self, info: Info, agency_code: str | None = None) -> list[WebhookEndpoint]:
+        return await webhook_endpoints(info, agency_code)

@@ -134,6 +134,22 @@ TYPES: dict[str, TypeMap] = {
         "region": Ref("Region", "region_id"),
         "payments": Child("SupportPayment", "contract_id", many=True, order=("paid_on",)),
         "termination": Child("ContractTermination", "contract_id"),
+        "residenceEvents": Child("ResidenceEvent", "contract_id", many=True, order=("occurred_on",)),
+        "breaches": Child("ContractBreach", "contract_id", many=True, order=("opened_at",)),
+    }),
+    "ResidenceEvent": TypeMap(m.ResidenceEvent, {
+        **columns(kind="enum", occurred_on="date", external_id="str", citizenship="str", document_number="str",
+                  recorded_at="datetime"),
+        "region": Ref("Region", "region_id"),
+        "reportedBy": Ref("Agency", "agency_id"),
+        "contract": Ref("SocialContract", "contract_id"),
+        "breach": Ref("ContractBreach", "breach_id"),
+    }),
+    "ContractBreach": TypeMap(m.ContractBreach, {
+        **columns(status="enum", opened_on="date", opened_at="datetime", resolved_at="datetime", resolved_by="str",
+                  note="str"),
+        "contract": Ref("SocialContract", "contract_id"),
+        "events": Child("ResidenceEvent", "breach_id", many=True, order=("occurred_on",)),
     }),
     "Application": TypeMap(m.Application, {
         **columns(number="str", route="enum", status="enum", submitted_at="datetime", due_date="date"),

@@ -26,9 +26,12 @@ from api.graphql.compiler import CompiledReadPath
 from api.graphql.mutations.applications import ApplicationMutations
 from api.graphql.mutations.contracts import ContractMutations
 from api.graphql.mutations.quotas import QuotaMutations
+from api.graphql.mutations.residence import ResidenceMutations
 from api.graphql.mutations.scoring import ScoringMutations
+from api.graphql.mutations.webhooks import WebhookMutations
 from api.graphql.input_errors import NameInputErrors
 from api.graphql.queries import Query
+from api.graphql.residence_reads import ResidenceQuery
 from api.graphql.scalars import SCALAR_MAP
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
@@ -40,7 +43,10 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 # Each domain adds its mutations in its own module, as one strawberry type.
-MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations)
+MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations, ResidenceMutations,
+                  WebhookMutations)
+# The Query type: the core roots, and each later domain's roots in its own module.
+QUERY_TYPES = (Query, ResidenceQuery)
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:
@@ -127,13 +133,14 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         CompiledReadPath,
     ]
     mutation = merge_types("Mutation", MUTATION_TYPES)
+    query = merge_types("Query", QUERY_TYPES)
     node_types = [entry[1] for entry in NODE_TYPES.values()]
     global _ACCESS_ATTACHED
     if not _ACCESS_ATTACHED:  # the types are module-level: attach the declaration once per process
-        visibility.apply(QonysSchema(query=Query, mutation=mutation, types=node_types))
+        visibility.apply(QonysSchema(query=query, mutation=mutation, types=node_types))
         _ACCESS_ATTACHED = True
     return QonysSchema(
-        query=Query,
+        query=query,
         mutation=mutation,
         types=node_types,
         extensions=extensions,

@@ -24,6 +24,8 @@ TABLE_ORDER: tuple[str, ...] = (
     "applicant", "application", "language_test", "questionnaire", "family_member", "check_result", "interview",
     "score", "selection_round", "selection_round_approval", "selection_round_passed_over", "application_decision",
     "social_contract", "support_payment", "contract_termination", "refund_payment",
+    # Written last, through the services, for a sample of the contracts (cli.demo.residence).
+    "residence_event", "contract_breach",
 )
 
 

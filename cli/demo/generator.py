@@ -23,7 +23,9 @@ What is generated, per application:
   GENERAL ones need none; some are rejected or withdrawn;
 - approved KANDAS families get a social contract (``SC-<year>-NNNNNN``) with
   support payments within each measure's cap, ``total_support`` equal to the
-  ledger, and a few terminations with the refund the rule gives.
+  ledger, and a few terminations with the refund the rule gives;
+- a sample of the contracts gets residence events and breach cases in every
+  state, through the services (:mod:`~cli.demo.residence`).
 
 Speed (100,000 applications are about a million rows): batches are built in
 Python, in a thread, while the previous ones are written; each batch is one
@@ -58,6 +60,7 @@ from cli.demo.common import DEMO_YEAR, TABLE_ORDER, Batch, Progress, Window
 from cli.demo.context import Context, load_context
 from cli.demo.contracts import sign_contracts
 from cli.demo.people import People
+from cli.demo.residence import add_residence
 from cli.demo.rounds import close_decided, run_rounds
 from core.db import transaction
 from models.base import utcnow
@@ -161,6 +164,7 @@ async def generate(
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise first from None
+    counts.update(await add_residence(sessions, generator.rng, generator.window, str(seed)))
     async with transaction(sessions) as session:
         await audit.record(session, SYSTEM, "demo_data.generate", "demo_data", None, {
             "applications": applications, "seed": seed, "batchSize": batch_size,

@@ -5,8 +5,10 @@ unique against the ones the database already holds."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from cli.demo.common import Batch, Choice, ri
@@ -14,78 +16,16 @@ from cli.demo.context import Context
 from services.rules import add_years, age_on, full_name_problem, make_iin, normalise_full_name
 
 
-# Kazakh names as (Cyrillic, Latin passport spelling).
-_KZ_MALE = (
-    ("Нұрлан", "Nurlan"), ("Ерлан", "Yerlan"), ("Асхат", "Askhat"), ("Бауыржан", "Bauyrzhan"),
-    ("Данияр", "Daniyar"), ("Ерболат", "Yerbolat"), ("Қайрат", "Kairat"), ("Мұрат", "Murat"),
-    ("Серік", "Serik"), ("Айдос", "Aidos"), ("Әділет", "Adilet"), ("Ержан", "Yerzhan"),
-    ("Талғат", "Talgat"), ("Жандос", "Zhandos"), ("Нұржан", "Nurzhan"), ("Арман", "Arman"),
-    ("Ғалым", "Galym"), ("Бекзат", "Bekzat"), ("Дәулет", "Daulet"), ("Ақжол", "Akzhol"),
-    ("Саят", "Sayat"), ("Ермек", "Yermek"), ("Қуаныш", "Kuanysh"), ("Болат", "Bolat"),
-)
-_KZ_FEMALE = (
-    ("Айгерім", "Aigerim"), ("Гүлнар", "Gulnar"), ("Динара", "Dinara"), ("Жанар", "Zhanar"),
-    ("Сәуле", "Saule"), ("Әсел", "Assel"), ("Ақмарал", "Akmaral"), ("Мөлдір", "Moldir"),
-    ("Назерке", "Nazerke"), ("Гүлмира", "Gulmira"), ("Айжан", "Aizhan"), ("Жұлдыз", "Zhuldyz"),
-    ("Салтанат", "Saltanat"), ("Ботагөз", "Botagoz"), ("Ләззат", "Lazzat"), ("Меруерт", "Meruyert"),
-    ("Аружан", "Aruzhan"), ("Балжан", "Balzhan"), ("Қарлығаш", "Karlygash"), ("Перизат", "Perizat"),
-)
-_KZ_SURNAMES = (  # masculine form; the feminine adds -а / -a
-    ("Ахметов", "Akhmetov"), ("Нұрланов", "Nurlanov"), ("Сейітов", "Seitov"), ("Жұмабаев", "Zhumabayev"),
-    ("Оспанов", "Ospanov"), ("Тоқтаров", "Toktarov"), ("Қасымов", "Kassymov"), ("Әбдірахманов", "Abdrakhmanov"),
-    ("Бекмұратов", "Bekmuratov"), ("Сұлтанов", "Sultanov"), ("Омаров", "Omarov"), ("Ибраев", "Ibrayev"),
-    ("Мұқанов", "Mukanov"), ("Серікбаев", "Serikbayev"), ("Төлеуов", "Toleuov"), ("Есенов", "Yessenov"),
-    ("Байжанов", "Baizhanov"), ("Қожахметов", "Kozhakhmetov"), ("Жақсылықов", "Zhaksylykov"),
-    ("Әлімжанов", "Alimzhanov"),
-)
-_KGZ = {
-    "male": ("Бакыт", "Нурбек", "Азамат", "Эрмек", "Улан", "Талант", "Кубаныч", "Марат", "Бектур",
-             "Жыргалбек", "Чынгыз", "Адилет", "Темирлан", "Элдияр"),
-    "female": ("Айгуль", "Гулзат", "Жылдыз", "Назгуль", "Чолпон", "Айпери", "Бегимай", "Мээрим", "Асель",
-               "Нургуль", "Динара", "Жибек"),
-    "surname": ("Асанов", "Токтогулов", "Мамытов", "Жумабаев", "Абдыкадыров", "Исаков", "Осмонов", "Сыдыков",
-                "Бакиров", "Кадыров", "Турдубаев", "Эсенбеков", "Алымкулов", "Шамшиев"),
-}
-_TJK = {
-    "male": ("Фаррух", "Рустам", "Далер", "Шохрух", "Бахтиёр", "Джамшед", "Парвиз", "Сухроб", "Хуршед",
-             "Алишер", "Умед", "Бехруз", "Фирдавс", "Манучехр"),
-    "female": ("Зарина", "Нигина", "Мадина", "Фарангис", "Гулнора", "Малика", "Шахноза", "Тахмина",
-               "Мехрангез", "Парвина", "Сабрина", "Дилноза"),
-    "surname": ("Рахимов", "Каримов", "Назаров", "Сафаров", "Шарипов", "Раджабов", "Давлатов", "Холов",
-                "Мирзоев", "Саидов", "Юсуфов", "Одинаев", "Рахмонзода", "Хамидзода", "Шарифзода", "Ашурзода"),
-}
-_TKM = {
-    "male": ("Merdan", "Serdar", "Döwlet", "Batyr", "Maksat", "Myrat", "Berdi", "Atamyrat", "Rahman",
-             "Aýdogdy", "Şatlyk", "Kerim", "Gurban", "Ylýas"),
-    "female": ("Aýgül", "Bahar", "Jeren", "Maýsa", "Ogulgerek", "Gülnara", "Mähri", "Leýli", "Ogulşat",
-               "Sona", "Näzik", "Enejan"),
-    "surname": ("Annaýew", "Orazow", "Berdiýew", "Nurmuhammedow", "Ataýew", "Hojaýew", "Gurbanow", "Muradow",
-                "Baýramow", "Saparow", "Çaryýew", "Durdyýew"),
-}
-_MNG = {  # father's name in the genitive, then the given name
-    "male": ("Батбаяр", "Ганбаатар", "Тэмүүжин", "Мөнхбат", "Отгонбаяр", "Эрдэнэбат", "Сүхбат", "Бат-Эрдэнэ",
-             "Ганзориг", "Төмөрбаатар", "Баярсайхан", "Энхбаяр"),
-    "female": ("Оюунчимэг", "Сарантуяа", "Болормаа", "Нарантуяа", "Энхтуяа", "Мөнхзул", "Ариунаа", "Солонго",
-               "Цэцэгмаа", "Уранчимэг", "Хулан", "Номин"),
-    "surname": ("Батын", "Доржийн", "Ганбатын", "Энхбаярын", "Цэрэнгийн", "Бямбын", "Сүхбаатарын", "Очирын",
-                "Пүрэвийн", "Дашийн", "Лхагвын", "Гомбын", "Баатарын", "Жамсрангийн"),
-}
-_AFG = {
-    "male": ("Ahmad", "Mohammad", "Abdul Rahim", "Farid", "Hamid", "Jawad", "Khalid", "Nasir", "Sayed", "Wahid",
-             "Zabiullah", "Mirwais", "Naveed"),
-    "female": ("Fatima", "Mariam", "Zahra", "Shabnam", "Farzana", "Laila", "Nargis", "Parwana", "Sadia",
-               "Zarghona", "Homa", "Malalai"),
-    "surname": ("Ahmadzai", "Karimi", "Noori", "Rahimi", "Sultani", "Hakimi", "Popal", "Stanikzai", "Barakzai",
-                "Wardak", "Safi", "Amiri", "Haidari", "Sadat"),
-}
-_IRN = {
-    "male": ("Ali", "Reza", "Mehdi", "Hossein", "Amir", "Saeed", "Hamid", "Majid", "Behnam", "Omid", "Arash",
-             "Dariush"),
-    "female": ("Fatemeh", "Zahra", "Maryam", "Narges", "Leila", "Shirin", "Parisa", "Roya", "Sara", "Mahsa",
-               "Niloufar", "Yasaman"),
-    "surname": ("Hosseini", "Mohammadi", "Rezaei", "Ahmadi", "Karimi", "Moradi", "Jafari", "Rahimi", "Hashemi",
-                "Kazemi", "Ghorbani", "Sadeghi", "Tehrani", "Shirazi"),
-}
+# The names are data, in names.json. Kazakh names as (Cyrillic, Latin passport spelling);
+# surnames are in the masculine form (the feminine adds -а / -a).
+_NAMES = json.loads((Path(__file__).with_name("names.json")).read_text(encoding="utf-8"))
+_KZ_MALE = tuple(tuple(pair) for pair in _NAMES["male"])
+_KZ_FEMALE = tuple(tuple(pair) for pair in _NAMES["female"])
+_KZ_SURNAMES = tuple(tuple(pair) for pair in _NAMES["surnames"])
+# Given names and surnames of the other citizenships (Mongolian: the father's name in
+# the genitive stands as the surname, before the given name).
+_KGZ, _TJK, _TKM, _MNG, _AFG, _IRN = (
+    {part: tuple(names) for part, names in _NAMES[code].items()} for code in ("KGZ", "TJK", "TKM", "MNG", "AFG", "IRN"))
 
 # Citizenships of ethnic Kazakhs coming home, and of everyone else, with weights.
 _KAZAKH_CITIZENSHIPS = (("UZB", 40), ("CHN", 18), ("MNG", 14), ("TKM", 12), ("RUS", 10), ("KGZ", 6))

@@ -1,26 +1,15 @@
 """family members: the people of the principal applicant's family as records (issue 13 item 14)
-
-Revision ID: 0002a_family
-Revises: 5a81a9b607bd
-Create Date: 2026-12-04 13:04:05.222236
-
 """
-from typing import Sequence, Union
-
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
 import models.types  # noqa: F401
 
-# revision identifiers, used by Alembic.
-revision: str = '0002a_family'
-down_revision: Union[str, Sequence[str], None] = '5a81a9b607bd'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision = '0002a_family'
+down_revision = '5a81a9b607bd'
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table('family_member',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
@@ -43,7 +32,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     with op.batch_alter_table('family_member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_family_member_iin'))
 

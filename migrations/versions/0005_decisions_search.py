@@ -15,17 +15,12 @@ rename): with foreign keys enforced, dropping a table that other rows reference
 fails inside the migration's transaction. Its new column is added (and dropped)
 in place. ``check_result`` is rebuilt to change its CHECK constraint: no table
 references it.
-
-Revision ID: 0002d_reads
-Revises: 5a81a9b607bd
-Create Date: 2026-12-04 12:00:00
-
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401
@@ -35,11 +30,8 @@ import models.types
 from models.base import ALMATY
 from models.types import JSONType, UTCDateTime
 
-# revision identifiers, used by Alembic.
-revision: str = '0002d_reads'
-down_revision: Union[str, Sequence[str], None] = '0002a_family'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision = '0002d_reads'
+down_revision = '0002a_family'
 
 OLD_CHECK_STATUSES = ('REQUESTED', 'CLEARED', 'FLAGGED', 'REJECTED')
 NEW_CHECK_STATUSES = (*OLD_CHECK_STATUSES, 'CANCELLED')

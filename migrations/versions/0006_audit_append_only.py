@@ -13,21 +13,11 @@ DISABLE TRIGGER``. In production the application's role should therefore own
 neither the table nor superuser rights (see the README, "Operations").
 
 On SQLite this migration does nothing (there is one local file and no roles).
-
-Revision ID: 0006_audit_append_only
-Revises: 0002b_scoring
-Create Date: 2026-12-04 15:00:00
-
 """
-from typing import Sequence, Union
-
 from alembic import op
 
-# revision identifiers, used by Alembic.
-revision: str = '0006_audit_append_only'
-down_revision: Union[str, Sequence[str], None] = '0002b_scoring'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision = '0006_audit_append_only'
+down_revision = '0002b_scoring'
 
 FUNCTION = """
 CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

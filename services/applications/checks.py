@@ -16,6 +16,7 @@ from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import require_status
 from services.errors import ErrorCollector, forbidden, invalid_state, not_found
 from services.viewer import Viewer
+from services.webhooks import events as webhook_events
 
 DETAILS_MAX = 2000
 
@@ -33,13 +34,14 @@ async def request_checks(session: AsyncSession, viewer: Viewer, *, application_i
         return app
     before = await facts_before_write(session, app)
     now = utcnow()
-    for t in missing:
-        session.add(Check(application_id=app.id, check_type_id=t.id, status=CheckStatus.REQUESTED,
-                          requested_at=now, updated_at=now))
+    checks = [Check(application_id=app.id, check_type_id=t.id, status=CheckStatus.REQUESTED,
+                    requested_at=now, updated_at=now) for t in missing]
+    session.add_all(checks)
     app.updated_at = now
     await session.flush()
     await audit.record(session, viewer, "application.request_checks", "application", app.id,
                        {"requested": [t.code for t in missing]})
+    await webhook_events.checks_requested(session, app, zip(checks, missing))  # to the agencies, after commit
     await mark_score_stale(session, viewer, app, before)
     return app
 

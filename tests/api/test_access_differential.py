@@ -153,6 +153,21 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
         await s.flush()
         round_ = (await s.execute(select(m.SelectionRound))).scalars().one()
         s.add(m.SelectionRoundApproval(round_id=round_.id, application_id=app.id, rank=1, score=410, seats=1))
+        # SPEC §13: a deregistration reported by MVD_MIGRATION that opened a breach case on alice's contract.
+        mvd_id = (await s.execute(select(m.Agency.id).where(m.Agency.code == "MVD_MIGRATION"))).scalar_one()
+        breach = m.ContractBreach(contract_id=contract.id, status="OPEN", opened_on=contract.start_date)
+        s.add(breach)
+        await s.flush()
+        event = m.ResidenceEvent(agency_id=mvd_id, external_id="differential-1", citizenship="UZB",
+                                 document_number="DIFF00001", kind="DEREGISTERED", region_id=contract.region_id,
+                                 occurred_on=contract.start_date, contract_id=contract.id, breach_id=breach.id)
+        s.add(event)
+        hook = m.WebhookEndpoint(  # GPO's: the GPO caller reaches it, MVD_MIGRATION does not
+            agency_id=(await s.execute(select(m.Agency.id).where(m.Agency.code == "GPO"))).scalar_one(),
+            url="https://hooks.example.org/qonys", events=["check.requested"], secret="whsec_c2VjcmV0",
+            created_by="differential")
+        s.add(hook)
+        await s.flush()
         firsts = {}
         for name, model in (("Region", m.Region), ("Agency", m.Agency), ("CheckType", m.CheckType),
                             ("ScoringModel", m.ScoringModel), ("Quota", m.Quota)):
@@ -161,7 +176,9 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
     node_ids.update({
         "Application": ids.encode("Application", app.id), "Applicant": ids.encode("Applicant", app.applicant_id),
         "Check": ids.encode("Check", check.id), "SocialContract": ids.encode("SocialContract", contract.id),
-        "SelectionRound": ids.encode("SelectionRound", round_.id)})
+        "SelectionRound": ids.encode("SelectionRound", round_.id),
+        "ResidenceEvent": ids.encode("ResidenceEvent", event.id), "ContractBreach": ids.encode("ContractBreach", breach.id),
+        "WebhookEndpoint": ids.encode("WebhookEndpoint", hook.id)})
     pair = Pair(database_url)
     yield pair, tokens, node_ids
     await pair.close()

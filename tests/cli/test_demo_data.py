@@ -28,6 +28,7 @@ from models import (
     AuditEvent,
     Check,
     CheckType,
+    ContractBreach,
     ContractTermination,
     DeficitOccupation,
     FamilyMember,
@@ -39,6 +40,7 @@ from models import (
     Quota,
     RefundPayment,
     Region,
+    ResidenceEvent,
     Score,
     ScoringModel,
     SelectionRound,
@@ -51,7 +53,7 @@ from models import (
 from models.base import ALMATY, today_almaty, utcnow
 from core.db import transaction
 from models.enums import ApplicationStatus as S
-from models.enums import CheckStatus, ContractStatus, FamilyRelation, QuotaKind, Route
+from models.enums import BreachStatus, CheckStatus, ContractStatus, FamilyRelation, QuotaKind, ResidenceEventKind, Route
 from models.types import CENT
 from services import facts, numbers, scoring
 from cli.demo.common import DEMO_YEAR, TABLE_ORDER
@@ -75,6 +77,7 @@ TABLES = {
     "selection_round": SelectionRound, "selection_round_approval": SelectionRoundApproval,
     "social_contract": SocialContract, "support_payment": SupportPayment,
     "contract_termination": ContractTermination, "refund_payment": RefundPayment,
+    "residence_event": ResidenceEvent, "contract_breach": ContractBreach,
 }
 NUMBER_RE = re.compile(r"RP-(\d{4})-(\d{6})")
 
@@ -303,6 +306,21 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
             assert all(p.paid_on < t.effective_date for p in ledger)
             assert t.refund_due == (c.total_support if refundable.get(t.reason, True) else Decimal("0.00"))
             assert t.refund_paid == sum((r.amount for r in refunds[c.id]), Decimal("0.00")) <= t.refund_due
+
+        # ---- residence (SPEC §13): events and cases in every state, written by the services
+        events = await _all(session, ResidenceEvent)
+        cases = await _all(session, ContractBreach)
+        assert {e.kind for e in events} == set(ResidenceEventKind)
+        assert {c.status for c in cases} == set(BreachStatus)
+        by_contract = {c.id: c for c in contracts}
+        for case in cases:
+            ended = terminations.get(case.contract_id)
+            if case.status == BreachStatus.CONFIRMED:
+                assert (ended.reason.value, ended.effective_date) == ("LEFT_REGION", case.opened_on)
+            else:
+                assert by_contract[case.contract_id].status == ContractStatus.ACTIVE and ended is None
+        assert all(by_contract[e.contract_id].start_date <= e.occurred_on <= now.astimezone(ALMATY).date()
+                   for e in events)
 
         # ---- one audit event for the run
         events = list((await session.execute(

@@ -62,10 +62,11 @@ def prepare(stmt: sa.Select[Any]) -> Prepared:
 def viewer_class(viewer: Viewer) -> tuple[Any, ...]:
     """What, besides the query, decides a statement's text for this viewer. An
     agency's row filters list the check types it may read (fixed for the agency,
-    so they are part of the text, not parameters)."""
+    so they are part of the text, not parameters) and name the agency itself
+    (the residence events it reported), so each agency has statements of its own."""
     caller = access.caller_of(viewer)
     if caller is access.Caller.AGENCY:
-        return (caller.value, tuple(sorted(viewer.readable_check_type_ids)))
+        return (caller.value, viewer.agency_id, tuple(sorted(viewer.readable_check_type_ids)))
     return (caller.value,)
 
 

@@ -55,10 +55,13 @@ from api.graphql.types.connections import (
     Edge,
     SocialContractConnection,
 )
+from api.graphql.types.connections import ContractBreachConnection, ResidenceEventConnection
 from api.graphql.types.contracts import ContractTermination, SocialContract, SupportPayment
 from api.graphql.types.quotas import Quota, SelectionRound
 from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupation, Region
+from api.graphql.types.residence import BreachOutcome, BreachStatus, ContractBreach, ResidenceEvent, ResidenceEventKind
 from api.graphql.types.scoring import ScoringModel, ScoringSimulation
+from api.graphql.types.webhooks import WebhookEndpoint, WebhookEventType
 
 NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Region": (m.Region, Region),
@@ -71,6 +74,9 @@ NODE_TYPES: dict[str, tuple[type, Any]] = {
     "Check": (m.Check, Check),
     "SocialContract": (m.SocialContract, SocialContract),
     "SelectionRound": (m.SelectionRound, SelectionRound),
+    "ResidenceEvent": (m.ResidenceEvent, ResidenceEvent),
+    "ContractBreach": (m.ContractBreach, ContractBreach),
+    "WebhookEndpoint": (m.WebhookEndpoint, WebhookEndpoint),
 }
 
 __all__ = [
@@ -81,4 +87,7 @@ __all__ = [
     "Node", "Occupation", "PageInfo", "Proficiency", "Questionnaire", "Quota", "QuotaKind", "Region", "Route",
     "Score", "ScoringModel", "ScoringModelStatus", "ScoringSimulation", "SelectionRound", "Sex", "SocialContract",
     "SocialContractConnection", "SupportPayment", "TerminationReason", "UserError",
+    "BreachOutcome", "BreachStatus", "ContractBreach", "ContractBreachConnection", "ResidenceEvent",
+    "ResidenceEventConnection", "ResidenceEventKind",
+    "WebhookEndpoint", "WebhookEventType",
 ]

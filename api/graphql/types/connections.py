@@ -11,6 +11,7 @@ import strawberry
 from api.graphql.types.applications import Application, Check
 from api.graphql.types.common import PageInfo
 from api.graphql.types.contracts import SocialContract
+from api.graphql.types.residence import ContractBreach, ResidenceEvent
 
 NodeT = TypeVar("NodeT")
 
@@ -39,4 +40,14 @@ class CheckConnection(Connection[Check]):
 
 @strawberry.type
 class SocialContractConnection(Connection[SocialContract]):
+    total_count: int
+
+
+@strawberry.type
+class ResidenceEventConnection(Connection[ResidenceEvent]):
+    total_count: int
+
+
+@strawberry.type
+class ContractBreachConnection(Connection[ContractBreach]):
     total_count: int

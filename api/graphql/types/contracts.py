@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -12,6 +13,11 @@ from api.graphql.context import Info
 from api.graphql.types.applications import Application
 from api.graphql.types.common import ContractStatus, FromRow, Node, TerminationReason
 from api.graphql.types.reference import Region
+
+if TYPE_CHECKING:
+    from api.graphql.types.residence import ContractBreach, ResidenceEvent
+
+_RESIDENCE = "api.graphql.types.residence"
 
 
 @strawberry.type
@@ -62,3 +68,15 @@ class SocialContract(Node, FromRow):
     @strawberry.field
     async def termination(self, info: Info) -> ContractTermination | None:
         return await ContractTermination.one_by(info, "contract_id", self.pk)
+
+    @strawberry.field(description="What the address-registration authority reported about the holder, by date (SPEC §13).")
+    async def residence_events(self, info: Info) -> list[Annotated[ResidenceEvent, strawberry.lazy(_RESIDENCE)]]:
+        from api.graphql.types.residence import ResidenceEvent
+
+        return await ResidenceEvent.many_by(info, "contract_id", self.pk, "occurred_on")
+
+    @strawberry.field(description="The breach cases opened on the contract, oldest first (staff only).")
+    async def breaches(self, info: Info) -> list[Annotated[ContractBreach, strawberry.lazy(_RESIDENCE)]]:
+        from api.graphql.types.residence import ContractBreach
+
+        return await ContractBreach.many_by(info, "contract_id", self.pk, "opened_at")

@@ -1,0 +1,124 @@
+"""Read roots of SPEC §13: residence events (each caller those its row filter
+gives: staff all, an agency the ones it reported, an applicant their own) and
+breach cases (staff), as connections with filters. The ``contracts`` root's
+``residenceUnconfirmed`` filter is in ``api.graphql.queries``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+
+import models as m
+from api.graphql import ids, paging
+from api.graphql.context import Info
+from api.graphql.paging import PagePlan, PageQuery
+from api.graphql.queries import in_region, invalid_argument, region_code_argument
+from core.text import t
+from api.graphql.types import (
+    BreachStatus,
+    ContractBreach,
+    ContractBreachConnection,
+    ResidenceEvent,
+    ResidenceEventConnection,
+    ResidenceEventKind,
+)
+from models.enums import BreachStatus as BreachStatusEnum
+from models.enums import ResidenceEventKind as ResidenceEventKindEnum
+from services import access
+from services.viewer import Viewer
+
+
+@strawberry.input
+class ResidenceEventFilter:
+    kind: ResidenceEventKind | None = None
+    region_code: str | None = strawberry.field(default=None, description="The region the event names.")
+    contract_id: strawberry.ID | None = strawberry.field(default=None, description="Only the events of this contract.")
+    open_breach: bool | None = strawberry.field(
+        default=None, description="true: only events attached to an OPEN breach case; false: the others.")
+
+
+@strawberry.input
+class ContractBreachFilter:
+    status: BreachStatus | None = None
+    region_code: str | None = strawberry.field(default=None, description="The region of the breached contract.")
+
+
+def _contract_argument(value: strawberry.ID, *field: str) -> int:
+    pk = ids.decode_as(str(value), "SocialContract")
+    if pk is None:
+        raise invalid_argument(t("{value} is not the ID of a social contract", value=str(value)[:40]), *field)
+    return pk
+
+
+def residence_event_page(viewer: Viewer, *, first: int | None, after: str | None,
+                         filter: ResidenceEventFilter | None) -> PagePlan:
+    p = PageQuery(first, access.residence_events(viewer))
+    open_wanted: bool | None = None
+    if filter is not None:
+        if filter.kind is not None:
+            p.set("f_event_kind", ResidenceEventKindEnum(filter.kind).value)
+        if filter.region_code is not None:
+            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
+        if filter.contract_id is not None:
+            p.set("f_contract", _contract_argument(filter.contract_id, "filter", "contractId"))
+        if filter.open_breach is not None:
+            open_wanted = filter.open_breach
+            p.set("f_open", BreachStatusEnum.OPEN.value)
+
+    def where() -> list[Any]:
+        e = m.ResidenceEvent
+        conditions = []
+        if "f_event_kind" in p:
+            conditions.append(e.kind == p("f_event_kind", e.kind))
+        if "f_region" in p:
+            conditions.append(in_region(p, e.region_id))
+        if "f_contract" in p:
+            conditions.append(e.contract_id == p("f_contract", e.contract_id))
+        if open_wanted is not None:
+            b = m.ContractBreach
+            in_open = e.breach_id.in_(select(b.id).where(b.status == p("f_open", b.status)))
+            conditions.append(in_open if open_wanted else (e.breach_id.is_(None) | ~in_open))
+        return conditions
+
+    return p.plan("residenceEvents", m.ResidenceEvent, kind="residence", key="recorded_at", ascending=False,
+                  after=after, where=where, counted=True, shape=(open_wanted,))
+
+
+def breach_page(viewer: Viewer, *, first: int | None, after: str | None,
+                filter: ContractBreachFilter | None) -> PagePlan:
+    p = PageQuery(first, access.contract_breaches(viewer))
+    if filter is not None:
+        if filter.status is not None:
+            p.set("f_breach_status", BreachStatusEnum(filter.status).value)
+        if filter.region_code is not None:
+            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
+
+    def where() -> list[Any]:
+        b, c = m.ContractBreach, m.SocialContract
+        conditions = []
+        if "f_breach_status" in p:
+            conditions.append(b.status == p("f_breach_status", b.status))
+        if "f_region" in p:
+            conditions.append(b.contract_id.in_(select(c.id).where(in_region(p, c.region_id))))
+        return conditions
+
+    return p.plan("contractBreaches", m.ContractBreach, kind="breach", key="opened_at", ascending=False,
+                  after=after, where=where, counted=True)
+
+
+@strawberry.type
+class ResidenceQuery:
+    @strawberry.field(description="Residence events, newest report first: staff read all, an agency the events it "
+                                  "reported, an applicant those of their own contract (SPEC §13).")
+    async def residence_events(self, info: Info, first: int | None = None, after: str | None = None,
+                               filter: ResidenceEventFilter | None = None) -> ResidenceEventConnection:
+        plan = residence_event_page(info.context.viewer, first=first, after=after, filter=filter)
+        return await paging.connection(info, plan, ResidenceEventConnection, ResidenceEvent)
+
+    @strawberry.field(description="Breach cases, newest first (staff only; SPEC §13).")
+    async def contract_breaches(self, info: Info, first: int | None = None, after: str | None = None,
+                                filter: ContractBreachFilter | None = None) -> ContractBreachConnection:
+        plan = breach_page(info.context.viewer, first=first, after=after, filter=filter)
+        return await paging.connection(info, plan, ContractBreachConnection, ContractBreach)
