@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m api.graphiql_assets
+	$(BIN)/python -m admin.chart_assets
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -33,6 +34,7 @@ browser:
 # GraphiQL's files from the npm registry (npm pack, hashes checked), served by the app.
 graphiql: $(STAMP)
 	$(BIN)/python -m api.graphiql_assets --strict
+	$(BIN)/python -m admin.chart_assets --strict
 
 run: $(STAMP)
 	$(BIN)/qonys serve --host $(HOST) --port $(PORT)

@@ -28,7 +28,7 @@ from models import AdminAccount
 from core.db import transaction
 from models.enums import AdminRole
 from services import audit
-from services.auth import authenticate_admin, session_fingerprint
+from services.auth import login_admin, session_fingerprint
 from services.viewer import ADMIN_PANEL_ROLE, Viewer
 
 log = structlog.get_logger("qonys.admin")
@@ -84,14 +84,12 @@ class AdminAuth(AuthenticationBackend):
             self.limiter.failed(client)
             return False
         async with transaction(self.sessions) as session:
-            account = await authenticate_admin(session, username, password)
-            if account is not None:
-                viewer = Viewer(subject=f"admin:{account.username}", role=ADMIN_PANEL_ROLE,
-                                read_only=account.role != AdminRole.ADMINISTRATOR)
-                await audit.record(session, viewer, "admin.login", "admin_account", account.id, {})
+            attempt = await login_admin(session, username, password, address=client)
+        account = attempt.account
         if account is None:
             self.limiter.failed(client)
-            log.info("admin.login_failed", username=username, client=client)
+            log.info("admin.login_failed", username=username, client=client, locked=attempt.locked_until is not None)
+            request.state.login_error = attempt.message
             return False
         request.session.update({
             "admin_id": account.id,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -32,23 +33,13 @@ from starlette.requests import Request
 from wtforms import Field, Form, SelectField, ValidationError
 from wtforms.fields.core import UnboundField
 
+from admin import exports
 from admin.auth import is_read_only, viewer_for
+from admin.exports import EXPORT_TYPES
 from core.settings import Settings
-from models import (
-    Agency,
-    Application,
-    CheckType,
-    ContractBreach,
-    Occupation,
-    Quota,
-    Region,
-    ScoringModel,
-    SelectionRound,
-    SocialContract,
-    SupportMeasure,
-)
-from models.base import ALMATY
+from core.clock import today_almaty
 from core.db import transaction
+from services import labels as record_labels
 from services import reference
 from services.errors import ServiceError
 from services.viewer import Viewer
@@ -70,24 +61,20 @@ def service_error_message(exc: ServiceError) -> str:
 
 # ------------------------------------------------------------------ foreign keys
 
+# Tables whose records have a name (services.labels) and, but for applicants, a page here.
+FK_TARGETS = frozenset(record_labels.SOURCES)
+NO_PAGE = frozenset({"applicant"})
 
-def _label_region(r: Region) -> str:
-    return f"{r.code} {r.name_en}"
+
+def details_url(request: Request, table: str, pk: Any) -> str:
+    """The panel's page of a record of ``table`` (its view's identity is the table's name, dashed)."""
+    return str(request.url_for("admin:details", identity=table.replace("_", "-"), pk=str(pk)))
 
 
-FK_TARGETS: dict[str, tuple[type, Callable[[Any], str], Any]] = {
-    "region": (Region, _label_region, Region.code),
-    "occupation": (Occupation, lambda o: f"{o.code} {o.name_en}", Occupation.code),
-    "agency": (Agency, lambda a: f"{a.code} — {a.name}", Agency.code),
-    "check_type": (CheckType, lambda c: f"{c.code} — {c.name}", CheckType.code),
-    "support_measure": (SupportMeasure, lambda m: m.code, SupportMeasure.code),
-    "scoring_model": (ScoringModel, lambda m: m.version, ScoringModel.id),
-    "application": (Application, lambda a: a.number, Application.id),
-    "social_contract": (SocialContract, lambda c: c.number, SocialContract.id),
-    "quota": (Quota, lambda q: f"{q.kind.value} {q.year} #{q.id}", Quota.id),
-    "selection_round": (SelectionRound, lambda r: f"round #{r.id}", SelectionRound.id),
-    "contract_breach": (ContractBreach, lambda b: f"case #{b.id}", ContractBreach.id),
-}
+def record_link(request: Request, table: str, pk: Any, text: str) -> Markup:
+    if table in NO_PAGE:
+        return escape(text)
+    return Markup('<a href="{}">{}</a>').format(details_url(request, table, pk), text)
 
 
 def fk_target_table(column: sa.Column) -> str | None:
@@ -112,13 +99,25 @@ class ForeignKeyConverter(ModelConverter):
         return super()._prepare_column(prop=prop, form_include_pk=form_include_pk, kwargs=kwargs)
 
 
+def fk_label(request: Request, table: str, value: Any) -> str:
+    """The name of a referenced record loaded for this request (``_load_labels``)."""
+    return getattr(request.state, _LABELS_STATE, {}).get((table, value), f"#{value}")
+
+
 def _fk_formatter(column_name: str, table: str) -> Callable[[Any, str, Request], Any]:
     def formatter(model: Any, attribute: str, request: Request) -> Any:
         value = getattr(model, column_name)
         if value is None:
             return ""
-        labels = getattr(request.state, _LABELS_STATE, {})
-        return labels.get((table, value), value)
+        return record_link(request, table, value, fk_label(request, table, value))
+
+    return formatter
+
+
+def _own_link_formatter(column_name: str, table: str) -> Callable[[Any, str, Request], Any]:
+    def formatter(model: Any, attribute: str, request: Request) -> Any:
+        value = getattr(model, column_name)
+        return Markup('<a href="{}">{}</a>').format(details_url(request, table, model.id), value)
 
     return formatter
 
@@ -130,8 +129,19 @@ def json_formatter(model: Any, attribute: str) -> Markup:
 
 
 def almaty_time(value: dt.datetime) -> str:
-    """Timestamps as Kazakhstan reads them (stored in UTC)."""
-    return value.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M:%S") + " (Almaty)"
+    """Timestamps as Kazakhstan reads them (stored in UTC), with the offset."""
+    return record_labels.local_time(value)
+
+
+def human(value: Any, empty: str = "—") -> str:
+    """A value as a person reads it (as the exports write it: enum members by their value,
+    timestamps in Almaty time with the offset, yes/no), money with two decimals; ``empty`` for nothing."""
+    value = exports.cell(value)
+    if value is None or value == "":
+        return empty
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".replace(",", " ")
+    return exports.csv_text(value)
 
 
 TYPE_FORMATTERS = {**BASE_FORMATTERS, dt.datetime: almaty_time}
@@ -164,6 +174,11 @@ class QonysModelView(ModelView):
     sessions: ClassVar[async_sessionmaker[AsyncSession]]
     settings: ClassVar[Settings]
 
+    # The column that names a row (a number, a code): shown as the link to its page.
+    link_column: ClassVar[str | None] = None
+
+    export_types = EXPORT_TYPES
+
     page_size = 25
     page_size_options = [25, 50, 100, 200]
     form_converter = ForeignKeyConverter
@@ -177,7 +192,9 @@ class QonysModelView(ModelView):
             if table in FK_TARGETS:
                 self._fk_columns[column.key] = table
         # Instance attribute shadows the class-level dict before ModelView reads it.
+        own_table = sa.inspect(self.model).local_table.name
         self.column_formatters = {
+            **({self.link_column: _own_link_formatter(self.link_column, own_table)} if self.link_column else {}),
             **{name: _fk_formatter(name, table) for name, table in self._fk_columns.items()},
             **type(self).column_formatters,
         }
@@ -211,21 +228,24 @@ class QonysModelView(ModelView):
 
     # -------------------------------------------------------------- labels
 
+    def references(self, row: Any) -> Iterable[tuple[str, int]]:
+        """The records ``row`` names (table, id), whose names the page shows."""
+        for name, table in self._fk_columns.items():
+            value = getattr(row, name)
+            if value is not None:
+                yield table, value
+
     async def _load_labels(self, request: Request, rows: Iterable[Any]) -> None:
         wanted: dict[str, set[int]] = {}
         for row in rows:
-            for name, table in self._fk_columns.items():
-                value = getattr(row, name)
-                if value is not None:
-                    wanted.setdefault(table, set()).add(value)
+            for table, value in self.references(row):
+                wanted.setdefault(table, set()).add(value)
         labels: dict[tuple[str, int], str] = dict(getattr(request.state, _LABELS_STATE, {}))
         if wanted:
             async with self.sessions() as session:
                 for table, ids in wanted.items():
-                    model, label, _ = FK_TARGETS[table]
-                    result = await session.execute(sa.select(model).where(model.id.in_(ids)))
-                    for obj in result.scalars():
-                        labels[(table, obj.id)] = label(obj)
+                    for pk, text in (await record_labels.labels(session, table, ids)).items():
+                        labels[(table, pk)] = text
         setattr(request.state, _LABELS_STATE, labels)
 
     async def list(self, request: Request) -> Any:
@@ -239,6 +259,26 @@ class QonysModelView(ModelView):
             await self._load_labels(request, [obj])
         return obj
 
+    # -------------------------------------------------------------- exports
+
+    async def export_data(self, data: list[Any], export_type: str = "csv", request: Request | None = None) -> Any:
+        """The list's columns, with references by name and values as people read them (admin.exports)."""
+        if request is not None:
+            await self._load_labels(request, data)
+
+        def reference(row: Any, column: str) -> str | None:
+            table = self._fk_columns.get(column)
+            value = getattr(row, column, None)
+            if table is None or value is None or request is None:
+                return None
+            return fk_label(request, table, value)
+
+        header, body = exports.table(data, self._export_prop_names, self._column_labels, reference)
+        name = f"{self.name_plural} {today_almaty().isoformat()}".replace(" ", "_")
+        if export_type == "xlsx":
+            return exports.xlsx_response(name, self.name_plural, header, body)
+        return exports.csv_response(name, header, body)
+
     # -------------------------------------------------------------- forms
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
@@ -250,9 +290,7 @@ class QonysModelView(ModelView):
         async with self.sessions() as session:
             for name, table in fk_fields.items():
                 unbound = getattr(form, name)
-                model, label, order = FK_TARGETS[table]
-                rows = (await session.execute(sa.select(model).order_by(order))).scalars().all()
-                choices: list[tuple[Any, str]] = [(obj.id, label(obj)) for obj in rows]
+                choices: list[tuple[Any, str]] = list(await record_labels.choices(session, table))
                 column = self._mapper.columns[name]
                 if column.nullable:
                     choices.insert(0, ("", "—"))

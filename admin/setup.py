@@ -11,21 +11,33 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from admin.auth import AdminAuth, RoleAuthorization
+from admin.base import human
 from admin.csrf import SameOriginGuard
 from admin.dashboard import DashboardView
 from admin.views import ALL_VIEWS
 from core.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 class QonysAdmin(Admin):
     @login_required
     async def index(self, request: Request) -> Response:
         return RedirectResponse(request.url_for("admin:view-dashboard"), status_code=302)
+
+    async def login(self, request: Request) -> Response:
+        response = await super().login(request)
+        message = getattr(request.state, "login_error", None)  # the service's reason (a lock says until when)
+        if response.status_code == 400 and message:
+            return await self.templates.TemplateResponse(request, "sqladmin/login.html", {"error": message},
+                                                         status_code=400)
+        return response
 
 
 def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
@@ -43,6 +55,9 @@ def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmake
         authentication_backend=AdminAuth(settings, sessions),
         authorization_backend=RoleAuthorization(),
     )
+    admin.templates.env.filters["human"] = human
+    # The panel's own stylesheet and scripts (never a CDN), beside SQLAdmin's statics.
+    admin.admin.router.routes.insert(0, Mount("/qonys-static", app=StaticFiles(directory=STATIC), name="qonys-static"))
     # SQLAdmin stores its state on the view classes, so each mounted panel gets
     # its own subclasses (several apps in one process — the tests — stay apart).
     for view in (DashboardView, *ALL_VIEWS):

@@ -18,14 +18,12 @@ page ``graphiql_page()`` builds.
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
+
+from core import npm_assets
+from core.npm_assets import integrity  # noqa: F401 (part of this module's interface)
 
 DEST = Path(__file__).resolve().parent / "static" / "graphiql"
 ASSETS_URL = "/graphiql-assets"
@@ -49,16 +47,8 @@ ASSETS = (
 )
 
 
-def integrity(data: bytes) -> str:
-    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
-
-
 def in_place(dest: Path) -> bool:
-    for _, _, name, digest in ASSETS:
-        path = dest / name
-        if not path.is_file() or (digest is not None and integrity(path.read_bytes()) != digest):
-            return False
-    return True
+    return npm_assets.in_place(ASSETS, dest)
 
 
 def graphiql_page(dest: Path | None = None) -> str | None:
@@ -81,27 +71,7 @@ MISSING_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><ti
 
 
 def fetch(dest: Path) -> None:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is not installed; GraphiQL's files come from the npm registry (apt-get install npm)")
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        tarballs: dict[str, Path] = {}
-        for spec in dict.fromkeys(spec for spec, *_ in ASSETS):
-            done = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp], capture_output=True,
-                                  text=True, timeout=300, cwd=tmp)
-            if done.returncode != 0:
-                raise RuntimeError(f"npm pack {spec} failed: {(done.stderr or done.stdout).strip()[:300]}")
-            tarballs[spec] = Path(tmp) / done.stdout.strip().splitlines()[-1]
-        for spec, member, name, digest in ASSETS:
-            with tarfile.open(tarballs[spec], "r:gz") as tar:
-                extracted = tar.extractfile(f"package/{member}")
-                if extracted is None:
-                    raise RuntimeError(f"{spec} has no {member}")
-                data = extracted.read()
-            if digest is not None and integrity(data) != digest:
-                raise RuntimeError(f"{spec} {member}: hash {integrity(data)} is not the pinned {digest}")
-            (dest / name).write_bytes(data)
+    npm_assets.fetch(ASSETS, dest, "GraphiQL's files")
 
 
 def main(argv: list[str]) -> int:

@@ -10,6 +10,7 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -17,17 +18,18 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import false as sa_false
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy import true as sa_true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
-from models import AdminAccount, Agency, AgencyApiKey, AgencyGrant, CheckType, CheckTypeGrant
-from models.base import utcnow, wall_clock
+from core.text import t
+from models import AdminAccount, Agency, AgencyApiKey, AgencyGrant, AuditEvent, CheckType, CheckTypeGrant
+from models.base import ALMATY, utcnow, wall_clock
 from models.enums import AdminRole, Role
 from services import audit
 from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
-from services.viewer import AGENCY_ROLE, Viewer
+from services.viewer import ADMIN_PANEL_ROLE, AGENCY_ROLE, ANONYMOUS_ROLE, Viewer
 
 API_KEY_PREFIX = "qk_"
 _PASSWORDS = PasswordHasher()
@@ -357,3 +359,101 @@ async def authenticate_admin(session: AsyncSession, username: str, password: str
         return None
     account.last_login_at = utcnow()
     return account
+
+
+# ---------------------------------------------------------------- admin login, audited, with a lockout
+# Every attempt is audited with the address it came from. After LOCKOUT_FAILURES
+# failed attempts within LOCKOUT_WINDOW an account is locked for LOCKOUT_FOR (the
+# audit trail says so): while locked even the right password is refused. The
+# trail itself is the record (no table of its own): failures are counted from
+# the later of the window's start and the last lock.
+
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+LOCKOUT_FOR = dt.timedelta(minutes=15)
+LOGIN_FAILED = "admin.login_failed"
+LOGIN_LOCKED = "admin.locked"
+LOGIN_REFUSED_LOCKED = "admin.login_refused_locked"
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    """The outcome of a login attempt: the account when it succeeded, else why not."""
+
+    account: AdminAccount | None
+    locked_until: dt.datetime | None = None
+
+    @property
+    def message(self) -> str:
+        if self.account is not None:
+            return ""
+        if self.locked_until is not None:
+            return t("Too many failed logins: this account is locked until {until}.",
+                     until=self.locked_until.astimezone(ALMATY).strftime("%H:%M"))
+        return t("Invalid credentials.")
+
+
+def _attempt_viewer(address: str) -> Viewer:
+    return Viewer(subject=f"anonymous@{address}", role=ANONYMOUS_ROLE)
+
+
+async def _last_lock(session: AsyncSession, account_id: int) -> dt.datetime | None:
+    return (await session.execute(
+        select(func.max(AuditEvent.at)).where(AuditEvent.action == LOGIN_LOCKED,
+                                              AuditEvent.entity_type == "admin_account",
+                                              AuditEvent.entity_id == account_id))).scalar_one()
+
+
+async def _record_at(now: dt.datetime, session: AsyncSession, *args: Any) -> None:
+    """An audit event of a login attempt, at the attempt's time (the lock's end is counted from it)."""
+    event = await audit.record(session, *args)
+    event.at = now
+
+
+async def lock_state(session: AsyncSession, account_id: int, now: dt.datetime | None = None) -> dt.datetime | None:
+    """Until when the account is locked, or None when it is not."""
+    now = now or utcnow()
+    locked_at = await _last_lock(session, account_id)
+    if locked_at is not None and locked_at + LOCKOUT_FOR > now:
+        return locked_at + LOCKOUT_FOR
+    return None
+
+
+async def login_admin(session: AsyncSession, username: str, password: str, *, address: str,
+                      now: dt.datetime | None = None) -> AdminLogin:
+    """One login attempt at the admin panel from ``address``, audited whatever its outcome."""
+    now = now or utcnow()
+    attempt = _attempt_viewer(address)
+    account = (await session.execute(select(AdminAccount).where(AdminAccount.username == username))
+               ).scalar_one_or_none()
+    if account is not None:
+        until = await lock_state(session, account.id, now)
+        if until is not None:
+            _PASSWORDS.hash(password)  # the same work as a real check
+            await _record_at(now, session, attempt, LOGIN_REFUSED_LOCKED, "admin_account", account.id,
+                               {"username": username, "address": address, "locked_until": until})
+            return AdminLogin(None, until)
+    authenticated = await authenticate_admin(session, username, password)
+    if authenticated is not None:
+        viewer = Viewer(subject=f"admin:{authenticated.username}", role=ADMIN_PANEL_ROLE,
+                        read_only=authenticated.role != AdminRole.ADMINISTRATOR)
+        await _record_at(now, session, viewer, "admin.login", "admin_account", authenticated.id, {"address": address})
+        return AdminLogin(authenticated)
+    await _record_at(now, session, attempt, LOGIN_FAILED, "admin_account", account.id if account else None,
+                       {"username": username, "address": address})
+    if account is None:
+        return AdminLogin(None)
+    await session.flush()
+    since = now - LOCKOUT_WINDOW
+    locked_at = await _last_lock(session, account.id)
+    failures = (await session.execute(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == LOGIN_FAILED, AuditEvent.entity_type == "admin_account",
+            AuditEvent.entity_id == account.id, AuditEvent.at > since,
+            *([AuditEvent.at > locked_at] if locked_at is not None else [])))).scalar_one()
+    if failures >= LOCKOUT_FAILURES:
+        until = now + LOCKOUT_FOR
+        await _record_at(now, session, attempt, LOGIN_LOCKED, "admin_account", account.id,
+                           {"username": username, "address": address, "failures": failures, "locked_until": until})
+        return AdminLogin(None, until)
+    return AdminLogin(None)

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -326,6 +326,17 @@ def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model
 
 
 @dataclass(frozen=True)
+class ScoreChange:
+    """One application whose score the draft would change."""
+
+    application_id: int
+    total_now: int
+    total_under_draft: int
+    passed_now: bool
+    passed_under_draft: bool
+
+
+@dataclass(frozen=True)
 class Simulation:
     model_version: str
     evaluated: int
@@ -333,6 +344,8 @@ class Simulation:
     passed_under_draft: int
     newly_passing_ids: list[int]
     newly_failing_ids: list[int]
+    # Every application whose total or pass would change, in id order.
+    changes: list[ScoreChange] = field(default_factory=list)
 
 
 async def simulate(session: AsyncSession, viewer: Viewer, model_id: int, *, on: dt.date | None = None,
@@ -347,18 +360,21 @@ async def simulate(session: AsyncSession, viewer: Viewer, model_id: int, *, on: 
     evaluated = passed_now = passed_draft = 0
     newly_passing: list[int] = []
     newly_failing: list[int] = []
+    changes: list[ScoreChange] = []
     last_id = 0
     while True:
         rows = (await session.execute(  # ids, not ORM objects: a full run must not fill the session
-            select(Application.id, Score.passed).join(Score, Score.application_id == Application.id)
+            select(Application.id, Score.passed, Score.total).join(Score, Score.application_id == Application.id)
             .where(Application.status.in_(SCORED_UNDECIDED), Application.id > last_id)
             .order_by(Application.id).limit(batch_size)
         )).all()
         if not rows:
             break
-        results = await evaluate_batch(session, [app_id for app_id, _ in rows], model, on)
-        for app_id, was_passed in rows:
+        results = await evaluate_batch(session, [app_id for app_id, _, _ in rows], model, on)
+        for app_id, was_passed, was_total in rows:
             now_passed = results[app_id].passed
+            if results[app_id].total != was_total or now_passed != bool(was_passed):
+                changes.append(ScoreChange(app_id, was_total, results[app_id].total, bool(was_passed), now_passed))
             evaluated += 1
             passed_now += bool(was_passed)
             passed_draft += now_passed
@@ -367,4 +383,4 @@ async def simulate(session: AsyncSession, viewer: Viewer, model_id: int, *, on: 
             elif was_passed and not now_passed:
                 newly_failing.append(app_id)
         last_id = rows[-1][0]
-    return Simulation(model.version, evaluated, passed_now, passed_draft, newly_passing, newly_failing)
+    return Simulation(model.version, evaluated, passed_now, passed_draft, newly_passing, newly_failing, changes)

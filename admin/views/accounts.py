@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sqladmin import action
 from sqladmin.filters import BooleanFilter, OperationColumnFilter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.auth import viewer_for
-from admin.base import FormError, ReadOnlyView, json_formatter
+from admin.base import FK_TARGETS, FormError, ReadOnlyView, fk_label, json_formatter, record_link
 from admin.views.common import labels, SECURITY, action_page, agency_filter, confirm_url, enum_filter, one_row_action
 from core.db import transaction
 from models import AdminAccount, AgencyApiKey, AuditEvent
@@ -30,7 +33,23 @@ class AuditEventAdmin(ReadOnlyView, model=AuditEvent):
     column_filters = [OperationColumnFilter(AuditEvent.entity_type, title="Table"),
                       OperationColumnFilter(AuditEvent.actor_subject, title="Who"),
                       OperationColumnFilter(AuditEvent.at, title="When")]
-    column_formatters_detail = {"changes": json_formatter}
+    column_formatters = {"entity_id": lambda m, a, request: audited_record(request, m)}
+    column_formatters_detail = {"changes": json_formatter,
+                                "entity_id": lambda m, a, request: audited_record(request, m)}
+
+    def references(self, row: Any) -> Iterable[tuple[str, int]]:
+        if row.entity_type in FK_TARGETS and row.entity_id is not None:
+            yield row.entity_type, row.entity_id
+
+
+def audited_record(request: Request, event: AuditEvent) -> Any:
+    """The record an event is about, by name with a link where the panel has its page."""
+    if event.entity_id is None:
+        return ""
+    if event.entity_type not in FK_TARGETS:
+        return event.entity_id
+    return record_link(request, event.entity_type, event.entity_id,
+                       fk_label(request, event.entity_type, event.entity_id))
 
 
 class AdminAccountAdmin(ReadOnlyView, model=AdminAccount):

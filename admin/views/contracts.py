@@ -15,6 +15,7 @@ class SocialContractAdmin(ReadOnlyView, model=SocialContract):
     name = "Social contract"
     icon = "fa-solid fa-file-signature"
     category = CASES
+    link_column = "number"
     column_list = ["number", "application_id", "region_id", "family_size", "start_date", "end_date", "status",
                    "total_support"]
     column_labels = labels("number", "application_id", "region_id", "status", "created_at", family_size="Family size",

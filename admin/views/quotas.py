@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqladmin import action
 from sqladmin.filters import OperationColumnFilter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +15,9 @@ from admin.auth import viewer_for
 from admin.base import FormError, QonysModelView, ReadOnlyView, ServiceRule
 from admin.views.common import labels, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, region_filter
 from core.db import transaction
-from models import Application, Occupation, Quota, Region, SelectionRound
+from models import Occupation, Quota, Region, SelectionRound
 from models.enums import QuotaKind
+from services import labels as record_labels
 from services import quotas
 from services.reference import YEAR_MAX, YEAR_MIN, year_problem
 from services.viewer import Viewer
@@ -90,7 +90,7 @@ class QuotaAdmin(QonysModelView, model=Quota):
                 result = await quotas.run_selection_round(session, viewer_for(request), quota_id=quota_id,
                                                           dry_run=not confirm)
                 rows, picks = await round_summary(session, result)
-            where = f"the {quota.kind.value} quota {quota.year} of {region.code} {region.name_en}"
+            where = f"the quota {record_labels.quota_label(quota.kind, quota.year, region.name_en)}"
             if confirm:
                 return await action_page(self, request, title=title, rows=rows, picks=picks,
                                          message=f"The selection round on {where} has run and is recorded.")
@@ -110,10 +110,7 @@ async def round_summary(session: AsyncSession, result: quotas.RoundResult
     """Rows and the approved applications of a selection round's result."""
     picks = result.picks
     ids = [p.candidate.application_id for p in picks] + [c.application_id for c in result.passed_over]
-    numbers: dict[int, str] = {}
-    for i in range(0, len(ids), 1000):  # a large round approves more than one IN list should carry
-        numbers.update((await session.execute(
-            sa.select(Application.id, Application.number).where(Application.id.in_(ids[i:i + 1000])))).all())
+    numbers = await record_labels.labels(session, "application", ids)  # number · applicant
     rows: list[tuple[str, Any]] = [
         ("capacity (people)", result.capacity),
         ("seats used before", result.used_before),
@@ -136,7 +133,7 @@ class SelectionRoundAdmin(ReadOnlyView, model=SelectionRound):
     name = "Selection round"
     icon = "fa-solid fa-ranking-star"
     category = QUOTAS
-    column_list = ["id", "quota_id", "ran_at", "ran_by", "cutoff_score", "seats_taken"]
+    column_list = ["quota_id", "ran_at", "ran_by", "cutoff_score", "seats_taken"]
     column_labels = labels("quota_id", id="Round", ran_at="Ran at", ran_by="Ran by", cutoff_score="Cut-off score",
                            seats_taken="Seats taken")
     column_sortable_list = ["ran_at", "seats_taken", "cutoff_score"]

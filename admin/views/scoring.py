@@ -6,20 +6,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqladmin import action
+import datetime as dt
+import json
+
+from markupsafe import Markup
+from sqladmin import action, expose
 from sqladmin.filters import BooleanFilter
 from sqladmin.flash import flash
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin.auth import viewer_for
+from admin import model_editor as editor_form
+from admin.auth import is_read_only, viewer_for
 from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
-from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, result_rows
+from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
+from core.db import transaction
+from core.text import t
 from services import jobs, scoring_models
+from services import labels as record_labels
+from services.errors import ServiceError
+from services.scoring import ScoreResult
 from services.viewer import Viewer
+
+
+def editor_link(request: Request, model: ScoringModel) -> Markup:
+    """The version, linking to the model's rows in the editor."""
+    url = request.url_for("admin:view-scoring-model-editor", pk=str(model.id))
+    return Markup('<a href="{}" title="gates and criteria">{}</a>').format(url, model.version)
 
 
 class ScoringModelAdmin(QonysModelView, model=ScoringModel):
@@ -34,13 +51,68 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
     column_sortable_list = ["version", "status", "effective_from", "created_at"]
     column_default_sort = ("effective_from", True)
     column_filters = [enum_filter(ScoringModel.status, ScoringModelStatus, "Status")]
-    column_formatters_detail = {"definition": json_formatter}
+    column_formatters = {"version": lambda m, a, request: editor_link(request, m)}
+    column_formatters_detail = {"definition": json_formatter, "version": lambda m, a, request: editor_link(request, m)}
     form_create_rules = ["version", "effective_from", "definition"]
     form_edit_rules = ["effective_from", "definition"]
     form_columns = ["version", "effective_from", "definition"]
 
     def edit_refusal(self, obj: Any) -> str | None:
         return scoring_models.edit_refusal(obj)
+
+    @expose("/editor/{pk}", methods=["GET", "POST"])
+    async def editor(self, request: Request) -> Response:
+        """Gates and criteria as rows; saved through services.scoring_models (a draft is updated,
+        a published model gives a new draft), each of its errors next to its row."""
+        async with self.sessions() as session:
+            model = await session.get(ScoringModel, self._pk(request.path_params["pk"]))
+        if model is None:
+            raise HTTPException(status_code=404)
+        draft = model.status == ScoringModelStatus.DRAFT
+        general: list[str] = []
+        if request.method == "GET":
+            rows = editor_form.rows_of(model.definition)
+            values = {"pass_mark": str(model.definition.get("passMark", "")), "version": "",
+                      "effective_from": model.effective_from.isoformat()}
+        else:
+            form = await request.form()
+            rows = editor_form.rows_from_form(form)
+            values = {k: str(form.get(n) or "").strip() for k, n in
+                      (("pass_mark", "passMark"), ("version", "version"), ("effective_from", "effective_from"))}
+            definition, places = editor_form.definition_of(values["pass_mark"], rows)
+            saved: ScoringModel | None = None
+            try:
+                # rows the form cannot read carry their own error; the rest is the service's to judge
+                saved = None if editor_form.has_row_errors(rows) else await self._save_rows(
+                    request, model, draft, definition, values)
+            except ServiceError as exc:
+                general = editor_form.place_errors([(e.field, e.message) for e in exc.errors], rows, places)
+            except FormError as exc:
+                general = [str(exc)]
+            if saved is not None:
+                flash(request, t("Draft {version} is saved.", version=saved.version), category="success")
+                return RedirectResponse(request.url_for("admin:view-scoring-model-editor", pk=str(saved.id)),
+                                        status_code=303)
+        return await self.templates.TemplateResponse(request, "qonys/model_editor.html", {
+            "title": "Scoring model editor", "model": model, "draft": draft, "rows": rows, "general": general,
+            "locked": is_read_only(request), "sources": editor_form.sources(),
+            "source_names": {s for s, _ in editor_form.sources()}, **values,
+            "stored_json": json.dumps(model.definition, ensure_ascii=False, indent=2),
+        }, status_code=400 if request.method == "POST" else 200)
+
+    async def _save_rows(self, request: Request, model: ScoringModel, draft: bool, definition: dict[str, Any],
+                         values: dict[str, str]) -> ScoringModel:
+        viewer = self._writer(request)
+        try:
+            effective_from = dt.date.fromisoformat(values["effective_from"])
+        except ValueError:
+            raise FormError(t("effective from: choose a date")) from None
+        async with transaction(self.sessions) as session:
+            if draft:
+                return await scoring_models.update_draft(session, viewer, model_id=model.id,
+                                                         effective_from=effective_from, definition=definition)
+            return await scoring_models.create_scoring_model(session, viewer, version=values["version"],
+                                                             effective_from=effective_from, definition=definition)
 
     async def create_row(self, session: AsyncSession, viewer: Viewer, data: dict[str, Any]) -> Any:
         return await scoring_models.create_scoring_model(
@@ -69,8 +141,9 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                     if refusal:
                         raise FormError(refusal)
                     simulation = await scoring_models.simulate(session, viewer, model_id)
+                    changes = await what_if_changes(session, simulation)
                 return await action_page(
-                    self, request, title=title, rows=result_rows(simulation),
+                    self, request, title=title, rows=simulation_rows(simulation), changes=changes,
                     message=(f"What-if for version {model.version} (effective {model.effective_from.isoformat()}): "
                              f"{simulation.passed_now} of {simulation.evaluated} scored, undecided applications pass "
                              f"now; {simulation.passed_under_draft} would pass under this draft. "
@@ -87,6 +160,29 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                                     work=work)
 
 
+WHAT_IF_SHOWN = 500
+
+
+def simulation_rows(simulation: scoring_models.Simulation) -> list[tuple[str, Any]]:
+    return [("evaluated (scored, undecided applications)", simulation.evaluated),
+            ("passing now", simulation.passed_now),
+            ("passing under this draft", simulation.passed_under_draft),
+            ("newly passing", len(simulation.newly_passing_ids)),
+            ("newly failing", len(simulation.newly_failing_ids)),
+            ("scores that change", len(simulation.changes))]
+
+
+async def what_if_changes(session: AsyncSession, simulation: scoring_models.Simulation) -> list[dict[str, Any]]:
+    """The applications whose score the draft changes, by their number and applicant, newly passing
+    and failing first."""
+    ordered = sorted(simulation.changes, key=lambda c: (c.passed_now == c.passed_under_draft, c.application_id))
+    shown = ordered[:WHAT_IF_SHOWN]
+    names = await record_labels.labels(session, "application", [c.application_id for c in shown])
+    return [{"id": c.application_id, "label": names.get(c.application_id, f"#{c.application_id}"),
+             "before": c.total_now, "after": c.total_under_draft, "delta": c.total_under_draft - c.total_now,
+             "passed_before": c.passed_now, "passed_after": c.passed_under_draft} for c in shown]
+
+
 class ScoreAdmin(ReadOnlyView, model=Score):
     name = "Score"
     icon = "fa-solid fa-star-half-stroke"
@@ -99,4 +195,11 @@ class ScoreAdmin(ReadOnlyView, model=Score):
     column_default_sort = ("computed_at", True)
     column_searchable_list = ["model_version"]
     column_filters = [BooleanFilter(Score.passed, title="Passed")]
-    column_formatters_detail = {"result": json_formatter}
+    column_details_exclude_list = ["result"]
+    details_template = "qonys/score.html"
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """The breakdown as a table (the stored JSON read back by the scoring engine's own type)."""
+        async with self.sessions() as session:
+            score = await session.get(Score, self._pk(request.path_params.get("pk")))
+        return {"score_result": ScoreResult.from_json(score.result) if score is not None and score.result else None}

@@ -330,7 +330,7 @@ async def test_the_round_page_shows_candidates_the_passed_over_above_and_the_res
     assert page.status_code == 200 and "Dry run" in page.text
     text = " ".join(page.text.split())
     assert "<th style=\"width: 30%\">Candidates ranked</th><td>6</td>" in text
-    assert f"<td>{too_big.number}</td>" in text  # the one passed over above the last approved
+    assert f"<td>{too_big.number} · " in text  # the one passed over above the last approved
     assert "<th style=\"width: 30%\">Ranked below the last approved one</th><td>3</td>" in text
     assert big.number in text and small.number in text
     assert not any(a.number in text for a in below)

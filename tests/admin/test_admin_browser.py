@@ -98,6 +98,8 @@ class Panel:
         await self.page.get_by_role("button", name="Login").click()
         if password == PASSWORD:
             await expect(self.page).to_have_url(re.compile(r"/admin/dashboard$"))
+            # let the dashboard finish loading (its icon font), or the next page aborts it
+            await self.page.wait_for_load_state("load")
 
     async def shot(self, name: str) -> None:
         await screenshot(self.page, name)
