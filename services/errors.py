@@ -3,6 +3,8 @@ rolls back, so nothing is written, and the API returns the errors in the payload
 
 from __future__ import annotations
 
+from core.text import t
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -40,15 +42,16 @@ def invalid(message: str, *field: str) -> ServiceError:
 
 
 def not_found(what: str, *field: str) -> ServiceError:
-    return ServiceError.one(ErrorCode.NOT_FOUND, f"{what} not found", field or None)
+    """``what`` names the thing, itself translatable: ``not_found(t("quota"), "quotaId")``."""
+    return ServiceError.one(ErrorCode.NOT_FOUND, t("{what} not found", what=what), field or None)
 
 
 def invalid_state(message: str, *field: str) -> ServiceError:
     return ServiceError.one(ErrorCode.INVALID_STATE, message, field or None)
 
 
-def forbidden(message: str = "you may not do this", *field: str) -> ServiceError:
-    return ServiceError.one(ErrorCode.FORBIDDEN, message, field or None)
+def forbidden(message: str | None = None, *field: str) -> ServiceError:
+    return ServiceError.one(ErrorCode.FORBIDDEN, message or t("you may not do this"), field or None)
 
 
 class ErrorCollector:

@@ -12,6 +12,8 @@ One rule, read by ``/healthz`` (its ``warnings``) and by the admin dashboard.
 
 from __future__ import annotations
 
+from core.text import t
+
 import datetime as dt
 from dataclasses import dataclass
 
@@ -26,6 +28,8 @@ from models.enums import QuotaKind
 WARN_FROM_MONTH, WARN_FROM_DAY = 12, 1
 
 WHAT = ("MRP", "KANDAS quotas", "deficit list", "LABOUR quotas")
+WHAT_TEXT = {"MRP": t("MRP"), "KANDAS quotas": t("KANDAS quotas"), "deficit list": t("deficit list"),
+             "LABOUR quotas": t("LABOUR quotas")}
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class MissingYearData:
 
     @property
     def message(self) -> str:
-        return f"no {self.what} for {self.year}"
+        return t("no {what} for {year}", what=WHAT_TEXT.get(self.what, self.what), year=self.year)
 
 
 def years_to_check(today: dt.date) -> list[int]:
