@@ -70,3 +70,10 @@ class ErrorCollector:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ServiceError(self.errors)
+
+
+# What a global ID names, in a NOT_FOUND message ("application not found").
+THINGS = {
+    "application": t("application"), "check": t("check"), "quota": t("quota"),
+    "scoring model": t("scoring model"), "social contract": t("social contract"),
+}

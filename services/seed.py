@@ -95,10 +95,10 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
         )
     for year, amount in ref.MRP.items():
         await _get_or_create(session, report, MrpValue, {"year": year}, {"amount": amount})
-    for t in ref.TERMINATION_REASONS:
+    for reason in ref.TERMINATION_REASONS:
         await _get_or_create(
-            session, report, TerminationReasonRule, {"code": TerminationReason(t["code"])},
-            {"name": t["name"], "refundable": t["refundable"]},
+            session, report, TerminationReasonRule, {"code": TerminationReason(reason["code"])},
+            {"name": reason["name"], "refundable": reason["refundable"]},
         )
     for r in ref.REGIONS:
         capacity = r["kandas_quota"].get(SEED_YEAR)

@@ -14,6 +14,8 @@ inside the variable's value) and answers::
 
 from __future__ import annotations
 
+from core.text import t
+
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -104,7 +106,7 @@ def name_input_error(error: GraphQLError, document: DocumentNode | None) -> Grap
         where = ", ".join(f"{f}({'.'.join(p)})" for f, p in places)
         extensions["field"] = path
         extensions["argument"] = f"{field_name}.{'.'.join(path)}"
-        message = f"{where}: {cause.message}"
+        message = t("{where}: {problem}", where=where, problem=cause.message)
     else:
         message = error.message
     variable = (error.nodes or [None])[0]

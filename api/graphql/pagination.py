@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.text import t
+
 import base64
 import datetime as dt
 import json
@@ -22,7 +24,7 @@ def page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if first < 0:
-        raise GraphQLError("first must not be negative", extensions={"code": "BAD_USER_INPUT"})
+        raise GraphQLError(t("first must not be negative"), extensions={"code": "BAD_USER_INPUT"})
     return min(first, MAX_PAGE)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.text import t
+
 import uuid
 from collections.abc import Iterator
 
@@ -90,7 +92,7 @@ class MaskUnexpectedErrors(MaskErrors):
         log.error("graphql.unexpected_error", error_id=error_id, path=error.path,
                   exc_info=(type(original), original, original.__traceback__) if original else None)
         return GraphQLError(
-            f"Unexpected error. Quote error id {error_id} when reporting it.",
+            t("Unexpected error. Quote error id {error_id} when reporting it.", error_id=error_id),
             nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
         )

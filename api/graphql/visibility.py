@@ -11,6 +11,8 @@ The compiled read path reads the same declaration (``services.access.reads``).
 
 from __future__ import annotations
 
+from core.text import t
+
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,11 +25,11 @@ from services import access
 
 
 def not_authenticated() -> GraphQLError:
-    return GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
+    return GraphQLError(t("authentication required"), extensions={"code": "UNAUTHENTICATED"})
 
 
 def forbidden() -> GraphQLError:
-    return GraphQLError("you may not read this", extensions={"code": "FORBIDDEN"})
+    return GraphQLError(t("you may not read this"), extensions={"code": "FORBIDDEN"})
 
 
 class RootGuard(FieldExtension):
