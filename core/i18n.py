@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from core.text import Text, TextList
+from core.text import Names, Text, TextList
 
 LANGUAGES = ("kk", "ru", "en")
 DEFAULT = "en"
@@ -131,6 +131,8 @@ def translate(text: Any, lang: str | None) -> Any:
     """``text`` in ``lang``: a :class:`Text` translated and its parameters
     formatted; a list or mapping with its Texts translated; anything else as is."""
     lang = supported(lang)
+    if isinstance(text, Names):
+        return text.in_language(lang)
     if isinstance(text, Text):
         if lang == "en" and text.template not in catalogue("en"):
             return str(text)

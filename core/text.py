@@ -82,3 +82,24 @@ def load(data: Any) -> Any:
     if isinstance(data, dict) and set(data) == {"l", "sep"}:
         return TextList([load(v) for v in data["l"]], data["sep"])
     return data
+
+
+class Names(str):
+    """A name of reference data: the English name (so it reads as today) that
+    also carries its Kazakh and Russian forms; the API answers with the one of
+    the request's language (``core.i18n.translate``), the English one when a
+    translation is missing."""
+
+    kk: str | None
+    ru: str | None
+
+    def __new__(cls, en: str, kk: str | None = None, ru: str | None = None) -> "Names":
+        obj = super().__new__(cls, en)
+        obj.kk, obj.ru = kk or None, ru or None
+        return obj
+
+    def __reduce__(self):
+        return (Names, (str(self), self.kk, self.ru))
+
+    def in_language(self, lang: str) -> str:
+        return {"kk": self.kk, "ru": self.ru}.get(lang) or str.__str__(self)

@@ -243,3 +243,39 @@ async def test_scores_stored_before_keep_their_english_reason(client: httpx.Asyn
     body = await ask(client, query, {"id": ids.encode("Application", app.id)}, language="ru")
     assert body["data"]["application"]["score"]["breakdown"] == [{"reason": "B1 gives 110 of 150"}]
     assert ApplicationStatus.PASSED  # the application itself is untouched
+
+
+async def test_reference_names_in_the_request_language(client: httpx.AsyncClient) -> None:
+    query = """{ regions { code name nameKk nameRu nameEn }
+      occupations { code name nameKk nameRu nameEn } }"""
+    read = {lang: (await ask(client, query, language=lang))["data"] for lang in ("kk", "ru", "en", None)}
+    pavlodar = {lang: next(r for r in data["regions"] if r["code"] == "KZ-55") for lang, data in read.items()}
+    assert pavlodar["kk"]["name"] == pavlodar["kk"]["nameKk"] == "Павлодар облысы"
+    assert pavlodar["ru"]["name"] == pavlodar["ru"]["nameRu"] == "Павлодарская область"
+    assert pavlodar["en"]["name"] == pavlodar[None]["name"] == pavlodar["en"]["nameEn"] == "Pavlodar Region"
+    welders = {lang: next(o for o in data["occupations"] if o["code"] == "7212") for lang, data in read.items()}
+    assert welders["kk"]["name"] == "Дәнекерлеушілер мен газбен кесушілер"
+    assert welders["ru"]["name"] == "Сварщики и газорезчики"
+    assert welders[None]["name"] == "Welders and flamecutters"
+    for lang in ("kk", "ru", None):  # the fixed-language fields never change
+        assert {k: v for k, v in welders[lang].items() if k != "name"} == \
+            {k: v for k, v in welders["en"].items() if k != "name"}
+
+
+async def test_check_types_and_agencies_are_named_in_the_request_language(
+        client: httpx.AsyncClient, sessions: Any) -> None:
+    async with sessions() as s, s.begin():
+        app = await factories.make_application(s)
+    from tests.helpers_pipeline import REQUEST_CHECKS
+    await ask(client, REQUEST_CHECKS, {"input": {"applicationId": ids.encode("Application", app.id)}})
+    query = """query($id: ID!) { application(id: $id) { checks { checkType { code name nameKk nameRu nameEn
+      agency { code name nameKk nameRu nameEn } } } } }"""
+    read = {lang: (await ask(client, query, {"id": ids.encode("Application", app.id)}, language=lang))
+            ["data"]["application"]["checks"] for lang in ("kk", "ru", "en")}
+    medical = {lang: next(c["checkType"] for c in checks if c["checkType"]["code"] == "MEDICAL")
+               for lang, checks in read.items()}
+    assert medical["kk"]["name"] == "Медициналық куәландыру"
+    assert medical["ru"]["name"] == "Медицинское освидетельствование"
+    assert medical["en"]["name"] == medical["en"]["nameEn"] == "Medical examination"
+    assert medical["ru"]["agency"]["name"] == "Министерство здравоохранения"
+    assert medical["kk"]["agency"]["name"] == medical["en"]["agency"]["nameKk"] == "Денсаулық сақтау министрлігі"

@@ -1,0 +1,58 @@
+"""names in three languages: Kazakh and Russian names of occupations, agencies,
+check types, support measures and termination reasons (SPEC §16, issue 17)
+
+Regions already carry ``name_kk``/``name_ru``/``name_en``; occupations had
+English and Russian. The new columns are nullable (an administrator may add a
+row before its translations; the API falls back to the English name) and are
+filled for the seeded codes.
+
+Revision ID: 0011_i18n
+Revises: 0006_audit_append_only
+Create Date: 2026-12-04 16:00:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+from services import reference_names as names
+
+# revision identifiers, used by Alembic.
+revision: str = '0011_i18n'
+down_revision: Union[str, Sequence[str], None] = '0006_audit_append_only'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+TABLES = {  # table -> (its names by code, whether it gets name_ru)
+    "agency": (names.AGENCIES, True),
+    "check_type": (names.CHECK_TYPES, True),
+    "support_measure": (names.SUPPORT_MEASURES, True),
+    "termination_reason": (names.TERMINATION_REASONS, True),
+}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("occupation") as batch_op:
+        batch_op.add_column(sa.Column("name_kk", sa.String(length=200), nullable=True))
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(sa.Column("name_kk", sa.String(length=200), nullable=True))
+            batch_op.add_column(sa.Column("name_ru", sa.String(length=200), nullable=True))
+    occupation = sa.table("occupation", sa.column("code", sa.String), sa.column("name_kk", sa.String))
+    for code, kk in names.OCCUPATIONS_KK.items():
+        op.execute(occupation.update().where(occupation.c.code == code).values(name_kk=kk))
+    for table, (by_code, _) in TABLES.items():
+        t = sa.table(table, sa.column("code", sa.String), sa.column("name_kk", sa.String),
+                     sa.column("name_ru", sa.String))
+        for code, (kk, ru) in by_code.items():
+            op.execute(t.update().where(t.c.code == code).values(name_kk=kk, name_ru=ru))
+
+
+def downgrade() -> None:
+    for table in reversed(list(TABLES)):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column("name_ru")
+            batch_op.drop_column("name_kk")
+    with op.batch_alter_table("occupation") as batch_op:
+        batch_op.drop_column("name_kk")
