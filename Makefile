@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m api.graphiql_assets
-	$(BIN)/python -m core.i18n compile
+	$(BIN)/python -m cli.messages compile
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -74,5 +74,5 @@ audit: $(STAMP)
 
 # The gettext catalogues (core/locale): collect new message ids from the source, then compile.
 messages: $(STAMP)
-	$(BIN)/python -m core.i18n extract
-	$(BIN)/python -m core.i18n compile
+	$(BIN)/python -m cli.messages extract
+	$(BIN)/python -m cli.messages compile

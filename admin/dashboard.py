@@ -3,6 +3,8 @@ status and route, and the applications past their 29-day due date."""
 
 from __future__ import annotations
 
+from core.text import t
+
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -77,4 +79,4 @@ class DashboardView(BaseView):
     async def dashboard(self, request: Request) -> Response:
         async with self.sessions() as session:
             data = await dashboard_data(session)
-        return await self.templates.TemplateResponse(request, "qonys/dashboard.html", {"title": "Dashboard", **data})
+        return await self.templates.TemplateResponse(request, "qonys/dashboard.html", {"title": t("Dashboard"), **data})

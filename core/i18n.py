@@ -7,12 +7,12 @@ of that language writes them (Babel: ``1 557 000,00`` and ``4 декабря 202
 in Russian). English stays exactly the text the services wrote.
 
 The catalogues are ``core/locale/<lang>/LC_MESSAGES/messages.po``; the
-install step compiles them to ``.mo`` (``python -m core.i18n compile``). A
+install step compiles them to ``.mo`` (``python -m cli.messages compile``). A
 catalogue whose ``.mo`` is missing or older than its ``.po`` is read from the
-``.po`` directly, so a fresh checkout works too. ``python -m core.i18n
+``.po`` directly, so a fresh checkout works too. ``python -m cli.messages
 extract`` collects the message ids of the source tree (keyword ``t`` in
-Python, ``_``/``gettext`` in the admin templates) into the three catalogues,
-keeping the translations already made.
+Python, ``_``/``gettext`` in the admin templates, the admin views' labels)
+into the three catalogues, keeping the translations already made.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def translate(text: Any, lang: str | None) -> Any:
     return text
 
 
-# ------------------------------------------------------------------ maintenance (python -m core.i18n)
+# ------------------------------------------------------------------ maintenance (python -m cli.messages)
 
 
 def source_root() -> Path:
@@ -163,7 +163,7 @@ MAPPING = [
     ("**/bench/**", "ignore"),
     ("**/.venv/**", "ignore"),
     ("**.py", "python"),
-    ("admin/templates/**.html", "jinja2"),
+    ("templates/**.html", "jinja2"),
 ]
 KEYWORDS = {"t": None, "_": None, "gettext": None, "lazy_gettext": None}
 
@@ -177,7 +177,7 @@ def extract_ids(root: Path | None = None) -> dict[str, set[str]]:
     for directory in ("core", "services", "api", "admin"):
         for filename, _lineno, message, _comments, _context in extract_from_dir(
             root / directory, method_map=MAPPING, keywords=KEYWORDS,
-            options_map={"admin/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+            options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
         ):
             if isinstance(message, str) and message:
                 found.setdefault(message, set()).add(f"{directory}/{filename}")
@@ -198,13 +198,12 @@ def sqladmin_ids() -> list[str]:
         return [m.id for m in read_po(fp) if isinstance(m.id, str) and m.id]
 
 
-def extract(root: Path | None = None) -> None:
-    """Add the source tree's new message ids to the three catalogues (translations
-    kept, ids no longer in the source dropped)."""
+def extract(ids: dict[str, set[str]]) -> None:
+    """Write ``ids`` (message id -> where it is written) into the three catalogues:
+    translations kept, ids no longer in the source dropped."""
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
-    ids = extract_ids(root)
     for lang in LANGUAGES:
         path = po_path(lang)
         old: dict[str, str] = {}
@@ -242,20 +241,3 @@ def compile_all() -> list[Path]:
 def missing(lang: str, ids: Iterable[str]) -> list[str]:
     have = catalogue(lang)
     return sorted(i for i in ids if i not in have)
-
-
-if __name__ == "__main__":  # pragma: no cover - maintenance command
-    import sys
-
-    command = sys.argv[1] if len(sys.argv) > 1 else "compile"
-    if command == "extract":
-        extract()
-        for lang in LANGUAGES:
-            catalogue.cache_clear()
-            gaps = missing(lang, extract_ids())
-            print(f"{lang}: {len(gaps)} message(s) without a translation")
-    elif command == "compile":
-        for path in compile_all():
-            print(f"compiled {path}")
-    else:
-        sys.exit("usage: python -m core.i18n [extract|compile]")

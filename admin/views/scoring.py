@@ -4,6 +4,8 @@ previews the what-if, then publishes and re-scores through
 
 from __future__ import annotations
 
+from core.text import t
+
 from typing import Any
 
 from sqladmin import action
@@ -14,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin.auth import viewer_for
+from admin.i18n import in_language
 from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
 from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, result_rows
 from models import Score, ScoringModel
@@ -56,7 +59,7 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
 
     @action(name="publish", label="Publish", add_in_list=True, add_in_detail=True)
     async def publish_action(self, request: Request) -> Response:
-        title = "Publish a scoring model"
+        title = t("Publish a scoring model")
         viewer = viewer_for(request)
 
         async def work(model_id: int, confirm: bool) -> Response:
@@ -64,26 +67,28 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                 async with self.sessions() as session:
                     model = await session.get(ScoringModel, model_id)
                     if model is None:
-                        raise FormError("the scoring model no longer exists")
+                        raise FormError(t("the scoring model no longer exists"))
                     refusal = scoring_models.publish_refusal(model)
                     if refusal:
                         raise FormError(refusal)
                     simulation = await scoring_models.simulate(session, viewer, model_id)
                 return await action_page(
                     self, request, title=title, rows=result_rows(simulation),
-                    message=(f"What-if for version {model.version} (effective {model.effective_from.isoformat()}): "
-                             f"{simulation.passed_now} of {simulation.evaluated} scored, undecided applications pass "
-                             f"now; {simulation.passed_under_draft} would pass under this draft. "
-                             "Nothing has been changed yet."),
-                    confirm_url=confirm_url(request), confirm_label=f"Publish version {model.version}",
+                    message=t("What-if for version {version} (effective {effective}): {passed_now} of {evaluated} "
+                              "scored, undecided applications pass now; {passed_draft} would pass under this draft. "
+                              "Nothing has been changed yet.", version=model.version, effective=model.effective_from,
+                              passed_now=simulation.passed_now, evaluated=simulation.evaluated,
+                              passed_draft=simulation.passed_under_draft),
+                    confirm_url=confirm_url(request), confirm_label=t("Publish version {version}",
+                                                                      version=model.version),
                 )
             model, outcome = await jobs.publish_and_rescore(self.settings, self.sessions, viewer, model_id=model_id)
-            flash(request, f"Version {model.version} is published.", category="success")
-            flash(request, outcome.message, category="warning" if outcome.mode == "failed" else "info")
+            flash(request, in_language(t("Version {version} is published.", version=model.version)), category="success")
+            flash(request, in_language(outcome.message), category="warning" if outcome.mode == "failed" else "info")
             return RedirectResponse(request.url_for("admin:details", identity=self.identity, pk=str(model.id)),
                                     status_code=302)
 
-        return await one_row_action(self, request, title=title, choose="Choose exactly one DRAFT model to publish.",
+        return await one_row_action(self, request, title=title, choose=t("Choose exactly one DRAFT model to publish."),
                                     work=work)
 
 
