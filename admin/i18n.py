@@ -86,6 +86,10 @@ class LanguageMiddleware:
 # ------------------------------------------------------------------ labels
 
 
+# Printed by SQLAdmin's templates from its own Python (the panel's title, boolean filters' choices).
+SHOWN = ("Qonys administration", "All", "Yes", "No")
+
+
 @lru_cache(maxsize=1)
 def label_ids() -> frozenset[str]:
     """Every label the views show: names, menu categories, column labels, filter titles."""
@@ -93,7 +97,7 @@ def label_ids() -> frozenset[str]:
     from admin.views import ALL_VIEWS
     from admin.views.common import LABELS
 
-    found: set[str] = set(LABELS.values())
+    found: set[str] = set(LABELS.values()) | set(SHOWN)
     for view in (DashboardView, *ALL_VIEWS):
         for attr in ("name", "name_plural", "category"):
             value = getattr(view, attr, None)
