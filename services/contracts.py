@@ -404,7 +404,7 @@ async def record_refund_payment(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # pragma: no cover - the lock above makes this unreachable
-        raise invalid("the amount is more than what is outstanding", "input", "amount")
+        raise invalid(t("the amount is more than what is outstanding"), "input", "amount")
     payment = RefundPayment(contract_id=contract.id, amount=amount, paid_on=paid_on, recorded_at=utcnow(),
                             recorded_by=viewer.audit_subject)
     session.add(payment)
