@@ -33,12 +33,12 @@ TABLES = {  # table -> (its names by code, whether it gets name_ru)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("occupation") as batch_op:
-        batch_op.add_column(sa.Column("name_kk", sa.String(length=200), nullable=True))
+    # Nullable columns are added in place on both databases (no table copy: SQLite
+    # would otherwise drop and rebuild tables other rows refer to).
+    op.add_column("occupation", sa.Column("name_kk", sa.String(length=200), nullable=True))
     for table in TABLES:
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.add_column(sa.Column("name_kk", sa.String(length=200), nullable=True))
-            batch_op.add_column(sa.Column("name_ru", sa.String(length=200), nullable=True))
+        op.add_column(table, sa.Column("name_kk", sa.String(length=200), nullable=True))
+        op.add_column(table, sa.Column("name_ru", sa.String(length=200), nullable=True))
     occupation = sa.table("occupation", sa.column("code", sa.String), sa.column("name_kk", sa.String))
     for code, kk in names.OCCUPATIONS_KK.items():
         op.execute(occupation.update().where(occupation.c.code == code).values(name_kk=kk))
@@ -50,9 +50,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # In place too (SQLite 3.35+ drops a plain column without rebuilding the table).
     for table in reversed(list(TABLES)):
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_column("name_ru")
-            batch_op.drop_column("name_kk")
-    with op.batch_alter_table("occupation") as batch_op:
-        batch_op.drop_column("name_kk")
+        op.drop_column(table, "name_ru")
+        op.drop_column(table, "name_kk")
+    op.drop_column("occupation", "name_kk")
