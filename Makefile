@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 PORT ?= $(or $(QONYS_PORT),8000)
 HOST ?= $(or $(QONYS_HOST),127.0.0.1)
 
-.PHONY: lint run test test-sqlite test-postgres install browser graphiql schema contract clean fuzz audit
+.PHONY: messages lint run test test-sqlite test-postgres install browser graphiql schema contract clean fuzz audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m api.graphiql_assets
 	$(BIN)/python -m admin.chart_assets
+	$(BIN)/python -m cli.messages compile
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -72,3 +73,8 @@ fuzz: $(STAMP)
 
 audit: $(STAMP)
 	scripts/graphql_http_audit.sh
+
+# The gettext catalogues (core/locale): collect new message ids from the source, then compile.
+messages: $(STAMP)
+	$(BIN)/python -m cli.messages extract
+	$(BIN)/python -m cli.messages compile

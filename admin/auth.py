@@ -19,6 +19,9 @@ import structlog
 from sqladmin.authentication import AuthenticationBackend
 from sqladmin.authorization import Action, AuthorizationBackend
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.middleware import Middleware
+
+from admin.i18n import LanguageMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -65,6 +68,7 @@ class AdminAuth(AuthenticationBackend):
             same_site="strict",
             https_only=settings.production,
         )
+        self.middlewares.append(Middleware(LanguageMiddleware))  # inside the session: the language is kept there
         self.sessions = sessions
         self.secret = settings.secret_key
         self.max_age = settings.admin_session_max_age

@@ -36,9 +36,11 @@ from wtforms.fields.core import UnboundField
 from admin import exports
 from admin.auth import is_read_only, viewer_for
 from admin.exports import EXPORT_TYPES
+from admin.i18n import in_language
 from core.settings import Settings
 from core.clock import today_almaty
 from core.db import transaction
+from core.text import t
 from services import labels as record_labels
 from services import reference
 from services.errors import ServiceError
@@ -48,14 +50,19 @@ _LABELS_STATE = "qonys_fk_labels"
 
 
 class FormError(Exception):
-    """A rule refused the write; the message is shown to the administrator."""
+    """A rule refused the write; the message is shown to the administrator (in the panel's language)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(in_language(message))
 
 
 def service_error_message(exc: ServiceError) -> str:
+    """The refusal as the panel shows it, in the panel's language."""
     parts = []
     for e in exc.errors:
         field = e.field[-1] if e.field else None
-        parts.append(f"{field}: {e.message}" if field and field not in ("id", "input") else e.message)
+        message = in_language(e.message)
+        parts.append(f"{field}: {message}" if field and field not in ("id", "input") else message)
     return "; ".join(parts)
 
 
@@ -223,7 +230,7 @@ class QonysModelView(ModelView):
 
     def _writer(self, request: Request) -> Viewer:
         if is_read_only(request):
-            raise FormError("your account may only read")
+            raise FormError(t("your account may only read"))
         return viewer_for(request)
 
     # -------------------------------------------------------------- labels
@@ -324,7 +331,7 @@ class QonysModelView(ModelView):
         try:
             return int(pk)
         except (TypeError, ValueError):
-            raise FormError("no such record") from None
+            raise FormError(t("no such record")) from None
 
     async def insert_model(self, request: Request, data: dict) -> Any:
         return await self._run(request, lambda s, v: self.create_row(s, v, data))
@@ -369,10 +376,10 @@ class ReadOnlyView(QonysModelView):
     can_delete = False
 
     async def insert_model(self, request: Request, data: dict) -> Any:
-        raise FormError("these records are read-only in the panel")
+        raise FormError(t("these records are read-only in the panel"))
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Any:
-        raise FormError("these records are read-only in the panel")
+        raise FormError(t("these records are read-only in the panel"))
 
     async def delete_model(self, request: Request, pk: Any) -> None:
-        raise FormError("these records are read-only in the panel")
+        raise FormError(t("these records are read-only in the panel"))

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.chart_assets import CHART_JS, chart_integrity
+from core.text import t
 from services.figures import MoneyTable, dashboard_figures
 
 
@@ -49,5 +50,5 @@ class DashboardView(BaseView):
         async with self.sessions() as session:
             data = await dashboard_figures(session)
         return await self.templates.TemplateResponse(request, "qonys/dashboard.html", {
-            "title": "Dashboard", **data, "charts": charts(data), "chart_js": CHART_JS,
+            "title": t("Dashboard"), **data, "charts": charts(data), "chart_js": CHART_JS,
             "chart_integrity": chart_integrity()})

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from admin.auth import AdminAuth, RoleAuthorization
 from admin.base import human
 from admin.csrf import SameOriginGuard
+from admin import i18n as admin_i18n
 from admin.dashboard import DashboardView
 from admin.views import ALL_VIEWS
 from core.settings import Settings
@@ -63,5 +64,6 @@ def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmake
     for view in (DashboardView, *ALL_VIEWS):
         attrs: dict[str, Any] = {"sessions": sessions, "settings": settings, "__module__": view.__module__}
         admin.add_view(type(view.__name__, (view,), attrs))
+    admin_i18n.install(admin)
     app.state.admin = admin
     return admin

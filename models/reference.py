@@ -45,6 +45,7 @@ class Occupation(Table, table=True):
     code: str = column(sa.String(4), unique=True)
     name_en: str = column(sa.String(200))
     name_ru: str = column(sa.String(200))
+    name_kk: str | None = column(sa.String(200), nullable=True)
 
 
 class DeficitOccupation(Table, table=True):
@@ -66,6 +67,8 @@ class Agency(Table, table=True):
 
     code: str = column(sa.String(40), unique=True)
     name: str = column(sa.String(200))
+    name_kk: str | None = column(sa.String(200), nullable=True)
+    name_ru: str | None = column(sa.String(200), nullable=True)
     active: bool = column(sa.Boolean(), column_default=True)
 
 
@@ -74,6 +77,8 @@ class CheckType(Table, table=True):
 
     code: str = column(sa.String(40), unique=True)
     name: str = column(sa.String(200))
+    name_kk: str | None = column(sa.String(200), nullable=True)
+    name_ru: str | None = column(sa.String(200), nullable=True)
     agency_id: int = column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
     mandatory: bool = column(sa.Boolean(), column_default=True)
     active: bool = column(sa.Boolean(), column_default=True)
@@ -95,6 +100,8 @@ class SupportMeasure(Table, table=True):
 
     code: str = column(sa.String(40), unique=True)
     name: str = column(sa.String(200))
+    name_kk: str | None = column(sa.String(200), nullable=True)
+    name_ru: str | None = column(sa.String(200), nullable=True)
     cap_mrp: Decimal = column(sa.Numeric(10, 2, asdecimal=True))
     per_family_member: bool = column(sa.Boolean(), column_default=False)
 
@@ -119,4 +126,6 @@ class TerminationReasonRule(Table, table=True):
 
     code: TerminationReason = column(str_enum(TerminationReason, "termination_reason_code"), unique=True)
     name: str = column(sa.String(200))
+    name_kk: str | None = column(sa.String(200), nullable=True)
+    name_ru: str | None = column(sa.String(200), nullable=True)
     refundable: bool = column(sa.Boolean())

@@ -43,7 +43,7 @@ def _require_admin(viewer: Viewer) -> None:
     """Keys and accounts are made and revoked by administrators: the admin panel's,
     or the operator's command line (``SYSTEM``)."""
     if not viewer.is_admin:
-        raise forbidden("only administrators may manage API keys and admin accounts")
+        raise forbidden(t("only administrators may manage API keys and admin accounts"))
 
 
 # ---------------------------------------------------------------- JWT
@@ -182,9 +182,9 @@ async def create_agency_key(
     _require_admin(viewer)
     agency = (await session.execute(select(Agency).where(Agency.code == agency_code))).scalar_one_or_none()
     if agency is None:
-        raise not_found(f"agency {agency_code!r}", "agencyCode")
+        raise not_found(t("agency {code}", code=repr(agency_code)), "agencyCode")
     if not agency.active:
-        raise invalid(f"agency {agency_code} is not active", "agencyCode")
+        raise invalid(t("agency {code} is not active", code=agency_code), "agencyCode")
     prefix = secrets.token_hex(4)
     key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = AgencyApiKey(agency_id=agency.id, prefix=prefix, key_hash=_hash_key(key), label=label)
@@ -198,9 +198,9 @@ async def revoke_agency_key(session: AsyncSession, viewer: Viewer, prefix: str) 
     _require_admin(viewer)
     row = (await session.execute(select(AgencyApiKey).where(AgencyApiKey.prefix == prefix))).scalar_one_or_none()
     if row is None:
-        raise not_found(f"API key {prefix!r}", "prefix")
+        raise not_found(t("API key {prefix}", prefix=repr(prefix)), "prefix")
     if row.revoked_at is not None:
-        raise ServiceError.one(ErrorCode.INVALID_STATE, "the key is already revoked", ["prefix"])
+        raise ServiceError.one(ErrorCode.INVALID_STATE, t("the key is already revoked"), ["prefix"])
     row.revoked_at = utcnow()
     await audit.record(session, viewer, "agency_key.revoke", "agency_api_key", row.id, {"prefix": prefix})
     return row
@@ -286,12 +286,13 @@ async def create_admin_account(
     _require_admin(viewer)
     username = username.strip()
     if not (3 <= len(username) <= 80) or not all(c.isalnum() or c in "._-@" for c in username):
-        raise invalid("username must be 3–80 letters, digits or . _ - @", "username")
+        raise invalid(t("username must be 3–80 letters, digits or . _ - @"), "username")
     if len(password) < 12:
-        raise invalid("password must be at least 12 characters", "password")
+        raise invalid(t("password must be at least 12 characters"), "password")
     exists = (await session.execute(select(AdminAccount.id).where(AdminAccount.username == username))).first()
     if exists:
-        raise ServiceError.one(ErrorCode.DUPLICATE, f"an account named {username} already exists", ["username"])
+        raise ServiceError.one(ErrorCode.DUPLICATE, t("an account named {username} already exists", username=username),
+                               ["username"])
     account = AdminAccount(username=username, password_hash=hash_password(password), role=role)
     session.add(account)
     await session.flush()
@@ -301,7 +302,7 @@ async def create_admin_account(
 
 def _require_account_manager(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise forbidden("only an administrator (or the qonys command) manages admin accounts")
+        raise forbidden(t("only an administrator (or the qonys command) manages admin accounts"))
 
 
 async def list_admin_accounts(session: AsyncSession, viewer: Viewer) -> list[AdminAccount]:
@@ -315,7 +316,7 @@ async def _account(session: AsyncSession, username: str) -> AdminAccount:
         select(AdminAccount).where(AdminAccount.username == username.strip()).with_for_update()
     )).scalar_one_or_none()
     if account is None:
-        raise not_found(f"admin account {username.strip()!r}", "username")
+        raise not_found(t("admin account {username}", username=repr(username.strip())), "username")
     return account
 
 
@@ -323,7 +324,7 @@ async def reset_admin_password(session: AsyncSession, viewer: Viewer, username: 
     """A new password; the account's open panel sessions end (``session_fingerprint`` changes)."""
     _require_account_manager(viewer)
     if len(password) < 12:
-        raise invalid("password must be at least 12 characters", "password")
+        raise invalid(t("password must be at least 12 characters"), "password")
     account = await _account(session, username)
     account.password_hash = hash_password(password)
     await audit.record(session, viewer, "admin_account.reset_password", "admin_account", account.id,
@@ -337,8 +338,9 @@ async def set_admin_account_active(session: AsyncSession, viewer: Viewer, userna
     _require_account_manager(viewer)
     account = await _account(session, username)
     if account.active == active:
-        state = "enabled" if active else "disabled"
-        raise ServiceError.one(ErrorCode.INVALID_STATE, f"the account {account.username} is already {state}", ["username"])
+        message = (t("the account {username} is already enabled", username=account.username) if active
+                   else t("the account {username} is already disabled", username=account.username))
+        raise ServiceError.one(ErrorCode.INVALID_STATE, message, ["username"])
     account.active = active
     await audit.record(session, viewer, "admin_account.enable" if active else "admin_account.disable",
                        "admin_account", account.id, {"username": account.username, "active": [not active, active]})

@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import (
     Application,
     ContractTermination,
@@ -65,7 +66,7 @@ def refund_outstanding(refund_due: Any, refund_paid: Any) -> Any:
 
 def require_staff(viewer: Viewer) -> None:
     if not viewer.is_staff:
-        raise forbidden("only officers and administrators may change contracts, payments and refunds")
+        raise forbidden(t("only officers and administrators may change contracts, payments and refunds"))
 
 
 # --------------------------------------------------------------------------
@@ -107,13 +108,18 @@ def money(value: Decimal) -> str:
     return str(Decimal(value).quantize(CENT))
 
 
+def cents(value: Decimal) -> Decimal:
+    """An amount as a message parameter: two decimals (shown as money in each language)."""
+    return Decimal(value).quantize(CENT)
+
+
 async def lock_contract(session: AsyncSession, contract_id: int) -> SocialContract:
     """The contract row, locked for the rest of the transaction; NOT_FOUND when missing."""
     stmt = (select(SocialContract).where(SocialContract.id == contract_id)
             .with_for_update().execution_options(populate_existing=True))
     contract = (await session.execute(stmt)).scalar_one_or_none()
     if contract is None:
-        raise not_found("social contract", "input", "contractId")
+        raise not_found(t("social contract"), "input", "contractId")
     return contract
 
 
@@ -135,32 +141,32 @@ async def sign_contract(
         .execution_options(populate_existing=True)
     )).scalar_one_or_none()
     if application is None:
-        raise not_found("application", "input", "applicationId")
+        raise not_found(t("application"), "input", "applicationId")
     if application.route != Route.KANDAS:
-        raise invalid_state(f"only KANDAS applications get a social contract; this one is on the "
-                            f"{application.route.value} route, which has no contract or state support",
+        raise invalid_state(t("only KANDAS applications get a social contract; this one is on the {route} route, "
+                              "which has no contract or state support", route=application.route.value),
                             "input", "applicationId")
     if application.status != ApplicationStatus.APPROVED:
-        raise invalid_state(f"a social contract is signed only for an APPROVED application (approved by a selection "
-                            f"round); this one is {application.status.value}", "input", "applicationId")
+        raise invalid_state(t("a social contract is signed only for an APPROVED application (approved by a selection "
+                              "round); this one is {status}", status=application.status.value), "input", "applicationId")
     approved = await approved_family_size(session, application)
     errors = ErrorCollector()
     if family_size is not None:
         problem = family_size_problem(family_size)
         if problem is None and family_size != approved:
-            problem = (f"the contract's family is the one approved: {approved} "
-                       f"{'person' if approved == 1 else 'people'}, the quota seats the selection round took "
-                       f"(got {family_size}); leave familySize out or send {approved}")
+            problem = t("the contract's family is the one approved: {approved} {people}, the quota seats the selection "
+                        "round took (got {given}); leave familySize out or send {approved}", approved=approved,
+                        people=t("person") if approved == 1 else t("people"), given=family_size)
         errors.invalid(problem, "input", "familySize")
     if not DATE_MIN <= start_date <= DATE_MAX:
-        errors.invalid(f"start date must be from {DATE_MIN} to {DATE_MAX}", "input", "startDate")
+        errors.invalid(t("start date must be from {first} to {last}", first=DATE_MIN, last=DATE_MAX), "input", "startDate")
     errors.raise_if_any()
     family_size = approved
     existing = (await session.execute(
         select(SocialContract.number).where(SocialContract.application_id == application.id)
     )).scalar_one_or_none()
     if existing is not None:
-        raise ServiceError.one(ErrorCode.DUPLICATE, f"this application already has social contract {existing}",
+        raise ServiceError.one(ErrorCode.DUPLICATE, t("this application already has social contract {number}", number=existing),
                                ["input", "applicationId"])
     await kandas.require_for_contract(session, application.id, start_date)  # SPEC §12
     contract = SocialContract(
@@ -179,7 +185,7 @@ async def sign_contract(
             session.add(contract)
             await session.flush()
     except IntegrityError:
-        raise ServiceError.one(ErrorCode.DUPLICATE, "this application already has a social contract",
+        raise ServiceError.one(ErrorCode.DUPLICATE, t("this application already has a social contract"),
                                ["input", "applicationId"]) from None
     await audit.record(session, viewer, "contract.sign", "social_contract", contract.id, {
         "number": contract.number, "applicationId": application.id, "regionId": contract.region_id,
@@ -197,7 +203,7 @@ async def approved_family_size(session: AsyncSession, application: Application) 
         select(Questionnaire.family_size).where(Questionnaire.application_id == application.id)
     )).scalar_one_or_none()
     if size is None:  # pragma: no cover - an approved KANDAS application always has a questionnaire
-        raise invalid_state("the approved application has no questionnaire, so its family is unknown",
+        raise invalid_state(t("the approved application has no questionnaire, so its family is unknown"),
                             "input", "applicationId")
     return size
 
@@ -210,7 +216,8 @@ def today() -> dt.date:
 def future_date_problem(value: dt.date, what: str, on: dt.date) -> str | None:
     """Money events are recorded once they happened: nothing dated after today."""
     if value > on:
-        return f"{what} {value} is after today ({on}, Asia/Almaty); record it once it has happened"
+        return t("{what} {date} is after today ({today}, Asia/Almaty); record it once it has happened",
+                 what=what, date=value, today=on)
     return None
 
 
@@ -242,40 +249,46 @@ async def record_support_payment(
     require_staff(viewer)
     contract = await lock_contract(session, contract_id)
     if contract.status != ContractStatus.ACTIVE:
-        raise invalid_state(f"support is paid only on an ACTIVE contract; this one is {contract.status.value}",
+        raise invalid_state(t("support is paid only on an ACTIVE contract; this one is {status}",
+                              status=contract.status.value),
                             "input", "contractId")
     errors = ErrorCollector()
     code = (measure_code or "").strip().upper()
     measure = (await session.execute(select(SupportMeasure).where(SupportMeasure.code == code))).scalar_one_or_none()
     if measure is None:
         known = (await session.execute(select(SupportMeasure.code).order_by(SupportMeasure.code))).scalars().all()
-        errors.invalid(f"unknown support measure {measure_code!r}; known measures: {', '.join(known)}",
+        errors.invalid(t("unknown support measure {code}; known measures: {known}", code=repr(measure_code),
+                         known=", ".join(known)),
                        "input", "measureCode")
     errors.invalid(money_amount_problem(amount), "input", "amount")
-    future = future_date_problem(paid_on, "the payment date", today())
+    future = future_date_problem(paid_on, t("the payment date"), today())
     if future is not None:
         errors.invalid(future, "input", "paidOn")
     elif not during_contract(contract.start_date, contract.end_date, paid_on):
-        errors.invalid(f"the payment date must be within the contract, from {contract.start_date} to before "
-                       f"{contract.end_date} (got {paid_on})", "input", "paidOn")
+        errors.invalid(t("the payment date must be within the contract, from {start} to before {end} (got {given})",
+                         start=contract.start_date, end=contract.end_date, given=paid_on), "input", "paidOn")
     errors.raise_if_any()
     assert measure is not None and measure.id is not None
     amount = Decimal(amount).quantize(CENT)
 
     capped = await measure_cap(session, measure, contract, paid_on.year)
     if capped is None:
-        raise invalid(f"no MRP value is set for {paid_on.year}, so the {measure.code} cap cannot be computed; "
-                      "an administrator must add that year's MRP first", "input", "paidOn")
+        raise invalid(t("no MRP value is set for {year}, so the {measure} cap cannot be computed; an administrator "
+                        "must add that year's MRP first", year=paid_on.year, measure=measure.code), "input", "paidOn")
     cap, mrp = capped
     paid = await _ledger_sum(session, contract.id, measure.id)
     if paid + amount > cap:
         remaining = max(cap - paid, ZERO)
-        members = f" × {contract.family_size} family members" if measure.per_family_member else ""
-        raise invalid(
-            f"{measure.code} is capped at {money(cap)} tenge on this contract "
-            f"({measure.cap_mrp.normalize():f} MRP × {money(mrp)} tenge, the {paid_on.year} MRP{members}); "
-            f"{money(paid)} has been paid, so at most {money(remaining)} remains (got {money(amount)})",
-            "input", "amount")
+        values = dict(measure=measure.code, cap=cents(cap), cap_mrp=format(measure.cap_mrp.normalize(), "f"),
+                      mrp=cents(mrp), year=paid_on.year, paid=cents(paid), remaining=cents(remaining),
+                      given=cents(amount))
+        if measure.per_family_member:
+            raise invalid(t("{measure} is capped at {cap} tenge on this contract ({cap_mrp} MRP × {mrp} tenge, the "
+                            "{year} MRP × {members} family members); {paid} has been paid, so at most {remaining} "
+                            "remains (got {given})", members=contract.family_size, **values), "input", "amount")
+        raise invalid(t("{measure} is capped at {cap} tenge on this contract ({cap_mrp} MRP × {mrp} tenge, the {year} "
+                        "MRP); {paid} has been paid, so at most {remaining} remains (got {given})", **values),
+                      "input", "amount")
 
     payment = SupportPayment(contract_id=contract.id, measure_id=measure.id, amount=amount, paid_on=paid_on,
                              recorded_at=utcnow(), recorded_by=viewer.audit_subject)
@@ -311,14 +324,16 @@ async def terminate_contract(
     reason = TerminationReason(reason)
     contract = await lock_contract(session, contract_id)
     if contract.status != ContractStatus.ACTIVE:
-        raise invalid_state(f"only an ACTIVE contract can be terminated; this one is already {contract.status.value}",
+        raise invalid_state(t("only an ACTIVE contract can be terminated; this one is already {status}",
+                              status=contract.status.value),
                             "input", "contractId")
     if effective_date < contract.start_date:
-        raise invalid(f"the effective date {effective_date} is before the contract's start date {contract.start_date}",
+        raise invalid(t("the effective date {date} is before the contract's start date {start}", date=effective_date,
+                        start=contract.start_date),
                       "input", "effectiveDate")
     # A termination is recorded once it has happened; so a contract reaches COMPLETED
     # (an effective date on or after its end) only once its end date has come.
-    future = future_date_problem(effective_date, "the effective date", today())
+    future = future_date_problem(effective_date, t("the effective date"), today())
     if future is not None:
         raise invalid(future, "input", "effectiveDate")
     if effective_date >= contract.end_date:
@@ -333,7 +348,7 @@ async def terminate_contract(
         .values(status=new_status).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # pragma: no cover - the lock above makes this unreachable
-        raise invalid_state("the contract was terminated by someone else a moment ago", "input", "contractId")
+        raise invalid_state(t("the contract was terminated by someone else a moment ago"), "input", "contractId")
     termination = ContractTermination(contract_id=contract.id, reason=reason, effective_date=effective_date,
                                       refund_due=due, refund_paid=ZERO, recorded_at=utcnow(),
                                       recorded_by=viewer.audit_subject)
@@ -342,7 +357,7 @@ async def terminate_contract(
             session.add(termination)
             await session.flush()
     except IntegrityError:
-        raise invalid_state("this contract already has a termination", "input", "contractId") from None
+        raise invalid_state(t("this contract already has a termination"), "input", "contractId") from None
     contract.status = new_status
     await audit.record(session, viewer, "contract.terminate", "social_contract", contract.id, {
         "status": [ContractStatus.ACTIVE, new_status], "reason": reason, "effectiveDate": effective_date,
@@ -361,22 +376,25 @@ async def record_refund_payment(
         .with_for_update().execution_options(populate_existing=True)
     )).scalar_one_or_none()
     if termination is None:
-        raise invalid_state(f"nothing is to be refunded: the contract is {contract.status.value} and has no termination",
+        raise invalid_state(t("nothing is to be refunded: the contract is {status} and has no termination",
+                              status=contract.status.value),
                             "input", "contractId")
     outstanding = refund_outstanding(termination.refund_due, termination.refund_paid)
     if outstanding <= 0:
-        raise invalid_state(f"nothing is outstanding on this contract (refund due {money(termination.refund_due)}, "
-                            f"paid {money(termination.refund_paid)})", "input", "contractId")
+        raise invalid_state(t("nothing is outstanding on this contract (refund due {due}, paid {paid})",
+                              due=cents(termination.refund_due), paid=cents(termination.refund_paid)),
+                            "input", "contractId")
     errors = ErrorCollector()
     problem = money_amount_problem(amount)
     errors.invalid(problem, "input", "amount")
     if problem is None and Decimal(amount) > outstanding:
-        errors.invalid(f"the amount {money(amount)} is more than the {money(outstanding)} outstanding", "input", "amount")
-    future = future_date_problem(paid_on, "the refund date", today())
+        errors.invalid(t("the amount {amount} is more than the {outstanding} outstanding", amount=cents(amount),
+                         outstanding=cents(outstanding)), "input", "amount")
+    future = future_date_problem(paid_on, t("the refund date"), today())
     if future is not None:
         errors.invalid(future, "input", "paidOn")
     elif paid_on < contract.start_date:
-        errors.invalid(f"the refund date must not be before the contract's start date {contract.start_date}",
+        errors.invalid(t("the refund date must not be before the contract's start date {start}", start=contract.start_date),
                        "input", "paidOn")
     errors.raise_if_any()
     amount = Decimal(amount).quantize(CENT)
@@ -388,7 +406,7 @@ async def record_refund_payment(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # pragma: no cover - the lock above makes this unreachable
-        raise invalid("the amount is more than what is outstanding", "input", "amount")
+        raise invalid(t("the amount is more than what is outstanding"), "input", "amount")
     payment = RefundPayment(contract_id=contract.id, amount=amount, paid_on=paid_on, recorded_at=utcnow(),
                             recorded_by=viewer.audit_subject)
     session.add(payment)

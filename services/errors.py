@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from core.text import t
 
 
 class ErrorCode(str, Enum):
@@ -40,15 +41,16 @@ def invalid(message: str, *field: str) -> ServiceError:
 
 
 def not_found(what: str, *field: str) -> ServiceError:
-    return ServiceError.one(ErrorCode.NOT_FOUND, f"{what} not found", field or None)
+    """``what`` names the thing, itself translatable: ``not_found(t("quota"), "quotaId")``."""
+    return ServiceError.one(ErrorCode.NOT_FOUND, t("{what} not found", what=what), field or None)
 
 
 def invalid_state(message: str, *field: str) -> ServiceError:
     return ServiceError.one(ErrorCode.INVALID_STATE, message, field or None)
 
 
-def forbidden(message: str = "you may not do this", *field: str) -> ServiceError:
-    return ServiceError.one(ErrorCode.FORBIDDEN, message, field or None)
+def forbidden(message: str | None = None, *field: str) -> ServiceError:
+    return ServiceError.one(ErrorCode.FORBIDDEN, message or t("you may not do this"), field or None)
 
 
 class ErrorCollector:
@@ -67,3 +69,10 @@ class ErrorCollector:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ServiceError(self.errors)
+
+
+# What a global ID names, in a NOT_FOUND message ("application not found").
+THINGS = {
+    "application": t("application"), "check": t("check"), "quota": t("quota"),
+    "scoring model": t("scoring model"), "social contract": t("social contract"),
+}

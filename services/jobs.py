@@ -44,6 +44,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings, get_settings
+from core.text import t
 from models import Application, ScoringModel
 from models.base import ALMATY, today_almaty
 from core.db import create_engine, session_factory, transaction
@@ -268,12 +269,16 @@ async def enqueue_rescore(
     async def run(s: async_sessionmaker[AsyncSession]) -> RescoreOutcome:
         async with open_app(settings) as job_app:
             plan = await defer_chunks(job_app, s, model_id=model_id, chunk_ids=chunk_ids)
-        message = (f"queued {plan.jobs} job(s) to re-score {plan.applications} application(s) under model "
-                   f"{plan.version}")
-        if plan.already_queued:
-            message += f" ({plan.already_queued} more already waiting)"
         if not plan.jobs and not plan.already_queued:
-            message = f"every scored, undecided application is already scored under model {plan.version}"
+            message = t("every scored, undecided application is already scored under model {version}",
+                        version=plan.version)
+        elif plan.already_queued:
+            message = t("queued {jobs} job(s) to re-score {applications} application(s) under model {version} "
+                        "({waiting} more already waiting)", jobs=plan.jobs, applications=plan.applications,
+                        version=plan.version, waiting=plan.already_queued)
+        else:
+            message = t("queued {jobs} job(s) to re-score {applications} application(s) under model {version}",
+                        jobs=plan.jobs, applications=plan.applications, version=plan.version)
         return RescoreOutcome("queued", message, plan.version, 0, plan.jobs)
 
     return await _with_sessions(settings, sessions, run)
@@ -284,7 +289,8 @@ async def _inline(sessions: async_sessionmaker[AsyncSession], model_id: int | No
     async with transaction(sessions) as session:
         version = (await rescore.model_for_rescore(session, model_id, today_almaty())).version
     n = await rescore.rescore_all(sessions, SYSTEM, model_id=model_id, batch_size=batch_size, progress=progress)
-    return RescoreOutcome("inline", f"re-scored {n} application(s) under model {version}", version, n)
+    return RescoreOutcome("inline", t("re-scored {count} application(s) under model {version}", count=n,
+                                        version=version), version, n)
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -311,19 +317,20 @@ async def after_publish(
         async with transaction(s) as session:
             model = await session.get(ScoringModel, model_id)
             if model is None:
-                raise not_found("scoring model", "modelId")
+                raise not_found(t("scoring model"), "modelId")
             return model, await model_in_force(session, on)
 
     model, in_force = await _with_sessions(settings, sessions, state)
     future = model.effective_from > on
     if not future and (in_force is None or in_force.id != model.id):
-        by = in_force.version if in_force is not None else "another model"
-        return RescoreOutcome("skipped", f"model {model.version} is not in force: {by} replaces it", model.version)
+        by = in_force.version if in_force is not None else t("another model")
+        return RescoreOutcome("skipped", t("model {version} is not in force: {by} replaces it", version=model.version,
+                                           by=by), model.version)
     if settings.is_sqlite:
         if future:
             return RescoreOutcome(
-                "skipped", f"model {model.version} takes effect on {model.effective_from.isoformat()}; run "
-                "`qonys rescore` on or after that date", model.version)
+                "skipped", t("model {version} takes effect on {date}; run `qonys rescore` on or after that date",
+                             version=model.version, date=model.effective_from), model.version)
         try:
             return await _with_sessions(settings, sessions, lambda s: _inline(s, model.id, BATCH_SIZE, None))
         except ServiceError as exc:  # e.g. replaced by a model published meanwhile: its own call re-scores
@@ -338,9 +345,10 @@ async def after_publish(
         except pq_exceptions.AlreadyEnqueued:
             pass
     if future:
-        return RescoreOutcome("scheduled", f"re-scoring under model {model.version} is scheduled for "
-                              f"{model.effective_from.isoformat()}", model.version, 0, 1)
-    return RescoreOutcome("queued", f"re-scoring under model {model.version} is queued", model.version, 0, 1)
+        return RescoreOutcome("scheduled", t("re-scoring under model {version} is scheduled for {date}",
+                                             version=model.version, date=model.effective_from), model.version, 0, 1)
+    return RescoreOutcome("queued", t("re-scoring under model {version} is queued", version=model.version),
+                          model.version, 0, 1)
 
 
 async def publish_and_rescore(
@@ -359,7 +367,8 @@ async def publish_and_rescore(
         outcome = await after_publish(settings, model.id, sessions=sessions)
     except Exception as exc:  # noqa: BLE001 - the model is published; re-scoring can be run again
         log.exception("re-scoring after publishing model %s did not start", model.version)
-        return model, RescoreOutcome("failed", f"Re-scoring did not start ({type(exc).__name__}); run `qonys rescore`.",
+        return model, RescoreOutcome("failed", t("Re-scoring did not start ({error}); run `qonys rescore`.",
+                                                 error=type(exc).__name__),
                                      model.version)
     log.info("model %s published: %s (%s)", model.version, outcome.message, outcome.mode)
     return model, outcome

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import AgencyGrant
 from models import reference as ref
 from services import audit, rules
@@ -38,19 +39,19 @@ Rule = Callable[[Any], "str | None"]
 
 def year_problem(year: int) -> str | None:
     if not YEAR_MIN <= year <= YEAR_MAX:
-        return f"year must be from {YEAR_MIN} to {YEAR_MAX} (got {year})"
+        return t("year must be from {first} to {last} (got {year})", first=YEAR_MIN, last=YEAR_MAX, year=year)
     return None
 
 
 def cap_problem(cap_mrp: Decimal) -> str | None:
-    return "the cap may not be negative" if cap_mrp < 0 else None
+    return t("the cap may not be negative") if cap_mrp < 0 else None
 
 
 def mrp_problem(amount: Decimal) -> str | None:
     if amount <= 0:
-        return "the MRP must be positive"
+        return t("the MRP must be positive")
     if amount != amount.quantize(Decimal("0.01")):
-        return "the MRP has at most two decimals"
+        return t("the MRP has at most two decimals")
     return None
 
 
@@ -70,6 +71,13 @@ RULES: dict[type, dict[str, Rule]] = {
     ref.TerminationReasonRule: {},
 }
 
+# The tables' names in messages ("region 5 not found").
+TABLE_NAMES = {
+    "region": t("region"), "occupation": t("occupation"), "deficit_occupation": t("deficit occupation"),
+    "agency": t("agency"), "check_type": t("check type"), "check_type_grant": t("check type grant"),
+    "support_measure": t("support measure"), "mrp_value": t("mrp value"), "termination_reason": t("termination reason"),
+}
+
 # How a typed text is read (otherwise it is trimmed).
 READ: dict[tuple[type, str], Callable[[str], str]] = {
     (ref.Region, "code"): rules.normalise_region_code,
@@ -78,7 +86,7 @@ READ: dict[tuple[type, str], Callable[[str], str]] = {
 
 def _require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise forbidden("only administrators may change reference data")
+        raise forbidden(t("only administrators may change reference data"))
 
 
 def _table(model: type) -> str:
@@ -97,21 +105,22 @@ def _assign(obj: Any, values: Mapping[str, Any]) -> None:
     for key, value in values.items():
         column = columns.get(key)
         if column is None or column.primary_key:
-            errors.invalid(f"{key} is not a field of {_table(type(obj))}", "input", key)
+            errors.invalid(t("{field} is not a field of {table}", field=key, table=_table(type(obj))), "input", key)
             continue
         if isinstance(value, str):
             value = READ.get((type(obj), key), str.strip)(value)
         if value in ("", None):
             value = None
             if not column.nullable:
-                errors.invalid(f"{key} is required", "input", key)
+                errors.invalid(t("{field} is required", field=key), "input", key)
                 continue
         enum_class = getattr(column.type, "enum_class", None)
         if enum_class is not None and isinstance(value, str):
             try:
                 value = enum_class(value)
             except ValueError:
-                errors.invalid(f"{value!r} is not one of {', '.join(m.value for m in enum_class)}", "input", key)
+                errors.invalid(t("{value} is not one of {allowed}", value=repr(value),
+                                 allowed=", ".join(m.value for m in enum_class)), "input", key)
                 continue
         if value is not None and key in column_rules:
             problem = column_rules[key](value)
@@ -134,15 +143,16 @@ async def flush_checked(session: AsyncSession) -> None:
     except IntegrityError as exc:
         text = str(exc.orig if exc.orig is not None else exc).lower()
         if "unique" in text or "duplicate" in text:
-            raise ServiceError.one(ErrorCode.DUPLICATE, "a record with the same values already exists",
+            raise ServiceError.one(ErrorCode.DUPLICATE, t("a record with the same values already exists"),
                                    ["input"]) from None
         if "foreign key" in text:
-            raise ServiceError.one(ErrorCode.CONFLICT, "the record is referenced by other records "
-                                   "(or refers to one that does not exist)", ["input"]) from None
+            raise ServiceError.one(ErrorCode.CONFLICT, t("the record is referenced by other records "
+                                                         "(or refers to one that does not exist)"), ["input"]) from None
         if "check" in text:
-            raise ServiceError.one(ErrorCode.INVALID_INPUT, "the values break a rule of the database ("
-                                   + text.split("constraint")[-1].strip(' "):') + ")", ["input"]) from None
-        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the database refused the change", ["input"]) from None
+            raise ServiceError.one(ErrorCode.INVALID_INPUT, t("the values break a rule of the database ({rule})",
+                                                              rule=text.split("constraint")[-1].strip(' "):')),
+                                   ["input"]) from None
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, t("the database refused the change"), ["input"]) from None
 
 
 async def create(session: AsyncSession, viewer: Viewer, model: type, values: Mapping[str, Any]) -> Any:
@@ -162,7 +172,7 @@ async def update(session: AsyncSession, viewer: Viewer, model: type, pk: int, va
     """Change the row ``pk`` of ``model``; the changed fields are audited."""
     _require_admin(viewer)
     table = _table(model)
-    obj = await locked(session, model, pk, f"{table.replace('_', ' ')} {pk}")
+    obj = await locked(session, model, pk, t("{table} {id}", table=TABLE_NAMES.get(table, table), id=pk))
     before = _snapshot(obj)
     _assign(obj, values)
     await flush_checked(session)
@@ -176,7 +186,7 @@ async def delete(session: AsyncSession, viewer: Viewer, model: type, pk: int) ->
     """Delete the row ``pk`` of ``model``, refused while other rows refer to it."""
     _require_admin(viewer)
     table = _table(model)
-    obj = await locked(session, model, pk, f"{table.replace('_', ' ')} {pk}")
+    obj = await locked(session, model, pk, t("{table} {id}", table=TABLE_NAMES.get(table, table), id=pk))
     before = _snapshot(obj)
     await session.delete(obj)
     await flush_checked(session)

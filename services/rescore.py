@@ -32,6 +32,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.text import t
 from models import Application, Score, ScoringModel
 from models.base import today_almaty
 from core.db import transaction
@@ -75,7 +76,7 @@ async def model_by_version(session: AsyncSession, version: str) -> ScoringModel:
     model = (await session.execute(
         select(ScoringModel).where(ScoringModel.version == version.strip()))).scalar_one_or_none()
     if model is None:
-        raise ServiceError.one(ErrorCode.NOT_FOUND, f"no scoring model has version {version.strip()!r}",
+        raise ServiceError.one(ErrorCode.NOT_FOUND, t("no scoring model has version {version}", version=repr(version.strip())),
                                ["modelVersion"])
     return model
 
@@ -87,23 +88,25 @@ async def model_for_rescore(session: AsyncSession, model_id: int | None, on: dt.
     in_force = await model_in_force(session, on)
     if model_id is None:
         if in_force is None:
-            raise invalid_state(f"no published scoring model is in force on {on.isoformat()}; publish one first")
+            raise invalid_state(t("no published scoring model is in force on {today}; publish one first", today=on))
         return in_force
     model = await session.get(ScoringModel, model_id)
     if model is None:
-        raise ServiceError.one(ErrorCode.NOT_FOUND, f"scoring model {model_id} does not exist", ["modelId"])
+        raise ServiceError.one(ErrorCode.NOT_FOUND, t("scoring model {id} does not exist", id=model_id), ["modelId"])
     if model.status != ScoringModelStatus.PUBLISHED:
         raise invalid_state(
-            f"scoring model {model.version} is {model.status.value}; only the published model in force re-scores "
-            "applications (use scoringSimulation to see what a draft would do)", "modelId")
+            t("scoring model {version} is {status}; only the published model in force re-scores applications (use "
+              "scoringSimulation to see what a draft would do)", version=model.version, status=model.status.value),
+            "modelId")
     if in_force is None or in_force.id != model.id:
-        now = f"{in_force.version} is" if in_force is not None else "no model is"
+        now = (t("{version} is", version=in_force.version) if in_force is not None else t("no model is"))
         if model.effective_from > on:
-            why = f"it takes effect on {model.effective_from.isoformat()}"
+            why = t("it takes effect on {date}", date=model.effective_from)
         else:
-            why = "a later published model replaces it"
+            why = t("a later published model replaces it")
         raise invalid_state(
-            f"scoring model {model.version} is not in force on {on.isoformat()} ({why}; {now} in force)", "modelId")
+            t("scoring model {version} is not in force on {today} ({why}; {now} in force)", version=model.version,
+              today=on, why=why, now=now), "modelId")
     return model
 
 
@@ -120,12 +123,12 @@ async def rescore_batch(
     same moment waits for the batch, and a concurrent re-scorer that already
     re-scored a row under the model re-checks the condition and skips it."""
     if not viewer.is_admin:
-        raise forbidden("only administrators and system jobs may re-score applications")
+        raise forbidden(t("only administrators and system jobs may re-score applications"))
     if limit < 1:
-        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the batch size must be at least 1", ["limit"])
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, t("the batch size must be at least 1"), ["limit"])
     model = await session.get(ScoringModel, model_id)
     if model is None:
-        raise ServiceError.one(ErrorCode.NOT_FOUND, f"scoring model {model_id} does not exist", ["modelId"])
+        raise ServiceError.one(ErrorCode.NOT_FOUND, t("scoring model {id} does not exist", id=model_id), ["modelId"])
     stmt = (
         _range(_candidates(model_id, Application.id, Application.status), after_id, until_id)
         .order_by(Application.id)
@@ -189,11 +192,11 @@ async def rescore_all(
     ``pause`` seconds are slept between batches (by each worker), to go easy on a
     busy database."""
     if not viewer.is_admin:
-        raise forbidden("only administrators and system jobs may re-score applications")
+        raise forbidden(t("only administrators and system jobs may re-score applications"))
     if batch_size < 1:
-        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the batch size must be at least 1", ["batchSize"])
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, t("the batch size must be at least 1"), ["batchSize"])
     if concurrency is not None and concurrency < 1:
-        raise ServiceError.one(ErrorCode.INVALID_INPUT, "the concurrency must be at least 1", ["concurrency"])
+        raise ServiceError.one(ErrorCode.INVALID_INPUT, t("the concurrency must be at least 1"), ["concurrency"])
     on = on or today_almaty()
     async with transaction(sessions) as session:
         model = await model_for_rescore(session, model_id, on)

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 import pycountry
 
+from core.text import Text, t
 from models.reference import KZ_REGION_CODES
 
 __all__ = [
@@ -93,18 +94,16 @@ MAX_AGE = 120
 
 def birth_date_problem(birth_date: date, today: date, *, min_age: int = 18) -> str | None:
     if not isinstance(birth_date, date):
-        return "Birth date must be a date."
+        return t("Birth date must be a date.")
     if birth_date > today:
-        return "Birth date must not be in the future."
+        return t("Birth date must not be in the future.")
     age = age_on(birth_date, today)
     if age < min_age:
         latest = add_years(today, -min_age)
-        return (
-            f"The applicant must be at least {min_age} years old "
-            f"(born on or before {latest.isoformat()})."
-        )
+        return t("The applicant must be at least {min_age} years old (born on or before {latest}).",
+                 min_age=min_age, latest=latest)
     if age > MAX_AGE:
-        return f"Birth date is more than {MAX_AGE} years ago; please check it."
+        return t("Birth date is more than {years} years ago; please check it.", years=MAX_AGE)
     return None
 
 
@@ -114,15 +113,13 @@ TEST_MAX_AGE_YEARS = 2
 def test_date_problem(taken_on: date, today: date) -> str | None:
     """A language test must not be in the future nor more than 2 years old."""
     if not isinstance(taken_on, date):
-        return "Test date must be a date."
+        return t("Test date must be a date.")
     if taken_on > today:
-        return "Test date must not be in the future."
+        return t("Test date must not be in the future.")
     earliest = add_years(today, -TEST_MAX_AGE_YEARS)
     if taken_on < earliest:
-        return (
-            f"The language test must have been taken within the last "
-            f"{TEST_MAX_AGE_YEARS} years (on or after {earliest.isoformat()})."
-        )
+        return t("The language test must have been taken within the last {years} years (on or after {earliest}).",
+                 years=TEST_MAX_AGE_YEARS, earliest=earliest)
     return None
 
 
@@ -205,32 +202,30 @@ def _iin_birth_date(iin: str) -> date | None:
 
 def iin_problem(iin: str, birth_date: date, sex: str) -> str | None:
     if not isinstance(iin, str):
-        return "IIN must be a string of 12 digits."
+        return t("IIN must be a string of 12 digits.")
     if not _IIN_RE.fullmatch(iin):
         if re.fullmatch(r"[0-9]*", iin):
-            return f"IIN must be exactly 12 digits (got {len(iin)})."
-        return "IIN may contain only the digits 0-9 (no spaces or other characters)."
+            return t("IIN must be exactly 12 digits (got {length}).", length=len(iin))
+        return t("IIN may contain only the digits 0-9 (no spaces or other characters).")
     if int(iin[6]) not in _CENTURY_BASE:
-        return "IIN digit 7 (century and sex) must be from 1 to 6."
+        return t("IIN digit 7 (century and sex) must be from 1 to 6.")
     encoded = _iin_birth_date(iin)
     if encoded is None:
-        return "IIN digits 1-6 are not a valid birth date (YYMMDD)."
+        return t("IIN digits 1-6 are not a valid birth date (YYMMDD).")
     check = iin_check_digit(iin[:11])
     if check is None:
-        return "This IIN is not valid: no check digit is possible for its first 11 digits."
+        return t("This IIN is not valid: no check digit is possible for its first 11 digits.")
     if check != int(iin[11]):
-        return "IIN check digit is wrong; please check the number."
+        return t("IIN check digit is wrong; please check the number.")
     sex = _sex_value(sex)  # type: ignore[assignment]
     if sex not in ("MALE", "FEMALE"):
-        return "Sex must be MALE or FEMALE."
+        return t("Sex must be MALE or FEMALE.")
     if encoded != birth_date:
-        return (
-            f"The IIN encodes the birth date {encoded.isoformat()}, "
-            f"which does not match the birth date given."
-        )
+        return t("The IIN encodes the birth date {encoded}, which does not match the birth date given.",
+                 encoded=encoded)
     encoded_sex = "MALE" if int(iin[6]) % 2 == 1 else "FEMALE"
     if encoded_sex != sex:
-        return f"The IIN encodes sex {encoded_sex}, which does not match the sex given."
+        return t("The IIN encodes sex {sex}, which does not match the sex given.", sex=encoded_sex)
     return None
 
 
@@ -268,20 +263,18 @@ def normalise_full_name(name: str) -> str:
 
 def full_name_problem(name: str) -> str | None:
     if not isinstance(name, str):
-        return "Full name must be text."
+        return t("Full name must be text.")
     text = unicodedata.normalize("NFC", name)
     if not text.strip():
-        return "Full name must not be blank."
+        return t("Full name must not be blank.")
     if len(text) > FULL_NAME_MAX:
-        return f"Full name must be at most {FULL_NAME_MAX} characters (got {len(text)})."
+        return t("Full name must be at most {most} characters (got {length}).", most=FULL_NAME_MAX, length=len(text))
     for ch in text:
         if ch not in _SEPARATORS and not _is_name_letter(ch):
-            return (
-                "Full name may contain only Latin or Cyrillic letters, spaces, "
-                f"hyphens and apostrophes; {_describe_char(ch)} is not allowed."
-            )
+            return t("Full name may contain only Latin or Cyrillic letters, spaces, hyphens and apostrophes; "
+                     "{char} is not allowed.", char=_describe_char(ch))
     if all(ch in _SEPARATORS for ch in text):
-        return "Full name must contain at least one letter."
+        return t("Full name must contain at least one letter.")
     return None
 
 
@@ -291,11 +284,11 @@ def full_name_problem(name: str) -> str | None:
 
 def citizenship_problem(code: str) -> str | None:
     if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
-        return "Citizenship must be an ISO 3166-1 alpha-3 code of three capital letters, e.g. UZB."
+        return t("Citizenship must be an ISO 3166-1 alpha-3 code of three capital letters, e.g. UZB.")
     if code == "KAZ":
-        return "Citizens of Kazakhstan do not apply for a residence permit."
+        return t("Citizens of Kazakhstan do not apply for a residence permit.")
     if pycountry.countries.get(alpha_3=code) is None:
-        return f"{code} is not an ISO 3166-1 alpha-3 country code."
+        return t("{code} is not an ISO 3166-1 alpha-3 country code.", code=code)
     return None
 
 
@@ -318,26 +311,20 @@ def document_number_problem(number: str) -> str | None:
     cannot make one passport look like two different documents.
     """
     if not isinstance(number, str):
-        return "Document number must be text."
+        return t("Document number must be text.")
     compact = _DOC_SEPARATORS.sub("", number)
     if not compact:
-        return "Document number is required."
+        return t("Document number is required.")
     for ch in compact:
         if not (ch.isascii() and ch.isalnum()):
-            return (
-                "Document number may contain only Latin letters A-Z and digits 0-9 "
-                f"(spaces and hyphens are ignored); {_describe_char(ch)} is not allowed."
-            )
+            return t("Document number may contain only Latin letters A-Z and digits 0-9 "
+                     "(spaces and hyphens are ignored); {char} is not allowed.", char=_describe_char(ch))
     if len(compact) < DOCUMENT_NUMBER_MIN:
-        return (
-            f"Document number must have at least {DOCUMENT_NUMBER_MIN} letters or digits "
-            f"(got {len(compact)})."
-        )
+        return t("Document number must have at least {least} letters or digits (got {length}).",
+                 least=DOCUMENT_NUMBER_MIN, length=len(compact))
     if len(compact) > DOCUMENT_NUMBER_MAX:
-        return (
-            f"Document number must have at most {DOCUMENT_NUMBER_MAX} letters or digits "
-            f"(got {len(compact)})."
-        )
+        return t("Document number must have at most {most} letters or digits (got {length}).",
+                 most=DOCUMENT_NUMBER_MAX, length=len(compact))
     return None
 
 
@@ -354,22 +341,18 @@ def normalise_certificate_number(number: str) -> str:
 def certificate_number_problem(number: str) -> str | None:
     """4-40 characters: Latin letters, digits, hyphens and slashes."""
     if not isinstance(number, str):
-        return "Certificate number must be text."
+        return t("Certificate number must be text.")
     if not number:
-        return "Certificate number is required."
+        return t("Certificate number is required.")
     for ch in number:
         if not ((ch.isascii() and ch.isalnum()) or ch in "-/"):
-            return (
-                "Certificate number may contain only Latin letters A-Z, digits 0-9, "
-                f"hyphens and slashes; {_describe_char(ch)} is not allowed."
-            )
+            return t("Certificate number may contain only Latin letters A-Z, digits 0-9, hyphens and slashes; "
+                     "{char} is not allowed.", char=_describe_char(ch))
     if len(number) < CERTIFICATE_NUMBER_MIN or len(number) > CERTIFICATE_NUMBER_MAX:
-        return (
-            f"Certificate number must be {CERTIFICATE_NUMBER_MIN} to "
-            f"{CERTIFICATE_NUMBER_MAX} characters long (got {len(number)})."
-        )
+        return t("Certificate number must be {least} to {most} characters long (got {length}).",
+                 least=CERTIFICATE_NUMBER_MIN, most=CERTIFICATE_NUMBER_MAX, length=len(number))
     if not any(ch.isalnum() for ch in number):
-        return "Certificate number must contain at least one letter or digit."
+        return t("Certificate number must contain at least one letter or digit.")
     return None
 
 
@@ -377,38 +360,40 @@ def certificate_number_problem(number: str) -> str | None:
 # whole-number ranges
 
 
-def _range_problem(value: object, label: str, low: int, high: int, unit: str = "") -> str | None:
+def _range_problem(value: object, label: Text, low: int, high: int, unit: Text | None = None) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"{label} must be a whole number."
+        return t("{label} must be a whole number.", label=label)
     if not low <= value <= high:
-        suffix = f" {unit}" if unit else ""
-        return f"{label} must be from {low} to {high}{suffix} (got {value})."
+        if unit is not None:
+            return t("{label} must be from {low} to {high} {unit} (got {value}).",
+                     label=label, low=low, high=high, unit=unit, value=value)
+        return t("{label} must be from {low} to {high} (got {value}).", label=label, low=low, high=high, value=value)
     return None
 
 
 def percent_problem(value: int) -> str | None:
-    return _range_problem(value, "Percentage", 0, 100)
+    return _range_problem(value, t("Percentage"), 0, 100)
 
 
 def work_experience_problem(years: int) -> str | None:
-    return _range_problem(years, "Work experience", 0, 60, "years")
+    return _range_problem(years, t("Work experience"), 0, 60, t("years"))
 
 
 def family_size_problem(size: int) -> str | None:
-    return _range_problem(size, "Family size", 1, 20, "people")
+    return _range_problem(size, t("Family size"), 1, 20, t("people"))
 
 
 def interview_points_problem(points: int | None) -> str | None:
     if points is None:
         return None
-    return _range_problem(points, "Interview points", 0, 10)
+    return _range_problem(points, t("Interview points"), 0, 10)
 
 
 def occupation_code_problem(code: str) -> str | None:
     """Format only (an ISCO-08 unit group is 4 digits); existence is checked
     against the database elsewhere."""
     if not isinstance(code, str) or not re.fullmatch(r"[0-9]{4}", code):
-        return "Occupation code must be an ISCO-08 unit group code of 4 digits, e.g. 2211."
+        return t("Occupation code must be an ISCO-08 unit group code of 4 digits, e.g. 2211.")
     return None
 
 
@@ -427,8 +412,9 @@ def region_code_problem(code: str) -> str | None:
     if isinstance(code, str) and normalise_region_code(code) in KZ_REGION_CODES:
         return None
     shown = normalise_region_code(code) if isinstance(code, str) else ""
-    shown = shown if re.fullmatch(r"[A-Z0-9-]{1,12}", shown) else "The code given"
-    return f"{shown} is not a region code (ISO 3166-2:KZ, e.g. KZ-55)."
+    if not re.fullmatch(r"[A-Z0-9-]{1,12}", shown):
+        return t("The code given is not a region code (ISO 3166-2:KZ, e.g. KZ-55).")
+    return t("{code} is not a region code (ISO 3166-2:KZ, e.g. KZ-55).", code=shown)
 
 
 # --------------------------------------------------------------------------
@@ -438,31 +424,31 @@ MONEY_LIMIT = Decimal(10) ** 12  # Numeric(14, 2) holds up to 999 999 999 999.99
 _CENT = Decimal("0.01")
 
 
-def _money_problem(amount: object, label: str, *, allow_zero: bool) -> str | None:
+def _money_problem(amount: object, label: Text, *, allow_zero: bool) -> str | None:
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
-        return f"{label} must be a decimal number."
+        return t("{label} must be a decimal number.", label=label)
     value = Decimal(amount)
     if not value.is_finite():
-        return f"{label} must be a finite number."
+        return t("{label} must be a finite number.", label=label)
     if allow_zero:
         if value < 0:
-            return f"{label} must not be negative."
+            return t("{label} must not be negative.", label=label)
     elif value <= 0:
-        return f"{label} must be greater than zero."
+        return t("{label} must be greater than zero.", label=label)
     if value >= MONEY_LIMIT:
-        return f"{label} must be less than 1 000 000 000 000."
+        return t("{label} must be less than 1 000 000 000 000.", label=label)
     try:
         exact = value == value.quantize(_CENT)
     except InvalidOperation:  # pragma: no cover - bounded above, so quantize fits
         exact = False
     if not exact:
-        return f"{label} may have at most 2 decimal places."
+        return t("{label} may have at most 2 decimal places.", label=label)
     return None
 
 
 def savings_problem(amount: Decimal) -> str | None:
-    return _money_problem(amount, "Savings", allow_zero=True)
+    return _money_problem(amount, t("Savings"), allow_zero=True)
 
 
 def money_amount_problem(amount: Decimal) -> str | None:
-    return _money_problem(amount, "Amount", allow_zero=False)
+    return _money_problem(amount, t("Amount"), allow_zero=False)

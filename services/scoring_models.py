@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.text import t
 from models import Application, Score, ScoringModel
 from models.base import today_almaty, utcnow
 from models.enums import ApplicationStatus, ScoringModelStatus
@@ -39,20 +40,21 @@ VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
 
 def _require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise forbidden("only administrators may change scoring models")
+        raise forbidden(t("only administrators may change scoring models"))
 
 
 def edit_refusal(model: ScoringModel) -> str | None:
     """Why ``model`` may not be changed or deleted; None for a DRAFT."""
     if model.status != ScoringModelStatus.DRAFT:
-        return f"a {model.status.value} model is never edited; only a DRAFT model may be changed — create a new version"
+        return t("a {status} model is never edited; only a DRAFT model may be changed — create a new version",
+                 status=model.status.value)
     return None
 
 
 def publish_refusal(model: ScoringModel) -> str | None:
     """Why ``model`` may not be published (leaving aside a clash of effective dates); None for a DRAFT."""
     if model.status != ScoringModelStatus.DRAFT:
-        return f"the model is {model.status.value}; only a DRAFT model may be published"
+        return t("the model is {status}; only a DRAFT model may be published", status=model.status.value)
     return None
 
 
@@ -86,12 +88,13 @@ async def create_scoring_model(
     version = version.strip()
     if not VERSION_RE.match(version):
         errors.append(UserError(ErrorCode.INVALID_INPUT,
-                                "version must be 1–40 letters, digits, dots, hyphens or underscores", ("input", "version")))
+                                t("version must be 1–40 letters, digits, dots, hyphens or underscores"), ("input", "version")))
     errors += definition_errors(definition, "input")
     if errors:
         raise ServiceError(errors)
     if (await session.execute(select(ScoringModel.id).where(ScoringModel.version == version))).first():
-        raise ServiceError.one(ErrorCode.DUPLICATE, f"a scoring model with version {version} already exists", ["input", "version"])
+        raise ServiceError.one(ErrorCode.DUPLICATE, t("a scoring model with version {version} already exists",
+                                                      version=version), ["input", "version"])
     model = ScoringModel(version=version, status=ScoringModelStatus.DRAFT, effective_from=effective_from,
                          pass_mark=definition["passMark"], definition=definition, created_by=viewer.audit_subject)
     session.add(model)
@@ -105,7 +108,7 @@ async def update_draft(
     session: AsyncSession, viewer: Viewer, *, model_id: int, effective_from: dt.date, definition: Any
 ) -> ScoringModel:
     _require_admin(viewer)
-    model = await locked(session, ScoringModel, model_id, "scoring model", edit_refusal)
+    model = await locked(session, ScoringModel, model_id, t("scoring model"), edit_refusal)
     errors = definition_errors(definition, "input")
     if errors:
         raise ServiceError(errors)
@@ -120,26 +123,27 @@ async def update_draft(
 
 async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_id: int) -> ScoringModel:
     _require_admin(viewer)
-    model = await locked(session, ScoringModel, model_id, "scoring model", publish_refusal)
+    model = await locked(session, ScoringModel, model_id, t("scoring model"), publish_refusal)
     problems = definition_errors(model.definition)  # a draft stored before a rule was added
     if problems:
         raise ServiceError.one(ErrorCode.INVALID_INPUT,
-                               f"the draft cannot be published: {'.'.join(problems[0].field)}: "
-                               f"{problems[0].message}; change the draft first", ["input", "id"])
+                               t("the draft cannot be published: {path}: {problem}; change the draft first",
+                                 path=".".join(problems[0].field or ()), problem=problems[0].message), ["input", "id"])
     clash = (await session.execute(
         select(ScoringModel.version).where(ScoringModel.status == ScoringModelStatus.PUBLISHED,
                                            ScoringModel.effective_from == model.effective_from)
     )).scalar_one_or_none()
     if clash is not None:
         raise ServiceError.one(ErrorCode.CONFLICT,
-                               f"model {clash} is already published with effective date {model.effective_from.isoformat()}",
+                               t("model {version} is already published with effective date {date}", version=clash,
+                                 date=model.effective_from),
                                ["input", "id"])
     model.status = ScoringModelStatus.PUBLISHED
     model.published_at = utcnow()
     try:
         await session.flush()  # the partial unique index settles a race between two publishers
     except IntegrityError:
-        raise ServiceError.one(ErrorCode.CONFLICT, "another model was published with the same effective date",
+        raise ServiceError.one(ErrorCode.CONFLICT, t("another model was published with the same effective date"),
                                ["input", "id"]) from None
     await audit.record(session, viewer, "scoring_model.publish", "scoring_model", model.id,
                        {"version": model.version, "effectiveFrom": model.effective_from})
@@ -149,7 +153,7 @@ async def publish_scoring_model(session: AsyncSession, viewer: Viewer, *, model_
 async def delete_draft(session: AsyncSession, viewer: Viewer, *, model_id: int) -> None:
     """Delete a DRAFT model (a published one stays: scores refer to it)."""
     _require_admin(viewer)
-    model = await locked(session, ScoringModel, model_id, "scoring model", edit_refusal)
+    model = await locked(session, ScoringModel, model_id, t("scoring model"), edit_refusal)
     await session.delete(model)
     await session.flush()
     await audit.record(session, viewer, "scoring_model.delete", "scoring_model", model_id,
@@ -352,10 +356,10 @@ async def simulate(session: AsyncSession, viewer: Viewer, model_id: int, *, on: 
                    batch_size: int = 500) -> Simulation:
     """Re-score every scored, undecided application under ``model_id``; writes nothing."""
     if not viewer.is_staff:
-        raise forbidden("only officers and administrators may run a simulation")
+        raise forbidden(t("only officers and administrators may run a simulation"))
     model = await session.get(ScoringModel, model_id)
     if model is None:
-        raise not_found("scoring model", "modelId")
+        raise not_found(t("scoring model"), "modelId")
     on = on or today_almaty()
     evaluated = passed_now = passed_draft = 0
     newly_passing: list[int] = []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from core.text import t
 
 SEARCH_MAX = 200  # characters of search text
 WORDS_MAX = 8
@@ -75,12 +76,12 @@ def search_words(text: str) -> list[str]:
 def search_problem(text: str) -> str | None:
     """Why a (non-blank) search text cannot be searched, or None."""
     if len(text) > SEARCH_MAX:
-        return f"search must be at most {SEARCH_MAX} characters (got {len(text)})"
+        return t("search must be at most {most} characters (got {length})", most=SEARCH_MAX, length=len(text))
     words = search_words(text)
     if not words:
-        return "search needs a letter or digit: an application number, a name, an IIN or a document number"
+        return t("search needs a letter or digit: an application number, a name, an IIN or a document number")
     if len(words) > WORDS_MAX:
-        return f"search takes at most {WORDS_MAX} words (got {len(words)})"
+        return t("search takes at most {most} words (got {count})", most=WORDS_MAX, count=len(words))
     return None
 
 

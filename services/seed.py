@@ -22,6 +22,7 @@ from models import Agency, CheckType, CheckTypeGrant, DeficitOccupation, MrpValu
 from models import AgencyGrant, Holiday, ScoringModel, SupportMeasure, TerminationReasonRule
 from models.enums import AgencyGrantKind, QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
 from services import audit, reference_data as ref, scoring_models
+from services import reference_names as names
 from services.default_model import DEFAULT_MODEL_VERSIONS
 from services.viewer import SYSTEM, Viewer
 
@@ -59,6 +60,11 @@ async def _get_or_create(
     return row
 
 
+def _kk_ru(by_code: dict[str, tuple[str, str]], code: str) -> dict[str, str | None]:
+    kk, ru = by_code.get(code, (None, None))
+    return {"name_kk": kk, "name_ru": ru}
+
+
 async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
     report = SeedReport()
     regions: dict[str, Region] = {}
@@ -71,16 +77,16 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
     occupations: dict[str, Occupation] = {}
     for o in ref.OCCUPATIONS:
         occupations[o["code"]] = await _get_or_create(
-            session, report, Occupation, {"code": o["code"]}, {"name_en": o["name_en"], "name_ru": o["name_ru"]}
+            session, report, Occupation, {"code": o["code"]}, {"name_en": o["name_en"], "name_ru": o["name_ru"], "name_kk": names.OCCUPATIONS_KK.get(o["code"])}
         )
     agencies: dict[str, Agency] = {}
     for a in ref.AGENCIES:
-        agencies[a["code"]] = await _get_or_create(session, report, Agency, {"code": a["code"]}, {"name": a["name"], "active": True})
+        agencies[a["code"]] = await _get_or_create(session, report, Agency, {"code": a["code"]}, {"name": a["name"], "active": True, **_kk_ru(names.AGENCIES, a["code"])})
     check_types: dict[str, CheckType] = {}
     for c in ref.CHECK_TYPES:
         check_types[c["code"]] = await _get_or_create(
             session, report, CheckType, {"code": c["code"]},
-            {"name": c["name"], "agency_id": agencies[c["agency_code"]].id, "mandatory": c["mandatory"],
+            {"name": c["name"], **_kk_ru(names.CHECK_TYPES, c["code"]), "agency_id": agencies[c["agency_code"]].id, "mandatory": c["mandatory"],
              "active": c.get("active", True)},
         )
     for agency_code, type_code in ref.CHECK_TYPE_GRANTS:
@@ -94,14 +100,14 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
     for m in ref.SUPPORT_MEASURES:
         await _get_or_create(
             session, report, SupportMeasure, {"code": m["code"]},
-            {"name": m["name"], "cap_mrp": m["cap_mrp"], "per_family_member": m["per_family_member"]},
+            {"name": m["name"], **_kk_ru(names.SUPPORT_MEASURES, m["code"]), "cap_mrp": m["cap_mrp"], "per_family_member": m["per_family_member"]},
         )
     for year, amount in ref.MRP.items():
         await _get_or_create(session, report, MrpValue, {"year": year}, {"amount": amount})
-    for t in ref.TERMINATION_REASONS:
+    for reason in ref.TERMINATION_REASONS:
         await _get_or_create(
-            session, report, TerminationReasonRule, {"code": TerminationReason(t["code"])},
-            {"name": t["name"], "refundable": t["refundable"]},
+            session, report, TerminationReasonRule, {"code": TerminationReason(reason["code"])},
+            {"name": reason["name"], **_kk_ru(names.TERMINATION_REASONS, reason["code"]), "refundable": reason["refundable"]},
         )
     for r in ref.REGIONS:
         capacity = r["kandas_quota"].get(SEED_YEAR)

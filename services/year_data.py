@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import DeficitOccupation, MrpValue, Quota
 from models.base import today_almaty
 from models.enums import QuotaKind
@@ -26,6 +27,8 @@ from models.enums import QuotaKind
 WARN_FROM_MONTH, WARN_FROM_DAY = 12, 1
 
 WHAT = ("MRP", "KANDAS quotas", "deficit list", "LABOUR quotas")
+WHAT_TEXT = {"MRP": t("MRP"), "KANDAS quotas": t("KANDAS quotas"), "deficit list": t("deficit list"),
+             "LABOUR quotas": t("LABOUR quotas")}
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class MissingYearData:
 
     @property
     def message(self) -> str:
-        return f"no {self.what} for {self.year}"
+        return t("no {what} for {year}", what=WHAT_TEXT.get(self.what, self.what), year=self.year)
 
 
 def years_to_check(today: dt.date) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from core.text import t
 
 from sqladmin import action
 from sqladmin.filters import BooleanFilter, OperationColumnFilter
@@ -82,20 +83,20 @@ class AgencyApiKeyAdmin(ReadOnlyView, model=AgencyApiKey):
 
     @action(name="revoke", label="Revoke", add_in_list=True, add_in_detail=True)
     async def revoke_action(self, request: Request) -> Response:
-        title = "Revoke an agency API key"
+        title = t("Revoke an agency API key")
 
         async def work(key_id: int, confirm: bool) -> Response:
             async with self.sessions() as session:
                 key = await session.get(AgencyApiKey, key_id)
             if key is None:
-                raise FormError("the key no longer exists")
+                raise FormError(t("the key no longer exists"))
             if not confirm:
                 return await action_page(
                     self, request, title=title,
-                    message=f"The key {key.prefix}… will stop working at once. This cannot be undone.",
-                    confirm_url=confirm_url(request), confirm_label="Revoke the key")
+                    message=t("The key {prefix}… will stop working at once. This cannot be undone.", prefix=key.prefix),
+                    confirm_url=confirm_url(request), confirm_label=t("Revoke the key"))
             async with transaction(self.sessions) as session:
                 await revoke_agency_key(session, viewer_for(request), key.prefix)
-            return await action_page(self, request, title=title, message=f"The key {key.prefix}… is revoked.")
+            return await action_page(self, request, title=title, message=t("The key {prefix}… is revoked.", prefix=key.prefix))
 
-        return await one_row_action(self, request, title=title, choose="Choose exactly one key to revoke.", work=work)
+        return await one_row_action(self, request, title=title, choose=t("Choose exactly one key to revoke."), work=work)

@@ -3,8 +3,6 @@ pages of the actions (choose one row, preview, confirm)."""
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -54,17 +52,6 @@ async def action_page(view: QonysModelView, request: Request, **context: Any) ->
     context.setdefault("model_view", view)
     context.setdefault("back_url", str(request.url_for("admin:list", identity=view.identity)))
     return await view.templates.TemplateResponse(request, "qonys/action.html", context)
-
-
-def result_rows(result: Any) -> list[tuple[str, Any]]:
-    """A service's answer (a dataclass) as label/value pairs."""
-    rows = []
-    for key, value in dataclasses.asdict(result).items():
-        label = re.sub(r"(?<!^)(?=[A-Z])", " ", key).replace("_", " ").lower()
-        if isinstance(value, (list, tuple)) and len(value) > 50:
-            value = f"{len(value)} items: " + ", ".join(map(str, value[:50])) + ", …"
-        rows.append((label, value))
-    return rows
 
 
 def selected_pk(request: Request) -> int | None:

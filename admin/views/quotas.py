@@ -15,6 +15,7 @@ from admin.auth import viewer_for
 from admin.base import FormError, QonysModelView, ReadOnlyView, ServiceRule
 from admin.views.common import labels, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, region_filter
 from core.db import transaction
+from core.text import Names, t
 from models import Occupation, Quota, Region, SelectionRound
 from models.enums import QuotaKind
 from services import labels as record_labels
@@ -49,7 +50,7 @@ class QuotaAdmin(QonysModelView, model=Quota):
     async def _codes(session: AsyncSession, region_id: Any, occupation_id: Any) -> tuple[str, str | None]:
         region = await session.get(Region, region_id) if region_id is not None else None
         if region is None:
-            raise FormError("region: choose a region")
+            raise FormError(t("region: choose a region"))
         occupation = await session.get(Occupation, occupation_id) if occupation_id is not None else None
         return region.code, occupation.code if occupation is not None else None
 
@@ -57,7 +58,7 @@ class QuotaAdmin(QonysModelView, model=Quota):
         # The same service as the API's upsertQuota: same rules, same messages, audited there.
         region_code, occupation_code = await self._codes(session, data.get("region_id"), data.get("occupation_id"))
         if data.get("kind") in (None, ""):
-            raise FormError("kind: choose KANDAS or LABOUR")
+            raise FormError(t("kind: choose KANDAS or LABOUR"))
         return await quotas.upsert_quota(
             session, viewer, kind=QuotaKind(data["kind"]), year=int(data.get("year") or 0), region_code=region_code,
             occupation_code=occupation_code, capacity=int(data["capacity"] if data.get("capacity") is not None else -1))
@@ -65,11 +66,11 @@ class QuotaAdmin(QonysModelView, model=Quota):
     async def update_row(self, session: AsyncSession, viewer: Viewer, pk: int, data: dict[str, Any]) -> Any:
         quota = await session.get(Quota, pk)
         if quota is None:
-            raise FormError("the quota no longer exists")
+            raise FormError(t("the quota no longer exists"))
         region_code, occupation_code = await self._codes(session, quota.region_id, quota.occupation_id)
         capacity = data.get("capacity")
         if capacity is None:
-            raise FormError("capacity: enter the capacity in people")
+            raise FormError(t("capacity: enter the capacity in people"))
         return await quotas.upsert_quota(
             session, viewer, kind=quota.kind, year=quota.year, region_code=region_code,
             occupation_code=occupation_code, capacity=int(capacity))
@@ -79,30 +80,32 @@ class QuotaAdmin(QonysModelView, model=Quota):
 
     @action(name="run_selection_round", label="Run selection round", add_in_list=True, add_in_detail=True)
     async def run_selection_round_action(self, request: Request) -> Response:
-        title = "Run selection round"
+        title = t("Run selection round")
 
         async def work(quota_id: int, confirm: bool) -> Response:
             async with transaction(self.sessions) as session:
                 quota = await session.get(Quota, quota_id)
                 if quota is None:
-                    raise FormError("the quota no longer exists")
+                    raise FormError(t("the quota no longer exists"))
                 region = await session.get(Region, quota.region_id)
                 result = await quotas.run_selection_round(session, viewer_for(request), quota_id=quota_id,
                                                           dry_run=not confirm)
                 rows, picks = await round_summary(session, result)
-            where = f"the quota {record_labels.quota_label(quota.kind, quota.year, region.name_en)}"
+            where = t("the {kind} quota {year} of {code} {region}", kind=quota.kind.value, year=quota.year,
+                      code=region.code, region=Names(region.name_en, region.name_kk, region.name_ru))
             if confirm:
                 return await action_page(self, request, title=title, rows=rows, picks=picks,
-                                         message=f"The selection round on {where} has run and is recorded.")
+                                         message=t("The selection round on {where} has run and is recorded.",
+                                                   where=where))
             return await action_page(
                 self, request, title=title, rows=rows, picks=picks,
-                message=(f"Dry run on {where}: nothing has been written yet. "
-                         "Confirm to approve the applications listed below."),
+                message=t("Dry run on {where}: nothing has been written yet. Confirm to approve the applications "
+                          "listed below.", where=where),
                 confirm_url=confirm_url(request) if picks else None,
-                confirm_label="Run the round and approve",
+                confirm_label=t("Run the round and approve"),
             )
 
-        return await one_row_action(self, request, title=title, choose="Choose exactly one KANDAS quota.", work=work)
+        return await one_row_action(self, request, title=title, choose=t("Choose exactly one KANDAS quota."), work=work)
 
 
 async def round_summary(session: AsyncSession, result: quotas.RoundResult

@@ -28,8 +28,8 @@ class OccupationAdmin(ReferenceView, model=ref.Occupation):
     name = "Occupation"
     icon = "fa-solid fa-briefcase"
     category = REFERENCE
-    column_list = ["code", "name_en", "name_ru"]
-    column_labels = labels("name_en", "name_ru", code="ISCO-08 code")
+    column_list = ["code", "name_en", "name_ru", "name_kk"]
+    column_labels = labels("name_en", "name_ru", "name_kk", code="ISCO-08 code")
     column_searchable_list = ["code", "name_en", "name_ru"]
     column_sortable_list = ["code", "name_en"]
     column_default_sort = "code"
@@ -54,7 +54,7 @@ class AgencyAdmin(ReferenceView, model=ref.Agency):
     icon = "fa-solid fa-building-shield"
     category = REFERENCE
     column_list = ["code", "name", "active"]
-    column_labels = labels("code", "name", "active")
+    column_labels = labels("code", "name", "active", "name_kk", "name_ru")
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "name", "active"]
     column_default_sort = "code"
@@ -66,13 +66,14 @@ class CheckTypeAdmin(ReferenceView, model=ref.CheckType):
     icon = "fa-solid fa-list-check"
     category = REFERENCE
     column_list = ["code", "name", "agency_id", "mandatory", "active"]
-    column_labels = labels("code", "name", "active", agency_id="Owning agency", mandatory="Mandatory")
+    column_labels = labels("code", "name", "active", "name_kk", "name_ru", agency_id="Owning agency",
+                           mandatory="Mandatory")
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "name", "mandatory", "active"]
     column_default_sort = "code"
     column_filters = [agency_filter(ref.CheckType.agency_id), BooleanFilter(ref.CheckType.mandatory, title="Mandatory"),
                       BooleanFilter(ref.CheckType.active, title="Active")]
-    form_columns = ["code", "name", "agency_id", "mandatory", "active"]
+    form_columns = ["code", "name", "name_kk", "name_ru", "agency_id", "mandatory", "active"]
 
 
 class CheckTypeGrantAdmin(ReferenceView, model=ref.CheckTypeGrant):
@@ -91,7 +92,7 @@ class SupportMeasureAdmin(ReferenceView, model=ref.SupportMeasure):
     icon = "fa-solid fa-hand-holding-heart"
     category = REFERENCE
     column_list = ["code", "name", "cap_mrp", "per_family_member"]
-    column_labels = labels("code", name="Measure", cap_mrp="Cap (MRP)", per_family_member="Cap is per family member")
+    column_labels = labels("code", "name_kk", "name_ru", name="Measure", cap_mrp="Cap (MRP)", per_family_member="Cap is per family member")
     column_searchable_list = ["code", "name"]
     column_sortable_list = ["code", "cap_mrp"]
     column_default_sort = "code"
@@ -112,7 +113,7 @@ class TerminationReasonAdmin(ReferenceView, model=ref.TerminationReasonRule):
     icon = "fa-solid fa-door-open"
     category = REFERENCE
     column_list = ["code", "name", "refundable"]
-    column_labels = labels(code="Reason", name="Description",
+    column_labels = labels("name_kk", "name_ru", code="Reason", name="Description",
                            refundable="Refundable (the whole support must be returned)")
     column_sortable_list = ["code", "refundable"]
     column_default_sort = "code"

@@ -20,12 +20,13 @@ from starlette.responses import RedirectResponse, Response
 
 from admin import model_editor as editor_form
 from admin.auth import is_read_only, viewer_for
+from admin.i18n import in_language
 from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
 from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action
+from core.text import t
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
 from core.db import transaction
-from core.text import t
 from services import jobs, scoring_models
 from services import labels as record_labels
 from services.errors import ServiceError
@@ -128,7 +129,7 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
 
     @action(name="publish", label="Publish", add_in_list=True, add_in_detail=True)
     async def publish_action(self, request: Request) -> Response:
-        title = "Publish a scoring model"
+        title = t("Publish a scoring model")
         viewer = viewer_for(request)
 
         async def work(model_id: int, confirm: bool) -> Response:
@@ -136,7 +137,7 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                 async with self.sessions() as session:
                     model = await session.get(ScoringModel, model_id)
                     if model is None:
-                        raise FormError("the scoring model no longer exists")
+                        raise FormError(t("the scoring model no longer exists"))
                     refusal = scoring_models.publish_refusal(model)
                     if refusal:
                         raise FormError(refusal)
@@ -144,19 +145,21 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                     changes = await what_if_changes(session, simulation)
                 return await action_page(
                     self, request, title=title, rows=simulation_rows(simulation), changes=changes,
-                    message=(f"What-if for version {model.version} (effective {model.effective_from.isoformat()}): "
-                             f"{simulation.passed_now} of {simulation.evaluated} scored, undecided applications pass "
-                             f"now; {simulation.passed_under_draft} would pass under this draft. "
-                             "Nothing has been changed yet."),
-                    confirm_url=confirm_url(request), confirm_label=f"Publish version {model.version}",
+                    message=t("What-if for version {version} (effective {effective}): {passed_now} of {evaluated} "
+                              "scored, undecided applications pass now; {passed_draft} would pass under this draft. "
+                              "Nothing has been changed yet.", version=model.version, effective=model.effective_from,
+                              passed_now=simulation.passed_now, evaluated=simulation.evaluated,
+                              passed_draft=simulation.passed_under_draft),
+                    confirm_url=confirm_url(request), confirm_label=t("Publish version {version}",
+                                                                      version=model.version),
                 )
             model, outcome = await jobs.publish_and_rescore(self.settings, self.sessions, viewer, model_id=model_id)
-            flash(request, f"Version {model.version} is published.", category="success")
-            flash(request, outcome.message, category="warning" if outcome.mode == "failed" else "info")
+            flash(request, in_language(t("Version {version} is published.", version=model.version)), category="success")
+            flash(request, in_language(outcome.message), category="warning" if outcome.mode == "failed" else "info")
             return RedirectResponse(request.url_for("admin:details", identity=self.identity, pk=str(model.id)),
                                     status_code=302)
 
-        return await one_row_action(self, request, title=title, choose="Choose exactly one DRAFT model to publish.",
+        return await one_row_action(self, request, title=title, choose=t("Choose exactly one DRAFT model to publish."),
                                     work=work)
 
 
@@ -164,12 +167,12 @@ WHAT_IF_SHOWN = 500
 
 
 def simulation_rows(simulation: scoring_models.Simulation) -> list[tuple[str, Any]]:
-    return [("evaluated (scored, undecided applications)", simulation.evaluated),
-            ("passing now", simulation.passed_now),
-            ("passing under this draft", simulation.passed_under_draft),
-            ("newly passing", len(simulation.newly_passing_ids)),
-            ("newly failing", len(simulation.newly_failing_ids)),
-            ("scores that change", len(simulation.changes))]
+    return [(t("evaluated (scored, undecided applications)"), simulation.evaluated),
+            (t("passing now"), simulation.passed_now),
+            (t("passing under this draft"), simulation.passed_under_draft),
+            (t("newly passing"), len(simulation.newly_passing_ids)),
+            (t("newly failing"), len(simulation.newly_failing_ids)),
+            (t("scores that change"), len(simulation.changes))]
 
 
 async def what_if_changes(session: AsyncSession, simulation: scoring_models.Simulation) -> list[dict[str, Any]]:

@@ -28,6 +28,8 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     viewer: Viewer
     read_sessions: async_sessionmaker[AsyncSession] | None = None
+    # SPEC §16: the language the request's Accept-Language picks (kk, ru or en).
+    language: str = "en"
     loaders: Loaders = field(init=False)
     extras: dict[str, Any] = field(default_factory=dict)
 

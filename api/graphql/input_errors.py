@@ -33,6 +33,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from api.graphql.scalars import InvalidScalarInput
+from core.text import t
 
 # "Variable '$i' has invalid value at .applicant.birthDate: …" (graphql-core's wording)
 _VARIABLE_PATH = re.compile(r"^Variable '\$\w+' has invalid value(?: at ((?:\.\w+|\[\d+\])+))?: ")
@@ -104,7 +105,7 @@ def name_input_error(error: GraphQLError, document: DocumentNode | None) -> Grap
         where = ", ".join(f"{f}({'.'.join(p)})" for f, p in places)
         extensions["field"] = path
         extensions["argument"] = f"{field_name}.{'.'.join(path)}"
-        message = f"{where}: {cause.message}"
+        message = t("{where}: {problem}", where=where, problem=cause.message)
     else:
         message = error.message
     variable = (error.nodes or [None])[0]

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from graphql import GraphQLError
+from core.text import t
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -22,7 +23,7 @@ def page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if first < 0:
-        raise GraphQLError("first must not be negative", extensions={"code": "BAD_USER_INPUT"})
+        raise GraphQLError(t("first must not be negative"), extensions={"code": "BAD_USER_INPUT"})
     return min(first, MAX_PAGE)
 
 

@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import select
 
+from core.text import t
 import models as m
 from api.graphql import ids, paging
 from api.graphql.context import Info
@@ -60,7 +61,8 @@ from services.viewer import Viewer
 
 def invalid_argument(message: str, *field: str) -> GraphQLError:
     """A refused argument value: ``INVALID_INPUT`` with its input path, as a payload's ``UserError``."""
-    return GraphQLError(f"{'.'.join(field)}: {message}", extensions={"code": "INVALID_INPUT", "field": list(field)})
+    return GraphQLError(t("{where}: {problem}", where=".".join(field), problem=message),
+                        extensions={"code": "INVALID_INPUT", "field": list(field)})
 
 
 def region_code_argument(code: str, *field: str) -> str:
@@ -290,10 +292,10 @@ class Query:
         if pk is None:
             if ids.decode(str(quota_id)) is None:
                 raise ids.BadGlobalId(str(quota_id))
-            raise GraphQLError("quota not found", extensions={"code": "NOT_FOUND"})
+            raise GraphQLError(t("{what} not found", what=t("quota")), extensions={"code": "NOT_FOUND"})
         async with info.context.read() as session:
             if await session.get(m.Quota, pk) is None:
-                raise GraphQLError("quota not found", extensions={"code": "NOT_FOUND"})
+                raise GraphQLError(t("{what} not found", what=t("quota")), extensions={"code": "NOT_FOUND"})
             rows = (await session.execute(
                 select(m.SelectionRound).where(m.SelectionRound.quota_id == pk)
                 .order_by(m.SelectionRound.ran_at.desc(), m.SelectionRound.id.desc())
@@ -333,7 +335,7 @@ class Query:
     async def scoring_simulation(self, info: Info, model_id: strawberry.ID) -> ScoringSimulation:
         pk = ids.decode_as(str(model_id), "ScoringModel")
         if pk is None:
-            raise GraphQLError("scoring model not found", extensions={"code": "NOT_FOUND"})
+            raise GraphQLError(t("{what} not found", what=t("scoring model")), extensions={"code": "NOT_FOUND"})
         async with info.context.read() as session:
             try:
                 sim = await scoring_models_service.simulate(session, info.context.viewer, pk)

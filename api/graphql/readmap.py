@@ -22,7 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 import models as m
+from core.text import Names
 from services.contracts import refund_outstanding
 
 
@@ -85,12 +88,38 @@ def columns(**kinds: str) -> dict[str, Column]:
     return {_camel(column): Column(column, kind) for column, kind in kinds.items()}
 
 
+def localized_name(en: Any, kk: Any, ru: Any) -> Any:
+    """A reference row's ``name`` (SPEC §16): the English name carrying its Kazakh
+    and Russian forms, which the view answers in the request's language. The
+    compiled path (English requests only) reads the English column."""
+    if isinstance(en, sa.sql.ColumnElement):
+        return en
+    return Names(en, kk, ru)
+
+
+def or_english(name: Any, en: Any) -> Any:
+    """A translated name, or the English one while a translation is missing."""
+    if isinstance(name, sa.sql.ColumnElement):
+        return sa.func.coalesce(sa.func.nullif(name, ""), en)
+    return name or en
+
+
+def names(en: str = "name") -> dict[str, Any]:
+    """``name`` (in the request's language) and ``nameKk``/``nameRu``/``nameEn`` of a
+    table whose English name is the column ``en``."""
+    return {"name": Derived(localized_name, (en, "name_kk", "name_ru"), "str"),
+            "nameKk": Derived(or_english, ("name_kk", en), "str"),
+            "nameRu": Derived(or_english, ("name_ru", en), "str"),
+            "nameEn": Column(en, "str")}
+
+
 TYPES: dict[str, TypeMap] = {
-    "Region": TypeMap(m.Region, columns(
-        code="str", name_kk="str", name_ru="str", name_en="str", labour_deficit="bool")),
-    "Agency": TypeMap(m.Agency, columns(code="str", name="str")),
+    "Region": TypeMap(m.Region, {
+        **columns(code="str", name_kk="str", name_ru="str", name_en="str", labour_deficit="bool"),
+        "name": Derived(localized_name, ("name_en", "name_kk", "name_ru"), "str")}),
+    "Agency": TypeMap(m.Agency, {**columns(code="str"), **names()}),
     "CheckType": TypeMap(m.CheckType, {
-        **columns(code="str", name="str", mandatory="bool"),
+        **columns(code="str", mandatory="bool"), **names(),
         "agency": Ref("Agency", "agency_id"),
     }),
     "Applicant": TypeMap(m.Applicant, columns(

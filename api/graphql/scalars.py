@@ -24,6 +24,7 @@ from typing import Any
 import dateutil.parser
 from graphql import GraphQLError, StringValueNode, ValueNode, print_ast
 from strawberry.types.scalar import ScalarDefinition
+from core.text import t
 
 MIN_YEAR = 1900
 MAX_YEAR = 2199
@@ -35,7 +36,7 @@ class InvalidScalarInput(GraphQLError):
     def __init__(self, type_name: str, reason: str, node: ValueNode | None = None) -> None:
         self.type_name = type_name
         self.reason = reason
-        super().__init__(f"not a valid {type_name}: {reason}", node)
+        super().__init__(t("not a valid {type}: {reason}", type=type_name, reason=reason), node)
 
 
 def _shown(value: Any) -> str:
@@ -45,16 +46,18 @@ def _shown(value: Any) -> str:
 
 def _in_range(type_name: str, value: dt.date, raw: str) -> None:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise InvalidScalarInput(type_name, f"{_shown(raw)} is outside the years {MIN_YEAR}–{MAX_YEAR}")
+        raise InvalidScalarInput(type_name, t("{value} is outside the years {first}–{last}", value=_shown(raw),
+                                                first=MIN_YEAR, last=MAX_YEAR))
 
 
 def parse_date(value: Any) -> dt.date:
     if not isinstance(value, str):
-        raise InvalidScalarInput("Date", f"expected a string like \"2026-12-04\", got {_shown(value)}")
+        raise InvalidScalarInput("Date", t("expected a string like \"2026-12-04\", got {value}", value=_shown(value)))
     try:
         parsed = dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidScalarInput("Date", f"{_shown(value)} is not an ISO 8601 calendar date like \"2026-12-04\"") from None
+        raise InvalidScalarInput("Date", t("{value} is not an ISO 8601 calendar date like \"2026-12-04\"",
+                                           value=_shown(value))) from None
     _in_range("Date", parsed, value)
     return parsed
 
@@ -62,20 +65,22 @@ def parse_date(value: Any) -> dt.date:
 def parse_datetime(value: Any) -> dt.datetime:
     if not isinstance(value, str):
         raise InvalidScalarInput(
-            "DateTime", f"expected a string like \"2026-12-04T11:35:20+05:00\", got {_shown(value)}")
+            "DateTime", t("expected a string like \"2026-12-04T11:35:20+05:00\", got {value}", value=_shown(value)))
     try:
         parsed = dateutil.parser.isoparse(value)
     except (ValueError, OverflowError):
         raise InvalidScalarInput(
-            "DateTime", f"{_shown(value)} is not an ISO 8601 date and time like \"2026-12-04T11:35:20+05:00\"") from None
+            "DateTime", t("{value} is not an ISO 8601 date and time like \"2026-12-04T11:35:20+05:00\"",
+                          value=_shown(value))) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InvalidScalarInput(
-            "DateTime", f"{_shown(value)} has no UTC offset; add one, e.g. \"{value}+05:00\" or \"{value}Z\"")
+            "DateTime", t("{value} has no UTC offset; add one, e.g. \"{raw}+05:00\" or \"{raw}Z\"", value=_shown(value),
+                          raw=value))
     _in_range("DateTime", parsed, value)
     try:
         utc = parsed.astimezone(dt.timezone.utc)
     except OverflowError:
-        raise InvalidScalarInput("DateTime", f"{_shown(value)} is out of range") from None
+        raise InvalidScalarInput("DateTime", t("{value} is out of range", value=_shown(value))) from None
     _in_range("DateTime", utc, value)
     return utc
 
@@ -83,7 +88,7 @@ def parse_datetime(value: Any) -> dt.datetime:
 def _literal(type_name: str, parse: Any) -> Any:
     def parse_literal(node: ValueNode, _variables: Any = None) -> Any:
         if not isinstance(node, StringValueNode):
-            raise InvalidScalarInput(type_name, f"expected a string, got {print_ast(node)[:60]}", node)
+            raise InvalidScalarInput(type_name, t("expected a string, got {value}", value=print_ast(node)[:60]), node)
         try:
             return parse(node.value)
         except InvalidScalarInput as exc:  # the node lets input_errors find the argument

@@ -36,6 +36,7 @@ from api.graphql.residence_reads import ResidenceQuery
 from api.graphql.scalars import SCALAR_MAP
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
+from core.text import t
 
 log = structlog.get_logger("qonys.graphql")
 
@@ -97,7 +98,7 @@ class MaskUnexpectedErrors(MaskErrors):
         log.error("graphql.unexpected_error", error_id=error_id, path=error.path,
                   exc_info=(type(original), original, original.__traceback__) if original else None)
         return GraphQLError(
-            f"Unexpected error. Quote error id {error_id} when reporting it.",
+            t("Unexpected error. Quote error id {error_id} when reporting it.", error_id=error_id),
             nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
         )

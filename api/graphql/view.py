@@ -16,7 +16,25 @@ from strawberry.types import ExecutionResult
 
 from api.graphql.compiler import RawJSON
 from api.graphql.context import Context
+from core import i18n
+from core.text import Text
 from services.viewer import ANONYMOUS, Viewer
+
+
+def translate_response(data: dict[str, Any], result: ExecutionResult, language: str) -> None:
+    """SPEC §16: the messages of a response in the request's language. Every
+    message a service or resolver wrote with ``core.text.t`` reaches here as a
+    ``Text`` (in ``data``: user errors' messages, a score's reasons; in
+    ``errors``: the message of the error raised); codes, fields and values
+    are left as they are."""
+    if data.get("data") is not None and not isinstance(data["data"], RawJSON):
+        data["data"] = i18n.translate(data["data"], language)
+    for formatted, error in zip(data.get("errors") or [], result.errors or []):
+        source: Any = error.message
+        if not isinstance(source, Text):
+            source = getattr(error.original_error, "message", None)
+        if isinstance(source, Text):
+            formatted["message"] = i18n.translate(source, language)
 
 
 def error_code(message: str, has_data: bool) -> str:
@@ -100,7 +118,7 @@ class QonysGraphQL(GraphQL[Context, None]):
         return response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
-        data = self._process_result(result)
+        data = self._process_result(result, i18n.negotiate(request.headers.get("accept-language")))
         # The GraphQL-over-HTTP media type: a request error is a 400 without "data".
         if GRAPHQL_RESPONSE_JSON in request.headers.get("accept", ""):
             errors = data.get("errors") or []
@@ -117,8 +135,10 @@ class QonysGraphQL(GraphQL[Context, None]):
             _response_shape.set(None)
         return data
 
-    def _process_result(self, result: ExecutionResult) -> GraphQLHTTPResponse:
+    def _process_result(self, result: ExecutionResult, language: str = i18n.DEFAULT) -> GraphQLHTTPResponse:
         data = process_result(result)
+        if language != i18n.DEFAULT:
+            translate_response(data, result, language)
         for error in data.get("errors") or []:
             extensions = error.setdefault("extensions", {}) or {}
             if "code" not in extensions:
@@ -135,7 +155,8 @@ class QonysGraphQL(GraphQL[Context, None]):
         state = request.app.state
         viewer: Viewer = request.scope.get("qonys.viewer", ANONYMOUS)
         return Context(request=request, response=response, settings=state.settings,
-                       sessions=state.sessions, read_sessions=state.read_sessions, viewer=viewer)
+                       sessions=state.sessions, read_sessions=state.read_sessions, viewer=viewer,
+                       language=i18n.negotiate(request.headers.get("accept-language")))
 
 
 def unauthenticated(message: str, status: int = 401) -> JSONResponse:

@@ -19,15 +19,16 @@ from strawberry.extensions import FieldExtension
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
+from core.text import t
 from services import access
 
 
 def not_authenticated() -> GraphQLError:
-    return GraphQLError("authentication required", extensions={"code": "UNAUTHENTICATED"})
+    return GraphQLError(t("authentication required"), extensions={"code": "UNAUTHENTICATED"})
 
 
 def forbidden() -> GraphQLError:
-    return GraphQLError("you may not read this", extensions={"code": "FORBIDDEN"})
+    return GraphQLError(t("you may not read this"), extensions={"code": "FORBIDDEN"})
 
 
 class RootGuard(FieldExtension):

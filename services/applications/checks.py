@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Application, Check, CheckType
 from models.base import utcnow
 from models.enums import CheckStatus
@@ -22,25 +23,25 @@ DETAILS_MAX = 2000
 
 
 async def request_checks(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
-    require_staff(viewer, "request checks")
+    require_staff(viewer, t("request checks"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "requestChecks")
     existing = set((await session.execute(
         select(Check.check_type_id).where(Check.application_id == app.id))).scalars().all())
     types = (await session.execute(
         select(CheckType).where(CheckType.active.is_(True)).order_by(CheckType.id))).scalars().all()
-    missing = [t for t in types if t.id not in existing]
+    missing = [ct for ct in types if ct.id not in existing]
     if not missing:
         return app
     before = await facts_before_write(session, app)
     now = utcnow()
-    checks = [Check(application_id=app.id, check_type_id=t.id, status=CheckStatus.REQUESTED,
-                    requested_at=now, updated_at=now) for t in missing]
+    checks = [Check(application_id=app.id, check_type_id=ct.id, status=CheckStatus.REQUESTED,
+                    requested_at=now, updated_at=now) for ct in missing]
     session.add_all(checks)
     app.updated_at = now
     await session.flush()
     await audit.record(session, viewer, "application.request_checks", "application", app.id,
-                       {"requested": [t.code for t in missing]})
+                       {"requested": [ct.code for ct in missing]})
     await webhook_events.checks_requested(session, app, zip(checks, missing))  # to the agencies, after commit
     await mark_score_stale(session, viewer, app, before)
     return app
@@ -50,14 +51,15 @@ async def record_check_result(
     session: AsyncSession, viewer: Viewer, *, check_id: int, status: CheckStatus, details: str | None = None
 ) -> Check:
     if not (viewer.is_staff or viewer.is_agency):
-        raise forbidden("only officers, administrators and the agency that owns the check type may record check results")
+        raise forbidden(t("only officers, administrators and the agency that owns the check type may record check "
+                          "results"))
     found = (await session.execute(
         select(Check.application_id, Check.check_type_id).where(Check.id == check_id, access.checks(viewer))
     )).first()
     if found is None:  # missing, or not readable by this agency: the same answer
-        raise not_found("check", *CHECK_ID)
+        raise not_found(t("check"), *CHECK_ID)
     if viewer.is_agency and found.check_type_id not in viewer.owned_check_type_ids:
-        raise forbidden("your agency may read this check but only the agency that owns its type records the result",
+        raise forbidden(t("your agency may read this check but only the agency that owns its type records the result"),
                         *CHECK_ID)
     # Lock the application first, then the check: the order every pipeline write takes.
     app = (await session.execute(
@@ -65,13 +67,14 @@ async def record_check_result(
     check = (await session.execute(select(Check).where(Check.id == check_id).with_for_update())).scalar_one()
     require_status(app, "recordCheckResult", *CHECK_ID)
     if check.status == CheckStatus.CANCELLED:  # cancelled when the application was decided or withdrawn
-        raise invalid_state("this check was cancelled when its application was decided or withdrawn; "
-                            "it takes no result", *CHECK_ID)
+        raise invalid_state(t("this check was cancelled when its application was decided or withdrawn; "
+                              "it takes no result"), *CHECK_ID)
     errors = ErrorCollector()
     if status in (CheckStatus.REQUESTED, CheckStatus.CANCELLED):
-        errors.invalid(f"A result is CLEARED, FLAGGED or REJECTED; {CheckStatus(status).value} is not a result.",
+        errors.invalid(t("A result is CLEARED, FLAGGED or REJECTED; {status} is not a result.",
+                         status=CheckStatus(status).value),
                        "input", "status")
-    details = optional_text(details, DETAILS_MAX, "Details", errors, "input", "details")
+    details = optional_text(details, DETAILS_MAX, t("Details"), errors, "input", "details")
     errors.raise_if_any()
 
     before = await facts_before_write(session, app)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Application, Occupation
 from services import access, rules
 from services.errors import ErrorCollector, forbidden, not_found
@@ -21,14 +22,15 @@ CHECK_ID = ("input", "checkId")
 
 
 def require_staff(viewer: Viewer, what: str) -> None:
+    """``what`` is itself a message: ``require_staff(viewer, t("score applications"))``."""
     if not viewer.is_staff:
-        raise forbidden(f"only officers and administrators may {what}")
+        raise forbidden(t("only officers and administrators may {what}", what=what))
 
 
 def require_person(viewer: Viewer, what: str) -> None:
     """Applicants (for their own) and staff."""
     if not (viewer.is_staff or (viewer.is_applicant and viewer.subject)):
-        raise forbidden(f"only applicants and officers may {what}")
+        raise forbidden(t("only applicants and officers may {what}", what=what))
 
 
 async def postgres_lock(session: AsyncSession, *keys: str) -> None:
@@ -50,7 +52,7 @@ async def load_application(
         .with_for_update()
     )).scalar_one_or_none()
     if app is None:
-        raise not_found("application", *field)
+        raise not_found(t("application"), *field)
     return app
 
 
@@ -66,7 +68,7 @@ async def occupation_by_code(
         return None
     occupation = (await session.execute(select(Occupation).where(Occupation.code == code))).scalar_one_or_none()
     if occupation is None:
-        errors.invalid(f"{code} is not a known ISCO-08 occupation code.", *field)
+        errors.invalid(t("{code} is not a known ISCO-08 occupation code.", code=code), *field)
     return occupation
 
 
@@ -74,7 +76,8 @@ def optional_text(value: str | None, most: int, what: str, errors: ErrorCollecto
     """Free text, stripped (None when blank); INVALID_INPUT when longer than ``most`` characters."""
     value = (value or "").strip() or None
     if value is not None and len(value) > most:
-        errors.invalid(f"{what} must be at most {most} characters (got {len(value)}).", *field)
+        errors.invalid(t("{what} must be at most {most} characters (got {length}).", what=what, most=most,
+                         length=len(value)), *field)
     return value
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Application
 from models.base import today_almaty, utcnow
 from models.enums import UNDECIDED_STATUSES, ApplicationStatus, Decision, DecisionOutcome, Route
@@ -28,7 +29,7 @@ REASON_MAX = decisions.REASON_MAX
 def _reason(reason: str | None, errors: ErrorCollector, *field: str, required: str | None = None) -> str | None:
     """The reason, stripped (None when blank). ``required`` is the message when a
     blank reason is not allowed (a refusal is an administrative act: it is reasoned)."""
-    reason = optional_text(reason, REASON_MAX, "The reason", errors, *field)
+    reason = optional_text(reason, REASON_MAX, t("The reason"), errors, *field)
     if reason is None:
         errors.invalid(required, *field)
     return reason
@@ -53,15 +54,15 @@ async def _close(
 async def decide_application(
     session: AsyncSession, viewer: Viewer, *, application_id: int, decision: Decision, reason: str | None = None
 ) -> Application:
-    require_staff(viewer, "decide applications")
+    require_staff(viewer, t("decide applications"))
     app = await load_application(session, viewer, application_id)
     errors = ErrorCollector()
     reason = _reason(reason, errors, "input", "reason", required=(
-        f"A refusal must give its reason (1 to {REASON_MAX} characters)." if decision == Decision.REJECT else None))
+        t("A refusal must give its reason (1 to {most} characters).", most=REASON_MAX) if decision == Decision.REJECT else None))
     today = today_almaty()
     if decision == Decision.APPROVE:
         if app.route == Route.KANDAS and app.status in UNDECIDED_STATUSES:
-            raise invalid_state("KANDAS applications are approved only by selection rounds (runSelectionRound)",
+            raise invalid_state(t("KANDAS applications are approved only by selection rounds (runSelectionRound)"),
                                 "input", "decision")
         action = "decideApplication(APPROVE)"
         to = S.APPROVED
@@ -75,7 +76,7 @@ async def decide_application(
     changes: dict[str, Any] = {"decision": decision, "reason": reason}
     if to == S.APPROVED and app.route == Route.LABOUR:
         if app.occupation_id is None:  # never accepted at submission; kept as a guard
-            raise invalid_state("a LABOUR application without an occupation cannot take a quota seat", *APPLICATION_ID)
+            raise invalid_state(t("a LABOUR application without an occupation cannot take a quota seat"), *APPLICATION_ID)
         quota = await quotas.take_labour_seat(session, region_id=app.target_region_id,
                                               occupation_id=app.occupation_id, year=today.year)
         app.quota_id = quota.id
@@ -92,7 +93,7 @@ async def decide_application(
 async def withdraw_application(
     session: AsyncSession, viewer: Viewer, *, application_id: int, reason: str | None = None
 ) -> Application:
-    require_person(viewer, "withdraw applications")
+    require_person(viewer, t("withdraw applications"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "withdrawApplication")
     errors = ErrorCollector()

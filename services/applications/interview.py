@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Application, Interview
 from models.base import utcnow
 from models.enums import InterviewOutcome
@@ -24,11 +25,11 @@ NOTES_MAX = 2000
 async def schedule_interview(
     session: AsyncSession, viewer: Viewer, *, application_id: int, scheduled_at: dt.datetime
 ) -> Application:
-    require_staff(viewer, "schedule interviews")
+    require_staff(viewer, t("schedule interviews"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "scheduleInterview")
     if scheduled_at.tzinfo is None or scheduled_at.utcoffset() is None:
-        raise invalid("The interview time must carry its offset, e.g. 2026-03-02T10:00:00+05:00.", "input", "scheduledAt")
+        raise invalid(t("The interview time must carry its offset, e.g. 2026-03-02T10:00:00+05:00."), "input", "scheduledAt")
     interview = (await session.execute(select(Interview).where(Interview.application_id == app.id))).scalar_one_or_none()
     now = utcnow()
     previous = None
@@ -37,8 +38,8 @@ async def schedule_interview(
         session.add(interview)
     else:
         if interview.outcome is not None:
-            raise invalid_state("the interview already has an outcome (" + interview.outcome.value
-                                + "); an interview is rescheduled only before its outcome is recorded", *APPLICATION_ID)
+            raise invalid_state(t("the interview already has an outcome ({outcome}); an interview is rescheduled only "
+                                  "before its outcome is recorded", outcome=interview.outcome.value), *APPLICATION_ID)
         previous = interview.scheduled_at
         interview.scheduled_at = scheduled_at
     app.updated_at = now
@@ -52,16 +53,16 @@ async def record_interview_outcome(
     session: AsyncSession, viewer: Viewer, *, application_id: int, outcome: InterviewOutcome,
     points: int | None = None, notes: str | None = None,
 ) -> Application:
-    require_staff(viewer, "record interview outcomes")
+    require_staff(viewer, t("record interview outcomes"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "recordInterviewOutcome")
     interview = (await session.execute(select(Interview).where(Interview.application_id == app.id))).scalar_one_or_none()
     if interview is None:
-        raise invalid_state("no interview is scheduled; recordInterviewOutcome needs scheduleInterview first",
+        raise invalid_state(t("no interview is scheduled; recordInterviewOutcome needs scheduleInterview first"),
                             *APPLICATION_ID)
     errors = ErrorCollector()
     errors.invalid(rules.interview_points_problem(points), "input", "points")
-    notes = optional_text(notes, NOTES_MAX, "Notes", errors, "input", "notes")
+    notes = optional_text(notes, NOTES_MAX, t("Notes"), errors, "input", "notes")
     errors.raise_if_any()
     before = await facts_before_write(session, app)
     now = utcnow()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Application, LanguageTest
 from models.base import today_almaty, utcnow
 from models.enums import LanguageLevel
@@ -31,7 +32,7 @@ async def record_language_test(
     certificate_number: str,
     taken_on: dt.date,
 ) -> Application:
-    require_staff(viewer, "record language tests")
+    require_staff(viewer, t("record language tests"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "recordLanguageTest")
     errors = ErrorCollector()
@@ -50,9 +51,10 @@ async def record_language_test(
     )).first()
     if other is not None:
         if other.applicant_id != app.applicant_id:
-            message = "This certificate number is already recorded for another applicant; one certificate serves one applicant."
+            message = t("This certificate number is already recorded for another applicant; one certificate serves one "
+                        "applicant.")
         else:
-            message = "This certificate number is already recorded on another application of the same applicant."
+            message = t("This certificate number is already recorded on another application of the same applicant.")
         raise ServiceError.one(ErrorCode.DUPLICATE, message, ["input", "certificateNumber"])
 
     before = await facts_before_write(session, app)
@@ -64,7 +66,7 @@ async def record_language_test(
     try:
         await session.flush()
     except IntegrityError:  # a concurrent transaction took the certificate first
-        raise ServiceError.one(ErrorCode.DUPLICATE, "This certificate number is already recorded for another applicant.",
+        raise ServiceError.one(ErrorCode.DUPLICATE, t("This certificate number is already recorded for another applicant."),
                                ["input", "certificateNumber"]) from None
     await audit.record(session, viewer, "application.language_test", "application", app.id,
                        {"languageTest": values, "previous": previous})

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Applicant, Application, FamilyMember, LanguageTest, Occupation, Questionnaire, Score
 from models.base import today_almaty, utcnow
 from models.enums import EducationLevel, FamilyRelation, Proficiency, Route, Sex
@@ -49,11 +50,11 @@ def _family_members(
     a document number or IIN that is the principal's or another member's is DUPLICATE."""
     base = ("input", "familyMembers")
     if len(members) > FAMILY_MEMBERS_MAX:
-        errors.invalid(f"A family has at most 20 people: the applicant and at most {FAMILY_MEMBERS_MAX} members "
-                       f"(got {len(members)} members).", *base)
+        errors.invalid(t("A family has at most 20 people: the applicant and at most {most} members "
+                         "(got {count} members).", most=FAMILY_MEMBERS_MAX, count=len(members)), *base)
         return []
-    seen_documents = {principal.document_number: "the applicant's"}
-    seen_iins = {principal.iin: "the applicant's"} if principal.iin else {}
+    seen_documents: dict[str, Any] = {principal.document_number: t("the applicant's")}
+    seen_iins: dict[str, Any] = {principal.iin: t("the applicant's")} if principal.iin else {}
     rows: list[dict[str, Any]] = []
     for index, member in enumerate(members):
         path = (*base, str(index))
@@ -64,18 +65,18 @@ def _family_members(
         document = rules.normalise_document_number(member.document_number) if document_problem is None else None
         if document is not None:
             if document in seen_documents:
-                errors.add(ErrorCode.DUPLICATE, f"This document number is already {seen_documents[document]}; "
-                           "each person of the family is listed once.", *path, "documentNumber")
-            seen_documents.setdefault(document, f"member {index + 1}'s")
+                errors.add(ErrorCode.DUPLICATE, t("This document number is already {whose}; each person of the family "
+                                                  "is listed once.", whose=seen_documents[document]), *path, "documentNumber")
+            seen_documents.setdefault(document, t("member {position}'s", position=index + 1))
         iin = member.iin if member.iin not in (None, "") else None
         if iin is not None:
             iin_problem = rules.iin_problem(iin, member.birth_date, member.sex)
             errors.invalid(iin_problem, *path, "iin")
             if iin_problem is None:
                 if iin in seen_iins:
-                    errors.add(ErrorCode.DUPLICATE, f"This IIN is already {seen_iins[iin]}; "
-                               "each person of the family is listed once.", *path, "iin")
-                seen_iins.setdefault(iin, f"member {index + 1}'s")
+                    errors.add(ErrorCode.DUPLICATE, t("This IIN is already {whose}; each person of the family is listed "
+                                                      "once.", whose=seen_iins[iin]), *path, "iin")
+                seen_iins.setdefault(iin, t("member {position}'s", position=index + 1))
         rows.append({
             "position": index + 1, "full_name": rules.normalise_full_name(member.full_name)
             if isinstance(member.full_name, str) else member.full_name,
@@ -110,17 +111,17 @@ async def submit_questionnaire(
     left out, ``INVALID_INPUT`` when it says otherwise. Left out (``None``), the members
     on record stay, and ``family_size`` must count them; an application without member
     records keeps a family size as a bare count (the contract's clients send only that)."""
-    require_person(viewer, "submit questionnaires")
+    require_person(viewer, t("submit questionnaires"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "submitQuestionnaire")
     if not viewer.is_staff:
         scored = (await session.execute(select(Score.id).where(Score.application_id == app.id))).first()
         if app.status != S.SUBMITTED or scored is not None:
-            raise invalid_state("the applicant may change the questionnaire only before scoring; "
-                                "the application has been scored, so ask an officer", *APPLICATION_ID)
+            raise invalid_state(t("the applicant may change the questionnaire only before scoring; "
+                                  "the application has been scored, so ask an officer"), *APPLICATION_ID)
     has_test = (await session.execute(select(LanguageTest.id).where(LanguageTest.application_id == app.id))).first()
     if has_test is None:
-        raise invalid_state("the questionnaire opens only after the language test is recorded", *APPLICATION_ID)
+        raise invalid_state(t("the questionnaire opens only after the language test is recorded"), *APPLICATION_ID)
 
     errors = ErrorCollector()
     errors.invalid(rules.work_experience_problem(work_experience_years), "input", "workExperienceYears")
@@ -131,22 +132,23 @@ async def submit_questionnaire(
         principal = (await session.execute(select(Applicant).where(Applicant.id == app.applicant_id))).scalar_one()
         member_rows = _family_members(family_members, principal, today_almaty(), errors)
         counted: int | None = 1 + len(family_members)
-        how = f"the applicant and the {len(family_members)} member(s) listed in familyMembers"
+        how = t("the applicant and the {count} member(s) listed in familyMembers", count=len(family_members))
     else:
         on_record = (await session.execute(
             select(func.count()).select_from(FamilyMember).where(FamilyMember.application_id == app.id)
         )).scalar_one()
         counted = 1 + on_record if on_record else None
-        how = (f"the applicant and the {on_record} family member(s) on record "
-               "(send familyMembers to change them)")
+        how = t("the applicant and the {count} family member(s) on record (send familyMembers to change them)",
+                count=on_record)
     if counted is not None and len(family_members or ()) <= FAMILY_MEMBERS_MAX:
         if family_size is None:
             family_size = counted
         elif rules.family_size_problem(family_size) is None and family_size != counted:
-            errors.invalid(f"The family size counts {how}: {counted} (got {family_size}).", "input", "familySize")
+            errors.invalid(t("The family size counts {how}: {counted} (got {given}).", how=how, counted=counted,
+                             given=family_size), "input", "familySize")
     if family_size is None:
         if counted is None:
-            errors.invalid("Give familySize, or list the family in familyMembers.", "input", "familySize")
+            errors.invalid(t("Give familySize, or list the family in familyMembers."), "input", "familySize")
     else:
         errors.invalid(rules.family_size_problem(family_size), "input", "familySize")
     if app.route == Route.LABOUR:
@@ -201,7 +203,7 @@ async def _labouroccupation_by_code(session: AsyncSession, app: Application, cod
     if code is None:
         return applied
     if named is not None and applied is not None and named.id != applied.id:
-        errors.invalid(f"This LABOUR application is for occupation {applied.code}; the questionnaire must name "
-                       f"the same occupation (or leave occupationCode out to take it from the application), "
-                       f"not {named.code}.", "input", "occupationCode")
+        errors.invalid(t("This LABOUR application is for occupation {applied}; the questionnaire must name the same "
+                         "occupation (or leave occupationCode out to take it from the application), not {named}.",
+                         applied=applied.code, named=named.code), "input", "occupationCode")
     return named

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import TextList, t
 from models import Application, Check, CheckType, Interview, LanguageTest, Questionnaire, Score
 from models.base import today_almaty, utcnow
 from models.enums import CheckStatus
@@ -73,39 +74,40 @@ async def mark_score_stale(session: AsyncSession, viewer: Viewer, app: Applicati
 
 async def missing_stages(session: AsyncSession, app: Application) -> list[str]:
     """The stages ``scoreApplication`` still needs, in pipeline order (empty when ready)."""
-    missing: list[str] = []
+    missing: list[str] = TextList(sep="; ")
     if (await session.execute(select(LanguageTest.id).where(LanguageTest.application_id == app.id))).first() is None:
-        missing.append("the language test is not recorded")
+        missing.append(t("the language test is not recorded"))
     if (await session.execute(select(Questionnaire.id).where(Questionnaire.application_id == app.id))).first() is None:
-        missing.append("the questionnaire is not submitted")
+        missing.append(t("the questionnaire is not submitted"))
     checks = (await session.execute(
         select(CheckType.code, Check.status).join(CheckType, CheckType.id == Check.check_type_id)
         .where(Check.application_id == app.id).order_by(CheckType.code))).all()
     if not checks:
-        missing.append("checks have not been requested (requestChecks)")
+        missing.append(t("checks have not been requested (requestChecks)"))
     else:
         pending = [code for code, status in checks if status == CheckStatus.REQUESTED]
         if pending:
-            missing.append(f"{len(pending)} check(s) still await a result ({', '.join(pending)})")
+            missing.append(t("{count} check(s) still await a result ({codes})", count=len(pending),
+                             codes=", ".join(pending)))
     interview = (await session.execute(select(Interview).where(Interview.application_id == app.id))).scalar_one_or_none()
     if interview is None:
-        missing.append("no interview is scheduled")
+        missing.append(t("no interview is scheduled"))
     elif interview.outcome is None:
-        missing.append("the interview has no outcome")
+        missing.append(t("the interview has no outcome"))
     return missing
 
 
 async def score_application(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
-    require_staff(viewer, "score applications")
+    require_staff(viewer, t("score applications"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "scoreApplication")
     missing = await missing_stages(session, app)
     if missing:
-        raise invalid_state("scoreApplication needs every stage first: " + "; ".join(missing), *APPLICATION_ID)
+        raise invalid_state(t("scoreApplication needs every stage first: {missing}", missing=missing), *APPLICATION_ID)
     today = today_almaty()
     model = await scoring_models.model_in_force(session, today)
     if model is None:
-        raise invalid_state(f"no published scoring model is in force on {today.isoformat()}", *APPLICATION_ID)
+        raise invalid_state(t("no published scoring model is in force on {today}", today=today), *APPLICATION_ID)
     results = await scoring_models.evaluate_batch(session, [app], model, today)
     result = results[app.id]
     # store_score sets PASSED or FAILED, the transitions this table allows.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from core.text import t
 from models import Application
 from models.enums import UNDECIDED_STATUSES, ApplicationStatus
 from services.applications.common import APPLICATION_ID
@@ -51,7 +52,7 @@ LEADS_TO: dict[str, tuple[ApplicationStatus, ...]] = {
 
 def _or_list(states: Sequence[ApplicationStatus]) -> str:
     names = [s.value for s in states]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return names[0] if len(names) == 1 else t("{states} or {last}", states=", ".join(names[:-1]), last=names[-1])
 
 
 def _label(action: str) -> str:
@@ -63,7 +64,8 @@ def require_status(app: Application, action: str, *field: str) -> None:
     allowed = ALLOWED_FROM[action]
     if app.status not in allowed:
         raise invalid_state(
-            f"{_label(action)} needs the application to be {_or_list(allowed)}; it is {app.status.value}",
+            t("{action} needs the application to be {allowed}; it is {status}", action=_label(action),
+              allowed=_or_list(allowed), status=app.status.value),
             *(field or APPLICATION_ID),
         )
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Applicant, Application, DeficitOccupation, Region
 from models.base import today_almaty, utcnow
 from models.enums import UNDECIDED_STATUSES, Route, Sex
@@ -56,7 +57,7 @@ async def submit_application(
     target_region_code: str,
     occupation_code: str | None = None,
 ) -> Application:
-    require_person(viewer, "submit applications")
+    require_person(viewer, t("submit applications"))
     today = today_almaty()
     errors = ErrorCollector()
     p = ("input", "applicant")
@@ -75,22 +76,22 @@ async def submit_application(
     code = rules.normalise_region_code(target_region_code)
     region = (await session.execute(select(Region).where(Region.code == code))).scalar_one_or_none()
     if region is None:
-        errors.invalid(f"{code or 'an empty code'} is not a region code (ISO 3166-2:KZ, e.g. KZ-55).",
-                       "input", "targetRegionCode")
+        errors.invalid(t("{code} is not a region code (ISO 3166-2:KZ, e.g. KZ-55).", code=code) if code else
+                       t("an empty code is not a region code (ISO 3166-2:KZ, e.g. KZ-55)."), "input", "targetRegionCode")
     occupation = await occupation_by_code(session, occupation_code, errors, "input", "occupationCode")
 
     if route == Route.KANDAS:
         if not applicant.ethnic_kazakh:
-            errors.invalid("The KANDAS route is for ethnic Kazakhs (ethnicKazakh must be true); "
-                           "others apply on the GENERAL or LABOUR route.", *p, "ethnicKazakh")
+            errors.invalid(t("The KANDAS route is for ethnic Kazakhs (ethnicKazakh must be true); "
+                             "others apply on the GENERAL or LABOUR route."), *p, "ethnicKazakh")
         if region is not None and not region.labour_deficit:
             deficit = (await session.execute(
                 select(Region.code).where(Region.labour_deficit.is_(True)).order_by(Region.code))).scalars().all()
-            errors.invalid(f"KANDAS applicants settle in a labour-deficit region ({', '.join(deficit)}); "
-                           f"{region.code} is not one.", "input", "targetRegionCode")
+            errors.invalid(t("KANDAS applicants settle in a labour-deficit region ({regions}); {region} is not one.",
+                             regions=", ".join(deficit), region=region.code), "input", "targetRegionCode")
     elif route == Route.LABOUR:
         if occupation_code is None:
-            errors.invalid("LABOUR applications need the occupation code of the job (ISCO-08).",
+            errors.invalid(t("LABOUR applications need the occupation code of the job (ISCO-08)."),
                            "input", "occupationCode")
         elif occupation is not None and region is not None:
             listed = (await session.execute(
@@ -99,8 +100,9 @@ async def submit_application(
                                                    DeficitOccupation.year == today.year)
             )).first()
             if listed is None:
-                errors.invalid(f"Occupation {occupation.code} is not on the deficit list of {region.code} "
-                               f"for {today.year}; LABOUR applications need an occupation in deficit.",
+                errors.invalid(t("Occupation {occupation} is not on the deficit list of {region} for {year}; LABOUR "
+                                 "applications need an occupation in deficit.", occupation=occupation.code,
+                                 region=region.code, year=today.year),
                                "input", "occupationCode")
     errors.raise_if_any()
     assert region is not None
@@ -115,10 +117,10 @@ async def submit_application(
     )).all()
     dup = ErrorCollector()
     if any(c == citizenship and d == document_number for c, d, _ in clashes):
-        dup.add(ErrorCode.DUPLICATE, "This document is already used in another application that is not decided yet.",
+        dup.add(ErrorCode.DUPLICATE, t("This document is already used in another application that is not decided yet."),
                 *p, "documentNumber")
     if iin and any(i == iin for _, _, i in clashes):
-        dup.add(ErrorCode.DUPLICATE, "This IIN is already used in another application that is not decided yet.",
+        dup.add(ErrorCode.DUPLICATE, t("This IIN is already used in another application that is not decided yet."),
                 *p, "iin")
     dup.raise_if_any()
 

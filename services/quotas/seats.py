@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Application, Occupation, Quota, Region
 from models.base import utcnow
 from models.enums import ApplicationStatus, QuotaKind
@@ -51,11 +52,11 @@ async def take_labour_seat(session: AsyncSession, *, region_id: int, occupation_
     quota = await labour_quota(session, region_id=region_id, occupation_id=occupation_id, year=year)
     if quota is None:
         raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED,
-                               f"there is no LABOUR quota for this region and occupation in {year}",
+                               t("there is no LABOUR quota for this region and occupation in {year}", year=year),
                                ["input", "applicationId"])
     if not await take_seats(session, quota.id, 1):
         raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED,
-                               f"the LABOUR quota for this region and occupation in {year} is exhausted",
+                               t("the LABOUR quota for this region and occupation in {year} is exhausted", year=year),
                                ["input", "applicationId"])
     return quota
 
@@ -66,7 +67,7 @@ async def take_labour_seat(session: AsyncSession, *, region_id: int, occupation_
 
 def _require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise forbidden("only administrators may change quotas")
+        raise forbidden(t("only administrators may change quotas"))
 
 
 async def _find_quota(session: AsyncSession, kind: QuotaKind, year: int, region_id: int,
@@ -85,14 +86,15 @@ def seats_remaining(capacity: int, used: int) -> int:
 
 def capacity_problem(capacity: int) -> str | None:
     if capacity < 0:
-        return f"capacity must not be negative (got {capacity})"
+        return t("capacity must not be negative (got {capacity})", capacity=capacity)
     if capacity > CAPACITY_MAX:
-        return f"capacity must be at most {CAPACITY_MAX} (got {capacity})"
+        return t("capacity must be at most {most} (got {capacity})", most=CAPACITY_MAX, capacity=capacity)
     return None
 
 
 def _below_used(capacity: int, used: int) -> ServiceError:
-    return invalid(f"capacity may not be lowered below the {used} seats already used (got {capacity})",
+    return invalid(t("capacity may not be lowered below the {used} seats already used (got {capacity})", used=used,
+                     capacity=capacity),
                    "input", "capacity")
 
 
@@ -114,21 +116,23 @@ async def upsert_quota(
     errors.invalid(capacity_problem(capacity), "input", "capacity")
     region = (await session.execute(select(Region).where(Region.code == rules.normalise_region_code(region_code)))).scalar_one_or_none()
     if region is None:
-        errors.invalid(f"unknown region {region_code!r}; use an ISO 3166-2 code such as KZ-55", "input", "regionCode")
+        errors.invalid(t("unknown region {code}; use an ISO 3166-2 code such as KZ-55", code=repr(region_code)),
+                       "input", "regionCode")
     elif kind == QuotaKind.KANDAS and not region.labour_deficit:
-        errors.invalid(f"{region.code} ({region.name_en}) is not a labour-deficit region; "
-                       "KANDAS quotas exist only for labour-deficit regions", "input", "regionCode")
+        errors.invalid(t("{code} ({name}) is not a labour-deficit region; KANDAS quotas exist only for labour-deficit "
+                         "regions", code=region.code, name=region.name_en), "input", "regionCode")
     occupation: Occupation | None = None
     code = (occupation_code or "").strip()
     if kind == QuotaKind.KANDAS:
         if code:
-            errors.invalid("a KANDAS quota has no occupation; leave occupationCode empty", "input", "occupationCode")
+            errors.invalid(t("a KANDAS quota has no occupation; leave occupationCode empty"), "input", "occupationCode")
     elif not code:
-        errors.invalid("a LABOUR quota needs an occupationCode (ISCO-08, 4 digits)", "input", "occupationCode")
+        errors.invalid(t("a LABOUR quota needs an occupationCode (ISCO-08, 4 digits)"), "input", "occupationCode")
     else:
         occupation = (await session.execute(select(Occupation).where(Occupation.code == code))).scalar_one_or_none()
         if occupation is None:
-            errors.invalid(f"unknown occupation {code!r}; use an ISCO-08 unit group code from the reference list",
+            errors.invalid(t("unknown occupation {code}; use an ISCO-08 unit group code from the reference list",
+                             code=repr(code)),
                            "input", "occupationCode")
     errors.raise_if_any()
     assert region is not None
@@ -174,14 +178,14 @@ async def upsert_quota(
 def delete_refusal(quota: Quota) -> str | None:
     """Why ``quota`` may not be deleted: seats taken stay accounted for. None when none is used."""
     if quota.used:
-        return f"seats of this quota are already used ({quota.used}); it may not be deleted"
+        return t("seats of this quota are already used ({used}); it may not be deleted", used=quota.used)
     return None
 
 
 async def delete_quota(session: AsyncSession, viewer: Viewer, *, quota_id: int) -> None:
     """Delete a quota none of whose seats is used yet."""
     _require_admin(viewer)
-    quota = await locked(session, Quota, quota_id, "quota", delete_refusal)
+    quota = await locked(session, Quota, quota_id, t("quota"), delete_refusal)
     before = {"id": quota.id, "kind": quota.kind, "year": quota.year, "region_id": quota.region_id,
               "occupation_id": quota.occupation_id, "capacity": quota.capacity, "used": quota.used}
     await session.delete(quota)

@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import (
     Application,
     Questionnaire,
@@ -212,9 +213,9 @@ def passed_over_above(picks: list[Pick], passed_over: list[Candidate]) -> list[C
 def approval_reason(on: dt.date, year: int, region_code: str, pick: Pick) -> str:
     """The reason a selection round of ``on`` on the ``year`` KANDAS quota of
     ``region_code`` gives the application it approves with ``pick``."""
-    return (f"Approved by the selection round of {on.isoformat()} on the {year} KANDAS quota of "
-            f"{region_code}: ranked {pick.rank} with {pick.candidate.score} points, "
-            f"{pick.candidate.seats} seat(s) taken.")
+    return t("Approved by the selection round of {on} on the {year} KANDAS quota of {region}: ranked {rank} with "
+             "{score} points, {seats} seat(s) taken.", on=on, year=year, region=region_code, rank=pick.rank,
+             score=pick.candidate.score, seats=pick.candidate.seats)
 
 
 async def plan_selection(
@@ -304,7 +305,7 @@ async def _load_quota(session: AsyncSession, quota_id: int, *, lock: bool) -> Qu
         stmt = stmt.with_for_update()
     quota = (await session.execute(stmt)).scalar_one_or_none()
     if quota is None:
-        raise not_found("quota", "input", "quotaId")
+        raise not_found(t("quota"), "input", "quotaId")
     return quota
 
 
@@ -334,7 +335,7 @@ async def _approve(session: AsyncSession, quota: Quota, picks: list[Pick], now: 
 
 def require_staff(viewer: Viewer) -> None:
     if not viewer.is_staff:
-        raise forbidden("only officers and administrators may run selection rounds")
+        raise forbidden(t("only officers and administrators may run selection rounds"))
 
 
 async def run_selection_round(
@@ -345,8 +346,8 @@ async def run_selection_round(
     for _attempt in range(_MAX_PLANS):
         quota = await _load_quota(session, quota_id, lock=not dry_run)
         if quota.kind != QuotaKind.KANDAS:
-            raise invalid("selection rounds run on KANDAS quotas only; LABOUR seats are taken one by one "
-                          "when decideApplication approves a LABOUR application", "input", "quotaId")
+            raise invalid(t("selection rounds run on KANDAS quotas only; LABOUR seats are taken one by one "
+                            "when decideApplication approves a LABOUR application"), "input", "quotaId")
         now = utcnow()
         try:
             picks, passed_over, candidates = await plan_selection(session, quota, quota.capacity - quota.used)
@@ -363,7 +364,7 @@ async def run_selection_round(
             continue
         break
     else:
-        raise ServiceError.one(ErrorCode.CONFLICT, "the candidates kept changing while the round ran; run it again",
+        raise ServiceError.one(ErrorCode.CONFLICT, t("the candidates kept changing while the round ran; run it again"),
                                ["input", "quotaId"])
 
     round_row = SelectionRound(quota_id=quota.id, ran_at=now, ran_by=viewer.audit_subject,

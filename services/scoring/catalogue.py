@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from core.text import t
 
 ROUTES: tuple[str, ...] = ("KANDAS", "GENERAL", "LABOUR")
 
@@ -67,44 +68,41 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 
 # A readable English label per source, used in reasons.
 FACT_LABELS: dict[str, str] = {
-    "language.level": "language level",
-    "language.minBlockPercent": "lowest language block percent",
-    "applicant.age": "applicant age",
-    "applicant.ethnicKazakh": "ethnic Kazakh",
-    "questionnaire.educationLevel": "education level",
-    "questionnaire.workExperienceYears": "years of work experience",
-    "questionnaire.familySize": "family size",
-    "questionnaire.russian": "Russian level",
-    "questionnaire.english": "English level",
-    "questionnaire.relativesInKazakhstan": "relatives in Kazakhstan",
-    "questionnaire.priorStayInKazakhstan": "prior stay in Kazakhstan",
-    "questionnaire.criminalRecord": "criminal record",
-    "questionnaire.deportedBefore": "deported before",
-    "questionnaire.savingsMrp": "savings in MRP",
-    "questionnaire.occupationInDeficit": "occupation in deficit",
-    "region.labourDeficit": "labour-deficit region",
-    "route": "route",
-    "checks.mandatoryCleared": "mandatory checks cleared",
-    "checks.anyFlagged": "any check flagged",
-    "interview.outcome": "interview outcome",
-    "interview.points": "interview points",
+    "language.level": t("language level"),
+    "language.minBlockPercent": t("lowest language block percent"),
+    "applicant.age": t("applicant age"),
+    "applicant.ethnicKazakh": t("ethnic Kazakh"),
+    "questionnaire.educationLevel": t("education level"),
+    "questionnaire.workExperienceYears": t("years of work experience"),
+    "questionnaire.familySize": t("family size"),
+    "questionnaire.russian": t("Russian level"),
+    "questionnaire.english": t("English level"),
+    "questionnaire.relativesInKazakhstan": t("relatives in Kazakhstan"),
+    "questionnaire.priorStayInKazakhstan": t("prior stay in Kazakhstan"),
+    "questionnaire.criminalRecord": t("criminal record"),
+    "questionnaire.deportedBefore": t("deported before"),
+    "questionnaire.savingsMrp": t("savings in MRP"),
+    "questionnaire.occupationInDeficit": t("occupation in deficit"),
+    "region.labourDeficit": t("labour-deficit region"),
+    "route": t("route"),
+    "checks.mandatoryCleared": t("mandatory checks cleared"),
+    "checks.anyFlagged": t("any check flagged"),
+    "interview.outcome": t("interview outcome"),
+    "interview.points": t("interview points"),
 }
 
 
 # How a boolean fact reads in an exemption's reason: (when true, when false).
 BOOLEAN_PHRASES: dict[str, tuple[str, str]] = {
-    "applicant.ethnicKazakh": ("applicant is an ethnic Kazakh", "applicant is not an ethnic Kazakh"),
-    "questionnaire.relativesInKazakhstan": (
-        "applicant has relatives in Kazakhstan", "applicant has no relatives in Kazakhstan"),
-    "questionnaire.priorStayInKazakhstan": (
-        "applicant has stayed in Kazakhstan before", "applicant has not stayed in Kazakhstan before"),
-    "questionnaire.criminalRecord": ("applicant declares a criminal record", "applicant declares no criminal record"),
-    "questionnaire.deportedBefore": ("applicant was deported before", "applicant was never deported"),
-    "questionnaire.occupationInDeficit": ("the occupation is in deficit", "the occupation is not in deficit"),
-    "region.labourDeficit": (
-        "the target region is a labour-deficit region", "the target region is not a labour-deficit region"),
-    "checks.mandatoryCleared": ("every mandatory check is cleared", "not every mandatory check is cleared"),
-    "checks.anyFlagged": ("a check is flagged", "no check is flagged"),
+    "applicant.ethnicKazakh": (t("applicant is an ethnic Kazakh"), t("applicant is not an ethnic Kazakh")),
+    "questionnaire.relativesInKazakhstan": (t("applicant has relatives in Kazakhstan"), t("applicant has no relatives in Kazakhstan")),
+    "questionnaire.priorStayInKazakhstan": (t("applicant has stayed in Kazakhstan before"), t("applicant has not stayed in Kazakhstan before")),
+    "questionnaire.criminalRecord": (t("applicant declares a criminal record"), t("applicant declares no criminal record")),
+    "questionnaire.deportedBefore": (t("applicant was deported before"), t("applicant was never deported")),
+    "questionnaire.occupationInDeficit": (t("the occupation is in deficit"), t("the occupation is not in deficit")),
+    "region.labourDeficit": (t("the target region is a labour-deficit region"), t("the target region is not a labour-deficit region")),
+    "checks.mandatoryCleared": (t("every mandatory check is cleared"), t("not every mandatory check is cleared")),
+    "checks.anyFlagged": (t("a check is flagged"), t("no check is flagged")),
 }
 
 

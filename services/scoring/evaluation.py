@@ -24,6 +24,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from core.text import t
 from services.scoring.catalogue import (
     BOOLEAN_PHRASES, CATEGORIES, FACT_LABELS, FACT_SOURCES,
     ORDINALS, ROUTES, fact_text, is_int, members_text, ordered,
@@ -84,14 +85,16 @@ def _condition_text(condition: Mapping[str, Any], source: str, value: object) ->
     label = FACT_LABELS[source]
     text = fact_text(value)
     if "equals" in condition:
-        return f"{label} is {text}"
+        return t("{label} is {value}", label=label, value=text)
     if "in" in condition:
-        return f"{label} {text} is one of {', '.join(str(fact_text(o)) for o in condition['in'])}"
+        return t("{label} {value} is one of {options}", label=label, value=text,
+                 options=", ".join(str(fact_text(o)) for o in condition["in"]))
     if "min" in condition and "max" in condition:
-        return f"{label} {text} is within {fact_text(condition['min'])}–{fact_text(condition['max'])}"
+        return t("{label} {value} is within {min}–{max}", label=label, value=text,
+                 min=fact_text(condition["min"]), max=fact_text(condition["max"]))
     if "min" in condition:
-        return f"{label} {text} is at least {fact_text(condition['min'])}"
-    return f"{label} {text} is at most {fact_text(condition['max'])}"
+        return t("{label} {value} is at least {min}", label=label, value=text, min=fact_text(condition["min"]))
+    return t("{label} {value} is at most {max}", label=label, value=text, max=fact_text(condition["max"]))
 
 
 def _exemption(entry: Mapping[str, Any], facts: Mapping[str, object], route: str) -> str | None:
@@ -116,18 +119,20 @@ def _evaluate_gate(gate: Mapping[str, Any], facts: Mapping[str, object], route: 
     text = fact_text(value)
     exempt = _exemption(gate, facts, route)
     if exempt is not None:
-        return GateResult(code, True, text, f"exempt: {exempt}")
+        return GateResult(code, True, text, t("exempt: {exempt}", exempt=exempt))
     if value is None:
-        return GateResult(code, False, None, f"{label} is missing")
+        return GateResult(code, False, None, t("{label} is missing", label=label))
 
     if "equals" in gate:
         expected = gate["equals"]
         expected_text = fact_text(expected)
         if value == expected:
-            return GateResult(code, True, text, f"{label} is {text} as required")
+            return GateResult(code, True, text, t("{label} is {value} as required", label=label, value=text))
         if kind == "boolean":
-            return GateResult(code, False, text, f"{label} is {text}, required {expected_text}")
-        return GateResult(code, False, text, f"{label} {text} is not {expected_text}")
+            return GateResult(code, False, text, t("{label} is {value}, required {expected}", label=label, value=text,
+                                                   expected=expected_text))
+        return GateResult(code, False, text, t("{label} {value} is not {expected}", label=label, value=text,
+                                               expected=expected_text))
 
     if "in" in gate:
         options: list[Any] = gate["in"]
@@ -135,34 +140,31 @@ def _evaluate_gate(gate: Mapping[str, Any], facts: Mapping[str, object], route: 
         passed = any(value == option for option in options)
         if kind == "boolean":
             if passed:
-                return GateResult(code, True, text, f"{label} is {text} as required")
-            return GateResult(
-                code, False, text, f"{label} is {text}, required one of {options_text}"
-            )
+                return GateResult(code, True, text, t("{label} is {value} as required", label=label, value=text))
+            return GateResult(code, False, text, t("{label} is {value}, required one of {options}", label=label,
+                                                   value=text, options=options_text))
         if passed:
-            return GateResult(code, True, text, f"{label} {text} is one of {options_text}")
-        return GateResult(code, False, text, f"{label} {text} is not one of {options_text}")
+            return GateResult(code, True, text, t("{label} {value} is one of {options}", label=label, value=text,
+                                                  options=options_text))
+        return GateResult(code, False, text, t("{label} {value} is not one of {options}", label=label, value=text,
+                                               options=options_text))
 
     position = ordered(source, value)
     has_min = "min" in gate
     has_max = "max" in gate
     if has_min and position < ordered(source, gate["min"]):
-        return GateResult(
-            code, False, text, f"{label} {text} is below the minimum {fact_text(gate['min'])}"
-        )
+        return GateResult(code, False, text, t("{label} {value} is below the minimum {min}", label=label, value=text,
+                                               min=fact_text(gate["min"])))
     if has_max and position > ordered(source, gate["max"]):
-        return GateResult(
-            code, False, text, f"{label} {text} is above the maximum {fact_text(gate['max'])}"
-        )
+        return GateResult(code, False, text, t("{label} {value} is above the maximum {max}", label=label, value=text,
+                                               max=fact_text(gate["max"])))
     if has_min and has_max:
-        reason = (
-            f"{label} {text} is within the range "
-            f"{fact_text(gate['min'])}–{fact_text(gate['max'])}"
-        )
+        reason = t("{label} {value} is within the range {min}–{max}", label=label, value=text,
+                   min=fact_text(gate["min"]), max=fact_text(gate["max"]))
     elif has_min:
-        reason = f"{label} {text} meets the minimum {fact_text(gate['min'])}"
+        reason = t("{label} {value} meets the minimum {min}", label=label, value=text, min=fact_text(gate["min"]))
     else:
-        reason = f"{label} {text} is within the maximum {fact_text(gate['max'])}"
+        reason = t("{label} {value} is within the maximum {max}", label=label, value=text, max=fact_text(gate["max"]))
     return GateResult(code, True, text, reason)
 
 
@@ -170,11 +172,11 @@ def _band_text(band: Mapping[str, Any]) -> str:
     low = band.get("min")
     high = band.get("max")
     if low is None and high is None:
-        return "any value"
+        return t("any value")
     if high is None:
-        return f"{fact_text(low)} and above"
+        return t("{min} and above", min=fact_text(low))
     if low is None:
-        return f"up to {fact_text(high)}"
+        return t("up to {max}", max=fact_text(high))
     if low == high:
         return str(fact_text(low))
     return f"{fact_text(low)}–{fact_text(high)}"
@@ -212,15 +214,17 @@ def _evaluate_criterion(
     text = fact_text(value)
     exempt = _exemption(criterion, facts, route)
     if exempt is not None:
-        return CriterionResult(code, 0, most, text, f"exempt: {exempt}: 0 of {most}")
+        return CriterionResult(code, 0, most, text, t("exempt: {exempt}: 0 of {most}", exempt=exempt, most=most))
     if value is None:
-        return CriterionResult(code, 0, most, None, f"no value: 0 of {most}")
+        return CriterionResult(code, 0, most, None, t("no value: 0 of {most}", most=most))
 
     if "points" in criterion:
         given = _points_for(source, value, criterion["points"])
         if given is None:
-            return CriterionResult(code, 0, most, text, f"value {text} is not listed: 0 of {most}")
-        return CriterionResult(code, given, most, text, f"{text} gives {given} of {most}")
+            return CriterionResult(code, 0, most, text, t("value {value} is not listed: 0 of {most}", value=text,
+                                                          most=most))
+        return CriterionResult(code, given, most, text, t("{value} gives {given} of {most}", value=text, given=given,
+                                                          most=most))
 
     for band in criterion["bands"]:
         if _in_band(value, band):
@@ -230,9 +234,11 @@ def _evaluate_criterion(
                 given,
                 most,
                 text,
-                f"{label} {text} is in band {_band_text(band)}: {given} of {most}",
+                t("{label} {value} is in band {band}: {given} of {most}", label=label, value=text,
+                  band=_band_text(band), given=given, most=most),
             )
-    return CriterionResult(code, 0, most, text, f"{label} {text} matches no band: 0 of {most}")
+    return CriterionResult(code, 0, most, text, t("{label} {value} matches no band: 0 of {most}", label=label,
+                                                  value=text, most=most))
 
 
 def _refuse_invalid(definition: Mapping[str, Any]) -> None:

@@ -10,6 +10,25 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from core.text import Text, dump, load
+
+
+def reason_text(reason: str) -> dict[str, Any]:
+    """``{"reasonText": <id and parameters>}`` beside the English reason, so a stored
+    score is translated when read (``core.text.load``); empty for a plain string."""
+    return {"reasonText": dump(reason)} if isinstance(reason, Text) else {}
+
+
+def stored_reason(item: Mapping[str, Any]) -> str:
+    """A stored gate's or criterion's reason: translatable when it was stored with its
+    id (scores written before keep their English text)."""
+    data = item.get("reasonText")
+    if isinstance(data, dict):
+        loaded = load(data)
+        if isinstance(loaded, Text):
+            return loaded
+    return str(item.get("reason", ""))
+
 
 @dataclass(frozen=True)
 class DefinitionError:
@@ -28,7 +47,8 @@ class GateResult:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason}
+        return {"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason,
+                **reason_text(self.reason)}
 
 
 @dataclass(frozen=True)
@@ -41,7 +61,7 @@ class CriterionResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "points": self.points, "maxPoints": self.max_points, "value": self.value,
-                "reason": self.reason}
+                "reason": self.reason, **reason_text(self.reason)}
 
 
 @dataclass(frozen=True)
@@ -83,7 +103,7 @@ class ScoreResult:
                     code=str(gate["code"]),
                     passed=bool(gate["passed"]),
                     value=gate.get("value"),
-                    reason=str(gate["reason"]),
+                    reason=stored_reason(gate),
                 )
                 for gate in data.get("gates", ())
             ),
@@ -93,7 +113,7 @@ class ScoreResult:
                     points=int(item["points"]),
                     max_points=int(item["maxPoints"]),
                     value=item.get("value"),
-                    reason=str(item["reason"]),
+                    reason=stored_reason(item),
                 )
                 for item in data.get("breakdown", ())
             ),

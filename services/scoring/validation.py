@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from core.text import t
 from services.scoring.catalogue import (
     CATEGORIES, FACT_SOURCES, ORDINALS, ROUTES,
     fact_text, is_int, members_text, ordered,
@@ -37,24 +38,28 @@ def _describe(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return t("a boolean")
     if isinstance(value, int):
-        return "an integer"
+        return t("an integer")
     if isinstance(value, float):
-        return f"a floating-point number ({value!r})"
+        return t("a floating-point number ({value})", value=repr(value))
     if isinstance(value, Decimal):
-        return f"a decimal ({format(value, 'f')})"
+        return t("a decimal ({value})", value=format(value, "f"))
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return t("the text {value}", value=repr(value))
     if isinstance(value, Mapping):
-        return "an object"
+        return t("an object")
     if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"a {type(value).__name__}"
+        return t("a list")
+    return t("a {type}", type=type(value).__name__)
 
 
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+def _bands_only_for_numbers(kind: str, source: str) -> str:
+    if kind == "boolean":
+        return t("bands are only for number facts; {source} is a boolean fact, use points", source=source)
+    if kind == "ordinal":
+        return t("bands are only for number facts; {source} is an ordinal fact, use points", source=source)
+    return t("bands are only for number facts; {source} is a category fact, use points", source=source)
 
 
 class _Errors:
@@ -69,7 +74,7 @@ def _int_problem(value: object) -> str | None:
     """Why ``value`` is not a JSON integer, or None when it is one."""
     if is_int(value):
         return None
-    return f"must be an integer, not {_describe(value)}"
+    return t("must be an integer, not {value}", value=_describe(value))
 
 
 def _check_non_negative_int(value: object, path: Path, errors: _Errors) -> bool:
@@ -79,7 +84,7 @@ def _check_non_negative_int(value: object, path: Path, errors: _Errors) -> bool:
         return False
     assert isinstance(value, int)
     if value < 0:
-        errors.add(path, f"must not be negative, got {value}")
+        errors.add(path, t("must not be negative, got {value}", value=value))
         return False
     return True
 
@@ -91,7 +96,7 @@ def _check_unknown_keys(
         if key not in allowed:
             errors.add(
                 path + (str(key),),
-                f"unknown key {str(key)!r}; allowed: {', '.join(allowed)}",
+                t("unknown key {key}; allowed: {allowed}", key=repr(str(key)), allowed=", ".join(allowed)),
             )
 
 
@@ -103,17 +108,19 @@ def _check_code(
     errors: _Errors,
 ) -> None:
     if "code" not in entry:
-        errors.add(path + ("code",), "is required")
+        errors.add(path + ("code",), t("is required"))
         return
     code = entry["code"]
     if not isinstance(code, str):
-        errors.add(path + ("code",), f"must be text, not {_describe(code)}")
+        errors.add(path + ("code",), t("must be text, not {value}", value=_describe(code)))
         return
     if not code.strip():
-        errors.add(path + ("code",), "must not be blank")
+        errors.add(path + ("code",), t("must not be blank"))
         return
     if code in seen:
-        errors.add(path + ("code",), f"{code!r} is already the code of {what} {seen[code]}")
+        errors.add(path + ("code",), t("{code} is already the code of gate {index}", code=repr(code), index=seen[code])
+                   if what == "gate" else
+                   t("{code} is already the code of criterion {index}", code=repr(code), index=seen[code]))
         return
     seen[code] = path[-1]
 
@@ -121,15 +128,15 @@ def _check_code(
 def _check_source(entry: Mapping[str, Any], path: Path, errors: _Errors) -> str | None:
     """The source of a gate or criterion when it is a known fact, else None."""
     if "source" not in entry:
-        errors.add(path + ("source",), "is required")
+        errors.add(path + ("source",), t("is required"))
         return None
     source = entry["source"]
     if not isinstance(source, str) or source not in FACT_SOURCES:
         shown = repr(source) if isinstance(source, str) else _describe(source)
         errors.add(
             path + ("source",),
-            f"{shown} is not a fact a model can use; known facts: "
-            f"{', '.join(FACT_SOURCES)}",
+            t("{value} is not a fact a model can use; known facts: {known}", value=shown,
+              known=", ".join(FACT_SOURCES)),
         )
         return None
     return source
@@ -141,19 +148,19 @@ def _check_routes(entry: Mapping[str, Any], path: Path, errors: _Errors) -> None
     routes = entry["routes"]
     route_path = path + ("routes",)
     if not isinstance(routes, list):
-        errors.add(route_path, f"must be a list of routes, not {_describe(routes)}")
+        errors.add(route_path, t("must be a list of routes, not {value}", value=_describe(routes)))
         return
     if not routes:
-        errors.add(route_path, f"must not be empty; list one or more of {members_text(ROUTES)}")
+        errors.add(route_path, t("must not be empty; list one or more of {routes}", routes=members_text(ROUTES)))
         return
     seen: set[str] = set()
     for index, route in enumerate(routes):
         item_path = route_path + (str(index),)
         if not isinstance(route, str) or route not in ROUTES:
             shown = repr(route) if isinstance(route, str) else _describe(route)
-            errors.add(item_path, f"{shown} is not a route; use one of {members_text(ROUTES)}")
+            errors.add(item_path, t("{value} is not a route; use one of {routes}", value=shown, routes=members_text(ROUTES)))
         elif route in seen:
-            errors.add(item_path, f"{route} is listed twice")
+            errors.add(item_path, t("{route} is listed twice", route=route))
         else:
             seen.add(route)
 
@@ -166,13 +173,13 @@ def _check_value(source: str, value: object, path: Path, errors: _Errors) -> boo
         if not isinstance(value, str) or value not in members:
             errors.add(
                 path,
-                f"must be one of {members_text(members)}, not {_describe(value)}",
+                t("must be one of {allowed}, not {value}", allowed=members_text(members), value=_describe(value)),
             )
             return False
         return True
     if kind == "boolean":
         if not isinstance(value, bool):
-            errors.add(path, f"must be true or false, not {_describe(value)}")
+            errors.add(path, t("must be true or false, not {value}", value=_describe(value)))
             return False
         return True
     problem = _int_problem(value)
@@ -195,7 +202,8 @@ def _validate_entry(
     its list, a known source, optional routes, its rule (a gate's comparison, a
     criterion's points or bands) and an optional ``unless``."""
     if not isinstance(entry, Mapping):
-        errors.add(path, f"{_a(what)} must be an object, not {_describe(entry)}")
+        errors.add(path, t("a gate must be an object, not {value}", value=_describe(entry)) if what == "gate" else
+                   t("a criterion must be an object, not {value}", value=_describe(entry)))
         return
     _check_unknown_keys(entry, allowed, path, errors)
     _check_code(entry, path, seen, what, errors)
@@ -215,8 +223,8 @@ def _validate_unless(entry: Mapping[str, Any], path: Path, errors: _Errors) -> N
     if not isinstance(condition, Mapping):
         errors.add(
             unless_path,
-            f"must be an object with a source and one comparison (min, max, equals or in), "
-            f"not {_describe(condition)}",
+            t("must be an object with a source and one comparison (min, max, equals or in), not {value}",
+              value=_describe(condition)),
         )
         return
     _check_unknown_keys(condition, _UNLESS_KEYS, unless_path, errors)
@@ -230,20 +238,20 @@ def _validate_comparison(
     """The comparison of a gate or of an ``unless`` condition."""
     present = [key for key in _COMPARISONS if key in entry]
     if not present:
-        errors.add(path, "needs a comparison: min, max (or both), equals or in")
+        errors.add(path, t("needs a comparison: min, max (or both), equals or in"))
     elif len(present) > 1 and ("equals" in present or "in" in present):
         errors.add(
             path,
-            f"{' and '.join(present)} cannot be combined; use min and/or max, "
-            "or equals alone, or in alone",
+            t("{keys} cannot be combined; use min and/or max, or equals alone, or in alone",
+              keys=" and ".join(present)),
         )
 
     if "in" in entry:
         options = entry["in"]
         if not isinstance(options, list):
-            errors.add(path + ("in",), f"must be a list of values, not {_describe(options)}")
+            errors.add(path + ("in",), t("must be a list of values, not {value}", value=_describe(options)))
         elif not options:
-            errors.add(path + ("in",), "must list at least one value")
+            errors.add(path + ("in",), t("must list at least one value"))
         elif source is not None:
             for index, option in enumerate(options):
                 _check_value(source, option, path + ("in", str(index)), errors)
@@ -262,7 +270,9 @@ def _validate_comparison(
         if kind in ("boolean", "category"):
             errors.add(
                 path + (key,),
-                f"{key} is not allowed for {source}, {_a(kind)} fact; use equals or in",
+                t("{key} is not allowed for {source}, a boolean fact; use equals or in", key=key, source=source)
+                if kind == "boolean" else
+                t("{key} is not allowed for {source}, a category fact; use equals or in", key=key, source=source),
             )
             bounds_ok[key] = False
         else:
@@ -271,7 +281,7 @@ def _validate_comparison(
         if ordered(source, entry["min"]) > ordered(source, entry["max"]):
             errors.add(
                 path + ("min",),
-                f"min {fact_text(entry['min'])} is above max {fact_text(entry['max'])}",
+                t("min {min} is above max {max}", min=fact_text(entry["min"]), max=fact_text(entry["max"])),
             )
 
 
@@ -279,22 +289,23 @@ def _check_points_key(source: str, key: object, path: Path, errors: _Errors) -> 
     """Check a points-map key; returns its number for number sources."""
     kind = FACT_SOURCES[source]
     if not isinstance(key, str):
-        errors.add(path, f"a points key must be text, not {_describe(key)}")
+        errors.add(path, t("a points key must be text, not {value}", value=_describe(key)))
         return None
     if kind == "boolean":
         if key not in ("true", "false"):
-            errors.add(path, f'{key!r} is not a value of {source}; use "true" or "false"')
+            errors.add(path, t('{key} is not a value of {source}; use "true" or "false"', key=repr(key), source=source))
         return None
     if kind in ("ordinal", "category"):
         members = ORDINALS[source] if kind == "ordinal" else CATEGORIES[source]
         if key not in members:
             errors.add(
                 path,
-                f"{key!r} is not a value of {source}; use one of {members_text(members)}",
+                t("{key} is not a value of {source}; use one of {allowed}", key=repr(key), source=source,
+                  allowed=members_text(members)),
             )
         return None
     if not _NUMBER_TEXT.fullmatch(key):
-        errors.add(path, f"{key!r} is not a number; {source} is a number fact")
+        errors.add(path, t("{key} is not a number; {source} is a number fact", key=repr(key), source=source))
         return None
     return Decimal(key)
 
@@ -305,7 +316,7 @@ def _validate_points(
     if not isinstance(points, Mapping):
         errors.add(
             path,
-            f"must be an object mapping a value to points, not {_describe(points)}",
+            t("must be an object mapping a value to points, not {value}", value=_describe(points)),
         )
         return
     numbers: dict[Decimal, str] = {}
@@ -315,7 +326,7 @@ def _validate_points(
             number = _check_points_key(source, key, key_path, errors)
             if number is not None:
                 if number in numbers:
-                    errors.add(key_path, f"{key!r} is the same number as {numbers[number]!r}")
+                    errors.add(key_path, t("{key} is the same number as {other}", key=repr(key), other=repr(numbers[number])))
                 else:
                     numbers[number] = str(key)
         _check_non_negative_int(value, key_path, errors)
@@ -323,15 +334,15 @@ def _validate_points(
 
 def _validate_bands(bands: object, path: Path, errors: _Errors) -> None:
     if not isinstance(bands, list):
-        errors.add(path, f"must be a list of bands, not {_describe(bands)}")
+        errors.add(path, t("must be a list of bands, not {value}", value=_describe(bands)))
         return
     if not bands:
-        errors.add(path, "must list at least one band")
+        errors.add(path, t("must list at least one band"))
         return
     for index, band in enumerate(bands):
         band_path = path + (str(index),)
         if not isinstance(band, Mapping):
-            errors.add(band_path, f"a band must be an object, not {_describe(band)}")
+            errors.add(band_path, t("a band must be an object, not {value}", value=_describe(band)))
             continue
         _check_unknown_keys(band, _BAND_KEYS, band_path, errors)
         bounds: dict[str, int] = {}
@@ -341,17 +352,17 @@ def _validate_bands(bands: object, path: Path, errors: _Errors) -> None:
                 continue
             problem = _int_problem(bound)
             if problem is not None:
-                errors.add(band_path + (key,), f"{problem} (or null for open)")
+                errors.add(band_path + (key,), t("{problem} (or null for open)", problem=problem))
             else:
                 assert isinstance(bound, int)
                 bounds[key] = bound
         if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
             errors.add(
                 band_path + ("min",),
-                f"min {bounds['min']} is above max {bounds['max']}",
+                t("min {min} is above max {max}", min=bounds["min"], max=bounds["max"]),
             )
         if "points" not in band:
-            errors.add(band_path + ("points",), "is required")
+            errors.add(band_path + ("points",), t("is required"))
         else:
             _check_non_negative_int(band["points"], band_path + ("points",), errors)
 
@@ -363,9 +374,9 @@ def _validate_scoring(
     has_points = "points" in criterion
     has_bands = "bands" in criterion
     if has_points and has_bands:
-        errors.add(path, "has both points and bands; use one of them")
+        errors.add(path, t("has both points and bands; use one of them"))
     elif not has_points and not has_bands:
-        errors.add(path, "needs points (a map from value to points) or bands")
+        errors.add(path, t("needs points (a map from value to points) or bands"))
 
     if has_points:
         _validate_points(source, criterion["points"], path + ("points",), errors)
@@ -374,7 +385,7 @@ def _validate_scoring(
         if kind is not None and kind != "number":
             errors.add(
                 path + ("bands",),
-                f"bands are only for number facts; {source} is {_a(kind)} fact, use points",
+                _bands_only_for_numbers(kind, source),
             )
         else:
             _validate_bands(criterion["bands"], path + ("bands",), errors)
@@ -388,14 +399,14 @@ def validate_definition(definition: object) -> list[DefinitionError]:
     if not isinstance(definition, Mapping):
         errors.add(
             root,
-            f"must be an object with passMark, gates and criteria, not {_describe(definition)}",
+            t("must be an object with passMark, gates and criteria, not {value}", value=_describe(definition)),
         )
         return errors.items
 
     _check_unknown_keys(definition, _TOP_KEYS, root, errors)
 
     if "passMark" not in definition:
-        errors.add(root + ("passMark",), "is required")
+        errors.add(root + ("passMark",), t("is required"))
     else:
         _check_non_negative_int(definition["passMark"], root + ("passMark",), errors)
 
@@ -405,11 +416,12 @@ def validate_definition(definition: object) -> list[DefinitionError]:
     ):
         list_path = root + (key,)
         if key not in definition:
-            errors.add(list_path, "is required (use [] for none)")
+            errors.add(list_path, t("is required (use [] for none)"))
             continue
         entries = definition[key]
         if not isinstance(entries, list):
-            errors.add(list_path, f"must be a list of {what} objects, not {_describe(entries)}")
+            errors.add(list_path, t("must be a list of gate objects, not {value}", value=_describe(entries)) if what == "gate"
+                       else t("must be a list of criterion objects, not {value}", value=_describe(entries)))
             continue
         seen: dict[str, str] = {}
         for index, entry in enumerate(entries):
@@ -431,11 +443,11 @@ def pass_mark_problem(definition: Mapping[str, Any]) -> DefinitionError | None:
         return None
     path = ("definition", "passMark")
     if len(short) == len(ROUTES) and len({most for _, most in short}) == 1:
-        return DefinitionError(path, f"passMark {pass_mark} is above maxTotal {short[0][1]}, the most any "
-                                     "application can score; no one could pass")
+        return DefinitionError(path, t("passMark {pass_mark} is above maxTotal {most}, the most any application can "
+                                       "score; no one could pass", pass_mark=pass_mark, most=short[0][1]))
     listed = ", ".join(f"{route} {most}" for route, most in short)
-    return DefinitionError(path, f"passMark {pass_mark} is above maxTotal on some routes ({listed}); "
-                                 "no application on them could pass")
+    return DefinitionError(path, t("passMark {pass_mark} is above maxTotal on some routes ({listed}); no application "
+                                   "on them could pass", pass_mark=pass_mark, listed=listed))
 
 
 def applies(entry: Mapping[str, Any], route: str | None) -> bool:

@@ -482,6 +482,7 @@ def test_kandas_example() -> None:
         "maxPoints": 150,
         "value": "B1",
         "reason": "B1 gives 110 of 150",
+        "reasonText": {"t": "{value} gives {given} of {most}", "p": {"value": "B1", "given": 110, "most": 150}},
     }
     assert [item["code"] for item in data["gates"]] == GATE_CODES[:-1]
 

@@ -57,7 +57,7 @@ async def test_create_update_delete_are_audited(sessions: Any) -> None:
         await reference.delete(s, ADMIN, m.Occupation, row.id)
     created, updated, deleted = await events(sessions, "occupation")
     assert (created.action, created.actor_subject) == ("occupation.create", "admin:alice")
-    assert created.changes == {"code": "9999", "name_en": "Testers", "name_ru": "Т"}
+    assert created.changes == {"code": "9999", "name_en": "Testers", "name_ru": "Т", "name_kk": None}
     assert updated.changes == {"name_en": ["Testers", "Software testers"]}
     assert deleted.action == "occupation.delete" and deleted.changes["code"] == "9999"
 

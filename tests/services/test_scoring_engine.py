@@ -899,6 +899,11 @@ def test_to_json_shape_and_round_trip() -> None:
     )
     result = evaluate(definition, {"applicant.age": 20, "questionnaire.savingsMrp": Decimal("1523.40")}, "GENERAL")
     data = result.to_json()
+    # Each reason is stored with its message id and parameters, so it is translated when read (SPEC §16).
+    assert data["gates"][0].pop("reasonText") == {
+        "t": "{label} {value} meets the minimum {min}",
+        "p": {"label": {"t": "applicant age", "p": {}}, "value": "20", "min": "18"}}
+    assert data["breakdown"][0].pop("reasonText")["t"] == "{label} {value} is in band {band}: {given} of {most}"
     assert data == {
         "total": 10,
         "maxTotal": 10,
@@ -919,6 +924,8 @@ def test_to_json_shape_and_round_trip() -> None:
     }
     assert json.loads(json.dumps(data)) == data
     assert ScoreResult.from_json(data) == result
+    stored = json.loads(result.json_text)
+    assert ScoreResult.from_json(stored).gates[0].reason.template == "{label} {value} meets the minimum {min}"
 
 
 # --------------------------------------------------------------------------

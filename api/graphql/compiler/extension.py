@@ -27,6 +27,7 @@ class CompiledReadPath(SchemaExtension):
         if (
             settings is not None
             and settings.compiled_reads
+            and getattr(context, "language", "en") == "en"  # names and reasons in kk/ru: normal execution
             and not settings.is_sqlite
             and ctx.graphql_document is not None
             and ctx.query is not None

@@ -24,35 +24,30 @@ from api.graphql.visibility import not_authenticated
 from services import access
 from services.errors import ServiceError
 from services.errors import UserError as ServiceUserError
-from services.errors import not_found
+from services.errors import THINGS, not_found
 from services.viewer import Viewer
 
 T = TypeVar("T")
-
 
 def to_graphql(errors: Sequence[ServiceUserError]) -> list[UserError]:
     return [UserError(field=list(e.field) if e.field else None, code=ErrorCode(e.code.value), message=e.message)
             for e in errors]
 
-
 def require_signed_in(info: Info) -> None:
     if not access.may_write(info.context.viewer):
         raise not_authenticated()
-
 
 def decode_id(value: strawberry.ID | str, type_name: str, *field: str) -> int:
     """The primary key of a global ID of ``type_name``; NOT_FOUND on the field otherwise."""
     pk = ids.decode_as(str(value), type_name)
     if pk is None:
-        raise not_found(type_name[0].lower() + "".join(
-            " " + c.lower() if c.isupper() else c for c in type_name[1:]), *field)
+        words = type_name[0].lower() + "".join(" " + c.lower() if c.isupper() else c for c in type_name[1:])
+        raise not_found(THINGS.get(words, words), *field)
     return pk
-
 
 def input_fields(value: Any) -> dict[str, Any]:
     """An input object's fields by their Python names, as given (nested inputs unconverted)."""
     return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-
 
 async def run(info: Info, action: Callable[..., Awaitable[T]], *, own_transaction: bool = False
               ) -> tuple[T | None, list[UserError]]:
@@ -69,7 +64,6 @@ async def run(info: Info, action: Callable[..., Awaitable[T]], *, own_transactio
     except ServiceError as exc:
         return None, to_graphql(exc.errors)
     return result, []
-
 
 @dataclasses.dataclass(frozen=True)
 class Payload:

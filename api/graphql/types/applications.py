@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from services.scoring.results import stored_reason
+
 import models as m
 from models.enums import UNDECIDED_STATUSES
 from api.graphql.context import Info
@@ -165,10 +167,10 @@ class Score(FromRow):
         return cls(
             total=result["total"], max_total=result["maxTotal"], pass_mark=result["passMark"], passed=result["passed"],
             model_version=model_version, computed_at=computed_at, stale=stale,
-            gates=[GateResult(code=g["code"], passed=g["passed"], value=g.get("value"), reason=g["reason"])
+            gates=[GateResult(code=g["code"], passed=g["passed"], value=g.get("value"), reason=stored_reason(g))
                    for g in result.get("gates", [])],
             breakdown=[CriterionScore(code=c["code"], points=c["points"], max_points=c["maxPoints"],
-                                      value=c.get("value"), reason=c["reason"]) for c in result.get("breakdown", [])],
+                                      value=c.get("value"), reason=stored_reason(c)) for c in result.get("breakdown", [])],
         )
 
 

@@ -7,6 +7,7 @@ import strawberry
 
 import models as m
 from api.graphql.context import Info
+from api.graphql.readmap import localized_name, or_english
 from api.graphql.types.common import FromRow, Node
 
 
@@ -17,18 +18,29 @@ class Region(Node, FromRow):
     name_ru: str
     name_en: str
     labour_deficit: bool
+    name: str = strawberry.field(description="The region's name in the request's language (Accept-Language: kk, ru "
+                                             "or en; English without it).")
+
+
+NAME = "The name in the request's language (Accept-Language: kk, ru or en; English without it)."
 
 
 @strawberry.type
 class Agency(Node, FromRow):
     code: str
-    name: str
+    name: str = strawberry.field(description=NAME)
+    name_kk: str
+    name_ru: str
+    name_en: str
 
 
 @strawberry.type
 class CheckType(Node, FromRow):
     code: str
-    name: str
+    name: str = strawberry.field(description=NAME)
+    name_kk: str
+    name_ru: str
+    name_en: str
     mandatory: bool
     agency_id: strawberry.Private[int]
 
@@ -40,13 +52,16 @@ class CheckType(Node, FromRow):
 @strawberry.type(description="An ISCO-08 unit group (reference data).")
 class Occupation:
     code: str = strawberry.field(description="ISCO-08 unit group code, 4 digits.")
-    name: str = strawberry.field(description="The occupation's name (in English until names follow the request's language).")
+    name: str = strawberry.field(description="The occupation's name in the request's language (Accept-Language: kk, "
+                                             "ru or en; English without it).")
     name_en: str
     name_ru: str
+    name_kk: str
 
     @classmethod
     def from_row(cls, r: m.Occupation) -> "Occupation":
-        return cls(code=r.code, name=r.name_en, name_en=r.name_en, name_ru=r.name_ru)
+        return cls(code=r.code, name=localized_name(r.name_en, r.name_kk, r.name_ru), name_en=r.name_en,
+                   name_ru=r.name_ru, name_kk=or_english(r.name_kk, r.name_en))
 
 
 async def occupation_code_of(info: Info, occupation_id: int | None) -> str | None:
