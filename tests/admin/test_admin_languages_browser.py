@@ -43,7 +43,8 @@ async def test_the_panel_in_kazakh_and_russian(panel: Panel, sessions: Any, lang
     page = panel.page
     await panel.login()
     await expect(page.locator("#language-switch")).to_be_visible()
-    await expect(page.locator("h3.card-title").first).to_have_text("Quota fill per region and year")
+    await expect(page.locator("#quota-fill").locator("xpath=ancestor::div[@class='card']")
+                 .locator("h3.card-title")).to_have_text("Quota fill per region and year")
 
     # the switch, on the dashboard: menu, dashboard and SQLAdmin's own words change
     await page.locator(f'#language-switch a[data-language="{lang}"]').click()
