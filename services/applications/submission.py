@@ -13,13 +13,15 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Applicant, Application, DeficitOccupation, Region
+from core.text import t
+from models import Applicant, Application, DeficitOccupation, Occupation, Region
 from models.base import today_almaty, utcnow
 from models.enums import UNDECIDED_STATUSES, Route, Sex
 from services import audit, numbers, rules, search
 from services.applications.common import occupation_by_code, postgres_lock, require_person
 from services.applications.status import S
 from services.errors import ErrorCode, ErrorCollector
+from services.labour import permits
 from services.viewer import Viewer
 
 DUE_DAYS = 29
@@ -55,6 +57,7 @@ async def submit_application(
     route: Route,
     target_region_code: str,
     occupation_code: str | None = None,
+    permit_id: int | None = None,
 ) -> Application:
     require_person(viewer, "submit applications")
     today = today_almaty()
@@ -88,6 +91,13 @@ async def submit_application(
                 select(Region.code).where(Region.labour_deficit.is_(True)).order_by(Region.code))).scalars().all()
             errors.invalid(f"KANDAS applicants settle in a labour-deficit region ({', '.join(deficit)}); "
                            f"{region.code} is not one.", "input", "targetRegionCode")
+    elif route == Route.LABOUR and permit_id is not None:
+        # A LABOUR application naming an approved work permit (SPEC §15): the permit's
+        # rules (the deficit list among them) stand; the application follows its occupation.
+        if region is not None and (occupation is not None or occupation_code is None):
+            permit = await permits.permit_for_application(
+                session, permit_id, region_id=region.id, occupation_id=occupation.id if occupation else None)
+            occupation = occupation or await session.get(Occupation, permit.occupation_id)
     elif route == Route.LABOUR:
         if occupation_code is None:
             errors.invalid("LABOUR applications need the occupation code of the job (ISCO-08).",
@@ -102,6 +112,8 @@ async def submit_application(
                 errors.invalid(f"Occupation {occupation.code} is not on the deficit list of {region.code} "
                                f"for {today.year}; LABOUR applications need an occupation in deficit.",
                                "input", "occupationCode")
+    if permit_id is not None and route != Route.LABOUR:
+        errors.invalid(t("only a LABOUR application names a work permit"), "input", "permitId")
     errors.raise_if_any()
     assert region is not None
 
@@ -141,7 +153,7 @@ async def submit_application(
     app = Application(
         number=number, applicant_id=person.id, owner_subject=owner, route=route, target_region_id=region.id,
         occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
-        document_number=document_number, iin=iin, submitted_at=now,
+        document_number=document_number, iin=iin, submitted_at=now, permit_id=permit_id,
         due_date=due_date(today), updated_at=now,
         search_key=search.search_key(number=number, full_name=full_name, iin=iin, document_number=document_number),
     )
@@ -150,6 +162,7 @@ async def submit_application(
     await audit.record(session, viewer, "application.submit", "application", app.id, {
         "number": number, "applicantId": person.id, "route": route, "targetRegion": region.code,
         "occupation": occupation.code if occupation else None, "status": S.SUBMITTED,
+        **({"permitId": permit_id} if permit_id is not None else {}),
         "dueDate": app.due_date, "ownerSubject": owner})
     return app
 

@@ -49,6 +49,9 @@ FACT_SOURCES: dict[str, str] = {
     "checks.anyFlagged": "boolean",
     "interview.outcome": "category",
     "interview.points": "number",
+    # SPEC §15: the applicant's record of migration-law violations.
+    "record.violations": "number",
+    "record.falseDocuments": "boolean",
 }
 
 # Ordinal sources -> members, lowest first (comparisons use the position).
@@ -88,6 +91,8 @@ FACT_LABELS: dict[str, str] = {
     "checks.anyFlagged": "any check flagged",
     "interview.outcome": "interview outcome",
     "interview.points": "interview points",
+    "record.violations": "violations in the last 5 years",
+    "record.falseDocuments": "false documents on record",
 }
 
 
@@ -105,6 +110,8 @@ BOOLEAN_PHRASES: dict[str, tuple[str, str]] = {
         "the target region is a labour-deficit region", "the target region is not a labour-deficit region"),
     "checks.mandatoryCleared": ("every mandatory check is cleared", "not every mandatory check is cleared"),
     "checks.anyFlagged": ("a check is flagged", "no check is flagged"),
+    "record.falseDocuments": (
+        "a violation for false documents is on record", "no violation for false documents is on record"),
 }
 
 
