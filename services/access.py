@@ -26,7 +26,7 @@ from enum import Enum
 
 from sqlalchemy import ColumnElement, bindparam, false, select, true
 
-from models import Application, Check, SocialContract
+from models import Application, Check, Employer, SocialContract, Violation, WorkPermit
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -99,10 +99,35 @@ def contracts(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+def employers(viewer: Viewer) -> ColumnElement[bool]:
+    """Employers and their permits (SPEC §15): staff only."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    return false()
+
+
+def work_permits(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    return false()
+
+
+def violations(viewer: Viewer) -> ColumnElement[bool]:
+    """Staff read every violation; a partner agency (the migration service) the ones its key recorded."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    if viewer.is_agency and viewer.agency_id is not None:
+        return Violation.agency_id == bindparam("viewer_agency_id", viewer.agency_id)
+    return false()
+
+
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Application: applications,
     Check: checks,
     SocialContract: contracts,
+    Employer: employers,
+    WorkPermit: work_permits,
+    Violation: violations,
 }
 
 
@@ -150,7 +175,8 @@ FIELDS: dict[str, Fields] = {
     "Quota": Fields(PEOPLE),
     # A check: its agency reads all of it (the row filter gives it only its own).
     "Check": Fields(SIGNED_IN),
-    "Application": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICATION}),
+    "Application": Fields(SIGNED_IN, PEOPLE, {**{f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICATION},
+                                              "permit": STAFF}),
     "Applicant": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICANT}),
     # Never to an agency: language tests, questionnaires, interviews, scores, contracts.
     "LanguageTest": Fields(PEOPLE),
@@ -171,6 +197,13 @@ FIELDS: dict[str, Fields] = {
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
     "ScoringSimulation": Fields(STAFF),
+    # SPEC §15. Employers and permits: staff only. A violation: the migration service reads
+    # back what its key recorded, not whose it is (employer, application).
+    "Employer": Fields(STAFF),
+    "StaffCount": Fields(STAFF),
+    "WorkPermit": Fields(STAFF),
+    "Violation": Fields(STAFF_AND_AGENCIES, STAFF, {f: STAFF_AND_AGENCIES for f in (
+        "id", "kind", "occurredOn", "fineMrp", "externalId", "recordedAt")}),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -227,6 +260,9 @@ ROOTS: dict[str, Root] = {
     "contracts": Root(PEOPLE),
     "scoringSimulation": Root(STAFF),
     "checkResults": Root(STAFF_AND_AGENCIES),
+    "employers": Root(STAFF),
+    "workPermits": Root(STAFF),
+    "violations": Root(STAFF_AND_AGENCIES),
 }
 
 
@@ -251,6 +287,9 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "Application": PEOPLE,
     "Check": SIGNED_IN,
     "SocialContract": PEOPLE,
+    "Employer": STAFF,
+    "WorkPermit": STAFF,
+    "Violation": STAFF_AND_AGENCIES,
 }
 
 

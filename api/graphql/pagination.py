@@ -49,7 +49,8 @@ def encode_cursor(kind: str, *values: Any) -> str:
 
 
 # The type of the sort key each kind of cursor carries.
-KEY_TYPES = {"new": "datetime", "feed": "datetime", "contract": "datetime", "due": "date"}
+KEY_TYPES = {"new": "datetime", "feed": "datetime", "contract": "datetime", "due": "date",
+             "employer": "datetime", "permit": "datetime", "violation": "datetime"}
 MAX_ID = 2**63 - 1
 
 

@@ -25,10 +25,12 @@ from api.graphql import visibility
 from api.graphql.compiler import CompiledReadPath
 from api.graphql.mutations.applications import ApplicationMutations
 from api.graphql.mutations.contracts import ContractMutations
+from api.graphql.mutations.labour import LabourMutations
 from api.graphql.mutations.quotas import QuotaMutations
 from api.graphql.mutations.scoring import ScoringMutations
 from api.graphql.input_errors import NameInputErrors
-from api.graphql.queries import Query
+from api.graphql.queries import Query as BaseQuery
+from api.graphql.queries_labour import LabourQuery
 from api.graphql.scalars import SCALAR_MAP
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
@@ -40,7 +42,10 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 # Each domain adds its mutations in its own module, as one strawberry type.
-MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations)
+MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations, LabourMutations)
+# Likewise the root fields of Query.
+QUERY_TYPES = (BaseQuery, LabourQuery)
+Query = merge_types("Query", QUERY_TYPES)
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:
