@@ -400,7 +400,7 @@ async def test_a_run_stops_when_its_model_is_replaced_halfway(
     run = asyncio.create_task(rescore.rescore_all(sessions, SYSTEM, model_id=None, batch_size=10, pause=0.5,
                                                   progress=progress))
     await asyncio.wait_for(first_batch.wait(), timeout=20)
-    await _publish(sessions, "2026.3", effective_from=today_almaty())  # between two batches
+    await _publish(sessions, "2026.9", effective_from=today_almaty())  # between two batches
     with pytest.raises(ServiceError) as replaced:
         await run
     assert replaced.value.errors[0].code == ErrorCode.INVALID_STATE
