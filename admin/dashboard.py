@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin.dashboard_labour import permit_data
 from models import Application, Quota, Region
 from models.base import today_almaty
 from models.enums import ApplicationStatus, Route
@@ -65,6 +66,7 @@ async def dashboard_data(session: AsyncSession) -> dict[str, Any]:
         "overdue_count": overdue_count,
         "overdue": [{"id": r[0], "number": r[1], "route": r[2].value, "status": r[3].value, "due_date": r[4],
                      "days": (today - r[4]).days, "region": r[5]} for r in overdue],
+        **await permit_data(session),
     }
 
 

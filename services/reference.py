@@ -24,9 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import labour
 from models import reference as ref
 from services import audit, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
+from services.reference_data import RECORD_VIOLATIONS
 from services.rows import locked
 from services.viewer import Viewer
 
@@ -67,6 +69,23 @@ RULES: dict[type, dict[str, Rule]] = {
     ref.MrpValue: {"year": year_problem, "amount": mrp_problem},
     ref.TerminationReasonRule: {},
 }
+
+
+def count_problem(label: str, low: int, high: int) -> Rule:
+    def problem(value: int) -> str | None:
+        return None if low <= value <= high else f"{label} must be from {low} to {high} (got {value})"
+    return problem
+
+
+def permission_problem(value: str) -> str | None:
+    return None if value == RECORD_VIOLATIONS else f"the only permission is {RECORD_VIOLATIONS}"
+
+
+# SPEC §15's reference data: the suspension thresholds and the agencies' permissions.
+RULES[labour.SuspensionRule] = {"violations": count_problem("violations", 1, 100),
+                                "window_months": count_problem("the window", 1, 120),
+                                "suspension_months": count_problem("the suspension", 1, 120)}
+RULES[labour.AgencyPermission] = {"permission": permission_problem}
 
 # How a typed text is read (otherwise it is trimmed).
 READ: dict[tuple[type, str], Callable[[str], str]] = {

@@ -5,14 +5,14 @@ write (applications, contracts, access and audit). The order is the menu's."""
 from __future__ import annotations
 
 from admin.base import QonysModelView
-from admin.views import accounts, applications, contracts, quotas, reference, scoring
+from admin.views import accounts, applications, contracts, labour, quotas, reference, scoring
 
 EDITABLE_VIEWS: list[type[QonysModelView]] = [
-    *reference.VIEWS, quotas.QuotaAdmin, scoring.ScoringModelAdmin,
+    *reference.VIEWS, quotas.QuotaAdmin, scoring.ScoringModelAdmin, *labour.VIEWS,
 ]
 READ_ONLY_VIEWS: list[type[QonysModelView]] = [
     applications.ApplicationAdmin, scoring.ScoreAdmin, contracts.SocialContractAdmin, contracts.SupportPaymentAdmin,
     contracts.TerminationAdmin, contracts.RefundPaymentAdmin, quotas.SelectionRoundAdmin, accounts.AuditEventAdmin,
-    accounts.AdminAccountAdmin, accounts.AgencyApiKeyAdmin,
+    accounts.AdminAccountAdmin, accounts.AgencyApiKeyAdmin, *labour.READ_ONLY,
 ]
 ALL_VIEWS: list[type[QonysModelView]] = EDITABLE_VIEWS + READ_ONLY_VIEWS
