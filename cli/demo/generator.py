@@ -23,7 +23,9 @@ What is generated, per application:
   GENERAL ones need none; some are rejected or withdrawn;
 - approved KANDAS families get a social contract (``SC-<year>-NNNNNN``) with
   support payments within each measure's cap, ``total_support`` equal to the
-  ledger, and a few terminations with the refund the rule gives.
+  ledger, and a few terminations with the refund the rule gives;
+- employers of every size with work permits in every state and violations
+  (:mod:`~cli.demo.labour`, through the services).
 
 Speed (100,000 applications are about a million rows): batches are built in
 Python, in a thread, while the previous ones are written; each batch is one
@@ -57,6 +59,7 @@ from cli.demo.applications import Applications
 from cli.demo.common import DEMO_YEAR, TABLE_ORDER, Batch, Progress, Window
 from cli.demo.context import Context, load_context
 from cli.demo.contracts import sign_contracts
+from cli.demo.labour import LABOUR_TABLES, make_labour
 from cli.demo.people import People
 from cli.demo.rounds import close_decided, run_rounds
 from core.db import transaction
@@ -161,9 +164,12 @@ async def generate(
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise first from None
+    if applications:  # employers, permits and violations (SPEC §15), through the services, in one transaction
+        async with transaction(sessions) as session:
+            counts.update(await make_labour(session, employers_count=max(4, min(40, applications // 250)), seed=seed))
     async with transaction(sessions) as session:
         await audit.record(session, SYSTEM, "demo_data.generate", "demo_data", None, {
             "applications": applications, "seed": seed, "batchSize": batch_size,
             "rows": dict(sorted(counts.items())), "statuses": dict(sorted((k, v) for k, v in statuses.items() if v)),
         })
-    return {t: counts.get(t, 0) for t in TABLE_ORDER}
+    return {t: counts.get(t, 0) for t in (*TABLE_ORDER, *LABOUR_TABLES)}
