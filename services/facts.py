@@ -5,11 +5,12 @@ scorer goes through it — :func:`gather` for applications in the database
 (submission scoring, simulation, re-scoring) and the demo data generator for
 the applications it makes.
 
-:func:`gather` reads many applications at once with two Core statements
+:func:`gather` reads many applications at once with three Core statements
 (and the year's MRP), whatever the batch size: the application joined to its one-to-one rows
 (applicant, region, language test, questionnaire, interview, and whether the
-questionnaire's occupation is in deficit in the region that year), and its
-checks counted per application. Plain rows, no ORM objects."""
+questionnaire's occupation is in deficit in the region that year), its
+checks counted per application, and its applicant's record of violations
+(SPEC §15). Plain rows, no ORM objects."""
 
 from __future__ import annotations
 
