@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import labour
 from models import reference as ref
 from services import audit, rules
@@ -73,12 +74,15 @@ RULES: dict[type, dict[str, Rule]] = {
 
 def count_problem(label: str, low: int, high: int) -> Rule:
     def problem(value: int) -> str | None:
-        return None if low <= value <= high else f"{label} must be from {low} to {high} (got {value})"
+        if low <= value <= high:
+            return None
+        return t("{label} must be from {low} to {high} (got {value})", label=label, low=low, high=high, value=value)
     return problem
 
 
 def permission_problem(value: str) -> str | None:
-    return None if value == RECORD_VIOLATIONS else f"the only permission is {RECORD_VIOLATIONS}"
+    return None if value == RECORD_VIOLATIONS else t("the only permission is {permission}",
+                                                     permission=RECORD_VIOLATIONS)
 
 
 # SPEC §15's reference data: the suspension thresholds and the agencies' permissions.

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Application, Occupation, Quota, Region, WorkPermit
 from models.base import utcnow
 from models.enums import ApplicationStatus, PermitStatus, QuotaKind
@@ -58,12 +59,14 @@ async def take_labour_seats(session: AsyncSession, *, region_id: int, occupation
     UPDATE (a work permit's workers, SPEC §15), or QUOTA_EXHAUSTED on ``field``, nothing taken."""
     quota = await labour_quota(session, region_id=region_id, occupation_id=occupation_id, year=year)
     if quota is None:
-        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED,
-                               f"there is no LABOUR quota for this region and occupation in {year}", list(field))
+        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED, t(
+            "there is no LABOUR quota for this region and occupation in {year}", year=year), list(field))
     if not await take_seats(session, quota.id, seats):
-        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED,
-                               f"the LABOUR quota for this region and occupation in {year} is exhausted"
-                               + ("" if seats == 1 else f": {seats} seats do not fit"), list(field))
+        message = (t("the LABOUR quota for this region and occupation in {year} is exhausted", year=year)
+                   if seats == 1 else
+                   t("the LABOUR quota for this region and occupation in {year} is exhausted: {seats} seats do not "
+                     "fit", year=year, seats=seats))
+        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED, message, list(field))
     return quota
 
 
