@@ -148,3 +148,24 @@ async def test_false_documents_fail_the_new_gate_with_its_reason(env: Env) -> No
     assert (gate["passed"], gate["value"]) == (False, "true")
     assert "false documents on record" in gate["reason"]
     assert rescored["status"] == "FAILED" and rescored["score"]["passed"] is False
+
+
+async def test_permits_page_by_keyset_with_filters(env: Env) -> None:
+    gql = env.gql
+    employer = await ok(gql, REGISTER, {"bin": next_bin(), "name": "Paging Plant JSC", "regionCode": "KZ-55",
+                                        "localStaff": [{"category": "CAT3", "count": 1000}]})
+    numbers = [(await ok(gql, REQUEST, {"employerId": employer["id"], "category": "CAT3", "occupationCode": "7212",
+                                        "regionCode": "KZ-55", "workers": 2, "validMonths": 12}))["number"]
+               for _ in range(3)]
+    seen, after = [], None
+    while True:
+        page = (await gql.ok(PERMITS, {"filter": {"employerId": employer["id"], "status": "REQUESTED"},
+                                       "after": after}, role="OFFICER"))["workPermits"]
+        assert page["totalCount"] == 3
+        seen += [e["node"]["number"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == numbers[::-1]  # newest request first
+    body = await gql(PERMITS, {"filter": {"employerId": "not-an-id"}}, role="OFFICER")
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
