@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 import models as m
-from models.enums import Decision, PermitCategory as P, PermitStatus, StaffCategory as C, ViolationKind
+from models.enums import ApplicationStatus, Decision, PermitStatus, ViolationKind
+from models.enums import PermitCategory as P
+from models.enums import StaffCategory as C
 from services.errors import ErrorCode, ServiceError
 from services.labour import employers, permits, rules as labour, violations
 from services.labour.employers import StaffCount
@@ -269,3 +271,34 @@ async def test_only_staff_and_the_granted_agency_record_violations(sessions: Any
                                                   occurred_on=dt.date(2026, 5, 1), external_id="X-1",
                                                   employer_id=employer.id)
         assert caught.value.errors[0].code == ErrorCode.FORBIDDEN
+
+
+async def test_a_permit_place_per_approval_and_none_once_they_are_used(sessions: Any) -> None:
+    from services import applications
+
+    async with sessions.begin() as s:
+        quota = await f.labour_quota(s, "KZ-55", "7212", year=2026, capacity=3, used=0)
+        employer = await register(s, cat3=1000)
+        permit = await request(s, employer, workers=1)
+        await permits.decide_work_permit(s, OFFICER, permit_id=permit.id, decision=Decision.APPROVE)
+        apps = [await f.make_passed_application(s, route="LABOUR", region_code="KZ-55", occupation_code="7212",
+                                                family_size=1) for _ in range(2)]
+        for app in apps:
+            app.permit_id = permit.id
+    async with sessions.begin() as s:
+        approved = await applications.decide_application(s, OFFICER, application_id=apps[0].id,
+                                                         decision=Decision.APPROVE)
+        assert (approved.quota_id, approved.seats) == (None, None)  # a permit place, not a quota seat
+    with pytest.raises(ServiceError) as caught:
+        async with sessions.begin() as s:
+            await applications.decide_application(s, OFFICER, application_id=apps[1].id, decision=Decision.APPROVE)
+    (e,) = caught.value.errors
+    assert e.code == ErrorCode.INVALID_STATE and "no place left" in e.message
+    async with sessions() as s:
+        assert ((await s.get(m.WorkPermit, permit.id)).places_used, (await s.get(m.Quota, quota.id)).used) == (1, 1)
+        assert (await s.get(m.Application, apps[1].id)).status == ApplicationStatus.PASSED
+    # a new LABOUR application may not name it any more
+    with pytest.raises(ServiceError) as caught:
+        async with sessions.begin() as s:
+            await permits.permit_for_application(s, permit.id, region_id=None, occupation_id=None)
+    assert "every place of work permit" in caught.value.errors[0].message
