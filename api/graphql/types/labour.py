@@ -21,7 +21,8 @@ from services.labour.permits import places_left
 PermitCategory = strawberry.enum(  # type: ignore[misc]
     enums.PermitCategory, description="CAT1 heads and deputies, CAT2 heads of units, CAT3 specialists, CAT4 skilled "
                                       "workers, SEASONAL (at most 6 months), ICT intra-corporate transfer.")
-StaffCategory = strawberry.enum(enums.StaffCategory, description="The categories local staff are counted in.")  # type: ignore[misc]
+StaffCategory = strawberry.enum(  # type: ignore[misc]
+    enums.StaffCategory, description="The categories local staff are counted in.")
 PermitStatus = strawberry.enum(enums.PermitStatus)  # type: ignore[misc]
 ViolationKind = strawberry.enum(enums.ViolationKind)  # type: ignore[misc]
 
