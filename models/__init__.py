@@ -15,6 +15,7 @@ from models.applications import (
 )
 from models.audit import AuditEvent, NumberSequence
 from models.contracts import ContractTermination, RefundPayment, SocialContract, SupportPayment
+from models.labour import AgencyPermission, Employer, SuspensionRule, Violation, WorkPermit
 from models.quotas import Quota, SelectionRound, SelectionRoundApproval, SelectionRoundPassedOver
 from models.reference import (
     Agency,
@@ -34,7 +35,8 @@ from models.kandas import KandasStatus
 from models.reviews import DecisionReview, Holiday
 
 __all__ = [
-    "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
+    "AdminAccount", "Agency", "AgencyApiKey", "AgencyPermission", "Employer", "SuspensionRule", "Violation",
+    "WorkPermit", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
     "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "FamilyMember", "Interview",
     "LanguageTest", "MrpValue", "NumberSequence", "Occupation", "Questionnaire", "Quota",
     "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",

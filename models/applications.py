@@ -77,6 +77,9 @@ class Application(Table, table=True):
     seats: int | None = column(sa.Integer(), nullable=True)
     quota_id: int | None = column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), nullable=True, index=True)
     updated_at: dt.datetime = utc_now_column()
+    # The approved work permit a LABOUR application names (SPEC §15): its approval
+    # uses one of the permit's places instead of a quota seat.
+    permit_id: int | None = column(sa.ForeignKey("work_permit.id"), nullable=True, index=True)
     # Number, applicant's name, IIN and document number, normalised and transliterated
     # to lower-case Latin (``services.search.search_key``), written with the row.
     search_key: str | None = column(sa.Text(), nullable=True)

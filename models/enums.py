@@ -204,3 +204,38 @@ class ReviewStatus(str, Enum):
 class ReviewOutcome(str, Enum):
     UPHELD = "UPHELD"
     OVERTURNED = "OVERTURNED"
+
+
+class PermitCategory(str, Enum):
+    """Work permit categories (SPEC §15): 1 heads and deputies, 2 heads of units,
+    3 specialists, 4 skilled workers, seasonal, intra-corporate transfer."""
+
+    CAT1 = "CAT1"
+    CAT2 = "CAT2"
+    CAT3 = "CAT3"
+    CAT4 = "CAT4"
+    SEASONAL = "SEASONAL"
+    ICT = "ICT"
+
+
+class StaffCategory(str, Enum):
+    """The categories an employer's local (Kazakhstani) staff are counted in."""
+
+    CAT1 = "CAT1"
+    CAT2 = "CAT2"
+    CAT3 = "CAT3"
+    CAT4 = "CAT4"
+
+
+class PermitStatus(str, Enum):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class ViolationKind(str, Enum):
+    ILLEGAL_EMPLOYMENT = "ILLEGAL_EMPLOYMENT"
+    PERMIT_BREACH = "PERMIT_BREACH"
+    OVERSTAY = "OVERSTAY"
+    FALSE_DOCUMENTS = "FALSE_DOCUMENTS"
+    OTHER = "OTHER"

@@ -26,8 +26,8 @@ from enum import Enum
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, select, true
 
-from models import (Application, Check, ContractBreach, DecisionReview, KandasStatus, ResidenceEvent, SocialContract,
-                    WebhookEndpoint)
+from models import (Application, Check, ContractBreach, DecisionReview, Employer, KandasStatus, ResidenceEvent,
+                    SocialContract, Violation, WebhookEndpoint, WorkPermit)
 from services.viewer import ADMIN_PANEL_ROLE, SYSTEM_ROLE, Viewer
 
 
@@ -147,6 +147,28 @@ def decision_reviews(viewer: Viewer) -> ColumnElement[bool]:
     return _own_application_rows(DecisionReview.application_id, viewer)
 
 
+def employers(viewer: Viewer) -> ColumnElement[bool]:
+    """Employers and their permits (SPEC §15): staff only."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    return false()
+
+
+def work_permits(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    return false()
+
+
+def violations(viewer: Viewer) -> ColumnElement[bool]:
+    """Staff read every violation; a partner agency (the migration service) the ones its key recorded."""
+    if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
+        return true()
+    if viewer.is_agency and viewer.agency_id is not None:
+        return Violation.agency_id == bindparam("viewer_agency_id", viewer.agency_id)
+    return false()
+
+
 ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     Application: applications,
     Check: checks,
@@ -156,6 +178,9 @@ ROW_FILTERS: dict[type, Callable[[Viewer], ColumnElement[bool]]] = {
     WebhookEndpoint: webhook_endpoints,
     KandasStatus: kandas_statuses,
     DecisionReview: decision_reviews,
+    Employer: employers,
+    WorkPermit: work_permits,
+    Violation: violations,
 }
 
 
@@ -203,7 +228,8 @@ FIELDS: dict[str, Fields] = {
     "Quota": Fields(PEOPLE),
     # A check: its agency reads all of it (the row filter gives it only its own).
     "Check": Fields(SIGNED_IN),
-    "Application": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICATION}),
+    "Application": Fields(SIGNED_IN, PEOPLE, {**{f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICATION},
+                                              "permit": STAFF}),
     "Applicant": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICANT}),
     # Never to an agency: language tests, questionnaires, interviews, scores, contracts.
     "LanguageTest": Fields(PEOPLE),
@@ -237,6 +263,13 @@ FIELDS: dict[str, Fields] = {
     "DecisionReview": Fields(PEOPLE, only={"requestedBy": STAFF, "decisionBy": STAFF, "decidedBy": STAFF}),
     # Public reference data.
     "Holiday": Fields(EVERYONE),
+    # SPEC §15. Employers and permits: staff only. A violation: the migration service reads
+    # back what its key recorded, not whose it is (employer, application).
+    "Employer": Fields(STAFF),
+    "StaffCount": Fields(STAFF),
+    "WorkPermit": Fields(STAFF),
+    "Violation": Fields(STAFF_AND_AGENCIES, STAFF, {f: STAFF_AND_AGENCIES for f in (
+        "id", "kind", "occurredOn", "fineMrp", "externalId", "recordedAt")}),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -299,6 +332,9 @@ ROOTS: dict[str, Root] = {
     "kandasStatuses": Root(STAFF),
     "decisionReviews": Root(STAFF),
     "holidays": Root(EVERYONE),
+    "employers": Root(STAFF),
+    "workPermits": Root(STAFF),
+    "violations": Root(STAFF_AND_AGENCIES),
 }
 
 
@@ -328,6 +364,9 @@ NODE_READERS: dict[str, frozenset[Caller]] = {
     "WebhookEndpoint": STAFF_AND_AGENCIES,
     "KandasStatus": PEOPLE,
     "DecisionReview": PEOPLE,
+    "Employer": STAFF,
+    "WorkPermit": STAFF,
+    "Violation": STAFF_AND_AGENCIES,
 }
 
 

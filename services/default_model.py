@@ -19,6 +19,11 @@ up to the last one, publishing each version it lacks through the normal path):
   possible. 2026.1 stays in force only for scores dated 1 January 2026, a
   public holiday; scores stored under it keep their version and breakdown
   until they are re-scored.
+- ``2026.3``, effective 2026-01-03: the same, with the gate
+  ``record.falseDocuments equals false`` (SPEC §15: responsibility for breaking
+  migration law; an applicant with a FALSE_DOCUMENTS violation on record does
+  not pass). The next free day, for the same reason as 2026.2's; the seed
+  publishes it and the publish re-scores the scored, undecided applications.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ __all__ = [
     "FIRST_MODEL_DEFINITION",
     "FIRST_MODEL_EFFECTIVE_FROM",
     "FIRST_MODEL_VERSION",
+    "LAW_ABIDING_MODEL_VERSION",
+    "SOLVENCY_EXEMPT_MODEL_VERSION",
     "default_model_definition",
 ]
 
@@ -76,18 +83,32 @@ FIRST_MODEL_DEFINITION: dict[str, Any] = {
 
 
 # 2026.2: ethnic Kazakhs are exempt from the solvency requirement (SPEC §1).
-DEFAULT_MODEL_VERSION = "2026.2"
-DEFAULT_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 2)
-DEFAULT_MODEL_DEFINITION: dict[str, Any] = copy.deepcopy(FIRST_MODEL_DEFINITION)
-for _gate in DEFAULT_MODEL_DEFINITION["gates"]:
+SOLVENCY_EXEMPT_MODEL_VERSION = "2026.2"
+SOLVENCY_EXEMPT_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 2)
+SOLVENCY_EXEMPT_MODEL_DEFINITION: dict[str, Any] = copy.deepcopy(FIRST_MODEL_DEFINITION)
+for _gate in SOLVENCY_EXEMPT_MODEL_DEFINITION["gates"]:
     if _gate["code"] == "solvency":
         _gate["unless"] = {"source": "applicant.ethnicKazakh", "equals": True}
 del _gate
 
+# 2026.3: no false documents on record (SPEC §15), after the other applicant gates.
+LAW_ABIDING_MODEL_VERSION = "2026.3"
+LAW_ABIDING_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 3)
+LAW_ABIDING_GATE: dict[str, Any] = {"code": "no_false_documents", "source": "record.falseDocuments", "equals": False}
+LAW_ABIDING_MODEL_DEFINITION: dict[str, Any] = copy.deepcopy(SOLVENCY_EXEMPT_MODEL_DEFINITION)
+_at = [g["code"] for g in LAW_ABIDING_MODEL_DEFINITION["gates"]].index("not_deported") + 1
+LAW_ABIDING_MODEL_DEFINITION["gates"].insert(_at, copy.deepcopy(LAW_ABIDING_GATE))
+del _at
+
+DEFAULT_MODEL_VERSION = LAW_ABIDING_MODEL_VERSION
+DEFAULT_MODEL_EFFECTIVE_FROM = LAW_ABIDING_MODEL_EFFECTIVE_FROM
+DEFAULT_MODEL_DEFINITION: dict[str, Any] = LAW_ABIDING_MODEL_DEFINITION
+
 # (version, effectiveFrom, definition), oldest first; the last is the default model.
 DEFAULT_MODEL_VERSIONS: tuple[tuple[str, datetime.date, dict[str, Any]], ...] = (
     (FIRST_MODEL_VERSION, FIRST_MODEL_EFFECTIVE_FROM, FIRST_MODEL_DEFINITION),
-    (DEFAULT_MODEL_VERSION, DEFAULT_MODEL_EFFECTIVE_FROM, DEFAULT_MODEL_DEFINITION),
+    (SOLVENCY_EXEMPT_MODEL_VERSION, SOLVENCY_EXEMPT_MODEL_EFFECTIVE_FROM, SOLVENCY_EXEMPT_MODEL_DEFINITION),
+    (LAW_ABIDING_MODEL_VERSION, LAW_ABIDING_MODEL_EFFECTIVE_FROM, LAW_ABIDING_MODEL_DEFINITION),
 )
 
 

@@ -5,11 +5,12 @@ scorer goes through it — :func:`gather` for applications in the database
 (submission scoring, simulation, re-scoring) and the demo data generator for
 the applications it makes.
 
-:func:`gather` reads many applications at once with two Core statements
+:func:`gather` reads many applications at once with three Core statements
 (and the year's MRP), whatever the batch size: the application joined to its one-to-one rows
 (applicant, region, language test, questionnaire, interview, and whether the
-questionnaire's occupation is in deficit in the region that year), and its
-checks counted per application. Plain rows, no ORM objects."""
+questionnaire's occupation is in deficit in the region that year), its
+checks counted per application, and its applicant's record of violations
+(SPEC §15). Plain rows, no ORM objects."""
 
 from __future__ import annotations
 
@@ -33,10 +34,12 @@ from models import (
     MrpValue,
     Questionnaire,
     Region,
+    Violation,
 )
-from models.enums import CheckStatus
+from models.enums import CheckStatus, ViolationKind
 from models.types import CENT, id_in
-from services.rules import age_on
+from services.labour.rules import RECORD_YEARS
+from services.rules import add_years, age_on
 
 
 
@@ -60,6 +63,8 @@ def build(
     mrp: Decimal | None,
     interview_outcome: str | None,
     interview_points: int | None,
+    violations: int = 0,
+    false_documents: bool = False,
 ) -> dict[str, Any]:
     """The facts of one application for scoring on ``on``.
 
@@ -69,7 +74,10 @@ def build(
     ``questionnaire`` (its columns, ``savings`` included) are None when missing;
     categories are their member names (``"B1"``). ``occupation_in_deficit``:
     the questionnaire names an occupation the target region lists as in deficit
-    for ``on``'s year. ``mrp``: the MRP of that year (no savings fact without it)."""
+    for ``on``'s year. ``mrp``: the MRP of that year (no savings fact without it).
+    ``violations``: the applicant's violations in the ``RECORD_YEARS`` years up to
+    ``on``; ``false_documents``: one of their violations, ever, is FALSE_DOCUMENTS
+    (SPEC §15)."""
     facts: dict[str, Any] = {
         "route": route,
         "applicant.age": age_on(birth_date, on),
@@ -77,6 +85,8 @@ def build(
         "region.labourDeficit": labour_deficit,
         "checks.mandatoryCleared": checks > 0 and mandatory_not_cleared == 0,
         "checks.anyFlagged": flagged > 0,
+        "record.violations": violations,
+        "record.falseDocuments": false_documents,
     }
     if test is not None:
         facts["language.level"] = test["level"]
@@ -150,6 +160,19 @@ def _checks_statement() -> Any:
     )
 
 
+def _record_statement(on: dt.date) -> Any:
+    """Per application: its applicant's violations in the last ``RECORD_YEARS`` years up to
+    ``on``, and whether one of them, ever, is FALSE_DOCUMENTS."""
+    a, v = Application.__table__, Violation.__table__
+    recent = sa.and_(v.c.occurred_on > add_years(on, -RECORD_YEARS), v.c.occurred_on <= on)
+    return (
+        select(a.c.id, func.sum(case((recent, 1), else_=0)),
+               func.sum(case((v.c.kind == ViolationKind.FALSE_DOCUMENTS.value, 1), else_=0)))
+        .join(v, v.c.applicant_id == a.c.applicant_id)
+        .group_by(a.c.id)
+    )
+
+
 async def gather(
     session: AsyncSession, apps: Sequence[Application] | Sequence[int], on: dt.date
 ) -> dict[int, dict[str, Any]]:
@@ -164,6 +187,10 @@ async def gather(
         app_id: (n, open_, flagged) for app_id, n, open_, flagged in (await session.execute(
             _checks_statement().where(id_in(Check.__table__.c.application_id, ids, dialect)))).all()
     }
+    record = {
+        app_id: (int(n or 0), bool(false_docs)) for app_id, n, false_docs in (await session.execute(
+            _record_statement(on).where(id_in(Application.__table__.c.id, ids, dialect)))).all()
+    }
     mrp = await mrp_for(session, on.year)
     result: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -176,5 +203,6 @@ async def gather(
             questionnaire=row._mapping if row.questionnaire_id is not None else None,
             occupation_in_deficit=bool(row.occupation_in_deficit), mrp=mrp,
             interview_outcome=row.interview_outcome, interview_points=row.interview_points,
+            violations=record.get(row.id, (0, False))[0], false_documents=record.get(row.id, (0, False))[1],
         )
     return result

@@ -24,6 +24,7 @@ from models.base import today_almaty
 from models.enums import ApplicationStatus, Route
 from services.applications import overdue_condition
 from services.labels import region_short
+from services.labour.figures import permit_figures
 from services.quotas import seats_remaining
 from services.year_data import missing_year_data
 
@@ -185,4 +186,5 @@ async def dashboard_figures(session: AsyncSession, today: dt.date | None = None)
         "overdue_count": overdue_count,
         "overdue": [{"id": r[0], "number": r[1], "route": r[2].value, "status": r[3].value, "due_date": r[4],
                      "days": (today - r[4]).days, "region": r[5]} for r in overdue],
+        **await permit_figures(session, today.year),
     }

@@ -49,8 +49,9 @@ from models import (
     SocialContract,
     SupportMeasure,
     SupportPayment,
+    WorkPermit,
 )
-from models.enums import ApplicationStatus, BreachStatus, ContractStatus, Route, TerminationReason
+from models.enums import ApplicationStatus, BreachStatus, ContractStatus, PermitStatus, Route, TerminationReason
 from services.contracts import support_cap
 
 S = ApplicationStatus
@@ -102,6 +103,7 @@ _refund = RefundPayment.__table__
 _audit = AuditEvent.__table__
 _breach = ContractBreach.__table__
 _event = ResidenceEvent.__table__
+_permit = WorkPermit.__table__
 
 
 def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
@@ -110,11 +112,17 @@ def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
 
 
 async def quota_used(session: AsyncSession) -> list[Violation]:
-    """``quota.used`` = the seats of the APPROVED applications booked on the quota."""
+    """``quota.used`` = the seats of the APPROVED applications booked on the quota and the
+    workers of the APPROVED work permits that took seats of it (SPEC §15)."""
+    holders = sa.union_all(
+        sa.select(_app.c.quota_id, _app.c.seats)
+        .where(_app.c.quota_id.is_not(None), _text(_app.c.status) == S.APPROVED.value),
+        sa.select(_permit.c.quota_id, _permit.c.workers)
+        .where(_permit.c.quota_id.is_not(None), _text(_permit.c.status) == PermitStatus.APPROVED.value),
+    ).subquery()
     booked = (
-        sa.select(_app.c.quota_id, sa.func.sum(_app.c.seats).label("seats"))
-        .where(_app.c.quota_id.is_not(None), _text(_app.c.status) == S.APPROVED.value)
-        .group_by(_app.c.quota_id).subquery()
+        sa.select(holders.c.quota_id, sa.func.sum(holders.c.seats).label("seats"))
+        .group_by(holders.c.quota_id).subquery()
     )
     seats = sa.func.coalesce(booked.c.seats, 0)
     rows = await session.execute(
@@ -139,7 +147,7 @@ async def seats_held(session: AsyncSession) -> list[Violation]:
                       f"{seats} seat(s) of quota {qid} while {S(status).value}") for aid, status, qid, seats in rows]
     rows = await session.execute(
         sa.select(_app.c.id, _app.c.quota_id, _app.c.seats)
-        .where(approved, _text(_app.c.route) == Route.LABOUR.value,
+        .where(approved, _text(_app.c.route) == Route.LABOUR.value, _app.c.permit_id.is_(None),
                sa.or_(_app.c.quota_id.is_(None), _app.c.seats.is_(None), _app.c.seats != 1)).order_by(_app.c.id))
     out += [Violation("application", aid, "an approved LABOUR application holds one seat of a quota",
                       "1 seat of a quota", f"{seats} seat(s) of quota {qid}") for aid, qid, seats in rows]
@@ -158,7 +166,27 @@ async def seats_held(session: AsyncSession) -> list[Violation]:
         else:
             out.append(Violation("application", aid, "seats differ from its selection round's approval",
                                  f"{round_seats} seat(s) of quota {round_quota}", f"{seats} seat(s) of quota {qid}"))
+    rows = await session.execute(
+        sa.select(_app.c.id, _app.c.quota_id, _app.c.seats)
+        .where(approved, _app.c.permit_id.is_not(None),
+               sa.or_(_app.c.quota_id.is_not(None), _app.c.seats.is_not(None))).order_by(_app.c.id))
+    out += [Violation("application", aid, "an approved application on a work permit uses a permit place, "
+                      "not a quota seat", "no seats", f"{seats} seat(s) of quota {qid}") for aid, qid, seats in rows]
     return out
+
+
+async def permit_places(session: AsyncSession) -> list[Violation]:
+    """``work_permit.places_used`` = its APPROVED applications, never above its workers."""
+    used = (sa.select(_app.c.permit_id, sa.func.count().label("n"))
+            .where(_app.c.permit_id.is_not(None), _text(_app.c.status) == S.APPROVED.value)
+            .group_by(_app.c.permit_id).subquery())
+    n = sa.func.coalesce(used.c.n, 0)
+    rows = await session.execute(
+        sa.select(_permit.c.id, _permit.c.places_used, n)
+        .select_from(_permit.outerjoin(used, used.c.permit_id == _permit.c.id))
+        .where(sa.or_(_permit.c.places_used != n, n > _permit.c.workers)).order_by(_permit.c.id))
+    return [Violation("work_permit", pid, "places_used is not the approved applications on the permit", int(c), u)
+            for pid, u, c in rows]
 
 
 async def contract_totals(session: AsyncSession) -> list[Violation]:
@@ -299,8 +327,8 @@ async def breach_cases(session: AsyncSession) -> list[Violation]:
     return out
 
 
-CHECKS: tuple[Check, ...] = (quota_used, seats_held, contract_totals, measure_caps, terminations, refunds,
-                             audited_statuses, breach_cases)
+CHECKS: tuple[Check, ...] = (quota_used, seats_held, permit_places, contract_totals, measure_caps, terminations,
+                             refunds, audited_statuses, breach_cases)
 
 
 async def check(session: AsyncSession) -> list[Violation]:

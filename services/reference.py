@@ -26,9 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
 from models import AgencyGrant
+from models import labour
 from models import reference as ref
 from services import audit, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
+from services.reference_data import RECORD_VIOLATIONS
 from services.rows import locked
 from services.viewer import Viewer
 
@@ -77,6 +79,25 @@ TABLE_NAMES = {
     "agency": t("agency"), "check_type": t("check type"), "check_type_grant": t("check type grant"),
     "support_measure": t("support measure"), "mrp_value": t("mrp value"), "termination_reason": t("termination reason"),
 }
+
+def count_problem(label: str, low: int, high: int) -> Rule:
+    def problem(value: int) -> str | None:
+        if low <= value <= high:
+            return None
+        return t("{label} must be from {low} to {high} (got {value})", label=label, low=low, high=high, value=value)
+    return problem
+
+
+def permission_problem(value: str) -> str | None:
+    return None if value == RECORD_VIOLATIONS else t("the only permission is {permission}",
+                                                     permission=RECORD_VIOLATIONS)
+
+
+# SPEC §15's reference data: the suspension thresholds and the agencies' permissions.
+RULES[labour.SuspensionRule] = {"violations": count_problem("violations", 1, 100),
+                                "window_months": count_problem("the window", 1, 120),
+                                "suspension_months": count_problem("the suspension", 1, 120)}
+RULES[labour.AgencyPermission] = {"permission": permission_problem}
 
 # How a typed text is read (otherwise it is trimmed).
 READ: dict[tuple[type, str], Callable[[str], str]] = {

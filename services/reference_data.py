@@ -23,6 +23,8 @@ from typing import Any
 __all__ = [
     "AGENCIES",
     "AGENCY_GRANTS",
+    "AGENCY_PERMISSIONS",
+    "SUSPENSION_RULES",
     "CHECK_TYPES",
     "CHECK_TYPE_GRANTS",
     "DEFICIT_OCCUPATIONS",
@@ -225,3 +227,16 @@ HOLIDAYS: list[tuple[int, int, str, str, str]] = [
     (10, 25, "Республика күні", "День Республики", "Republic Day"),
     (12, 16, "Тәуелсіздік күні", "День Независимости", "Independence Day"),
 ]
+
+# --------------------------------------------------------------------------
+# employers and violations (SPEC §15)
+
+# 2 or more violations of an employer within 12 months suspend it for 12 months from the last one.
+EMPLOYER_SUSPENSION = "EMPLOYER"
+SUSPENSION_RULES: list[dict[str, Any]] = [
+    {"code": EMPLOYER_SUSPENSION, "violations": 2, "window_months": 12, "suspension_months": 12},
+]
+
+# What a partner agency's key may do beyond its check types: the migration service records violations.
+RECORD_VIOLATIONS = "RECORD_VIOLATIONS"
+AGENCY_PERMISSIONS: list[tuple[str, str]] = [("MVD_MIGRATION", RECORD_VIOLATIONS)]

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from models import Agency, CheckType, CheckTypeGrant, DeficitOccupation, MrpValue, Occupation, Quota, Region
-from models import AgencyGrant, Holiday, ScoringModel, SupportMeasure, TerminationReasonRule
+from models import AgencyGrant, AgencyPermission, Holiday, ScoringModel, SupportMeasure, SuspensionRule, TerminationReasonRule
 from models.enums import AgencyGrantKind, QuotaKind, RegionKind, ScoringModelStatus, TerminationReason
 from services import audit, reference_data as ref, scoring_models
 from services import reference_names as names
@@ -130,6 +130,12 @@ async def seed(session: AsyncSession, viewer: Viewer = SYSTEM) -> SeedReport:
                 {"kind": QuotaKind.LABOUR, "year": SEED_YEAR, "region_id": region.id, "occupation_id": occupation.id},
                 {"capacity": capacity, "used": 0},
             )
+    for rule in ref.SUSPENSION_RULES:
+        await _get_or_create(session, report, SuspensionRule, {"code": rule["code"]},
+                             {k: v for k, v in rule.items() if k != "code"})
+    for agency_code, permission in ref.AGENCY_PERMISSIONS:
+        await _get_or_create(session, report, AgencyPermission,
+                             {"agency_id": agencies[agency_code].id, "permission": permission}, {})
     for version, effective_from, definition in DEFAULT_MODEL_VERSIONS:
         found = (await session.execute(select(ScoringModel.id).where(ScoringModel.version == version))).first()
         if found is None:

@@ -5,10 +5,12 @@ write (applications, contracts, access and audit). The order is the menu's."""
 from __future__ import annotations
 
 from admin.base import QonysModelView
-from admin.views import accounts, applications, contracts, kandas, quotas, reference, residence, scoring, webhooks
+from admin.views import (accounts, applications, contracts, kandas, labour, quotas, reference, residence, scoring,
+                         webhooks)
 
 EDITABLE_VIEWS: list[type[QonysModelView]] = [
     *reference.VIEWS, residence.AgencyGrantAdmin, quotas.QuotaAdmin, scoring.ScoringModelAdmin, kandas.HolidayAdmin,
+    *labour.VIEWS,
 ]
 READ_ONLY_VIEWS: list[type[QonysModelView]] = [
     applications.ApplicationAdmin, scoring.ScoreAdmin, contracts.SocialContractAdmin, contracts.SupportPaymentAdmin,
@@ -16,5 +18,6 @@ READ_ONLY_VIEWS: list[type[QonysModelView]] = [
     accounts.AdminAccountAdmin, accounts.AgencyApiKeyAdmin, *residence.VIEWS,
     webhooks.WebhookEndpointAdmin, webhooks.WebhookDeliveryAdmin, webhooks.WebhookAttemptAdmin,
     kandas.KandasStatusAdmin, kandas.DecisionReviewAdmin,
+    *labour.READ_ONLY,
 ]
 ALL_VIEWS: list[type[QonysModelView]] = EDITABLE_VIEWS + READ_ONLY_VIEWS

@@ -49,6 +49,8 @@ class SubmitApplicationInput:
     route: Route
     target_region_code: str
     occupation_code: str | None = None
+    permit_id: strawberry.ID | None = strawberry.field(default=None, description=(
+        "LABOUR only: an approved work permit whose place the approval uses instead of a quota seat."))
 
 
 @strawberry.type

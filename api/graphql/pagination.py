@@ -52,7 +52,8 @@ def encode_cursor(kind: str, *values: Any) -> str:
 # The type of the sort key each kind of cursor carries.
 KEY_TYPES = {"new": "datetime", "feed": "datetime", "contract": "datetime", "due": "date",
              "residence": "datetime", "breach": "datetime",
-             "kandas": "date", "review": "date"}
+             "kandas": "date", "review": "date",
+             "employer": "datetime", "permit": "datetime", "violation": "datetime"}
 MAX_ID = 2**63 - 1
 
 

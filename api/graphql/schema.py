@@ -26,6 +26,7 @@ from api.graphql.compiler import CompiledReadPath
 from api.graphql.mutations.applications import ApplicationMutations
 from api.graphql.mutations.contracts import ContractMutations
 from api.graphql.mutations.kandas import KandasMutations
+from api.graphql.mutations.labour import LabourMutations
 from api.graphql.mutations.quotas import QuotaMutations
 from api.graphql.mutations.residence import ResidenceMutations
 from api.graphql.mutations.scoring import ScoringMutations
@@ -33,6 +34,7 @@ from api.graphql.mutations.webhooks import WebhookMutations
 from api.graphql.input_errors import NameInputErrors
 from api.graphql.queries import Query
 from api.graphql.residence_reads import ResidenceQuery
+from api.graphql.queries_labour import LabourQuery
 from api.graphql.scalars import SCALAR_MAP
 from api.observability import OperationMetrics
 from api.graphql.types import NODE_TYPES
@@ -46,9 +48,9 @@ MAX_TOKENS = 3000
 
 # Each domain adds its mutations in its own module, as one strawberry type.
 MUTATION_TYPES = (ApplicationMutations, ScoringMutations, QuotaMutations, ContractMutations, ResidenceMutations,
-                  WebhookMutations, KandasMutations)
+                  WebhookMutations, KandasMutations, LabourMutations)
 # The Query type: the core roots, and each later domain's roots in its own module.
-QUERY_TYPES = (Query, ResidenceQuery)
+QUERY_TYPES = (Query, ResidenceQuery, LabourQuery)
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:

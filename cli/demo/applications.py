@@ -173,6 +173,7 @@ class Applications:
             "citizenship": citizenship, "document_number": document, "iin": iin, "submitted_at": submitted_at,
             "due_date": due_date(submitted_on), "decided_at": None, "decision_reason": None,
             "seats": None, "quota_id": None, "updated_at": submitted_at, "search_key": None,
+            "permit_id": None,  # the demo's LABOUR applications take quota seats, none names a permit
         }
         app_index = b.add("application", app)
 

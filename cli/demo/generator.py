@@ -29,6 +29,8 @@ What is generated, per application:
   overdue, upheld or overturned), by :mod:`~cli.demo.kandas`.
 - a sample of the contracts gets residence events and breach cases in every
   state, through the services (:mod:`~cli.demo.residence`).
+- employers of every size with work permits in every state and violations
+  (:mod:`~cli.demo.labour`, through the services).
 
 Speed (100,000 applications are about a million rows): batches are built in
 Python, in a thread, while the previous ones are written; each batch is one
@@ -63,6 +65,7 @@ from cli.demo.common import DEMO_YEAR, TABLE_ORDER, Batch, Progress, Window
 from cli.demo.context import Context, load_context
 from cli.demo.contracts import sign_contracts
 from cli.demo.kandas import ask_reviews, grant_statuses
+from cli.demo.labour import LABOUR_TABLES, make_labour
 from cli.demo.people import People
 from cli.demo.residence import add_residence
 from cli.demo.rounds import close_decided, run_rounds
@@ -170,10 +173,13 @@ async def generate(
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise first from None
+    if applications:  # employers, permits and violations (SPEC §15), through the services, in one transaction
+        async with transaction(sessions) as session:
+            counts.update(await make_labour(session, employers_count=max(4, min(40, applications // 250)), seed=seed))
     counts.update(await add_residence(sessions, generator.rng, generator.window, str(seed)))
     async with transaction(sessions) as session:
         await audit.record(session, SYSTEM, "demo_data.generate", "demo_data", None, {
             "applications": applications, "seed": seed, "batchSize": batch_size,
             "rows": dict(sorted(counts.items())), "statuses": dict(sorted((k, v) for k, v in statuses.items() if v)),
         })
-    return {t: counts.get(t, 0) for t in TABLE_ORDER}
+    return {t: counts.get(t, 0) for t in (*TABLE_ORDER, *LABOUR_TABLES)}

@@ -21,6 +21,7 @@ from services.applications.common import (
 )
 from services.applications.status import S, move, require_status
 from services.errors import ErrorCollector, invalid_state
+from services.labour import permits
 from services.viewer import Viewer
 
 REASON_MAX = decisions.REASON_MAX
@@ -74,7 +75,11 @@ async def decide_application(
 
     now = utcnow()
     changes: dict[str, Any] = {"decision": decision, "reason": reason}
-    if to == S.APPROVED and app.route == Route.LABOUR:
+    if to == S.APPROVED and app.route == Route.LABOUR and app.permit_id is not None:
+        # One place of the approved work permit it names, instead of a quota seat (SPEC §15).
+        await permits.use_permit_place(session, app.permit_id)
+        changes.update({"permitId": app.permit_id})
+    elif to == S.APPROVED and app.route == Route.LABOUR:
         if app.occupation_id is None:  # never accepted at submission; kept as a guard
             raise invalid_state(t("a LABOUR application without an occupation cannot take a quota seat"), *APPLICATION_ID)
         quota = await quotas.take_labour_seat(session, region_id=app.target_region_id,

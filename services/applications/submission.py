@@ -14,13 +14,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
-from models import Applicant, Application, DeficitOccupation, Region
+from models import Applicant, Application, DeficitOccupation, Occupation, Region
 from models.base import today_almaty, utcnow
 from models.enums import UNDECIDED_STATUSES, Route, Sex
 from services import audit, numbers, rules, search
 from services.applications.common import occupation_by_code, postgres_lock, require_person
 from services.applications.status import S
 from services.errors import ErrorCode, ErrorCollector
+from services.labour import permits
 from services.viewer import Viewer
 
 DUE_DAYS = 29
@@ -56,6 +57,7 @@ async def submit_application(
     route: Route,
     target_region_code: str,
     occupation_code: str | None = None,
+    permit_id: int | None = None,
 ) -> Application:
     require_person(viewer, t("submit applications"))
     today = today_almaty()
@@ -89,6 +91,13 @@ async def submit_application(
                 select(Region.code).where(Region.labour_deficit.is_(True)).order_by(Region.code))).scalars().all()
             errors.invalid(t("KANDAS applicants settle in a labour-deficit region ({regions}); {region} is not one.",
                              regions=", ".join(deficit), region=region.code), "input", "targetRegionCode")
+    elif route == Route.LABOUR and permit_id is not None:
+        # A LABOUR application naming an approved work permit (SPEC §15): the permit's
+        # rules (the deficit list among them) stand; the application follows its occupation.
+        if region is not None and (occupation is not None or occupation_code is None):
+            permit = await permits.permit_for_application(
+                session, permit_id, region_id=region.id, occupation_id=occupation.id if occupation else None)
+            occupation = occupation or await session.get(Occupation, permit.occupation_id)
     elif route == Route.LABOUR:
         if occupation_code is None:
             errors.invalid(t("LABOUR applications need the occupation code of the job (ISCO-08)."),
@@ -104,6 +113,8 @@ async def submit_application(
                                  "applications need an occupation in deficit.", occupation=occupation.code,
                                  region=region.code, year=today.year),
                                "input", "occupationCode")
+    if permit_id is not None and route != Route.LABOUR:
+        errors.invalid(t("only a LABOUR application names a work permit"), "input", "permitId")
     errors.raise_if_any()
     assert region is not None
 
@@ -143,7 +154,7 @@ async def submit_application(
     app = Application(
         number=number, applicant_id=person.id, owner_subject=owner, route=route, target_region_id=region.id,
         occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
-        document_number=document_number, iin=iin, submitted_at=now,
+        document_number=document_number, iin=iin, submitted_at=now, permit_id=permit_id,
         due_date=due_date(today), updated_at=now,
         search_key=search.search_key(number=number, full_name=full_name, iin=iin, document_number=document_number),
     )
@@ -152,6 +163,7 @@ async def submit_application(
     await audit.record(session, viewer, "application.submit", "application", app.id, {
         "number": number, "applicantId": person.id, "route": route, "targetRegion": region.code,
         "occupation": occupation.code if occupation else None, "status": S.SUBMITTED,
+        **({"permitId": permit_id} if permit_id is not None else {}),
         "dueDate": app.due_date, "ownerSubject": owner})
     return app
 

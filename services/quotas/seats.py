@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
-from models import Application, Occupation, Quota, Region
+from models import Application, Occupation, Quota, Region, WorkPermit
 from models.base import utcnow
-from models.enums import ApplicationStatus, QuotaKind
+from models.enums import ApplicationStatus, PermitStatus, QuotaKind
 from services import audit, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid
 from services.reference import flush_checked, year_problem
@@ -49,15 +49,24 @@ async def labour_quota(session: AsyncSession, *, region_id: int, occupation_id: 
 
 async def take_labour_seat(session: AsyncSession, *, region_id: int, occupation_id: int, year: int) -> Quota:
     """One seat of the (region, occupation, year) LABOUR quota, or QUOTA_EXHAUSTED."""
+    return await take_labour_seats(session, region_id=region_id, occupation_id=occupation_id, year=year, seats=1,
+                                   field=("input", "applicationId"))
+
+
+async def take_labour_seats(session: AsyncSession, *, region_id: int, occupation_id: int, year: int, seats: int,
+                            field: tuple[str, ...]) -> Quota:
+    """``seats`` seats of the (region, occupation, year) LABOUR quota with one conditional
+    UPDATE (a work permit's workers, SPEC §15), or QUOTA_EXHAUSTED on ``field``, nothing taken."""
     quota = await labour_quota(session, region_id=region_id, occupation_id=occupation_id, year=year)
     if quota is None:
-        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED,
-                               t("there is no LABOUR quota for this region and occupation in {year}", year=year),
-                               ["input", "applicationId"])
-    if not await take_seats(session, quota.id, 1):
-        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED,
-                               t("the LABOUR quota for this region and occupation in {year} is exhausted", year=year),
-                               ["input", "applicationId"])
+        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED, t(
+            "there is no LABOUR quota for this region and occupation in {year}", year=year), list(field))
+    if not await take_seats(session, quota.id, seats):
+        message = (t("the LABOUR quota for this region and occupation in {year} is exhausted", year=year)
+                   if seats == 1 else
+                   t("the LABOUR quota for this region and occupation in {year} is exhausted: {seats} seats do not "
+                     "fit", year=year, seats=seats))
+        raise ServiceError.one(ErrorCode.QUOTA_EXHAUSTED, message, list(field))
     return quota
 
 
@@ -194,10 +203,15 @@ async def delete_quota(session: AsyncSession, viewer: Viewer, *, quota_id: int) 
 
 
 async def quota_usage(session: AsyncSession, quota_id: int) -> tuple[int, int]:
-    """(``quota.used``, seats of the APPROVED applications booked on it): equal when consistent."""
+    """(``quota.used``, seats of the APPROVED applications and work permits booked on it):
+    equal when consistent."""
     used = (await session.execute(select(Quota.used).where(Quota.id == quota_id))).scalar_one()
     booked = (await session.execute(
         select(func.coalesce(func.sum(Application.seats), 0))
         .where(Application.quota_id == quota_id, Application.status == ApplicationStatus.APPROVED)
     )).scalar_one()
-    return int(used), int(booked)
+    permits = (await session.execute(
+        select(func.coalesce(func.sum(WorkPermit.workers), 0))
+        .where(WorkPermit.quota_id == quota_id, WorkPermit.status == PermitStatus.APPROVED)
+    )).scalar_one()
+    return int(used), int(booked) + int(permits)

@@ -50,6 +50,9 @@ FACT_SOURCES: dict[str, str] = {
     "checks.anyFlagged": "boolean",
     "interview.outcome": "category",
     "interview.points": "number",
+    # SPEC §15: the applicant's record of migration-law violations.
+    "record.violations": "number",
+    "record.falseDocuments": "boolean",
 }
 
 # Ordinal sources -> members, lowest first (comparisons use the position).
@@ -89,6 +92,8 @@ FACT_LABELS: dict[str, str] = {
     "checks.anyFlagged": t("any check flagged"),
     "interview.outcome": t("interview outcome"),
     "interview.points": t("interview points"),
+    "record.violations": t("violations in the last 5 years"),
+    "record.falseDocuments": t("false documents on record"),
 }
 
 
@@ -103,6 +108,8 @@ BOOLEAN_PHRASES: dict[str, tuple[str, str]] = {
     "region.labourDeficit": (t("the target region is a labour-deficit region"), t("the target region is not a labour-deficit region")),
     "checks.mandatoryCleared": (t("every mandatory check is cleared"), t("not every mandatory check is cleared")),
     "checks.anyFlagged": (t("a check is flagged"), t("no check is flagged")),
+    "record.falseDocuments": (t("a violation for false documents is on record"),
+                              t("no violation for false documents is on record")),
 }
 
 

@@ -100,7 +100,8 @@ def root_queries(schema: GraphQLSchema, node_ids: dict[str, str], application_id
     """(root, query) for every read root of SPEC §11 and every path below it."""
     query_type = schema.query_type
     assert query_type is not None
-    for root, args in (("applications", "(first: 12)"), ("checkResults", "(first: 12)"), ("contracts", "(first: 12)")):
+    for root, args in (("applications", "(first: 12)"), ("checkResults", "(first: 12)"), ("contracts", "(first: 12)"),
+                       ("employers", "(first: 12)"), ("workPermits", "(first: 12)"), ("violations", "(first: 12)")):
         connection = get_named_type(query_type.fields[root].type)
         for path in connection_paths(schema, connection):
             yield root, f"{{ {root}{args} {{ {path} }} }}"
@@ -127,6 +128,32 @@ def _refused(caller: access.Caller, root: str, query: str) -> bool:
         type_name = query.split("... on ", 1)[1].split(" ", 1)[0]
         return caller not in access.NODE_READERS[type_name]
     return False
+
+
+async def labour_data(s: Any, app: m.Application) -> tuple[int, int, int]:
+    """SPEC §15: an employer with an approved permit that ``app`` names, and a violation the
+    migration service's key recorded (ids of the three)."""
+    import datetime as dt
+
+    from models.enums import Decision, PermitCategory, StaffCategory, ViolationKind
+    from services.labour import employers, permits, violations
+    from services.viewer import SYSTEM, Viewer
+    from tests.services.test_labour import next_bin
+
+    employer = await employers.register_employer(s, SYSTEM, bin=next_bin(), name="Differential Works LLP",
+                                                 region_code="KZ-55",
+                                                 local_staff=[employers.StaffCount(StaffCategory.CAT1, 10)])
+    permit = await permits.request_work_permit(s, SYSTEM, employer_id=employer.id, category=PermitCategory.ICT,
+                                               occupation_code="7212", region_code="KZ-55", workers=2, valid_months=6)
+    await permits.decide_work_permit(s, SYSTEM, permit_id=permit.id, decision=Decision.APPROVE)
+    app.permit_id = permit.id
+    mvd = (await s.execute(select(m.Agency).where(m.Agency.code == "MVD_MIGRATION"))).scalar_one()
+    violation = await violations.record_violation(
+        s, Viewer(subject="agency:MVD_MIGRATION", role="AGENCY", agency_id=mvd.id, agency_code=mvd.code),
+        kind=ViolationKind.OVERSTAY, occurred_on=dt.date(2026, 5, 1), external_id="DIFF-1", fine_mrp=10,
+        employer_id=employer.id)
+    await s.flush()
+    return employer.id, permit.id, violation.id
 
 
 @pytest.fixture
@@ -180,6 +207,7 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
                                   decided_at=app.submitted_at, decided_by="o2")
         s.add_all([status, review])
         await s.flush()
+        employer, permit, violation = await labour_data(s, app)
         firsts = {}
         for name, model in (("Region", m.Region), ("Agency", m.Agency), ("CheckType", m.CheckType),
                             ("ScoringModel", m.ScoringModel), ("Quota", m.Quota)):
@@ -191,7 +219,9 @@ async def world(database_url: str, sessions: Any):  # type: ignore[no-untyped-de
         "SelectionRound": ids.encode("SelectionRound", round_.id),
         "ResidenceEvent": ids.encode("ResidenceEvent", event.id), "ContractBreach": ids.encode("ContractBreach", breach.id),
         "WebhookEndpoint": ids.encode("WebhookEndpoint", hook.id),
-        "KandasStatus": ids.encode("KandasStatus", status.id), "DecisionReview": ids.encode("DecisionReview", review.id)})
+        "KandasStatus": ids.encode("KandasStatus", status.id), "DecisionReview": ids.encode("DecisionReview", review.id),
+        "Employer": ids.encode("Employer", employer), "WorkPermit": ids.encode("WorkPermit", permit),
+        "Violation": ids.encode("Violation", violation)})
     pair = Pair(database_url)
     yield pair, tokens, node_ids
     await pair.close()
@@ -219,7 +249,8 @@ async def test_every_field_is_identical_on_both_engines(world: Any, caller: str)
         assert compiled == normal, (caller, query, compiled[:500], normal[:500])
         compared[root] = compared.get(root, 0) + 1
     print(f"\n{caller}: {sum(compared.values())} paths compared {compared}, {compiled_count} compiled")
-    assert set(compared) == {"applications", "checkResults", "contracts", "application", "node"}
+    assert set(compared) == {"applications", "checkResults", "contracts", "application", "node", "employers",
+                             "workPermits", "violations"}
     if CALLERS[caller] in (access.Caller.STAFF, access.Caller.AGENCY):
         assert compiled_count > 100, "the compiled path took no real part"
 

@@ -61,6 +61,11 @@ from models.types import CENT
 from services import facts, holidays, kandas, numbers, scoring
 from services import reviews as reviews_service
 from cli.demo.common import DEMO_YEAR, TABLE_ORDER
+from cli.demo.labour import LABOUR_TABLES
+from models import Employer, Violation, WorkPermit
+from models.enums import PermitCategory, PermitStatus
+from services import integrity
+from services.labour import rules as labour_rules
 from cli.demo.generator import generate
 from services.rules import (
     add_months,
@@ -83,6 +88,7 @@ TABLES = {
     "social_contract": SocialContract, "support_payment": SupportPayment,
     "contract_termination": ContractTermination, "refund_payment": RefundPayment,
     "residence_event": ResidenceEvent, "contract_breach": ContractBreach,
+    "employer": Employer, "work_permit": WorkPermit, "violation": Violation,
 }
 NUMBER_RE = re.compile(r"RP-(\d{4})-(\d{6})")
 
@@ -98,7 +104,7 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
                             progress=lambda done, total: calls.append((done, total)))
     assert calls[0] == (0, N) and calls[-1] == (N, N)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
-    assert set(counts) == set(TABLE_ORDER)
+    assert set(counts) == set(TABLE_ORDER) | set(LABOUR_TABLES)
 
     async with transaction(sessions) as session:
         # ---- counts: the template holds reference data only, so every row is ours
@@ -242,6 +248,9 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
         for a in apps:
             if a.status == S.APPROVED and a.quota_id is not None:
                 booked[a.quota_id] += a.seats
+        for p in await _all(session, WorkPermit):  # and the workers of the approved work permits (SPEC §15)
+            if p.status == PermitStatus.APPROVED and p.quota_id is not None:
+                booked[p.quota_id] += p.workers
         quotas = await _all(session, Quota)
         for q in quotas:
             assert q.used == booked[q.id] <= q.capacity, q.id
@@ -362,6 +371,19 @@ async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession
             else:
                 assert r.outcome.value == r.status.value and r.decided_at >= r.requested_at
         assert len({r.number for r in reviews}) == len(reviews)
+        # ---- employers of every size, permits in every state and category, violations, a suspension
+        firms = await _all(session, Employer)
+        sizes = {sum(labour_rules.staff_of(e).values()) for e in firms}
+        assert min(sizes) < 50 and max(sizes) > 5000
+        work_permits = await _all(session, WorkPermit)
+        assert {p.status for p in work_permits} == set(PermitStatus)
+        assert {p.category for p in work_permits} >= {PermitCategory.CAT3, PermitCategory.SEASONAL, PermitCategory.ICT}
+        assert all((p.quota_id is None) == (p.category == PermitCategory.ICT or p.status != PermitStatus.APPROVED)
+                   for p in work_permits)
+        assert any(e.suspended_until is not None for e in firms)
+        demo_violations = await _all(session, Violation)
+        assert {v.employer_id is None for v in demo_violations} == {True, False}
+        assert await integrity.quota_used(session) == await integrity.permit_places(session) == []
 
         # ---- one audit event for the run
         events = list((await session.execute(

@@ -1,4 +1,4 @@
-"""The default scoring model (SPEC §3; version 2026.2, and 2026.1 before it) at every edge."""
+"""The default scoring model (SPEC §3; version 2026.3, and 2026.2 and 2026.1 before it) at every edge."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.default_model import (
     FIRST_MODEL_DEFINITION,
     FIRST_MODEL_EFFECTIVE_FROM,
     FIRST_MODEL_VERSION,
+    SOLVENCY_EXEMPT_MODEL_DEFINITION,
     default_model_definition,
 )
 from services.scoring import (
@@ -53,6 +54,8 @@ BASE_FACTS: dict[str, object] = {
     "checks.anyFlagged": False,
     "interview.outcome": "PASSED",
     "interview.points": 8,
+    "record.violations": 0,
+    "record.falseDocuments": False,
 }
 
 GATE_CODES = [
@@ -62,6 +65,7 @@ GATE_CODES = [
     "interview",
     "adult",
     "not_deported",
+    "no_false_documents",
     "solvency",
 ]
 CRITERION_CODES = [
@@ -115,12 +119,13 @@ def facts_with(**changes: object) -> dict[str, object]:
 
 
 def test_version_and_effective_date() -> None:
-    assert DEFAULT_MODEL_VERSION == "2026.2"
-    assert DEFAULT_MODEL_EFFECTIVE_FROM == datetime.date(2026, 1, 2)
+    assert DEFAULT_MODEL_VERSION == "2026.3"
+    assert DEFAULT_MODEL_EFFECTIVE_FROM == datetime.date(2026, 1, 3)
     assert (FIRST_MODEL_VERSION, FIRST_MODEL_EFFECTIVE_FROM) == ("2026.1", datetime.date(2026, 1, 1))
     assert DEFAULT_MODEL_VERSIONS == (
         ("2026.1", datetime.date(2026, 1, 1), FIRST_MODEL_DEFINITION),
-        ("2026.2", datetime.date(2026, 1, 2), DEFAULT_MODEL_DEFINITION),
+        ("2026.2", datetime.date(2026, 1, 2), SOLVENCY_EXEMPT_MODEL_DEFINITION),
+        ("2026.3", datetime.date(2026, 1, 3), DEFAULT_MODEL_DEFINITION),
     )
 
 
@@ -128,7 +133,22 @@ def test_2026_2_differs_from_2026_1_only_by_the_exemption_of_ethnic_kazakhs() ->
     assert validate_definition(FIRST_MODEL_DEFINITION) == []
     changed = copy.deepcopy(FIRST_MODEL_DEFINITION)
     changed["gates"][-1]["unless"] = {"source": "applicant.ethnicKazakh", "equals": True}
+    assert changed == SOLVENCY_EXEMPT_MODEL_DEFINITION
+
+
+def test_2026_3_differs_from_2026_2_only_by_the_false_documents_gate() -> None:
+    changed = copy.deepcopy(SOLVENCY_EXEMPT_MODEL_DEFINITION)
+    changed["gates"].insert(-1, {"code": "no_false_documents", "source": "record.falseDocuments", "equals": False})
     assert changed == DEFAULT_MODEL_DEFINITION
+
+
+def test_false_documents_on_record_fail_the_gate_whatever_the_points() -> None:
+    result = score(record__falseDocuments=True)
+    assert gate(result, "no_false_documents") == GateResult(
+        "no_false_documents", False, "true", "false documents on record is true, required false")
+    assert (result.total, result.passed) == (520, False)
+    # other violations do not fail it: a model may score them (record.violations), the default does not
+    assert score(record__violations=3).passed is True
 
 
 def test_the_default_model_is_valid() -> None:
@@ -167,6 +187,7 @@ def test_gates_as_in_the_spec() -> None:
         {"code": "interview", "source": "interview.outcome", "equals": "PASSED"},
         {"code": "adult", "source": "applicant.age", "min": 18},
         {"code": "not_deported", "source": "questionnaire.deportedBefore", "equals": False},
+        {"code": "no_false_documents", "source": "record.falseDocuments", "equals": False},
         {
             "code": "solvency",
             "source": "questionnaire.savingsMrp",
@@ -437,6 +458,7 @@ def test_gates_pass_with_the_base_facts() -> None:
         GateResult("interview", True, "PASSED", "interview outcome is PASSED as required"),
         GateResult("adult", True, "34", "applicant age 34 meets the minimum 18"),
         GateResult("not_deported", True, "false", "deported before is false as required"),
+        GateResult("no_false_documents", True, "false", "false documents on record is false as required"),
     )
 
 

@@ -26,6 +26,7 @@ from models import (
     Occupation,
     Questionnaire,
     Region,
+    Violation,
 )
 from models.base import utcnow
 from core.db import transaction
@@ -38,6 +39,7 @@ from models.enums import (
     Proficiency,
     Route,
     Sex,
+    ViolationKind,
 )
 from services import facts
 from services.rules import age_on
@@ -72,6 +74,10 @@ async def oracle(session: AsyncSession, apps: list[Application], on: dt.date) ->
                    tuple_(DeficitOccupation.region_id, DeficitOccupation.occupation_id).in_(sorted(pairs))))).all()
         in_deficit = {(r, o) for r, o in rows}
     mrp = await facts.mrp_for(session, on.year)
+    record: dict[int, list[Violation]] = defaultdict(list)
+    for v in (await session.execute(select(Violation).where(Violation.applicant_id.is_not(None)))).scalars():
+        record[v.applicant_id].append(v)
+    five_years_before = on.replace(year=on.year - 5)
     result: dict[int, dict[str, Any]] = {}
     for app in apps:
         applicant = applicants[app.applicant_id]
@@ -87,6 +93,8 @@ async def oracle(session: AsyncSession, apps: list[Application], on: dt.date) ->
             "checks.mandatoryCleared": bool(app_checks) and all(
                 c.status == CheckStatus.CLEARED for c, mandatory in app_checks if mandatory),
             "checks.anyFlagged": any(c.status == CheckStatus.FLAGGED for c, _ in app_checks),
+            "record.violations": sum(1 for v in record[app.applicant_id] if five_years_before < v.occurred_on <= on),
+            "record.falseDocuments": any(v.kind == ViolationKind.FALSE_DOCUMENTS for v in record[app.applicant_id]),
         }
         if test is not None:
             f["language.level"] = test.level.value
@@ -163,6 +171,10 @@ async def _populate(session: AsyncSession, n: int) -> list[int]:
             outcome = rng.choice([None, *InterviewOutcome])
             session.add(Interview(application_id=app.id, scheduled_at=now, outcome=outcome,
                                   points=rng.choice([None, rng.randint(0, 10)]) if outcome else None))
+        for j in range(i % 4):  # violations of every kind, some more than 5 years back
+            session.add(Violation(external_id=f"FC-V-{i}-{j}", application_id=app.id, applicant_id=person.id,
+                                  kind=list(ViolationKind)[(i + j) % 5], occurred_on=dt.date(2020 + j * 3, 3, 1),
+                                  recorded_by="test"))
     await session.flush()
     return [a.id for a in apps]
 

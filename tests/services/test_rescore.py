@@ -400,11 +400,11 @@ async def test_a_run_stops_when_its_model_is_replaced_halfway(
     run = asyncio.create_task(rescore.rescore_all(sessions, SYSTEM, model_id=None, batch_size=10, pause=0.5,
                                                   progress=progress))
     await asyncio.wait_for(first_batch.wait(), timeout=20)
-    await _publish(sessions, "2026.3", effective_from=today_almaty())  # between two batches
+    await _publish(sessions, "2026.9", effective_from=today_almaty())  # between two batches
     with pytest.raises(ServiceError) as replaced:
         await run
     assert replaced.value.errors[0].code == ErrorCode.INVALID_STATE
-    assert f"{NEW_VERSION} was replaced by 2026.3" in replaced.value.errors[0].message
+    assert f"{NEW_VERSION} was replaced by 2026.9" in replaced.value.errors[0].message
     done = _assert_consistent(await _state(sessions), population, all_new=False)
     assert 10 <= done < N and done % 10 == 0
 

@@ -40,7 +40,7 @@ async def general(gql: GQL, *, ethnic_kazakh: bool, savings: str = "0.00") -> di
 async def test_an_ethnic_kazakh_on_general_is_exempt_from_solvency(gql: GQL) -> None:
     kazakh = await general(gql, ethnic_kazakh=True)
     assert kazakh["status"] == "PASSED"
-    assert kazakh["score"]["modelVersion"] == "2026.2"
+    assert kazakh["score"]["modelVersion"] == "2026.3"  # 2026.2's exemption, and 2026.3's gate after it
     assert solvency(kazakh["score"]) == {"code": "solvency", "passed": True, "value": "0.00",
                                          "reason": "exempt: applicant is an ethnic Kazakh"}
     # everyone else still needs 1,320 MRP
@@ -53,15 +53,22 @@ async def test_an_ethnic_kazakh_on_general_is_exempt_from_solvency(gql: GQL) -> 
     assert solvency(solvent["score"])["reason"] == "savings in MRP 1320.00 meets the minimum 1320"
 
 
-async def _drop_2026_2(sessions: Sessions) -> None:
-    """The database as it was seeded before version 2026.2 existed."""
+async def drop_versions(sessions: Sessions, *versions: str) -> None:
+    """The database as it was seeded before these versions of the default model existed."""
     async with transaction(sessions) as s:
-        model_id = (await s.execute(select(m.ScoringModel.id).where(m.ScoringModel.version == "2026.2"))).scalar_one()
+        model_ids = (await s.execute(select(m.ScoringModel.id).where(m.ScoringModel.version.in_(versions)))
+                     ).scalars().all()
+        assert len(model_ids) == len(versions)
         if s.bind.dialect.name == "postgresql":  # rebuilding the past: the audit trail is append-only there
             await s.execute(text("SET LOCAL session_replication_role = replica"))
         await s.execute(delete(m.AuditEvent).where(m.AuditEvent.entity_type == "scoring_model",
-                                                   m.AuditEvent.entity_id == model_id))
-        await s.execute(delete(m.ScoringModel).where(m.ScoringModel.id == model_id))
+                                                   m.AuditEvent.entity_id.in_(model_ids)))
+        await s.execute(delete(m.ScoringModel).where(m.ScoringModel.id.in_(model_ids)))
+
+
+async def _drop_2026_2(sessions: Sessions) -> None:
+    """The database as it was seeded before version 2026.2 existed (and 2026.3 after it)."""
+    await drop_versions(sessions, "2026.2", "2026.3")
 
 
 async def test_seed_brings_an_existing_database_to_2026_2_and_rescores(
@@ -78,24 +85,26 @@ async def test_seed_brings_an_existing_database_to_2026_2_and_rescores(
         report = await seed(s)
     async with sessions() as s:
         new = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.2"))).scalar_one()
+        newest = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.3"))).scalar_one()
         actions = (await s.execute(select(m.AuditEvent.action).where(
             m.AuditEvent.entity_type == "scoring_model", m.AuditEvent.entity_id == new.id)
             .order_by(m.AuditEvent.id))).scalars().all()
-    assert report.created == {"scoring_model": 1} and report.published == [new.id]
-    assert new.status == ScoringModelStatus.PUBLISHED
+    assert report.created == {"scoring_model": 2} and report.published == [new.id, newest.id]
+    assert new.status == newest.status == ScoringModelStatus.PUBLISHED
     assert actions == ["scoring_model.create", "scoring_model.publish"]
 
     # what `qonys seed` does once the seed has committed: re-score as a publish over the API does
+    # (2026.2 is replaced by 2026.3 at once: the re-scoring is 2026.3's)
     outcomes = await asyncio.to_thread(rescore_after_seed, settings, report.published)
     if BACKEND == "sqlite":
-        assert [(o.mode, o.rescored) for o in outcomes] == [("inline", 1)]
+        assert [(o.mode, o.rescored) for o in outcomes] == [("skipped", 0), ("inline", 1)]
     else:
-        assert [o.mode for o in outcomes] == ["queued"]
+        assert [o.mode for o in outcomes] == ["skipped", "queued"]
         await asyncio.wait_for(jobs.run_worker(settings, wait=False, install_signal_handlers=False), timeout=60)
     async with sessions() as s:
         app = (await s.execute(select(m.Application))).scalar_one()
         score = (await s.execute(select(m.Score))).scalar_one()
-    assert (app.status, score.model_version) == (ApplicationStatus.PASSED, "2026.2")
+    assert (app.status, score.model_version) == (ApplicationStatus.PASSED, "2026.3")
     assert next(g for g in score.result["gates"] if g["code"] == "solvency")["reason"] == (
         "exempt: applicant is an ethnic Kazakh")
 
@@ -117,7 +126,7 @@ async def _pg(settings: Settings, sql: str) -> None:
 async def test_the_seed_leaves_what_an_administrator_published(sessions: Sessions, clash: str) -> None:
     """An administrator's own 2026.2 is left alone; when a published model holds
     2026-01-02, the seed's 2026.2 waits as a draft (the seed still succeeds)."""
-    await _drop_2026_2(sessions)
+    await drop_versions(sessions, "2026.2")
     async with transaction(sessions) as s:
         version = "2026.2" if clash == "version" else "2026.admin"
         effective = dt.date(2026, 3, 1) if clash == "version" else dt.date(2026, 1, 2)

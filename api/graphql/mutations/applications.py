@@ -26,7 +26,7 @@ from api.graphql.inputs import (
     SubmitQuestionnaireInput,
     WithdrawApplicationInput,
 )
-from api.graphql.mutations.base import Payload, input_fields
+from api.graphql.mutations.base import Payload, input_fields, optional_id
 from api.graphql.types import Application, Check
 from services import applications as svc
 
@@ -46,7 +46,8 @@ def _family_members(members: list[Any] | None) -> list[svc.FamilyMemberIn] | Non
 @strawberry.type
 class ApplicationMutations:
     submit_application = _application(SubmitApplicationInput, svc.submit_application,
-                                      convert={"applicant": _applicant})
+                                      convert={"applicant": _applicant,
+                                               "permit_id": optional_id("WorkPermit", "input", "permitId")})
     record_language_test = _application(RecordLanguageTestInput, svc.record_language_test, ids=APP)
     submit_questionnaire = _application(SubmitQuestionnaireInput, svc.submit_questionnaire, ids=APP,
                                         convert={"family_members": _family_members})

@@ -45,6 +45,14 @@ def decode_id(value: strawberry.ID | str, type_name: str, *field: str) -> int:
         raise not_found(THINGS.get(words, words), *field)
     return pk
 
+
+def optional_id(type_name: str, *field: str) -> Callable[[Any], int | None]:
+    """A ``convert`` function for an optional global ID of ``type_name``: None stays None."""
+    def convert(value: Any) -> int | None:
+        return None if value is None else decode_id(value, type_name, *field)
+    return convert
+
+
 def input_fields(value: Any) -> dict[str, Any]:
     """An input object's fields by their Python names, as given (nested inputs unconverted)."""
     return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}

@@ -82,6 +82,17 @@ NODE_TYPES: dict[str, tuple[type, Any]] = {
     "DecisionReview": (m.DecisionReview, DecisionReview),
 }
 
+
+def _labour_nodes() -> None:
+    """Employers, permits and violations (SPEC §15), in their own module (it imports the types above)."""
+    from api.graphql.types.labour import Employer, Violation, WorkPermit
+
+    NODE_TYPES.update({"Employer": (m.Employer, Employer), "WorkPermit": (m.WorkPermit, WorkPermit),
+                       "Violation": (m.Violation, Violation)})
+
+
+_labour_nodes()
+
 __all__ = [
     "NODE_TYPES", "Agency", "Applicant", "Application", "ApplicationConnection", "ApplicationDecision",
     "ApplicationStatus", "Check", "CheckConnection", "CheckStatus", "CheckType", "Connection", "ContractStatus",

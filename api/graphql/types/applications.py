@@ -32,6 +32,7 @@ from api.graphql.types.reference import CheckType, Region, occupation_code_of
 
 if TYPE_CHECKING:
     from api.graphql.types.contracts import SocialContract
+    from api.graphql.types.labour import WorkPermit
 
 
 @strawberry.type
@@ -199,6 +200,7 @@ class Application(Node, FromRow):
     applicant_id: strawberry.Private[int]
     target_region_id: strawberry.Private[int]
     occupation_id: strawberry.Private[int | None]
+    permit_id: strawberry.Private[int | None]
 
     @strawberry.field
     async def applicant(self, info: Info) -> Applicant:
@@ -244,6 +246,15 @@ class Application(Node, FromRow):
             return None
         rows = await info.context.loaders.many_by(m.ApplicationDecision, "application_id", "decided_at").load(self.pk)
         return ApplicationDecision.from_row(rows[-1]) if rows else None
+
+    @strawberry.field(description="LABOUR: the approved work permit the application names (staff only).")
+    async def permit(
+        self, info: Info
+    ) -> Annotated["WorkPermit", strawberry.lazy("api.graphql.types.labour")] | None:
+        from api.graphql.types.labour import WorkPermit  # the labour module imports this one
+
+        row = await info.context.loaders.get(m.WorkPermit, self.permit_id)
+        return WorkPermit.from_row(row) if row else None
 
     @strawberry.field
     async def contract(

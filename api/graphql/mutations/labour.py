@@ -1,0 +1,48 @@
+"""Employers, work permits and violations (SPEC §15): register an employer, replace its
+local headcount, request and decide work permits (staff only), record violations
+(staff, and the partner agency granted it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+import models as m
+from api.graphql.inputs_labour import (
+    DecideWorkPermitInput,
+    EmployerPayload,
+    RecordViolationInput,
+    RegisterEmployerInput,
+    RequestWorkPermitInput,
+    UpdateEmployerStaffInput,
+    ViolationPayload,
+    WorkPermitPayload,
+)
+from api.graphql.mutations.base import Payload, input_fields, optional_id
+from api.graphql.types.labour import Employer, Violation, WorkPermit
+from services.labour import employers, permits, violations
+
+_employer = Payload(m.Employer, Employer.from_row, EmployerPayload, "employer").mutation
+_permit = Payload(m.WorkPermit, WorkPermit.from_row, WorkPermitPayload, "permit").mutation
+_violation = Payload(m.Violation, Violation.from_row, ViolationPayload, "violation").mutation
+EMPLOYER = {"employer_id": "Employer"}
+STAFF = employers.require_staff
+
+
+def _staff(entries: list[Any]) -> list[employers.StaffCount]:
+    return [employers.StaffCount(**input_fields(e)) for e in entries]
+
+
+@strawberry.type
+class LabourMutations:
+    register_employer = _employer(RegisterEmployerInput, employers.register_employer, guard=STAFF,
+                                  convert={"local_staff": _staff})
+    update_employer_staff = _employer(UpdateEmployerStaffInput, employers.update_employer_staff, ids=EMPLOYER,
+                                      guard=STAFF, convert={"local_staff": _staff})
+    request_work_permit = _permit(RequestWorkPermitInput, permits.request_work_permit, ids=EMPLOYER, guard=STAFF)
+    decide_work_permit = _permit(DecideWorkPermitInput, permits.decide_work_permit,
+                                 ids={"permit_id": "WorkPermit"}, guard=STAFF)
+    record_violation = _violation(RecordViolationInput, violations.record_violation, convert={
+        "employer_id": optional_id("Employer", "input", "employerId"),
+        "application_id": optional_id("Application", "input", "applicationId")})
