@@ -18,6 +18,7 @@ Kazakh``). A missing fact never exempts.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -28,7 +29,7 @@ from services.scoring.catalogue import (
     BOOLEAN_PHRASES, CATEGORIES, FACT_LABELS, FACT_SOURCES,
     ORDINALS, ROUTES, fact_text, is_int, members_text, ordered,
 )
-from services.scoring.results import CriterionResult, GateResult, ScoreResult
+from services.scoring.results import Basis, CriterionResult, GateResult, ScoreResult
 from services.scoring.validation import applies, criterion_max_points, validate_definition
 
 
@@ -107,7 +108,18 @@ def _exemption(entry: Mapping[str, Any], facts: Mapping[str, object], route: str
     return _condition_text(condition, source, value)
 
 
+def _basis(entry: Mapping[str, Any]) -> Basis | None:
+    return Basis.from_json(entry.get("basis"))
+
+
 def _evaluate_gate(gate: Mapping[str, Any], facts: Mapping[str, object], route: str) -> GateResult:
+    """The gate's result, with the gate's ``basis`` when it cites one."""
+    result = _gate_result(gate, facts, route)
+    basis = _basis(gate)
+    return result if basis is None else dataclasses.replace(result, basis=basis)
+
+
+def _gate_result(gate: Mapping[str, Any], facts: Mapping[str, object], route: str) -> GateResult:
     code: str = gate["code"]
     source: str = gate["source"]
     label = FACT_LABELS[source]
@@ -202,6 +214,15 @@ def _points_for(source: str, value: object, points: Mapping[str, int]) -> int | 
 
 
 def _evaluate_criterion(
+    criterion: Mapping[str, Any], facts: Mapping[str, object], route: str
+) -> CriterionResult:
+    """The criterion's result, with the criterion's ``basis`` when it cites one."""
+    result = _criterion_result(criterion, facts, route)
+    basis = _basis(criterion)
+    return result if basis is None else dataclasses.replace(result, basis=basis)
+
+
+def _criterion_result(
     criterion: Mapping[str, Any], facts: Mapping[str, object], route: str
 ) -> CriterionResult:
     code: str = criterion["code"]

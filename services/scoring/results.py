@@ -21,14 +21,42 @@ class DefinitionError:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """The legal source of a gate or criterion (SPEC §17), in Kazakh, Russian and English."""
+
+    kk: str
+    ru: str
+    en: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kk": self.kk, "ru": self.ru, "en": self.en}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Basis | None:
+        if not data:
+            return None
+        return cls(kk=str(data["kk"]), ru=str(data["ru"]), en=str(data["en"]))
+
+
+def _with_basis(data: dict[str, Any], basis: Basis | None) -> dict[str, Any]:
+    """A result's JSON, with its ``basis`` only when it has one (scores under a
+    model without bases are stored exactly as before)."""
+    if basis is not None:
+        data["basis"] = basis.to_json()
+    return data
+
+
+@dataclass(frozen=True)
 class GateResult:
     code: str
     passed: bool
     value: str | None
     reason: str
+    basis: Basis | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason}
+        return _with_basis({"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason},
+                           self.basis)
 
 
 @dataclass(frozen=True)
@@ -38,10 +66,11 @@ class CriterionResult:
     max_points: int
     value: str | None
     reason: str
+    basis: Basis | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "points": self.points, "maxPoints": self.max_points, "value": self.value,
-                "reason": self.reason}
+        return _with_basis({"code": self.code, "points": self.points, "maxPoints": self.max_points,
+                            "value": self.value, "reason": self.reason}, self.basis)
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,7 @@ class ScoreResult:
                     passed=bool(gate["passed"]),
                     value=gate.get("value"),
                     reason=str(gate["reason"]),
+                    basis=Basis.from_json(gate.get("basis")),
                 )
                 for gate in data.get("gates", ())
             ),
@@ -94,6 +124,7 @@ class ScoreResult:
                     max_points=int(item["maxPoints"]),
                     value=item.get("value"),
                     reason=str(item["reason"]),
+                    basis=Basis.from_json(item.get("basis")),
                 )
                 for item in data.get("breakdown", ())
             ),
