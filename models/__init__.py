@@ -28,12 +28,13 @@ from models.reference import (
     TerminationReasonRule,
 )
 from models.scoring import ScoringModel
+from models.score_history import ScoreHistory
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
     "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "FamilyMember", "Interview",
     "LanguageTest", "MrpValue", "NumberSequence", "Occupation", "Questionnaire", "Quota",
-    "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
+    "RefundPayment", "Region", "Score", "ScoreHistory", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
 ]

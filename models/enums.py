@@ -141,3 +141,12 @@ class AdminRole(str, Enum):
 class RegionKind(str, Enum):
     OBLAST = "oblast"
     CITY = "city"
+
+
+class ScoreReason(str, Enum):
+    """Why a score was computed (SPEC §17, ``Application.scoreHistory``)."""
+
+    FIRST_SCORE = "FIRST_SCORE"
+    NEW_FACTS = "NEW_FACTS"
+    NEW_MODEL = "NEW_MODEL"
+    REVIEW = "REVIEW"
