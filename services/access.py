@@ -150,6 +150,7 @@ FIELDS: dict[str, Fields] = {
     "Quota": Fields(PEOPLE),
     # A check: its agency reads all of it (the row filter gives it only its own).
     "Check": Fields(SIGNED_IN),
+    # ``scoreHistory`` (SPEC §17) is not in the agency's list: the applicant and staff read it.
     "Application": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICATION}),
     "Applicant": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICANT}),
     # Never to an agency: language tests, questionnaires, interviews, scores, contracts.
@@ -171,6 +172,17 @@ FIELDS: dict[str, Fields] = {
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
     "ScoringSimulation": Fields(STAFF),
+    # SPEC §17. The legal basis of a line and what would raise a score: with the score (never to an
+    # agency). The score history: the applicant (their own, by the row filter) and staff.
+    "Basis": Fields(PEOPLE),
+    "ScoreImprovement": Fields(PEOPLE),
+    "ScoreHistoryEntry": Fields(PEOPLE),
+    # Public round statistics: anyone, no token; nothing in them identifies a person.
+    "SelectionRoundStatistics": Fields(EVERYONE),
+    "ScoreBand": Fields(EVERYONE),
+    # The fairness check (aggregates): staff's tools; the services answer administrators only.
+    "FairnessReport": Fields(STAFF),
+    "FairnessGroup": Fields(STAFF),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -227,6 +239,7 @@ ROOTS: dict[str, Root] = {
     "contracts": Root(PEOPLE),
     "scoringSimulation": Root(STAFF),
     "checkResults": Root(STAFF_AND_AGENCIES),
+    "selectionRoundStatistics": Root(EVERYONE),  # SPEC §17: public, no token
 }
 
 

@@ -44,6 +44,7 @@ class Child:
     fk: str
     many: bool = False
     order: tuple[str, ...] = ("id",)
+    newest_first: bool = False  # the order (and then the id) descending
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ TYPES: dict[str, TypeMap] = {
     # total, maxTotal, passMark, passed and the two lists come from the stored
     # engine result (``result`` JSON), exactly as it was computed.
     "Score": TypeMap(m.Score, columns(model_version="str", computed_at="datetime", stale="bool"), node=False),
+    "ScoreHistoryEntry": TypeMap(m.ScoreHistory, columns(
+        model_version="str", total="int", max_total="int", pass_mark="int", passed="bool", computed_at="datetime",
+        reason="enum"), node=False),
     "SupportPayment": TypeMap(m.SupportPayment, {
         **columns(amount="decimal", paid_on="date"),
         "measureCode": Lookup(m.SupportMeasure, "measure_id", "code"),
@@ -146,6 +150,8 @@ TYPES: dict[str, TypeMap] = {
         "checks": Child("Check", "application_id", many=True, order=("id",)),
         "interview": Child("Interview", "application_id"),
         "score": Child("Score", "application_id"),
+        "scoreHistory": Child("ScoreHistoryEntry", "application_id", many=True, order=("computed_at",),
+                              newest_first=True),
         "contract": Child("SocialContract", "application_id"),
     }),
 }

@@ -185,7 +185,8 @@ def field_json(c: Compilation, spec: Any, alias: Any, details: list[Any], field_
         element, from_ = object_from(c, spec.target, target, details)
         where = sa.and_(target.c[spec.fk] == alias.c.id, row_filter(target_map.model, target, c.viewer))
         if spec.many:
-            return json_array(element, [target.c[col] for col in spec.order] + [target.c.id], from_, where)
+            order = [target.c[col] for col in spec.order] + [target.c.id]
+            return json_array(element, [col.desc() for col in order] if spec.newest_first else order, from_, where)
         value = sa.select(element).select_from(from_).where(where).scalar_subquery()
         return sa.func.coalesce(value, const("null"))
     raise CannotCompile(repr(spec))

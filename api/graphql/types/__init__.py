@@ -56,6 +56,15 @@ from api.graphql.types.connections import (
     SocialContractConnection,
 )
 from api.graphql.types.contracts import ContractTermination, SocialContract, SupportPayment
+from api.graphql.types.explain import (
+    Basis,
+    FairnessGroup,
+    FairnessReport,
+    ScoreBand,
+    ScoreHistoryEntry,
+    ScoreImprovement,
+    SelectionRoundStatistics,
+)
 from api.graphql.types.quotas import Quota, SelectionRound
 from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupation, Region
 from api.graphql.types.scoring import ScoringModel, ScoringSimulation
@@ -81,4 +90,6 @@ __all__ = [
     "Node", "Occupation", "PageInfo", "Proficiency", "Questionnaire", "Quota", "QuotaKind", "Region", "Route",
     "Score", "ScoringModel", "ScoringModelStatus", "ScoringSimulation", "SelectionRound", "Sex", "SocialContract",
     "SocialContractConnection", "SupportPayment", "TerminationReason", "UserError",
+    "Basis", "FairnessGroup", "FairnessReport", "ScoreBand", "ScoreHistoryEntry", "ScoreImprovement",
+    "SelectionRoundStatistics",
 ]
