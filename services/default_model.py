@@ -19,6 +19,14 @@ up to the last one, publishing each version it lacks through the normal path):
   possible. 2026.1 stays in force only for scores dated 1 January 2026, a
   public holiday; scores stored under it keep their version and breakdown
   until they are re-scored.
+- ``2026.4``, effective 2026-01-04: the previous definition with its legal
+  sources (SPEC §17, ``basis`` in kk/ru/en): the pilot order of 30 January 2026
+  for the 400-point pass mark (``passMarkBasis``) and the language gates, and
+  the general-grounds solvency rule for the solvency gate. Built as
+  ``with_basis(<the previous default definition>)``. Version 2026.3 and the date
+  2026-01-03 are left to the false-documents gate, which comes before it; every
+  2026 score from 4 January on is under this version, so its scores explain
+  themselves.
 """
 
 from __future__ import annotations
@@ -32,10 +40,14 @@ __all__ = [
     "DEFAULT_MODEL_EFFECTIVE_FROM",
     "DEFAULT_MODEL_VERSION",
     "DEFAULT_MODEL_VERSIONS",
+    "EXEMPTION_MODEL_DEFINITION",
+    "EXEMPTION_MODEL_EFFECTIVE_FROM",
+    "EXEMPTION_MODEL_VERSION",
     "FIRST_MODEL_DEFINITION",
     "FIRST_MODEL_EFFECTIVE_FROM",
     "FIRST_MODEL_VERSION",
     "default_model_definition",
+    "with_basis",
 ]
 
 FIRST_MODEL_VERSION = "2026.1"
@@ -84,9 +96,67 @@ for _gate in DEFAULT_MODEL_DEFINITION["gates"]:
         _gate["unless"] = {"source": "applicant.ethnicKazakh", "equals": True}
 del _gate
 
+EXEMPTION_MODEL_VERSION = DEFAULT_MODEL_VERSION
+EXEMPTION_MODEL_EFFECTIVE_FROM = DEFAULT_MODEL_EFFECTIVE_FROM
+EXEMPTION_MODEL_DEFINITION = DEFAULT_MODEL_DEFINITION
+
+# The legal sources the default model cites (SPEC §1, §17), in Kazakh, Russian and English.
+PILOT_ORDER_PASS_MARK = {
+    "kk": "2026 жылғы 30 қаңтардағы бірлескен бұйрық (алдын ала іріктеудің пилоттық жобасы): сауалнама "
+          "400 балл жинағанда өтеді.",
+    "ru": "Совместный приказ от 30 января 2026 года (пилотный проект предварительного отбора): анкета "
+          "считается пройденной при 400 баллах.",
+    "en": "Joint order of 30 January 2026 (the preliminary selection pilot): the questionnaire passes at "
+          "400 points.",
+}
+PILOT_ORDER_LANGUAGE = {
+    "kk": "2026 жылғы 30 қаңтардағы бірлескен бұйрық (алдын ала іріктеудің пилоттық жобасы): мемлекеттік "
+          "тілден ҚАЗТЕСТ, кемінде A1 деңгейі.",
+    "ru": "Совместный приказ от 30 января 2026 года (пилотный проект предварительного отбора): КАЗТЕСТ по "
+          "государственному языку, уровень не ниже A1.",
+    "en": "Joint order of 30 January 2026 (the preliminary selection pilot): the KAZTEST state-language test "
+          "at level A1 or above.",
+}
+PILOT_ORDER_LANGUAGE_BLOCKS = {
+    "kk": "2026 жылғы 30 қаңтардағы бірлескен бұйрық (алдын ала іріктеудің пилоттық жобасы): ҚАЗТЕСТ-тің "
+          "әр блогында (тыңдалым, оқылым) кемінде 30%.",
+    "ru": "Совместный приказ от 30 января 2026 года (пилотный проект предварительного отбора): не менее 30% "
+          "в каждом блоке КАЗТЕСТ (аудирование, чтение).",
+    "en": "Joint order of 30 January 2026 (the preliminary selection pilot): at least 30% in each KAZTEST "
+          "block (listening, reading).",
+}
+GENERAL_GROUNDS_SOLVENCY = {
+    "kk": "Жалпы негіздер бойынша тұрақты тұруға рұқсат: төлем қабілеттілігін растау, кемінде 1 320 АЕК "
+          "жинақ; этникалық қазақтар босатылады.",
+    "ru": "Вид на жительство на общих основаниях: подтверждение платёжеспособности, сбережения не менее "
+          "1 320 МРП; этнические казахи освобождены.",
+    "en": "Permanent residence on general grounds: proof of solvency, savings of at least 1,320 MRP; ethnic "
+          "Kazakhs are exempt.",
+}
+_GATE_BASES = {"language": PILOT_ORDER_LANGUAGE, "language_blocks": PILOT_ORDER_LANGUAGE_BLOCKS,
+               "solvency": GENERAL_GROUNDS_SOLVENCY}
+
+
+def with_basis(definition: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``definition`` citing its legal sources: the pilot order for the pass
+    mark and the language gates, the general-grounds rule for the solvency gate."""
+    cited = copy.deepcopy(definition)
+    cited["passMarkBasis"] = dict(PILOT_ORDER_PASS_MARK)
+    for gate in cited["gates"]:
+        if gate["code"] in _GATE_BASES:
+            gate["basis"] = dict(_GATE_BASES[gate["code"]])
+    return cited
+
+
+# 2026.4: the legal sources. Rebased onto 2026.3 by changing the definition it is built from.
+DEFAULT_MODEL_VERSION = "2026.4"
+DEFAULT_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 4)
+DEFAULT_MODEL_DEFINITION = with_basis(EXEMPTION_MODEL_DEFINITION)
+
 # (version, effectiveFrom, definition), oldest first; the last is the default model.
 DEFAULT_MODEL_VERSIONS: tuple[tuple[str, datetime.date, dict[str, Any]], ...] = (
     (FIRST_MODEL_VERSION, FIRST_MODEL_EFFECTIVE_FROM, FIRST_MODEL_DEFINITION),
+    (EXEMPTION_MODEL_VERSION, EXEMPTION_MODEL_EFFECTIVE_FROM, EXEMPTION_MODEL_DEFINITION),
     (DEFAULT_MODEL_VERSION, DEFAULT_MODEL_EFFECTIVE_FROM, DEFAULT_MODEL_DEFINITION),
 )
 

@@ -108,8 +108,8 @@ def _exemption(entry: Mapping[str, Any], facts: Mapping[str, object], route: str
     return _condition_text(condition, source, value)
 
 
-def _basis(entry: Mapping[str, Any]) -> Basis | None:
-    return Basis.from_json(entry.get("basis"))
+def _basis(entry: Mapping[str, Any], key: str = "basis") -> Basis | None:
+    return Basis.from_json(entry.get(key))
 
 
 def _evaluate_gate(gate: Mapping[str, Any], facts: Mapping[str, object], route: str) -> GateResult:
@@ -282,7 +282,8 @@ def evaluate(
         raise ValueError(f"unknown route {route!r}; use one of {members_text(ROUTES)}")
     if validate:
         _refuse_invalid(definition)
-    return _score(_plan(definition, route, memoised=False), int(definition["passMark"]), facts, route)
+    return _score(_plan(definition, route, memoised=False), int(definition["passMark"]), facts, route,
+                  pass_mark_basis=_basis(definition, "passMarkBasis"))
 
 
 # --------------------------------------------------------------------------
@@ -313,7 +314,7 @@ def _memo_key(value: object) -> tuple[type, object]:
 
 
 def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
-           memo_limit: int = 0) -> ScoreResult:
+           memo_limit: int = 0, pass_mark_basis: Basis | None = None) -> ScoreResult:
     """The score: every gate and criterion of ``plan`` in order, summed against
     the pass mark.
 
@@ -358,12 +359,13 @@ def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
         most += item.max_points
     passed = all(gate.passed for gate in gates) and total >= pass_mark
     result = ScoreResult(total=total, max_total=most, pass_mark=pass_mark, passed=passed,
-                         gates=tuple(gates), breakdown=tuple(items))
+                         gates=tuple(gates), breakdown=tuple(items), pass_mark_basis=pass_mark_basis)
     if memo_limit:  # memoised: what json.dumps(result.to_json()) gives, from the memoised pieces
+        basis_text = "" if pass_mark_basis is None else f', "passMarkBasis": {json.dumps(pass_mark_basis.to_json())}'
         result.__dict__["json_text"] = (
             f'{{"total": {total}, "maxTotal": {most}, "passMark": {pass_mark}, '
             f'"passed": {"true" if passed else "false"}, "gates": [{", ".join(gate_texts)}], '
-            f'"breakdown": [{", ".join(item_texts)}]}}')
+            f'"breakdown": [{", ".join(item_texts)}]{basis_text}}}')
     return result
 
 
@@ -387,6 +389,7 @@ class Evaluator:
             _refuse_invalid(definition)
         self.definition: dict[str, Any] = copy.deepcopy(dict(definition))
         self.pass_mark = int(self.definition["passMark"])
+        self.pass_mark_basis = _basis(self.definition, "passMarkBasis")
         self._plans: dict[str, Plan] = {route: _plan(self.definition, route, memoised=True) for route in ROUTES}
 
     def evaluate(self, facts: Mapping[str, object], route: str) -> ScoreResult:
@@ -394,4 +397,4 @@ class Evaluator:
         plan = self._plans.get(route) if type(route) is str else None
         if plan is None:  # an unknown route, or a route given as an enum member: the engine itself
             return evaluate(self.definition, facts, route, validate=False)
-        return _score(plan, self.pass_mark, facts, route, self.MEMO_LIMIT)
+        return _score(plan, self.pass_mark, facts, route, self.MEMO_LIMIT, self.pass_mark_basis)

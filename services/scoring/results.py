@@ -81,6 +81,7 @@ class ScoreResult:
     passed: bool
     gates: tuple[GateResult, ...]
     breakdown: tuple[CriterionResult, ...]
+    pass_mark_basis: Basis | None = None
 
     @cached_property
     def json_text(self) -> str:
@@ -90,7 +91,7 @@ class ScoreResult:
 
     def to_json(self) -> dict[str, Any]:
         """The score as JSON (camelCase keys), as stored and served."""
-        return {
+        data = {
             "total": self.total,
             "maxTotal": self.max_total,
             "passMark": self.pass_mark,
@@ -98,6 +99,9 @@ class ScoreResult:
             "gates": [gate.to_json() for gate in self.gates],
             "breakdown": [item.to_json() for item in self.breakdown],
         }
+        if self.pass_mark_basis is not None:
+            data["passMarkBasis"] = self.pass_mark_basis.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScoreResult:
@@ -128,4 +132,5 @@ class ScoreResult:
                 )
                 for item in data.get("breakdown", ())
             ),
+            pass_mark_basis=Basis.from_json(data.get("passMarkBasis")),
         )

@@ -20,7 +20,7 @@ from services.scoring.catalogue import (
 )
 from services.scoring.results import DefinitionError
 
-_TOP_KEYS: tuple[str, ...] = ("passMark", "gates", "criteria")
+_TOP_KEYS: tuple[str, ...] = ("passMark", "gates", "criteria", "passMarkBasis")
 _GATE_KEYS: tuple[str, ...] = ("code", "source", "min", "max", "equals", "in", "routes", "unless", "basis")
 _CRITERION_KEYS: tuple[str, ...] = ("code", "source", "points", "bands", "routes", "unless", "basis")
 # ``basis``: the legal source of a gate or criterion (SPEC §17), in each of these languages.
@@ -210,12 +210,13 @@ def _validate_entry(
     _validate_basis(entry, path, errors)
 
 
-def _validate_basis(entry: Mapping[str, Any], path: Path, errors: _Errors) -> None:
-    """``basis``: ``{kk, ru, en}``, the legal source in each language, as non-blank text."""
-    if "basis" not in entry:
+def _validate_basis(entry: Mapping[str, Any], path: Path, errors: _Errors, key: str = "basis") -> None:
+    """``basis`` (of a gate or criterion; ``passMarkBasis`` of the pass mark): ``{kk, ru,
+    en}``, the legal source in each language, as non-blank text."""
+    if key not in entry:
         return
-    basis = entry["basis"]
-    basis_path = path + ("basis",)
+    basis = entry[key]
+    basis_path = path + (key,)
     if not isinstance(basis, Mapping):
         errors.add(basis_path, t("must be an object with the legal source in kk, ru and en, not {what}",
                                  what=_describe(basis)))
@@ -427,6 +428,7 @@ def validate_definition(definition: object) -> list[DefinitionError]:
         errors.add(root + ("passMark",), "is required")
     else:
         _check_non_negative_int(definition["passMark"], root + ("passMark",), errors)
+    _validate_basis(definition, root, errors, "passMarkBasis")
 
     for key, what, allowed, validate_rule in (
         ("gates", "gate", _GATE_KEYS, _validate_comparison),

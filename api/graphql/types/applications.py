@@ -159,6 +159,8 @@ class Score(FromRow):
         "until the application is scored again."))
     gates: list[GateResult]
     breakdown: list[CriterionScore]
+    pass_mark_basis: Basis | None = strawberry.field(default=None, description=(
+        "The legal source of the pass mark, when the model cites one."))
     application_id: strawberry.Private[int | None] = None
 
     @strawberry.field(description=(
@@ -184,6 +186,7 @@ class Score(FromRow):
         return cls(
             total=result["total"], max_total=result["maxTotal"], pass_mark=result["passMark"], passed=result["passed"],
             model_version=model_version, computed_at=computed_at, stale=stale, application_id=application_id,
+            pass_mark_basis=Basis.from_json(result.get("passMarkBasis")),
             gates=[GateResult(code=g["code"], passed=g["passed"], value=g.get("value"), reason=g["reason"],
                               basis=Basis.from_json(g.get("basis"))) for g in result.get("gates", [])],
             breakdown=[CriterionScore(code=c["code"], points=c["points"], max_points=c["maxPoints"],
