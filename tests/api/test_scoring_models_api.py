@@ -127,7 +127,7 @@ async def test_duplicate_version_and_same_effective_date(gql: GQL) -> None:
     first = await create(gql, "2026.3", "2026-07-01")
     dup = await create(gql, "2026.3", "2026-08-01")
     assert dup["errors"][0]["code"] == "DUPLICATE" and dup["errors"][0]["field"] == ["input", "version"]
-    second = await create(gql, "2026.4", "2026-07-01")
+    second = await create(gql, "2026.8", "2026-07-01")
     await gql.ok(PUBLISH, {"input": {"id": first["scoringModel"]["id"]}}, **ADMIN)
     clash = (await gql.ok(PUBLISH, {"input": {"id": second["scoringModel"]["id"]}}, **ADMIN))["publishScoringModel"]
     assert clash["errors"][0]["code"] == "CONFLICT"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import models as m
 from core.db import transaction
 from models.enums import QuotaKind, ScoringModelStatus
-from services.default_model import DEFAULT_MODEL_DEFINITION, FIRST_MODEL_DEFINITION
+from services.default_model import DEFAULT_MODEL_DEFINITION, EXEMPTION_MODEL_DEFINITION, FIRST_MODEL_DEFINITION
 from services.scoring_models import model_in_force
 from services.seed import seed
 from tests.conftest import GQL
@@ -67,7 +67,7 @@ async def table_counts(session: AsyncSession) -> dict[str, int]:
 async def test_seeding_again_changes_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session:
         before = await table_counts(session)
-    assert before["region"] == 20 and before["scoring_model"] == 2  # the template was seeded
+    assert before["region"] == 20 and before["scoring_model"] == 3  # the template was seeded
 
     async with transaction(sessions) as session:
         report = await seed(session)
@@ -174,15 +174,17 @@ async def test_default_scoring_model(sessions: async_sessionmaker[AsyncSession])
     assert [(x.version, x.status, x.effective_from, x.pass_mark) for x in models] == [
         ("2026.1", ScoringModelStatus.PUBLISHED, dt.date(2026, 1, 1), 400),
         ("2026.2", ScoringModelStatus.PUBLISHED, dt.date(2026, 1, 2), 400),
+        ("2026.4", ScoringModelStatus.PUBLISHED, dt.date(2026, 1, 4), 400),
     ]
     assert all(x.published_at is not None for x in models)
-    # 2026.2 is in force from its effective date on; 2026.1 only for 1 January 2026
+    # each is in force from its effective date on until the next: 2026.1 only for 1 January 2026
     assert in_force == {dt.date(2026, 1, 1): "2026.1", dt.date(2026, 1, 2): "2026.2",
-                        dt.date(2026, 12, 31): "2026.2", dt.date(2030, 1, 1): "2026.2"}
+                        dt.date(2026, 12, 31): "2026.4", dt.date(2030, 1, 1): "2026.4"}
     # both went the normal path: created as drafts, then published
     assert events == [("scoring_model.create", models[0].id), ("scoring_model.publish", models[0].id),
-                      ("scoring_model.create", models[1].id), ("scoring_model.publish", models[1].id)]
-    assert models[1].definition == DEFAULT_MODEL_DEFINITION
+                      ("scoring_model.create", models[1].id), ("scoring_model.publish", models[1].id),
+                      ("scoring_model.create", models[2].id), ("scoring_model.publish", models[2].id)]
+    assert models[2].definition == DEFAULT_MODEL_DEFINITION
     assert models[1].definition["gates"][-1]["unless"] == {"source": "applicant.ethnicKazakh", "equals": True}
     model = models[0]  # SPEC §3's table, as first seeded
     definition = model.definition
@@ -224,8 +226,10 @@ async def test_scoring_models_over_graphql(gql: GQL) -> None:
     data = await gql.ok(query, role="ADMIN")
     models = sorted(data["scoringModels"], key=lambda x: x["version"])
     assert [(x["version"], x["status"], x["effectiveFrom"], x["passMark"]) for x in models] == [
-        ("2026.1", "PUBLISHED", "2026-01-01", 400), ("2026.2", "PUBLISHED", "2026-01-02", 400)]
-    assert [x["definition"] for x in models] == [FIRST_MODEL_DEFINITION, DEFAULT_MODEL_DEFINITION]
+        ("2026.1", "PUBLISHED", "2026-01-01", 400), ("2026.2", "PUBLISHED", "2026-01-02", 400),
+        ("2026.4", "PUBLISHED", "2026-01-04", 400)]
+    assert [x["definition"] for x in models] == [FIRST_MODEL_DEFINITION, EXEMPTION_MODEL_DEFINITION,
+                                                 DEFAULT_MODEL_DEFINITION]
 
     body = await gql(query)  # anonymous
     assert body.get("data") is None or body["data"].get("scoringModels") is None

@@ -18,7 +18,7 @@ from cli.main import rescore_after_seed
 from core.db import transaction
 from models.enums import ApplicationStatus, ScoringModelStatus
 from services import jobs
-from services.default_model import FIRST_MODEL_DEFINITION
+from services.default_model import DEFAULT_MODEL_VERSION, FIRST_MODEL_DEFINITION
 from services.scoring_models import create_scoring_model, publish_scoring_model
 from services.seed import seed
 from services.viewer import SYSTEM
@@ -40,7 +40,7 @@ async def general(gql: GQL, *, ethnic_kazakh: bool, savings: str = "0.00") -> di
 async def test_an_ethnic_kazakh_on_general_is_exempt_from_solvency(gql: GQL) -> None:
     kazakh = await general(gql, ethnic_kazakh=True)
     assert kazakh["status"] == "PASSED"
-    assert kazakh["score"]["modelVersion"] == "2026.2"
+    assert kazakh["score"]["modelVersion"] == DEFAULT_MODEL_VERSION
     assert solvency(kazakh["score"]) == {"code": "solvency", "passed": True, "value": "0.00",
                                          "reason": "exempt: applicant is an ethnic Kazakh"}
     # everyone else still needs 1,320 MRP
@@ -54,14 +54,14 @@ async def test_an_ethnic_kazakh_on_general_is_exempt_from_solvency(gql: GQL) -> 
 
 
 async def _drop_2026_2(sessions: Sessions) -> None:
-    """The database as it was seeded before version 2026.2 existed."""
+    """The database as it was seeded before version 2026.2 existed (and the versions after it)."""
     async with transaction(sessions) as s:
-        model_id = (await s.execute(select(m.ScoringModel.id).where(m.ScoringModel.version == "2026.2"))).scalar_one()
+        model_ids = (await s.execute(select(m.ScoringModel.id).where(m.ScoringModel.version != "2026.1"))).scalars().all()
         if s.bind.dialect.name == "postgresql":  # rebuilding the past: the audit trail is append-only there
             await s.execute(text("SET LOCAL session_replication_role = replica"))
         await s.execute(delete(m.AuditEvent).where(m.AuditEvent.entity_type == "scoring_model",
-                                                   m.AuditEvent.entity_id == model_id))
-        await s.execute(delete(m.ScoringModel).where(m.ScoringModel.id == model_id))
+                                                   m.AuditEvent.entity_id.in_(model_ids)))
+        await s.execute(delete(m.ScoringModel).where(m.ScoringModel.id.in_(model_ids)))
 
 
 async def test_seed_brings_an_existing_database_to_2026_2_and_rescores(
@@ -81,21 +81,23 @@ async def test_seed_brings_an_existing_database_to_2026_2_and_rescores(
         actions = (await s.execute(select(m.AuditEvent.action).where(
             m.AuditEvent.entity_type == "scoring_model", m.AuditEvent.entity_id == new.id)
             .order_by(m.AuditEvent.id))).scalars().all()
-    assert report.created == {"scoring_model": 1} and report.published == [new.id]
+        latest = (await s.execute(select(m.ScoringModel.id).where(
+            m.ScoringModel.version == DEFAULT_MODEL_VERSION))).scalar_one()
+    assert report.created == {"scoring_model": 2} and report.published == [new.id, latest]
     assert new.status == ScoringModelStatus.PUBLISHED
     assert actions == ["scoring_model.create", "scoring_model.publish"]
 
     # what `qonys seed` does once the seed has committed: re-score as a publish over the API does
     outcomes = await asyncio.to_thread(rescore_after_seed, settings, report.published)
     if BACKEND == "sqlite":
-        assert [(o.mode, o.rescored) for o in outcomes] == [("inline", 1)]
+        assert [(o.mode, o.rescored) for o in outcomes] == [("skipped", 0), ("inline", 1)]  # 2026.2 is replaced
     else:
-        assert [o.mode for o in outcomes] == ["queued"]
+        assert [o.mode for o in outcomes] == ["skipped", "queued"]
         await asyncio.wait_for(jobs.run_worker(settings, wait=False, install_signal_handlers=False), timeout=60)
     async with sessions() as s:
         app = (await s.execute(select(m.Application))).scalar_one()
         score = (await s.execute(select(m.Score))).scalar_one()
-    assert (app.status, score.model_version) == (ApplicationStatus.PASSED, "2026.2")
+    assert (app.status, score.model_version) == (ApplicationStatus.PASSED, DEFAULT_MODEL_VERSION)
     assert next(g for g in score.result["gates"] if g["code"] == "solvency")["reason"] == (
         "exempt: applicant is an ethnic Kazakh")
 
@@ -126,7 +128,10 @@ async def test_the_seed_leaves_what_an_administrator_published(sessions: Session
         await publish_scoring_model(s, SYSTEM, model_id=own.id)
     async with transaction(sessions) as s:
         report = await seed(s)
-    assert report.published == []
+    async with sessions() as s:
+        published = (await s.execute(select(m.ScoringModel.version).where(
+            m.ScoringModel.id.in_(report.published)))).scalars().all()
+    assert published == [DEFAULT_MODEL_VERSION]  # the versions after 2026.2 are seeded as ever
     async with sessions() as s:
         ours = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.2"))).scalar_one()
     if clash == "version":
