@@ -18,7 +18,7 @@ from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
 from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, result_rows
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
-from services import jobs, scoring_models
+from services import fairness, jobs, scoring_models
 from services.viewer import Viewer
 
 
@@ -69,8 +69,9 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                     if refusal:
                         raise FormError(refusal)
                     simulation = await scoring_models.simulate(session, viewer, model_id)
+                    report = await fairness.simulation_fairness(session, viewer, model_id)
                 return await action_page(
-                    self, request, title=title, rows=result_rows(simulation),
+                    self, request, title=title, rows=result_rows(simulation), fairness=report,
                     message=(f"What-if for version {model.version} (effective {model.effective_from.isoformat()}): "
                              f"{simulation.passed_now} of {simulation.evaluated} scored, undecided applications pass "
                              f"now; {simulation.passed_under_draft} would pass under this draft. "
