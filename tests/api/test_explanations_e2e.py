@@ -113,3 +113,29 @@ async def test_scored_corrected_republished_three_history_rows_for_the_applicant
     node = await gql.ok('query($id: ID!) { node(id: $id) { ... on Application { scoreHistory { reason } '
                         'score { improvements { fact } } } } }', {"id": app["id"]}, **BOB)
     assert node["node"] is None
+
+
+FAIRNESS = """query($id: ID!) { scoringSimulation(modelId: $id) { evaluated
+  fairness { measure groups { dimension group total selected rate ratioToHighest flagged } flagged { group } } } }"""
+
+
+async def test_the_what_if_reports_fairness_to_administrators_only(gql: GQL) -> None:
+    for age in (25, 27, 52, 55):
+        app = await submit(gql, submit_input("KANDAS", "KZ-55", age=age))
+        await take_through(gql, app["id"])
+    definition = copy.deepcopy(DEFAULT_MODEL_DEFINITION)
+    definition["gates"].append({"code": "young", "source": "applicant.age", "max": 35})
+    created = (await gql.ok(CREATE, {"input": {"version": "2026.young", "effectiveFrom": "2027-01-01",
+                                               "definition": definition}}, **ADMIN))["createScoringModel"]
+    model_id = created["scoringModel"]["id"]
+    data = (await gql.ok(FAIRNESS, {"id": model_id}, **ADMIN))["scoringSimulation"]
+    assert data["evaluated"] == 4 and data["fairness"]["measure"] == "pass rate"
+    ages = {g["group"]: (g["total"], g["selected"], g["flagged"]) for g in data["fairness"]["groups"]
+            if g["dimension"] == "AGE_BAND"}
+    assert ages == {"18–29": (2, 2, False), "50–59": (2, 0, True)}
+    assert {"50–59"} <= {g["group"] for g in data["fairness"]["flagged"]}
+    assert {g["dimension"] for g in data["fairness"]["groups"]} == {"SEX", "AGE_BAND", "ROUTE"}
+
+    refused = await gql(FAIRNESS, {"id": model_id}, role="OFFICER")  # officers run the what-if, not this check
+    assert refused["data"]["scoringSimulation"]["fairness"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
