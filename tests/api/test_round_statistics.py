@@ -110,3 +110,17 @@ async def test_public_downloads_with_cache_headers(client: httpx.AsyncClient, se
 
     refused = await client.get("/public/rounds.json", params={"year": "soon"})
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == ["year"]
+
+
+async def test_a_rounds_fairness_for_administrators(gql: GQL, sessions: Any) -> None:
+    from api.graphql import ids
+
+    round_id, _ = await round_of_twelve(sessions)
+    async with sessions() as s:
+        quota_id = (await s.get(m.SelectionRound, round_id)).quota_id
+    query = ('query($id: ID!) { selectionRounds(quotaId: $id) { seatsTaken '
+             'fairness { measure groups { dimension group total selected flagged } } } }')
+    (round_,) = (await gql.ok(query, {"id": ids.encode("Quota", quota_id)}, role="ADMIN"))["selectionRounds"]
+    assert round_["fairness"]["measure"] == "approval rate"
+    routes = [g for g in round_["fairness"]["groups"] if g["dimension"] == "ROUTE"]
+    assert routes == [{"dimension": "ROUTE", "group": "KANDAS", "total": 13, "selected": 12, "flagged": False}]
