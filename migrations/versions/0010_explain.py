@@ -15,16 +15,10 @@
 
 On SQLite ``selection_round`` is not rebuilt (other tables reference it): its
 columns are added and dropped in place.
-
-Revision ID: 0010_explain
-Revises: 0006_audit_append_only
-Create Date: 2026-12-04 16:00:00
-
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -32,11 +26,8 @@ from alembic import op
 import models.types
 from models.types import JSONType, UTCDateTime
 
-# revision identifiers, used by Alembic.
-revision: str = '0010_explain'
-down_revision: Union[str, Sequence[str], None] = '0006_audit_append_only'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision = '0010_explain'
+down_revision = '0006_audit_append_only'
 
 CHUNK = 1000
 SCORE_ACTIONS = ('application.score', 'application.rescore', 'application.score_stale')
