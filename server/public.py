@@ -12,6 +12,7 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core.text import t
 from models.base import today_almaty
 from services import round_statistics
 from services.errors import ServiceError
@@ -37,7 +38,7 @@ async def _rounds(request: Request, kind: str) -> Response:
     try:
         year = int(raw_year) if raw_year is not None else today_almaty().year
     except ValueError:
-        return _refused("year must be a whole number, e.g. 2026", "year")
+        return _refused(t("year must be a whole number, e.g. {example}", example=2026), "year")
     async with request.app.state.read_sessions() as session:
         try:
             found = await round_statistics.selection_round_statistics(

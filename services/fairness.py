@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.text import t
 from models import Applicant, Application, Score, ScoringModel, SelectionRound
 from models.base import today_almaty
 from services import facts
@@ -111,7 +112,7 @@ def report(counts: Mapping[str, Mapping[str, list[int]]], measure: str) -> Repor
 
 def _require_admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise forbidden("only administrators may read the fairness check")
+        raise forbidden(t("only administrators may read the fairness check"))
 
 
 async def simulation_fairness(session: AsyncSession, viewer: Viewer, model_id: int, *, on: dt.date | None = None,
