@@ -139,3 +139,16 @@ async def test_the_what_if_reports_fairness_to_administrators_only(gql: GQL) -> 
     refused = await gql(FAIRNESS, {"id": model_id}, role="OFFICER")  # officers run the what-if, not this check
     assert refused["data"]["scoringSimulation"]["fairness"] is None
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_list_reads_the_suggestions_of_each_score_in_one_batch(gql: GQL) -> None:
+    ids = []
+    for english in ("NONE", "BASIC", "FLUENT"):
+        app = await submit(gql, submit_input("KANDAS", "KZ-55"))
+        await take_through(gql, app["id"], questionnaire={"english": english})
+        ids.append(app["id"])
+    listed = await gql.ok("{ applications(first: 10) { edges { node { id score { improvements { code fact "
+                          "suggestedValue points } } } } } }", role="OFFICER")
+    english = {e["node"]["id"]: [(s["suggestedValue"], s["points"]) for s in e["node"]["score"]["improvements"]
+                                 if s["code"] == "english"] for e in listed["applications"]["edges"]}
+    assert [english[i] for i in ids] == [[("BASIC", 20)], [("FLUENT", 20)], []]

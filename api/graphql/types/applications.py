@@ -27,7 +27,6 @@ from api.graphql.types.common import (
 )
 from api.graphql.types.explain import Basis, ScoreHistoryEntry, ScoreImprovement
 from api.graphql.types.reference import CheckType, Region, occupation_code_of
-from services import explanations
 
 if TYPE_CHECKING:
     from api.graphql.types.contracts import SocialContract
@@ -171,8 +170,7 @@ class Score(FromRow):
     async def improvements(self, info: Info) -> list[ScoreImprovement]:
         if self.application_id is None:
             return []
-        async with info.context.read() as session:
-            found = await explanations.improvements_for(session, info.context.viewer, self.application_id)
+        found = await info.context.loaders.improvements().load(self.application_id)
         return [ScoreImprovement.from_improvement(i) for i in found]
 
     @classmethod
