@@ -35,8 +35,3 @@ async def improvements_for_many(session: AsyncSession, viewer: Viewer, applicati
     evaluator_for(model)  # refuses a stored definition that is no longer valid
     gathered = await facts.gather(session, reached, today)
     return {app_id: scoring.improvements(model.definition, f, f["route"]) for app_id, f in gathered.items()}
-
-
-async def improvements_for(session: AsyncSession, viewer: Viewer, application_id: int) -> list[scoring.Improvement]:
-    """The suggestions for one application (empty when the viewer may not read it)."""
-    return (await improvements_for_many(session, viewer, [application_id])).get(application_id, [])

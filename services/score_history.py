@@ -5,7 +5,8 @@
 row per score it stores, with why it was computed (:func:`reason_for` unless
 the caller says): the first score; new facts (the score had gone stale, or the
 same model scored again on the facts on file); a new model; a review (only a
-caller says so: ``scoring_models.record_score(..., reason=ScoreReason.REVIEW)``)."""
+caller says so: ``scoring_models.record_score(..., reason=ScoreReason.REVIEW)``).
+``Application.scoreHistory`` reads the rows, newest first."""
 
 from __future__ import annotations
 
@@ -14,13 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Application, ScoreHistory
+from models import ScoreHistory
 from models.enums import ScoreReason
-from services import access
-from services.viewer import Viewer
 
 
 def reason_for(previous: Any | None, model_id: int) -> ScoreReason:
@@ -44,14 +42,3 @@ def row(application_id: int, model: Any, result: Any, computed_at: dt.datetime, 
     return {"application_id": application_id, "scoring_model_id": model.id, "model_version": model.version,
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
             "passed": result.passed, "computed_at": computed_at, "reason": reason}
-
-
-async def history(session: AsyncSession, viewer: Viewer, application_id: int) -> list[ScoreHistory]:
-    """The application's scores, newest first; empty when the viewer may not read the application."""
-    reached = (await session.execute(select(Application.id).where(
-        Application.id == application_id, access.applications(viewer)))).first()
-    if reached is None:
-        return []
-    return list((await session.execute(
-        select(ScoreHistory).where(ScoreHistory.application_id == application_id)
-        .order_by(ScoreHistory.computed_at.desc(), ScoreHistory.id.desc()))).scalars())
