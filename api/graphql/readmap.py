@@ -163,6 +163,10 @@ SCORE_ITEM_FIELDS = {
     "CriterionScore": {"code": "str", "points": "int", "maxPoints": "int", "value": "str", "reason": "str"},
 }
 SCORE_LISTS = {"gates": "GateResult", "breakdown": "CriterionScore"}
+# The legal sources (SPEC §17): ``basis`` of a gate or criterion and the score's ``passMarkBasis``,
+# objects of the stored result with these keys (absent where the model cites none).
+SCORE_BASIS = "passMarkBasis"
+BASIS_FIELDS = ("kk", "ru", "en")
 
 
 def scalars_of(type_name: str, row: Any) -> dict[str, Any]:
