@@ -39,6 +39,7 @@ class Row:
     bands: str = ""
     routes: str = ""
     unless: str = ""
+    basis: str = ""  # the legal source, a JSON object of kk, ru and en texts (SPEC §17)
     remove: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -68,7 +69,8 @@ def _text(value: Any) -> str:
 def _row(kind: str, entry: Mapping[str, Any]) -> Row:
     row = Row(kind, code=_text(entry.get("code")), source=_text(entry.get("source")),
               routes=_text(entry.get("routes")),
-              unless=json.dumps(entry["unless"], ensure_ascii=False) if "unless" in entry else "")
+              unless=json.dumps(entry["unless"], ensure_ascii=False) if "unless" in entry else "",
+              basis=basis_text(entry.get("basis")))
     if kind == "gates":
         row.min, row.max, row.equals = _text(entry.get("min")), _text(entry.get("max")), _text(entry.get("equals"))
         row.in_ = _text(entry.get("in"))
@@ -101,7 +103,8 @@ def rows_from_form(form: Mapping[str, Any]) -> dict[str, list[Row]]:
                 return str(form.get(f"{kind}-{index}-{name}") or "").strip()
             row = Row(kind, code=get("code"), source=get("source"), min=get("min"), max=get("max"),
                       equals=get("equals"), in_=get("in"), points=get("points"), bands=get("bands"),
-                      routes=get("routes"), unless=get("unless"), remove=bool(form.get(f"{kind}-{index}-remove")))
+                      routes=get("routes"), unless=get("unless"), basis=get("basis"),
+                      remove=bool(form.get(f"{kind}-{index}-remove")))
             rows[kind].append(row)
             index += 1
     return rows
@@ -164,13 +167,42 @@ def _entry(row: Row) -> dict[str, Any]:
         except ValueError:
             row.errors.append(t("unless: write a JSON object, e.g. {example}",
                                 example='{"source": "applicant.ethnicKazakh", "equals": true}'))
+    if row.basis:
+        basis = basis_value(row.basis)
+        if basis is None:
+            row.errors.append(BASIS_HINT)
+        else:
+            entry["basis"] = basis
     return entry
 
 
-def definition_of(pass_mark: str, rows: dict[str, list[Row]]) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
+BASIS_HINT = t("basis: write a JSON object of the legal source in Kazakh, Russian and English, e.g. {example}",
+               example='{"kk": "…", "ru": "…", "en": "…"}')
+
+
+def basis_text(basis: Any) -> str:
+    """A stored ``basis`` (or ``passMarkBasis``) as the form shows it."""
+    return json.dumps(basis, ensure_ascii=False) if basis is not None else ""
+
+
+def basis_value(text: str) -> Any:
+    """The form's basis text as the definition holds it (the service validates its
+    languages); None when it is not JSON at all."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def definition_of(pass_mark: str, rows: dict[str, list[Row]], pass_mark_basis: str = ""
+                  ) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
     """The definition the rows make (removed and blank rows left out) and, for each
-    row kept, its index in the definition's list → its index on the form."""
+    row kept, its index in the definition's list → its index on the form. A pass-mark
+    basis that is not JSON is kept as written, for the service to refuse."""
     definition: dict[str, Any] = {"passMark": _number_or_text(pass_mark.strip()), "gates": [], "criteria": []}
+    if pass_mark_basis.strip():
+        basis = basis_value(pass_mark_basis)
+        definition["passMarkBasis"] = pass_mark_basis if basis is None else basis
     places: dict[tuple[str, int], int] = {}
     for kind, kind_rows in rows.items():
         for form_index, row in enumerate(kind_rows):

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from cli.common import check_database, database, database_failure, err, fail, out, run, run_db, settings
 from cli.demo import register as register_demo
+from cli.explain import register as register_explain
 from cli.integrity import register as register_integrity
 from cli.jobs import register as register_jobs
 from core.settings import Settings
@@ -274,6 +275,7 @@ def serve(
 register_jobs(app)  # rescore, worker
 register_demo(app)  # demo-data
 register_integrity(app)  # check-integrity
+register_explain(app)  # what-if
 
 if __name__ == "__main__":
     app()

@@ -33,13 +33,14 @@ from models.scoring import ScoringModel
 from models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from models.kandas import KandasStatus
 from models.reviews import DecisionReview, Holiday
+from models.score_history import ScoreHistory
 
 __all__ = [
     "AdminAccount", "Agency", "AgencyApiKey", "AgencyPermission", "Employer", "SuspensionRule", "Violation",
     "WorkPermit", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
     "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "FamilyMember", "Interview",
     "LanguageTest", "MrpValue", "NumberSequence", "Occupation", "Questionnaire", "Quota",
-    "RefundPayment", "Region", "Score", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
+    "RefundPayment", "Region", "Score", "ScoreHistory", "ScoringModel", "SelectionRound", "SelectionRoundApproval", "SelectionRoundPassedOver",
     "SocialContract", "SupportMeasure", "SupportPayment", "TerminationReasonRule", "metadata",
     "today_almaty", "utcnow",
     "AgencyGrant", "ContractBreach", "ResidenceEvent",

@@ -239,3 +239,12 @@ class ViolationKind(str, Enum):
     OVERSTAY = "OVERSTAY"
     FALSE_DOCUMENTS = "FALSE_DOCUMENTS"
     OTHER = "OTHER"
+
+
+class ScoreReason(str, Enum):
+    """Why a score was computed (SPEC §17, ``Application.scoreHistory``)."""
+
+    FIRST_SCORE = "FIRST_SCORE"
+    NEW_FACTS = "NEW_FACTS"
+    NEW_MODEL = "NEW_MODEL"
+    REVIEW = "REVIEW"

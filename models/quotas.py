@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 
 from models.base import Table
 from models.enums import QuotaKind
-from models.types import UTCDateTime, column, partial_unique_index, str_enum, utc_now_column
+from models.types import JSONType, UTCDateTime, column, partial_unique_index, str_enum, utc_now_column
 
 
 class Quota(Table, table=True):
@@ -46,6 +47,12 @@ class SelectionRound(Table, table=True):
     ran_by: str = column(sa.String(200))
     cutoff_score: int | None = column(sa.Integer(), nullable=True)
     seats_taken: int = column(sa.Integer())
+    # The seats left on the quota when the round ran (SPEC §17's public statistics);
+    # null for rounds run before it was recorded and not found in the audit trail.
+    seats_offered: int | None = column(sa.Integer(), nullable=True)
+    # The round's candidates and approvals counted by sex, age band and route
+    # (``services.fairness``): the four-fifths check of the round; null before it was recorded.
+    group_counts: dict[str, Any] | None = column(JSONType, nullable=True)
 
 
 class SelectionRoundApproval(Table, table=True):

@@ -31,6 +31,7 @@ from core.ratelimit import FailedAuthLimiter
 from core.settings import Settings, get_settings
 from core.db import create_engine, read_session_factory, session_factory
 from models.base import today_almaty
+from server import public
 from server.security import SecurityHeaders, guarded_metrics
 from services import year_data
 from services.webhooks import worker as webhook_worker
@@ -123,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", guarded_metrics(metrics, settings), methods=["GET"]),
         Route("/graphql", AuthenticateGraphQL(graphql_app), methods=["GET", "POST"]),
+        Route("/public/rounds.json", public.rounds_json, methods=["GET"]),  # SPEC §17: no token
+        Route("/public/rounds.csv", public.rounds_csv, methods=["GET"]),
     ]
     if not settings.production:  # GraphiQL's files, served here: no CDN (closed networks)
         routes.append(Mount(ASSETS_URL, app=StaticFiles(directory=GRAPHIQL_ASSETS, check_dir=False),

@@ -228,6 +228,7 @@ FIELDS: dict[str, Fields] = {
     "Quota": Fields(PEOPLE),
     # A check: its agency reads all of it (the row filter gives it only its own).
     "Check": Fields(SIGNED_IN),
+    # ``scoreHistory`` (SPEC §17) is not in the agency's list: the applicant and staff read it.
     "Application": Fields(SIGNED_IN, PEOPLE, {**{f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICATION},
                                               "permit": STAFF}),
     "Applicant": Fields(SIGNED_IN, PEOPLE, {f: SIGNED_IN for f in _AGENCY_READS_OF_APPLICANT}),
@@ -270,6 +271,17 @@ FIELDS: dict[str, Fields] = {
     "WorkPermit": Fields(STAFF),
     "Violation": Fields(STAFF_AND_AGENCIES, STAFF, {f: STAFF_AND_AGENCIES for f in (
         "id", "kind", "occurredOn", "fineMrp", "externalId", "recordedAt")}),
+    # SPEC §17. The legal basis of a line and what would raise a score: with the score (never to an
+    # agency). The score history: the applicant (their own, by the row filter) and staff.
+    "Basis": Fields(PEOPLE),
+    "ScoreImprovement": Fields(PEOPLE),
+    "ScoreHistoryEntry": Fields(PEOPLE),
+    # Public round statistics: anyone, no token; nothing in them identifies a person.
+    "SelectionRoundStatistics": Fields(EVERYONE),
+    "ScoreBand": Fields(EVERYONE),
+    # The fairness check (aggregates): staff's tools; the services answer administrators only.
+    "FairnessReport": Fields(STAFF),
+    "FairnessGroup": Fields(STAFF),
 }
 
 # Types that only carry other types (pages, edges, mutation payloads, errors): whoever
@@ -335,6 +347,7 @@ ROOTS: dict[str, Root] = {
     "employers": Root(STAFF),
     "workPermits": Root(STAFF),
     "violations": Root(STAFF_AND_AGENCIES),
+    "selectionRoundStatistics": Root(EVERYONE),  # SPEC §17: public, no token
 }
 
 

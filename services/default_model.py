@@ -24,6 +24,14 @@ up to the last one, publishing each version it lacks through the normal path):
   migration law; an applicant with a FALSE_DOCUMENTS violation on record does
   not pass). The next free day, for the same reason as 2026.2's; the seed
   publishes it and the publish re-scores the scored, undecided applications.
+- ``2026.4``, effective 2026-01-04: the previous definition with its legal
+  sources (SPEC §17, ``basis`` in kk/ru/en): the pilot order of 30 January 2026
+  for the 400-point pass mark (``passMarkBasis``) and the language gates, and
+  the general-grounds solvency rule for the solvency gate. Built as
+  ``with_basis(<the previous default definition>)``. Version 2026.3 and the date
+  2026-01-03 are left to the false-documents gate, which comes before it; every
+  2026 score from 4 January on is under this version, so its scores explain
+  themselves.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ __all__ = [
     "LAW_ABIDING_MODEL_VERSION",
     "SOLVENCY_EXEMPT_MODEL_VERSION",
     "default_model_definition",
+    "with_basis",
 ]
 
 FIRST_MODEL_VERSION = "2026.1"
@@ -100,15 +109,66 @@ _at = [g["code"] for g in LAW_ABIDING_MODEL_DEFINITION["gates"]].index("not_depo
 LAW_ABIDING_MODEL_DEFINITION["gates"].insert(_at, copy.deepcopy(LAW_ABIDING_GATE))
 del _at
 
-DEFAULT_MODEL_VERSION = LAW_ABIDING_MODEL_VERSION
-DEFAULT_MODEL_EFFECTIVE_FROM = LAW_ABIDING_MODEL_EFFECTIVE_FROM
-DEFAULT_MODEL_DEFINITION: dict[str, Any] = LAW_ABIDING_MODEL_DEFINITION
+
+# The legal sources the default model cites (SPEC §1, §17), in Kazakh, Russian and English.
+PILOT_ORDER_PASS_MARK = {
+    "kk": "2026 жылғы 30 қаңтардағы бірлескен бұйрық (алдын ала іріктеудің пилоттық жобасы): сауалнама "
+          "400 балл жинағанда өтеді.",
+    "ru": "Совместный приказ от 30 января 2026 года (пилотный проект предварительного отбора): анкета "
+          "считается пройденной при 400 баллах.",
+    "en": "Joint order of 30 January 2026 (the preliminary selection pilot): the questionnaire passes at "
+          "400 points.",
+}
+PILOT_ORDER_LANGUAGE = {
+    "kk": "2026 жылғы 30 қаңтардағы бірлескен бұйрық (алдын ала іріктеудің пилоттық жобасы): мемлекеттік "
+          "тілден ҚАЗТЕСТ, кемінде A1 деңгейі.",
+    "ru": "Совместный приказ от 30 января 2026 года (пилотный проект предварительного отбора): КАЗТЕСТ по "
+          "государственному языку, уровень не ниже A1.",
+    "en": "Joint order of 30 January 2026 (the preliminary selection pilot): the KAZTEST state-language test "
+          "at level A1 or above.",
+}
+PILOT_ORDER_LANGUAGE_BLOCKS = {
+    "kk": "2026 жылғы 30 қаңтардағы бірлескен бұйрық (алдын ала іріктеудің пилоттық жобасы): ҚАЗТЕСТ-тің "
+          "әр блогында (тыңдалым, оқылым) кемінде 30%.",
+    "ru": "Совместный приказ от 30 января 2026 года (пилотный проект предварительного отбора): не менее 30% "
+          "в каждом блоке КАЗТЕСТ (аудирование, чтение).",
+    "en": "Joint order of 30 January 2026 (the preliminary selection pilot): at least 30% in each KAZTEST "
+          "block (listening, reading).",
+}
+GENERAL_GROUNDS_SOLVENCY = {
+    "kk": "Жалпы негіздер бойынша тұрақты тұруға рұқсат: төлем қабілеттілігін растау, кемінде 1 320 АЕК "
+          "жинақ; этникалық қазақтар босатылады.",
+    "ru": "Вид на жительство на общих основаниях: подтверждение платёжеспособности, сбережения не менее "
+          "1 320 МРП; этнические казахи освобождены.",
+    "en": "Permanent residence on general grounds: proof of solvency, savings of at least 1,320 MRP; ethnic "
+          "Kazakhs are exempt.",
+}
+_GATE_BASES = {"language": PILOT_ORDER_LANGUAGE, "language_blocks": PILOT_ORDER_LANGUAGE_BLOCKS,
+               "solvency": GENERAL_GROUNDS_SOLVENCY}
+
+
+def with_basis(definition: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``definition`` citing its legal sources: the pilot order for the pass
+    mark and the language gates, the general-grounds rule for the solvency gate."""
+    cited = copy.deepcopy(definition)
+    cited["passMarkBasis"] = dict(PILOT_ORDER_PASS_MARK)
+    for gate in cited["gates"]:
+        if gate["code"] in _GATE_BASES:
+            gate["basis"] = dict(_GATE_BASES[gate["code"]])
+    return cited
+
+
+# 2026.4: 2026.3 with its legal sources (SPEC §17).
+DEFAULT_MODEL_VERSION = "2026.4"
+DEFAULT_MODEL_EFFECTIVE_FROM = datetime.date(2026, 1, 4)
+DEFAULT_MODEL_DEFINITION: dict[str, Any] = with_basis(LAW_ABIDING_MODEL_DEFINITION)
 
 # (version, effectiveFrom, definition), oldest first; the last is the default model.
 DEFAULT_MODEL_VERSIONS: tuple[tuple[str, datetime.date, dict[str, Any]], ...] = (
     (FIRST_MODEL_VERSION, FIRST_MODEL_EFFECTIVE_FROM, FIRST_MODEL_DEFINITION),
     (SOLVENCY_EXEMPT_MODEL_VERSION, SOLVENCY_EXEMPT_MODEL_EFFECTIVE_FROM, SOLVENCY_EXEMPT_MODEL_DEFINITION),
     (LAW_ABIDING_MODEL_VERSION, LAW_ABIDING_MODEL_EFFECTIVE_FROM, LAW_ABIDING_MODEL_DEFINITION),
+    (DEFAULT_MODEL_VERSION, DEFAULT_MODEL_EFFECTIVE_FROM, DEFAULT_MODEL_DEFINITION),
 )
 
 

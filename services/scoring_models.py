@@ -19,9 +19,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.text import t
 from models import Application, Score, ScoringModel
 from models.base import today_almaty, utcnow
-from models.enums import ApplicationStatus, ScoringModelStatus
+from models.enums import ApplicationStatus, ScoreReason, ScoringModelStatus
 from models.types import id_in, json_from_text
-from services import audit, facts, scoring
+from services import audit, facts, score_history, scoring
 from services.errors import ErrorCode, ServiceError, UserError, forbidden, not_found
 from services.rows import locked
 from services.viewer import Viewer
@@ -210,12 +210,24 @@ class Scorable(Protocol):
 
 async def store_score(
     session: AsyncSession, viewer: Viewer, app: Application, model: ScoringModel, result: scoring.ScoreResult,
-    *, action: str = "application.score",
+    *, action: str = "application.score", reason: ScoreReason | None = None,
 ) -> Score:
     """Replace the application's current score and move it to PASSED or FAILED.
-    The previous score stays in the audit trail."""
-    await store_scores(session, viewer, [app], model, {app.id: result}, action=action)
+    The previous score stays in the audit trail; the new one is added to the
+    score history with ``reason`` (by default ``score_history.reason_for``)."""
+    await store_scores(session, viewer, [app], model, {app.id: result}, action=action, reason=reason)
     return (await session.execute(select(Score).where(Score.application_id == app.id))).scalar_one()
+
+
+async def record_score(
+    session: AsyncSession, viewer: Viewer, app: Application, model: ScoringModel, result: scoring.ScoreResult,
+    *, reason: ScoreReason,
+) -> Score:
+    """Store a score computed for ``reason`` (e.g. ``ScoreReason.REVIEW`` for a score
+    computed again because a review overturned a decision): the current score,
+    the status, the audit event and the score history row, in the caller's
+    transaction."""
+    return await store_score(session, viewer, app, model, result, reason=reason)
 
 
 def _bind(column: Any) -> Any:
@@ -225,11 +237,13 @@ def _bind(column: Any) -> Any:
 async def store_scores(
     session: AsyncSession, viewer: Viewer, apps: Sequence[Scorable], model: ScoringModel,
     results: Mapping[int, scoring.ScoreResult], *, action: str = "application.score",
+    reason: ScoreReason | None = None,
 ) -> int:
     """``store_score`` for a batch, with Core statements and no ORM unit of work:
     one SELECT of the current scores, one UPDATE (executemany) of those and one
     INSERT of the missing ones, one UPDATE of the applications per new status
-    (PASSED, FAILED), one INSERT (executemany) of the audit events. The caller
+    (PASSED, FAILED), one INSERT (executemany) of the audit events and one of
+    the score history rows (``reason``, or each one's ``score_history.reason_for``). The caller
     holds the applications' rows (locked for update). ORM objects of these
     applications and scores that the session holds are brought up to date.
     Returns how many were stored."""
@@ -242,13 +256,14 @@ async def store_scores(
     ids = [app.id for app in apps]
     current = {row.application_id: row for row in (await session.execute(
         select(s.c.application_id, s.c.model_version, s.c.total, s.c.passed,
-               sa.cast(s.c.result, sa.Text()).label("result"), s.c.computed_at)
+               sa.cast(s.c.result, sa.Text()).label("result"), s.c.computed_at, s.c.scoring_model_id, s.c.stale)
         .where(id_in(s.c.application_id, ids, dialect)))).all()}
     changed: list[dict[str, Any]] = []
     added: list[dict[str, Any]] = []
     passed: list[int] = []
     failed: list[int] = []
     events: list[tuple[int, str]] = []
+    history: list[dict[str, Any]] = []
     texts: dict[str, str] = {}  # json.dumps of the few texts the events repeat
 
     def quoted(value: str) -> str:
@@ -267,6 +282,8 @@ async def store_scores(
         new_status = status_after(result)
         (passed if result.passed else failed).append(app.id)
         prev = current.get(app.id)
+        why = reason or score_history.reason_for(prev, model.id)
+        history.append(score_history.row(app.id, model, result, now, why))
         if prev is None:
             added.append(row)
             previous = "null"
@@ -301,6 +318,7 @@ async def store_scores(
             await session.execute(
                 sa.update(a).where(id_in(a.c.id, with_status, dialect)).values(status=status, updated_at=now))
     await audit.record_many(session, viewer, action, "application", events, at=now)
+    await score_history.append(session, history)
     _refresh_held_objects(session, apps, model, results, now)
     return len(apps)
 

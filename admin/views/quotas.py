@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqladmin import action
 from sqladmin.filters import OperationColumnFilter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +19,8 @@ from core.db import transaction
 from core.text import Names, t
 from models import Occupation, Quota, Region, SelectionRound
 from models.enums import QuotaKind
+from services import fairness, quotas
 from services import labels as record_labels
-from services import quotas
 from services.reference import YEAR_MAX, YEAR_MIN, year_problem
 from services.viewer import Viewer
 
@@ -91,14 +92,15 @@ class QuotaAdmin(QonysModelView, model=Quota):
                 result = await quotas.run_selection_round(session, viewer_for(request), quota_id=quota_id,
                                                           dry_run=not confirm)
                 rows, picks = await round_summary(session, result)
+                report = fairness.approval_report(viewer_for(request), result.group_counts)
             where = t("the {kind} quota {year} of {code} {region}", kind=quota.kind.value, year=quota.year,
                       code=region.code, region=Names(region.name_en, region.name_kk, region.name_ru))
             if confirm:
-                return await action_page(self, request, title=title, rows=rows, picks=picks,
+                return await action_page(self, request, title=title, rows=rows, picks=picks, fairness=report,
                                          message=t("The selection round on {where} has run and is recorded.",
                                                    where=where))
             return await action_page(
-                self, request, title=title, rows=rows, picks=picks,
+                self, request, title=title, rows=rows, picks=picks, fairness=report,
                 message=t("Dry run on {where}: nothing has been written yet. Confirm to approve the applications "
                           "listed below.", where=where),
                 confirm_url=confirm_url(request) if picks else None,
@@ -132,6 +134,17 @@ async def round_summary(session: AsyncSession, result: quotas.RoundResult
     return rows, table
 
 
+def fairness_formatter(model: Any, attribute: str) -> Markup:
+    """A round's fairness counts as the four-fifths report (``services.fairness``)."""
+    counts = getattr(model, attribute)
+    if counts is None:
+        return Markup("not counted (the round ran before the fairness check was recorded)")
+    report = fairness.report(counts, fairness.APPROVAL_RATE)
+    lines = [f"{g.dimension.value.replace('_', ' ').lower()} {g.group}: {g.selected}/{g.total} "
+             f"({g.rate:.1%}){' — below 4/5 of the highest' if g.flagged else ''}" for g in report.groups]
+    return Markup("<br>").join(escape(line) for line in lines)
+
+
 class SelectionRoundAdmin(ReadOnlyView, model=SelectionRound):
     name = "Selection round"
     icon = "fa-solid fa-ranking-star"
@@ -142,3 +155,7 @@ class SelectionRoundAdmin(ReadOnlyView, model=SelectionRound):
     column_sortable_list = ["ran_at", "seats_taken", "cutoff_score"]
     column_default_sort = ("ran_at", True)
     column_searchable_list = ["ran_by"]
+    column_details_list = ["id", "quota_id", "ran_at", "ran_by", "cutoff_score", "seats_taken", "seats_offered",
+                           "group_counts"]
+    column_labels = {**column_labels, "seats_offered": "Seats offered", "group_counts": "Fairness check"}
+    column_formatters_detail = {"group_counts": fairness_formatter}

@@ -27,7 +27,7 @@ from core.text import t
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
 from core.db import transaction
-from services import jobs, scoring_models
+from services import fairness, jobs, scoring_models
 from services import labels as record_labels
 from services.errors import ServiceError
 from services.scoring import ScoreResult
@@ -74,13 +74,15 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
         if request.method == "GET":
             rows = editor_form.rows_of(model.definition)
             values = {"pass_mark": str(model.definition.get("passMark", "")), "version": "",
-                      "effective_from": model.effective_from.isoformat()}
+                      "effective_from": model.effective_from.isoformat(),
+                      "pass_mark_basis": editor_form.basis_text(model.definition.get("passMarkBasis"))}
         else:
             form = await request.form()
             rows = editor_form.rows_from_form(form)
             values = {k: str(form.get(n) or "").strip() for k, n in
-                      (("pass_mark", "passMark"), ("version", "version"), ("effective_from", "effective_from"))}
-            definition, places = editor_form.definition_of(values["pass_mark"], rows)
+                      (("pass_mark", "passMark"), ("version", "version"), ("effective_from", "effective_from"),
+                       ("pass_mark_basis", "passMarkBasis"))}
+            definition, places = editor_form.definition_of(values["pass_mark"], rows, values["pass_mark_basis"])
             saved: ScoringModel | None = None
             try:
                 # rows the form cannot read carry their own error; the rest is the service's to judge
@@ -142,9 +144,10 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
                     if refusal:
                         raise FormError(refusal)
                     simulation = await scoring_models.simulate(session, viewer, model_id)
+                    report = await fairness.simulation_fairness(session, viewer, model_id)
                     changes = await what_if_changes(session, simulation)
                 return await action_page(
-                    self, request, title=title, rows=simulation_rows(simulation), changes=changes,
+                    self, request, title=title, rows=simulation_rows(simulation), changes=changes, fairness=report,
                     message=t("What-if for version {version} (effective {effective}): {passed_now} of {evaluated} "
                               "scored, undecided applications pass now; {passed_draft} would pass under this draft. "
                               "Nothing has been changed yet.", version=model.version, effective=model.effective_from,

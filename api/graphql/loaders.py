@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from services import access
+from services import access, explanations
 from services.viewer import Viewer
 
 class Loaders:
@@ -36,6 +36,18 @@ class Loaders:
             loader = DataLoader(load_fn=batch)
             self._loaders[key] = loader
         return loader
+
+    def improvements(self) -> DataLoader[int, list[Any]]:
+        """What would raise each application's score (``services.explanations``), one batch
+        for every score a response shows."""
+
+        async def batch(keys: list[int]) -> list[list[Any]]:
+            self.statements += 1
+            async with self._sessions() as session:
+                found = await explanations.improvements_for_many(session, self._viewer, keys)
+            return [found.get(k, []) for k in keys]
+
+        return self._get(("improvements",), batch)
 
     def by_id(self, model: type) -> DataLoader[int, Any]:
         """``model`` rows by primary key; None for rows the viewer may not see."""

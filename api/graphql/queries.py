@@ -42,6 +42,7 @@ from api.graphql.types import (
     ScoringModel,
     ScoringSimulation,
     SelectionRound,
+    SelectionRoundStatistics,
     SocialContract,
     SocialContractConnection,
 )
@@ -51,7 +52,7 @@ from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
 from models.enums import ContractStatus as ContractStatusEnum
 from models.enums import Route as RouteEnum
-from services import access, residence, rules, search
+from services import access, residence, round_statistics, rules, search
 from services import scoring_models as scoring_models_service
 from services.applications import overdue_condition
 from services.errors import ServiceError
@@ -343,7 +344,19 @@ class Query:
                 raise GraphQLError(exc.errors[0].message, extensions={"code": exc.errors[0].code.value}) from None
         return ScoringSimulation(model_version=sim.model_version, evaluated=sim.evaluated, passed_now=sim.passed_now,
                                  passed_under_draft=sim.passed_under_draft, newly_passing_ids=sim.newly_passing_ids,
-                                 newly_failing_ids=sim.newly_failing_ids)
+                                 newly_failing_ids=sim.newly_failing_ids, model_id=pk)
+
+    @strawberry.field(description=(
+        "Public statistics of the selection rounds on the year's KANDAS quotas (one region with regionCode), oldest "
+        "first: no token needed, nothing that identifies a person (SPEC §17)."))
+    async def selection_round_statistics(self, info: Info, year: int,
+                                         region_code: str | None = None) -> list[SelectionRoundStatistics]:
+        async with info.context.read() as session:
+            try:
+                found = await round_statistics.selection_round_statistics(session, year=year, region_code=region_code)
+            except ServiceError as exc:
+                raise invalid_argument(exc.errors[0].message, "regionCode") from None
+        return [SelectionRoundStatistics.from_statistics(s) for s in found]
 
     @strawberry.field(description="Checks the caller may read, oldest change first: the feed partner agencies sync from.")
     async def check_results(

@@ -47,6 +47,7 @@ class Child:
     fk: str
     many: bool = False
     order: tuple[str, ...] = ("id",)
+    newest_first: bool = False  # the order (and then the id) descending
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,9 @@ TYPES: dict[str, TypeMap] = {
     # total, maxTotal, passMark, passed and the two lists come from the stored
     # engine result (``result`` JSON), exactly as it was computed.
     "Score": TypeMap(m.Score, columns(model_version="str", computed_at="datetime", stale="bool"), node=False),
+    "ScoreHistoryEntry": TypeMap(m.ScoreHistory, columns(
+        model_version="str", total="int", max_total="int", pass_mark="int", passed="bool", computed_at="datetime",
+        reason="enum"), node=False),
     "SupportPayment": TypeMap(m.SupportPayment, {
         **columns(amount="decimal", paid_on="date"),
         "measureCode": Lookup(m.SupportMeasure, "measure_id", "code"),
@@ -191,6 +195,8 @@ TYPES: dict[str, TypeMap] = {
         "checks": Child("Check", "application_id", many=True, order=("id",)),
         "interview": Child("Interview", "application_id"),
         "score": Child("Score", "application_id"),
+        "scoreHistory": Child("ScoreHistoryEntry", "application_id", many=True, order=("computed_at",),
+                              newest_first=True),
         "contract": Child("SocialContract", "application_id"),
         # Not in the map (their status and overdue are read from today): asked, they run normally.
         "kandasStatus": Child("KandasStatus", "application_id"),
@@ -205,6 +211,10 @@ SCORE_ITEM_FIELDS = {
     "CriterionScore": {"code": "str", "points": "int", "maxPoints": "int", "value": "str", "reason": "str"},
 }
 SCORE_LISTS = {"gates": "GateResult", "breakdown": "CriterionScore"}
+# The legal sources (SPEC §17): ``basis`` of a gate or criterion and the score's ``passMarkBasis``,
+# objects of the stored result with these keys (absent where the model cites none).
+SCORE_BASIS = "passMarkBasis"
+BASIS_FIELDS = ("kk", "ru", "en")
 
 
 def scalars_of(type_name: str, row: Any) -> dict[str, Any]:

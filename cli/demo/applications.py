@@ -15,7 +15,7 @@ from typing import Any
 from cli.demo.common import DEMO_YEAR, OFFICER, Batch, Choice, Window, add_months, almaty_date, at, moment, ri
 from cli.demo.context import Context, Engine
 from cli.demo.people import People
-from models.enums import ApplicationStatus
+from models.enums import ApplicationStatus, ScoreReason
 from services.applications import due_date, moved_to
 from services.facts import build as build_facts
 from services.rules import age_on
@@ -218,6 +218,11 @@ class Applications:
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
             "passed": result.passed, "result": as_text if self.copy else result.to_json(), "computed_at": scored_at,
             "stale": False,
+        })
+        b.add("score_history", {  # as services.scoring_models.store_scores adds it
+            "application_id": app_index, "scoring_model_id": engine.model_id, "model_version": engine.version,
+            "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
+            "passed": result.passed, "computed_at": scored_at, "reason": ScoreReason.FIRST_SCORE.value,
         })
         app["status"] = moved_to(ApplicationStatus(app["status"]), "scoreApplication", status_after(result)).value
         app["updated_at"] = scored_at

@@ -22,7 +22,8 @@ OFFICER = "demo-officer"
 # Tables in the order they are written (parents first).
 TABLE_ORDER: tuple[str, ...] = (
     "applicant", "application", "language_test", "questionnaire", "family_member", "check_result", "interview",
-    "score", "selection_round", "selection_round_approval", "selection_round_passed_over", "application_decision",
+    "score", "score_history", "selection_round", "selection_round_approval", "selection_round_passed_over",
+    "application_decision",
     "social_contract", "support_payment", "contract_termination", "refund_payment", "kandas_status",
     "decision_review",
     # Written last, through the services, for a sample of the contracts (cli.demo.residence).

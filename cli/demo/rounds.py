@@ -4,6 +4,7 @@ record of every application that left the undecided states."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from cli.demo.applications import decide
@@ -12,7 +13,8 @@ from cli.demo.context import Context
 from models.enums import OPEN_CHECK_STATUSES, UNDECIDED_STATUSES, CheckStatus, DecisionOutcome
 from services.decisions import CANCEL_NOTE
 from services.quotas import Candidate, RoundResult, approval_reason, passed_over_above, plan_round, ranking_key
-from services.rules import moved_forward
+from services import fairness
+from services.rules import age_on, moved_forward
 
 
 def run_rounds(
@@ -32,9 +34,16 @@ def run_rounds(
         picks, passed_over = plan_round(ranked, quota.left)
         result = RoundResult(quota_id=quota.id, dry_run=False, ran_at=ran_at, picks=picks,
                              passed_over=passed_over_above(picks, passed_over))
+        approved = {p.candidate.application_id for p in picks}
+        people = b.rows["applicant"]
+        counts = fairness.count_groups(  # as services.quotas.candidate_groups counts a round's candidates
+            (people[apps[c.application_id]["applicant_id"]]["sex"],
+             age_on(people[apps[c.application_id]["applicant_id"]]["birth_date"], almaty_date(ran_at)),
+             apps[c.application_id]["route"], c.application_id in approved) for c in ranked)
         round_index = b.add("selection_round", {
             "quota_id": quota.id, "ran_at": ran_at, "ran_by": OFFICER,
-            "cutoff_score": result.cutoff_score, "seats_taken": result.seats_taken,
+            "cutoff_score": result.cutoff_score, "seats_taken": result.seats_taken, "seats_offered": quota.left,
+            "group_counts": json.dumps(counts) if ctx.dialect == "postgresql" else counts,  # COPY takes JSON as text
         })
         quota.taken += result.seats_taken
         b.quota_seats[quota.id] += result.seats_taken

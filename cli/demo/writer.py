@@ -32,6 +32,7 @@ from models import (
     Questionnaire,
     RefundPayment,
     Score,
+    ScoreHistory,
     SelectionRound,
     SelectionRoundApproval,
     SelectionRoundPassedOver,
@@ -47,7 +48,8 @@ from services.search import search_key
 # column -> parent table.
 _TABLES: dict[str, sa.Table] = {
     m.__tablename__: m.__table__  # type: ignore[attr-defined]
-    for m in (Applicant, Application, LanguageTest, Questionnaire, FamilyMember, Check, Interview, Score, SelectionRound,
+    for m in (Applicant, Application, LanguageTest, Questionnaire, FamilyMember, Check, Interview, Score, ScoreHistory,
+              SelectionRound,
               SelectionRoundApproval, SelectionRoundPassedOver, ApplicationDecision, SocialContract, SupportPayment,
               ContractTermination, RefundPayment, KandasStatus, DecisionReview)
 }
@@ -59,6 +61,7 @@ _REFS: dict[str, dict[str, str]] = {
     "check_result": {"application_id": "application"},
     "interview": {"application_id": "application"},
     "score": {"application_id": "application"},
+    "score_history": {"application_id": "application"},
     "selection_round_approval": {"round_id": "selection_round", "application_id": "application"},
     "selection_round_passed_over": {"round_id": "selection_round", "application_id": "application"},
     "application_decision": {"application_id": "application", "selection_round_id": "selection_round"},

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.text import TextList, t
 from models import Application, Check, CheckType, Interview, LanguageTest, Questionnaire, Score
 from models.base import today_almaty, utcnow
-from models.enums import CheckStatus
+from models.enums import CheckStatus, ScoreReason
 from services import audit, facts, scoring_models
 from services.applications.common import APPLICATION_ID, load_application, require_staff
 from services.applications.status import LEADS_TO, S, move, require_status
@@ -97,7 +97,11 @@ async def missing_stages(session: AsyncSession, app: Application) -> list[str]:
     return missing
 
 
-async def score_application(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
+async def score_application(session: AsyncSession, viewer: Viewer, *, application_id: int,
+                            reason: ScoreReason | None = None) -> Application:
+    """Score the application under the model in force today. ``reason`` goes to its
+    score history (by default: first score, new facts or new model, as the score
+    before it says; a review's re-scoring passes ``ScoreReason.REVIEW``)."""
     require_staff(viewer, t("score applications"))
     app = await load_application(session, viewer, application_id)
     require_status(app, "scoreApplication")
@@ -112,5 +116,5 @@ async def score_application(session: AsyncSession, viewer: Viewer, *, applicatio
     result = results[app.id]
     # store_score sets PASSED or FAILED, the transitions this table allows.
     assert scoring_models.status_after(result) in LEADS_TO["scoreApplication"]
-    await scoring_models.store_score(session, viewer, app, model, result)
+    await scoring_models.store_score(session, viewer, app, model, result, reason=reason)
     return app

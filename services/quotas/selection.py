@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
 from models import (
+    Applicant,
     Application,
     Questionnaire,
     Quota,
@@ -53,9 +54,10 @@ from models import (
 )
 from models.base import ALMATY, utcnow
 from models.enums import ApplicationStatus, DecisionOutcome, QuotaKind, Route
-from services import audit, decisions, kandas
+from services import audit, decisions, fairness, kandas
 from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
 from services.quotas.seats import take_seats
+from services.rules import age_on
 from services.viewer import Viewer
 
 _CHUNK = 1000  # ids per IN (...) list, well under every driver's parameter limit
@@ -90,6 +92,12 @@ class RoundResult:
     capacity: int = 0
     used_before: int = 0
     candidates: int = 0  # every candidate ranked in the round
+    # The candidates and the approved counted by sex, age band and route (``services.fairness``).
+    group_counts: dict[str, Any] | None = None
+
+    @property
+    def seats_offered(self) -> int:
+        return max(self.capacity - self.used_before, 0)
 
     @property
     def approved_ids(self) -> list[int]:
@@ -333,6 +341,19 @@ async def _approve(session: AsyncSession, quota: Quota, picks: list[Pick], now: 
         raise _Replan
 
 
+async def candidate_groups(session: AsyncSession, quota: Quota, approved: set[int], now: dt.datetime
+                           ) -> dict[str, Any]:
+    """The round's candidates (read before they are approved) counted by sex, age
+    band (on the round's day) and route, approved or not: the round's fairness
+    counts (``services.fairness``). One SELECT of three columns per candidate."""
+    on = now.astimezone(ALMATY).date()
+    rows = (await session.execute(
+        _candidates(quota, Application.id, Applicant.sex, Applicant.birth_date, Application.route)
+        .join(Applicant, Applicant.id == Application.applicant_id))).all()
+    return fairness.count_groups((sex, age_on(birth, on), route, app_id in approved)
+                                 for app_id, sex, birth, route in rows)
+
+
 def require_staff(viewer: Viewer) -> None:
     if not viewer.is_staff:
         raise forbidden(t("only officers and administrators may run selection rounds"))
@@ -355,6 +376,7 @@ async def run_selection_round(
             continue
         result = RoundResult(quota_id=quota.id, dry_run=dry_run, ran_at=now, picks=picks, passed_over=passed_over,
                              capacity=quota.capacity, used_before=quota.used, candidates=candidates)
+        result.group_counts = await candidate_groups(session, quota, set(result.approved_ids), now)
         if dry_run:
             return result
         try:
@@ -368,7 +390,8 @@ async def run_selection_round(
                                ["input", "quotaId"])
 
     round_row = SelectionRound(quota_id=quota.id, ran_at=now, ran_by=viewer.audit_subject,
-                               cutoff_score=result.cutoff_score, seats_taken=result.seats_taken)
+                               cutoff_score=result.cutoff_score, seats_taken=result.seats_taken,
+                               seats_offered=result.seats_offered, group_counts=result.group_counts)
     session.add(round_row)
     await session.flush()
     assert round_row.id is not None

@@ -7,18 +7,24 @@ over the definition of the model that applies.
 - ``catalogue``: the facts a model may use, their kinds, members and labels;
 - ``validation``: whether a definition is valid, and its pass mark reachable;
 - ``evaluation``: ``evaluate`` and the memoised ``Evaluator`` (one loop);
-- ``results``: ``ScoreResult`` with its ``GateResult``s and ``CriterionResult``s.
+- ``results``: ``ScoreResult`` with its ``GateResult``s and ``CriterionResult``s (each with its ``Basis``);
+- ``improvements``: what would raise a score (SPEC §17), changing only facts a person can change.
 
 Callers use the names below: ``from services import scoring; scoring.evaluate(...)``.
 """
 
 from services.scoring.catalogue import CATEGORIES, FACT_LABELS, FACT_SOURCES, ORDINALS, ROUTES, fact_text
 from services.scoring.evaluation import Evaluator, evaluate
-from services.scoring.results import CriterionResult, DefinitionError, GateResult, ScoreResult
+from services.scoring.improvements import CHANGEABLE_FACTS, Improvement, improvements
+from services.scoring.results import Basis, CriterionResult, DefinitionError, GateResult, ScoreResult
 from services.scoring.validation import criterion_max_points, max_total, pass_mark_problem, validate_definition
 
 __all__ = [
     "CATEGORIES",
+    "CHANGEABLE_FACTS",
+    "Basis",
+    "Improvement",
+    "improvements",
     "FACT_LABELS",
     "FACT_SOURCES",
     "ORDINALS",

@@ -18,6 +18,7 @@ Kazakh``). A missing fact never exempts.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -29,7 +30,7 @@ from services.scoring.catalogue import (
     BOOLEAN_PHRASES, CATEGORIES, FACT_LABELS, FACT_SOURCES,
     ORDINALS, ROUTES, fact_text, is_int, members_text, ordered,
 )
-from services.scoring.results import CriterionResult, GateResult, ScoreResult
+from services.scoring.results import Basis, CriterionResult, GateResult, ScoreResult
 from services.scoring.validation import applies, criterion_max_points, validate_definition
 
 
@@ -110,7 +111,18 @@ def _exemption(entry: Mapping[str, Any], facts: Mapping[str, object], route: str
     return _condition_text(condition, source, value)
 
 
+def _basis(entry: Mapping[str, Any], key: str = "basis") -> Basis | None:
+    return Basis.from_json(entry.get(key))
+
+
 def _evaluate_gate(gate: Mapping[str, Any], facts: Mapping[str, object], route: str) -> GateResult:
+    """The gate's result, with the gate's ``basis`` when it cites one."""
+    result = _gate_result(gate, facts, route)
+    basis = _basis(gate)
+    return result if basis is None else dataclasses.replace(result, basis=basis)
+
+
+def _gate_result(gate: Mapping[str, Any], facts: Mapping[str, object], route: str) -> GateResult:
     code: str = gate["code"]
     source: str = gate["source"]
     label = FACT_LABELS[source]
@@ -206,6 +218,15 @@ def _points_for(source: str, value: object, points: Mapping[str, int]) -> int | 
 def _evaluate_criterion(
     criterion: Mapping[str, Any], facts: Mapping[str, object], route: str
 ) -> CriterionResult:
+    """The criterion's result, with the criterion's ``basis`` when it cites one."""
+    result = _criterion_result(criterion, facts, route)
+    basis = _basis(criterion)
+    return result if basis is None else dataclasses.replace(result, basis=basis)
+
+
+def _criterion_result(
+    criterion: Mapping[str, Any], facts: Mapping[str, object], route: str
+) -> CriterionResult:
     code: str = criterion["code"]
     source: str = criterion["source"]
     label = FACT_LABELS[source]
@@ -267,7 +288,8 @@ def evaluate(
         raise ValueError(f"unknown route {route!r}; use one of {members_text(ROUTES)}")
     if validate:
         _refuse_invalid(definition)
-    return _score(_plan(definition, route, memoised=False), int(definition["passMark"]), facts, route)
+    return _score(_plan(definition, route, memoised=False), int(definition["passMark"]), facts, route,
+                  pass_mark_basis=_basis(definition, "passMarkBasis"))
 
 
 # --------------------------------------------------------------------------
@@ -298,7 +320,7 @@ def _memo_key(value: object) -> tuple[type, object]:
 
 
 def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
-           memo_limit: int = 0) -> ScoreResult:
+           memo_limit: int = 0, pass_mark_basis: Basis | None = None) -> ScoreResult:
     """The score: every gate and criterion of ``plan`` in order, summed against
     the pass mark.
 
@@ -343,12 +365,13 @@ def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
         most += item.max_points
     passed = all(gate.passed for gate in gates) and total >= pass_mark
     result = ScoreResult(total=total, max_total=most, pass_mark=pass_mark, passed=passed,
-                         gates=tuple(gates), breakdown=tuple(items))
+                         gates=tuple(gates), breakdown=tuple(items), pass_mark_basis=pass_mark_basis)
     if memo_limit:  # memoised: what json.dumps(result.to_json()) gives, from the memoised pieces
+        basis_text = "" if pass_mark_basis is None else f', "passMarkBasis": {json.dumps(pass_mark_basis.to_json())}'
         result.__dict__["json_text"] = (
             f'{{"total": {total}, "maxTotal": {most}, "passMark": {pass_mark}, '
             f'"passed": {"true" if passed else "false"}, "gates": [{", ".join(gate_texts)}], '
-            f'"breakdown": [{", ".join(item_texts)}]}}')
+            f'"breakdown": [{", ".join(item_texts)}]{basis_text}}}')
     return result
 
 
@@ -372,6 +395,7 @@ class Evaluator:
             _refuse_invalid(definition)
         self.definition: dict[str, Any] = copy.deepcopy(dict(definition))
         self.pass_mark = int(self.definition["passMark"])
+        self.pass_mark_basis = _basis(self.definition, "passMarkBasis")
         self._plans: dict[str, Plan] = {route: _plan(self.definition, route, memoised=True) for route in ROUTES}
 
     def evaluate(self, facts: Mapping[str, object], route: str) -> ScoreResult:
@@ -379,4 +403,4 @@ class Evaluator:
         plan = self._plans.get(route) if type(route) is str else None
         if plan is None:  # an unknown route, or a route given as an enum member: the engine itself
             return evaluate(self.definition, facts, route, validate=False)
-        return _score(plan, self.pass_mark, facts, route, self.MEMO_LIMIT)
+        return _score(plan, self.pass_mark, facts, route, self.MEMO_LIMIT, self.pass_mark_basis)

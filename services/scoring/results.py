@@ -40,15 +40,42 @@ class DefinitionError:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """The legal source of a gate or criterion (SPEC §17), in Kazakh, Russian and English."""
+
+    kk: str
+    ru: str
+    en: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kk": self.kk, "ru": self.ru, "en": self.en}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Basis | None:
+        if not data:
+            return None
+        return cls(kk=str(data["kk"]), ru=str(data["ru"]), en=str(data["en"]))
+
+
+def _with_basis(data: dict[str, Any], basis: Basis | None) -> dict[str, Any]:
+    """A result's JSON, with its ``basis`` only when it has one (scores under a
+    model without bases are stored exactly as before)."""
+    if basis is not None:
+        data["basis"] = basis.to_json()
+    return data
+
+
+@dataclass(frozen=True)
 class GateResult:
     code: str
     passed: bool
     value: str | None
     reason: str
+    basis: Basis | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason,
-                **reason_text(self.reason)}
+        return _with_basis({"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason,
+                            **reason_text(self.reason)}, self.basis)
 
 
 @dataclass(frozen=True)
@@ -58,10 +85,11 @@ class CriterionResult:
     max_points: int
     value: str | None
     reason: str
+    basis: Basis | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "points": self.points, "maxPoints": self.max_points, "value": self.value,
-                "reason": self.reason, **reason_text(self.reason)}
+        return _with_basis({"code": self.code, "points": self.points, "maxPoints": self.max_points,
+                            "value": self.value, "reason": self.reason, **reason_text(self.reason)}, self.basis)
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,7 @@ class ScoreResult:
     passed: bool
     gates: tuple[GateResult, ...]
     breakdown: tuple[CriterionResult, ...]
+    pass_mark_basis: Basis | None = None
 
     @cached_property
     def json_text(self) -> str:
@@ -81,7 +110,7 @@ class ScoreResult:
 
     def to_json(self) -> dict[str, Any]:
         """The score as JSON (camelCase keys), as stored and served."""
-        return {
+        data = {
             "total": self.total,
             "maxTotal": self.max_total,
             "passMark": self.pass_mark,
@@ -89,6 +118,9 @@ class ScoreResult:
             "gates": [gate.to_json() for gate in self.gates],
             "breakdown": [item.to_json() for item in self.breakdown],
         }
+        if self.pass_mark_basis is not None:
+            data["passMarkBasis"] = self.pass_mark_basis.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScoreResult:
@@ -104,6 +136,7 @@ class ScoreResult:
                     passed=bool(gate["passed"]),
                     value=gate.get("value"),
                     reason=stored_reason(gate),
+                    basis=Basis.from_json(gate.get("basis")),
                 )
                 for gate in data.get("gates", ())
             ),
@@ -114,7 +147,9 @@ class ScoreResult:
                     max_points=int(item["maxPoints"]),
                     value=item.get("value"),
                     reason=stored_reason(item),
+                    basis=Basis.from_json(item.get("basis")),
                 )
                 for item in data.get("breakdown", ())
             ),
+            pass_mark_basis=Basis.from_json(data.get("passMarkBasis")),
         )

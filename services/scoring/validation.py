@@ -20,9 +20,12 @@ from services.scoring.catalogue import (
 )
 from services.scoring.results import DefinitionError
 
-_TOP_KEYS: tuple[str, ...] = ("passMark", "gates", "criteria")
-_GATE_KEYS: tuple[str, ...] = ("code", "source", "min", "max", "equals", "in", "routes", "unless")
-_CRITERION_KEYS: tuple[str, ...] = ("code", "source", "points", "bands", "routes", "unless")
+_TOP_KEYS: tuple[str, ...] = ("passMark", "gates", "criteria", "passMarkBasis")
+_GATE_KEYS: tuple[str, ...] = ("code", "source", "min", "max", "equals", "in", "routes", "unless", "basis")
+_CRITERION_KEYS: tuple[str, ...] = ("code", "source", "points", "bands", "routes", "unless", "basis")
+# ``basis``: the legal source of a gate or criterion (SPEC §17), in each of these languages.
+BASIS_LANGUAGES: tuple[str, ...] = ("kk", "ru", "en")
+BASIS_MAX_LENGTH = 500
 _UNLESS_KEYS: tuple[str, ...] = ("source", "min", "max", "equals", "in")
 _BAND_KEYS: tuple[str, ...] = ("min", "max", "points")
 _COMPARISONS: tuple[str, ...] = ("min", "max", "equals", "in")
@@ -211,6 +214,32 @@ def _validate_entry(
     _check_routes(entry, path, errors)
     validate_rule(entry, source, path, errors)
     _validate_unless(entry, path, errors)
+    _validate_basis(entry, path, errors)
+
+
+def _validate_basis(entry: Mapping[str, Any], path: Path, errors: _Errors, key: str = "basis") -> None:
+    """``basis`` (of a gate or criterion; ``passMarkBasis`` of the pass mark): ``{kk, ru,
+    en}``, the legal source in each language, as non-blank text."""
+    if key not in entry:
+        return
+    basis = entry[key]
+    basis_path = path + (key,)
+    if not isinstance(basis, Mapping):
+        errors.add(basis_path, t("must be an object with the legal source in kk, ru and en, not {what}",
+                                 what=_describe(basis)))
+        return
+    _check_unknown_keys(basis, BASIS_LANGUAGES, basis_path, errors)
+    for language in BASIS_LANGUAGES:
+        text = basis.get(language)
+        if language not in basis:
+            errors.add(basis_path + (language,), t("is required"))
+        elif not isinstance(text, str):
+            errors.add(basis_path + (language,), t("must be text, not {what}", what=_describe(text)))
+        elif not text.strip():
+            errors.add(basis_path + (language,), t("must not be blank"))
+        elif len(text) > BASIS_MAX_LENGTH:
+            errors.add(basis_path + (language,), t("must be at most {limit} characters, not {length}",
+                                                   limit=BASIS_MAX_LENGTH, length=len(text)))
 
 
 def _validate_unless(entry: Mapping[str, Any], path: Path, errors: _Errors) -> None:
@@ -409,6 +438,7 @@ def validate_definition(definition: object) -> list[DefinitionError]:
         errors.add(root + ("passMark",), t("is required"))
     else:
         _check_non_negative_int(definition["passMark"], root + ("passMark",), errors)
+    _validate_basis(definition, root, errors, "passMarkBasis")
 
     for key, what, allowed, validate_rule in (
         ("gates", "gate", _GATE_KEYS, _validate_comparison),

@@ -330,7 +330,7 @@ async def test_publishing_a_draft_shows_the_simulation_then_publishes(panel: Pan
     await expect(page.locator("h3.card-title")).to_have_text("Publish a scoring model")
     await expect(page.locator("#action-message")).to_contain_text("What-if for version 2027.1")
     await expect(page.locator("#action-message")).to_contain_text("would pass under this draft")
-    await expect(page.locator(".card-body table")).to_contain_text("Evaluated")
+    await expect(page.locator(".card-body table").first).to_contain_text("Evaluated")
     await expect(page.locator("#action-error")).to_have_count(0)
     confirm = page.locator("#action-confirm")
     await expect(confirm).to_have_text("Publish version 2027.1")

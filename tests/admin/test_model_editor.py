@@ -23,10 +23,11 @@ from tests.admin.test_admin import accounts, admin_client, auditor_client  # noq
 def form_of(definition: dict[str, Any], **values: str) -> dict[str, str]:
     """What the editor's form posts for ``definition``."""
     rows = model_editor.rows_of(definition)
-    data = {"passMark": str(definition["passMark"]), "effective_from": "2027-01-01", **values}
+    data = {"passMark": str(definition["passMark"]), "effective_from": "2027-01-01",
+            "passMarkBasis": model_editor.basis_text(definition.get("passMarkBasis")), **values}
     for kind, kind_rows in rows.items():
         for i, row in enumerate(kind_rows):
-            for name in ("code", "source", "min", "max", "equals", "points", "bands", "routes", "unless"):
+            for name in ("code", "source", "min", "max", "equals", "points", "bands", "routes", "unless", "basis"):
                 data[f"{kind}-{i}-{name}"] = getattr(row, name)
             data[f"{kind}-{i}-in"] = row.in_
     return data
@@ -34,8 +35,10 @@ def form_of(definition: dict[str, Any], **values: str) -> dict[str, str]:
 
 def test_rows_give_back_the_definition_they_were_made_from() -> None:
     rows = model_editor.rows_of(DEFAULT_MODEL_DEFINITION)
-    definition, _ = model_editor.definition_of(str(DEFAULT_MODEL_DEFINITION["passMark"]), rows)
-    assert definition == DEFAULT_MODEL_DEFINITION
+    assert "basis" in DEFAULT_MODEL_DEFINITION["gates"][0] and "passMarkBasis" in DEFAULT_MODEL_DEFINITION
+    definition, _ = model_editor.definition_of(str(DEFAULT_MODEL_DEFINITION["passMark"]), rows,
+                                               model_editor.basis_text(DEFAULT_MODEL_DEFINITION["passMarkBasis"]))
+    assert definition == DEFAULT_MODEL_DEFINITION  # the legal sources too (SPEC §17)
     assert definition_errors(definition) == []
 
 

@@ -31,6 +31,7 @@ from models.enums import (
     LanguageLevel,
     Proficiency,
     Route,
+    ScoreReason,
     Sex,
     TerminationReason,
 )
@@ -137,6 +138,12 @@ async def build_data(sessions: Any, n: int = 36) -> list[int]:
                               total=result.total, max_total=result.max_total, pass_mark=result.pass_mark,
                               passed=result.passed, result=result.to_json(), stale=i % 4 == 0,
                               computed_at=submitted + dt.timedelta(days=5, microseconds=i % 2)))
+                for days, reason in ((4, ScoreReason.FIRST_SCORE), (5, ScoreReason.NEW_FACTS)):  # SPEC §17
+                    s.add(m.ScoreHistory(application_id=app.id, scoring_model_id=model.id,
+                                         model_version=model.version, total=result.total - (5 - days) * 10,
+                                         max_total=result.max_total, pass_mark=result.pass_mark,
+                                         passed=result.passed, reason=reason,
+                                         computed_at=submitted + dt.timedelta(days=days, microseconds=i % 2)))
     return ids_
 
 
@@ -233,6 +240,22 @@ async def test_simple_page_is_compiled_and_identical(pair: Pair) -> None:
     assert COMPILED_QUERIES._value.get() == before + 1
     assert compiled == normal
     assert b'"totalCount":36' in compiled
+
+
+async def test_the_legal_sources_and_the_score_history_are_compiled_and_identical(pair: Pair) -> None:
+    """SPEC §17: ``basis`` of gates and criteria, ``passMarkBasis`` (kk/ru/en, null where the
+    model cites none) and ``scoreHistory`` (newest first) on both engines."""
+    query = ("{ applications(first: 40) { edges { node { number score { passMarkBasis { kk ru en __typename } "
+             "gates { code basis { en kk } } breakdown { code basis { ru } } } "
+             "scoreHistory { modelVersion total passed computedAt reason } } } } }")
+    for who in ("OFFICER", "APPLICANT"):
+        before = COMPILED_QUERIES._value.get()
+        compiled, normal = await pair.both(query, {}, TOKENS[who]())
+        assert COMPILED_QUERIES._value.get() == before + 1
+        assert compiled == normal
+    scored = [e["node"] for e in json.loads(compiled)["data"]["applications"]["edges"] if e["node"]["score"]]
+    assert scored and all([h["reason"] for h in n["scoreHistory"]] == ["NEW_FACTS", "FIRST_SCORE"] for n in scored)
+    assert any(g["basis"] for n in scored for g in n["score"]["gates"]), "no score cites a legal source"
 
 
 async def test_walking_pages_with_cursors_is_identical(pair: Pair) -> None:

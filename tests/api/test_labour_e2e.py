@@ -139,7 +139,7 @@ async def test_false_documents_fail_the_new_gate_with_its_reason(env: Env) -> No
     app = await submit(gql, submit_input("GENERAL", "KZ-75", age=30, ethnic_kazakh=True))
     scored = await take_through(gql, app["id"])
     gates = {g["code"]: g for g in scored["score"]["gates"]}
-    assert scored["score"]["modelVersion"] == "2026.3"
+    assert scored["score"]["modelVersion"] == "2026.4"  # 2026.3's gate, with its legal sources
     assert gates["no_false_documents"]["passed"] is True and gates["no_false_documents"]["value"] == "false"
     await ok(gql, VIOLATION, {"applicationId": app["id"], "kind": "FALSE_DOCUMENTS", "occurredOn": "2026-10-01",
                               "externalId": "MVD-FD-1"})

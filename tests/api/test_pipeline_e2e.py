@@ -87,7 +87,7 @@ async def test_kandas_through_four_stages_to_an_explained_score(env: Env) -> Non
     assert gates(scored)["language"][1] == "B1" and gates(scored)["language_blocks"][1] == "55"
     assert gates(scored)["adult"][1] == "34"
     assert score["passed"] is True and scored["status"] == "PASSED"
-    assert score["modelVersion"] == "2026.3"  # the model in force (2026.3 from 2026-01-03)
+    assert score["modelVersion"] == "2026.4"  # the model in force (2026.4 from 2026-01-04)
     assert all(c["reason"] for c in score["breakdown"]) and all(g["reason"] for g in score["gates"])
 
     # KANDAS is approved only by selection rounds.
@@ -346,4 +346,4 @@ async def test_applicant_sees_the_score_explained_through_node(env: Env) -> None
                          {"id": app["id"]}, role="APPLICANT", subject="e2e-alice"))["node"]
     assert node == {"status": "PASSED", "score": {"total": 520, "passed": True}}
     mine = (await gql.ok(APPLICATION, {"id": app["id"]}, role="APPLICANT", subject="e2e-alice"))["application"]
-    assert mine["score"]["modelVersion"] == "2026.3"
+    assert mine["score"]["modelVersion"] == "2026.4"

@@ -139,7 +139,7 @@ def test_upgrade_then_seed_twice(migrated: Migrated) -> None:
     assert "seeded" in migrated.first_seed.out and "region 20" in migrated.first_seed.out
     counts = {table: query(migrated.path, f"SELECT count(*) FROM {table}")[0][0]
               for table in ("region", "quota", "scoring_model", "occupation", "audit_event")}
-    assert counts["region"] == 20 and counts["scoring_model"] == 2
+    assert counts["region"] == 20 and counts["scoring_model"] == 4  # 2026.1 to 2026.4
 
     again = qonys(migrated.url, migrated.path.parent, "seed")
     assert again.code == 0, again

@@ -77,7 +77,7 @@ async def test_valid_token_is_accepted(client: httpx.AsyncClient, settings: Sett
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
-    assert sorted(m["version"] for m in body["data"]["scoringModels"]) == ["2026.1", "2026.2", "2026.3"]
+    assert sorted(m["version"] for m in body["data"]["scoringModels"]) == ["2026.1", "2026.2", "2026.3", "2026.4"]
     # a hand-built token with the same secret and claims works too
     response = await post(client, NEEDS_SIGN_IN, bearer(signed(role="APPLICANT")))
     assert response.status_code == 200 and "errors" not in response.json(), response.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import json
 from decimal import Decimal
@@ -18,8 +19,10 @@ from services.default_model import (
     FIRST_MODEL_DEFINITION,
     FIRST_MODEL_EFFECTIVE_FROM,
     FIRST_MODEL_VERSION,
+    LAW_ABIDING_MODEL_DEFINITION,
     SOLVENCY_EXEMPT_MODEL_DEFINITION,
     default_model_definition,
+    with_basis,
 )
 from services.scoring import (
     ROUTES,
@@ -83,7 +86,8 @@ CRITERION_CODES = [
 
 def score(route: str = "KANDAS", **changes: object) -> ScoreResult:
     """Score BASE_FACTS with ``changes`` (keys with "__" for "."; None
-    removes the fact) under the default model."""
+    removes the fact) under the default model; the gates without their legal
+    sources (``basis``: see ``test_the_breakdown_cites_the_legal_sources``)."""
     facts = dict(BASE_FACTS)
     for key, value in changes.items():
         source = key.replace("__", ".")
@@ -91,13 +95,14 @@ def score(route: str = "KANDAS", **changes: object) -> ScoreResult:
             facts.pop(source, None)
         else:
             facts[source] = value
-    return evaluate(DEFAULT_MODEL_DEFINITION, facts, route)
+    result = evaluate(DEFAULT_MODEL_DEFINITION, facts, route)
+    return dataclasses.replace(result, gates=tuple(dataclasses.replace(g, basis=None) for g in result.gates))
 
 
 def gate(result: ScoreResult, code: str) -> GateResult:
     matches = [item for item in result.gates if item.code == code]
     assert len(matches) == 1, f"gate {code} is not in {[item.code for item in result.gates]}"
-    return matches[0]
+    return dataclasses.replace(matches[0], basis=None)
 
 
 def criterion(result: ScoreResult, code: str) -> CriterionResult:
@@ -119,13 +124,14 @@ def facts_with(**changes: object) -> dict[str, object]:
 
 
 def test_version_and_effective_date() -> None:
-    assert DEFAULT_MODEL_VERSION == "2026.3"
-    assert DEFAULT_MODEL_EFFECTIVE_FROM == datetime.date(2026, 1, 3)
+    assert DEFAULT_MODEL_VERSION == "2026.4"
+    assert DEFAULT_MODEL_EFFECTIVE_FROM == datetime.date(2026, 1, 4)
     assert (FIRST_MODEL_VERSION, FIRST_MODEL_EFFECTIVE_FROM) == ("2026.1", datetime.date(2026, 1, 1))
     assert DEFAULT_MODEL_VERSIONS == (
         ("2026.1", datetime.date(2026, 1, 1), FIRST_MODEL_DEFINITION),
         ("2026.2", datetime.date(2026, 1, 2), SOLVENCY_EXEMPT_MODEL_DEFINITION),
-        ("2026.3", datetime.date(2026, 1, 3), DEFAULT_MODEL_DEFINITION),
+        ("2026.3", datetime.date(2026, 1, 3), LAW_ABIDING_MODEL_DEFINITION),
+        ("2026.4", datetime.date(2026, 1, 4), DEFAULT_MODEL_DEFINITION),
     )
 
 
@@ -139,7 +145,18 @@ def test_2026_2_differs_from_2026_1_only_by_the_exemption_of_ethnic_kazakhs() ->
 def test_2026_3_differs_from_2026_2_only_by_the_false_documents_gate() -> None:
     changed = copy.deepcopy(SOLVENCY_EXEMPT_MODEL_DEFINITION)
     changed["gates"].insert(-1, {"code": "no_false_documents", "source": "record.falseDocuments", "equals": False})
-    assert changed == DEFAULT_MODEL_DEFINITION
+    assert changed == LAW_ABIDING_MODEL_DEFINITION
+
+
+def test_2026_4_only_cites_the_legal_sources_of_the_pass_mark_the_language_gates_and_solvency() -> None:
+    assert DEFAULT_MODEL_DEFINITION == with_basis(LAW_ABIDING_MODEL_DEFINITION)
+    bare = copy.deepcopy(DEFAULT_MODEL_DEFINITION)
+    assert "30 January 2026" in bare.pop("passMarkBasis")["en"]
+    cited = {gate["code"]: gate.pop("basis") for gate in bare["gates"] if "basis" in gate}
+    assert bare == LAW_ABIDING_MODEL_DEFINITION
+    assert sorted(cited) == ["language", "language_blocks", "solvency"]
+    assert all(set(basis) == {"kk", "ru", "en"} and all(basis.values()) for basis in cited.values())
+    assert "30 January 2026" in cited["language"]["en"] and "1,320 MRP" in cited["solvency"]["en"]
 
 
 def test_false_documents_on_record_fail_the_gate_whatever_the_points() -> None:
@@ -179,8 +196,18 @@ def test_gates_and_criteria_in_spec_order() -> None:
     assert [item["code"] for item in DEFAULT_MODEL_DEFINITION["criteria"]] == CRITERION_CODES
 
 
+def test_the_breakdown_cites_the_legal_sources() -> None:
+    result = evaluate(DEFAULT_MODEL_DEFINITION, BASE_FACTS, "GENERAL")
+    assert result.pass_mark_basis is not None and "400 points" in result.pass_mark_basis.en
+    assert {g.code for g in result.gates if g.basis is not None} == {"language", "language_blocks", "solvency"}
+    assert all(item.basis is None for item in result.breakdown)
+    stored = result.to_json()
+    assert stored["passMarkBasis"]["kk"] and stored["gates"][0]["basis"]["ru"]
+    assert "basis" not in stored["gates"][2] and ScoreResult.from_json(stored) == result
+
+
 def test_gates_as_in_the_spec() -> None:
-    assert DEFAULT_MODEL_DEFINITION["gates"] == [
+    assert [{k: v for k, v in g.items() if k != "basis"} for g in DEFAULT_MODEL_DEFINITION["gates"]] == [
         {"code": "language", "source": "language.level", "min": "A1"},
         {"code": "language_blocks", "source": "language.minBlockPercent", "min": 30},
         {"code": "checks", "source": "checks.mandatoryCleared", "equals": True},

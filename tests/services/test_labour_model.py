@@ -28,7 +28,7 @@ OFFICER = Viewer(subject="officer-1", role="OFFICER")
 
 async def test_seed_publishes_2026_3_and_the_rescore_fails_false_documents(
         gql: GQL, sessions: Sessions, settings: Settings) -> None:
-    await drop_versions(sessions, "2026.3")
+    await drop_versions(sessions, "2026.3", "2026.4")
     honest = await submit(gql, submit_input("KANDAS", "KZ-55"))
     forger = await submit(gql, submit_input("KANDAS", "KZ-55", citizenship="TKM"))
     for app in (honest, forger):
@@ -49,19 +49,19 @@ async def test_seed_publishes_2026_3_and_the_rescore_fails_false_documents(
         await _pg(settings, "DELETE FROM procrastinate_jobs")
     async with transaction(sessions) as s:
         report = await seed(s)
-    assert report.created == {"scoring_model": 1} and len(report.published) == 1
+    assert report.created == {"scoring_model": 2} and len(report.published) == 2  # 2026.3, then 2026.4 on it
     outcomes = await asyncio.to_thread(rescore_after_seed, settings, report.published)
     if BACKEND == "sqlite":
-        assert [(o.mode, o.rescored) for o in outcomes] == [("inline", 2)]
+        assert [(o.mode, o.rescored) for o in outcomes] == [("skipped", 0), ("inline", 2)]
     else:
-        assert [o.mode for o in outcomes] == ["queued"]
+        assert [o.mode for o in outcomes] == ["skipped", "queued"]
         await asyncio.wait_for(jobs.run_worker(settings, wait=False, install_signal_handlers=False), timeout=60)
     async with sessions() as s:
         rows = {a.id: (a.status, sc.model_version, sc.result) for a, sc in (await s.execute(
             select(m.Application, m.Score).join(m.Score, m.Score.application_id == m.Application.id))).all()}
     status, version, result = rows[forger_id]
-    assert (status, version) == (ApplicationStatus.FAILED, "2026.3")
+    assert (status, version) == (ApplicationStatus.FAILED, "2026.4")
     gate = next(g for g in result["gates"] if g["code"] == "no_false_documents")
     assert (gate["passed"], gate["value"], gate["reason"]) == (
         False, "true", "false documents on record is true, required false")
-    assert {v[:2] for k, v in rows.items() if k != forger_id} == {(ApplicationStatus.PASSED, "2026.3")}
+    assert {v[:2] for k, v in rows.items() if k != forger_id} == {(ApplicationStatus.PASSED, "2026.4")}

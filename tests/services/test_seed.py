@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import models as m
 from core.db import transaction
 from models.enums import QuotaKind, ScoringModelStatus
-from services.default_model import DEFAULT_MODEL_DEFINITION, FIRST_MODEL_DEFINITION, SOLVENCY_EXEMPT_MODEL_DEFINITION
+from services.default_model import (DEFAULT_MODEL_DEFINITION, FIRST_MODEL_DEFINITION, LAW_ABIDING_MODEL_DEFINITION,
+                                    SOLVENCY_EXEMPT_MODEL_DEFINITION)
 from services.scoring_models import model_in_force
 from services.seed import seed
 from tests.conftest import GQL
@@ -67,7 +68,7 @@ async def table_counts(session: AsyncSession) -> dict[str, int]:
 async def test_seeding_again_changes_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session:
         before = await table_counts(session)
-    assert before["region"] == 20 and before["scoring_model"] == 3  # the template was seeded
+    assert before["region"] == 20 and before["scoring_model"] == 4  # the template was seeded
 
     async with transaction(sessions) as session:
         report = await seed(session)
@@ -167,8 +168,8 @@ async def test_default_scoring_model(sessions: async_sessionmaker[AsyncSession])
     async with sessions() as s:
         models = (await s.execute(select(m.ScoringModel).order_by(m.ScoringModel.effective_from))).scalars().all()
         in_force = {day: (await model_in_force(s, day)).version  # type: ignore[union-attr]
-                    for day in (dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3), dt.date(2026, 12, 31),
-                                dt.date(2030, 1, 1))}
+                    for day in (dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3), dt.date(2026, 1, 4),
+                                dt.date(2026, 12, 31), dt.date(2030, 1, 1))}
         events = (await s.execute(select(m.AuditEvent.action, m.AuditEvent.entity_id)
                                   .where(m.AuditEvent.entity_type == "scoring_model")
                                   .order_by(m.AuditEvent.id))).all()
@@ -176,14 +177,16 @@ async def test_default_scoring_model(sessions: async_sessionmaker[AsyncSession])
         ("2026.1", ScoringModelStatus.PUBLISHED, dt.date(2026, 1, 1), 400),
         ("2026.2", ScoringModelStatus.PUBLISHED, dt.date(2026, 1, 2), 400),
         ("2026.3", ScoringModelStatus.PUBLISHED, dt.date(2026, 1, 3), 400),
+        ("2026.4", ScoringModelStatus.PUBLISHED, dt.date(2026, 1, 4), 400),
     ]
     assert all(x.published_at is not None for x in models)
-    # each version is in force from its effective date on; 2026.1 only for 1 January 2026, 2026.2 for the 2nd
+    # each version is in force from its effective date on, until the next
     assert in_force == {dt.date(2026, 1, 1): "2026.1", dt.date(2026, 1, 2): "2026.2", dt.date(2026, 1, 3): "2026.3",
-                        dt.date(2026, 12, 31): "2026.3", dt.date(2030, 1, 1): "2026.3"}
+                        dt.date(2026, 1, 4): "2026.4", dt.date(2026, 12, 31): "2026.4", dt.date(2030, 1, 1): "2026.4"}
     # each went the normal path: created as a draft, then published
     assert events == [(action, x.id) for x in models for action in ("scoring_model.create", "scoring_model.publish")]
-    assert models[2].definition == DEFAULT_MODEL_DEFINITION
+    assert models[2].definition == LAW_ABIDING_MODEL_DEFINITION
+    assert models[3].definition == DEFAULT_MODEL_DEFINITION  # 2026.3 with its legal sources
     assert models[1].definition["gates"][-1]["unless"] == {"source": "applicant.ethnicKazakh", "equals": True}
     assert models[2].definition["gates"][-2] == {"code": "no_false_documents", "source": "record.falseDocuments",
                                                  "equals": False}
@@ -228,8 +231,9 @@ async def test_scoring_models_over_graphql(gql: GQL) -> None:
     models = sorted(data["scoringModels"], key=lambda x: x["version"])
     assert [(x["version"], x["status"], x["effectiveFrom"], x["passMark"]) for x in models] == [
         ("2026.1", "PUBLISHED", "2026-01-01", 400), ("2026.2", "PUBLISHED", "2026-01-02", 400),
-        ("2026.3", "PUBLISHED", "2026-01-03", 400)]
+        ("2026.3", "PUBLISHED", "2026-01-03", 400), ("2026.4", "PUBLISHED", "2026-01-04", 400)]
     assert [x["definition"] for x in models] == [FIRST_MODEL_DEFINITION, SOLVENCY_EXEMPT_MODEL_DEFINITION,
+                                                 LAW_ABIDING_MODEL_DEFINITION,
                                                  DEFAULT_MODEL_DEFINITION]
 
     body = await gql(query)  # anonymous

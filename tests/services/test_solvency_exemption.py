@@ -18,7 +18,7 @@ from cli.main import rescore_after_seed
 from core.db import transaction
 from models.enums import ApplicationStatus, ScoringModelStatus
 from services import jobs
-from services.default_model import FIRST_MODEL_DEFINITION
+from services.default_model import DEFAULT_MODEL_VERSION, FIRST_MODEL_DEFINITION
 from services.scoring_models import create_scoring_model, publish_scoring_model
 from services.seed import seed
 from services.viewer import SYSTEM
@@ -40,7 +40,7 @@ async def general(gql: GQL, *, ethnic_kazakh: bool, savings: str = "0.00") -> di
 async def test_an_ethnic_kazakh_on_general_is_exempt_from_solvency(gql: GQL) -> None:
     kazakh = await general(gql, ethnic_kazakh=True)
     assert kazakh["status"] == "PASSED"
-    assert kazakh["score"]["modelVersion"] == "2026.3"  # 2026.2's exemption, and 2026.3's gate after it
+    assert kazakh["score"]["modelVersion"] == DEFAULT_MODEL_VERSION
     assert solvency(kazakh["score"]) == {"code": "solvency", "passed": True, "value": "0.00",
                                          "reason": "exempt: applicant is an ethnic Kazakh"}
     # everyone else still needs 1,320 MRP
@@ -67,8 +67,8 @@ async def drop_versions(sessions: Sessions, *versions: str) -> None:
 
 
 async def _drop_2026_2(sessions: Sessions) -> None:
-    """The database as it was seeded before version 2026.2 existed (and 2026.3 after it)."""
-    await drop_versions(sessions, "2026.2", "2026.3")
+    """The database as it was seeded before version 2026.2 existed (and the versions after it)."""
+    await drop_versions(sessions, "2026.2", "2026.3", "2026.4")
 
 
 async def test_seed_brings_an_existing_database_to_2026_2_and_rescores(
@@ -85,26 +85,27 @@ async def test_seed_brings_an_existing_database_to_2026_2_and_rescores(
         report = await seed(s)
     async with sessions() as s:
         new = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.2"))).scalar_one()
-        newest = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.3"))).scalar_one()
         actions = (await s.execute(select(m.AuditEvent.action).where(
             m.AuditEvent.entity_type == "scoring_model", m.AuditEvent.entity_id == new.id)
             .order_by(m.AuditEvent.id))).scalars().all()
-    assert report.created == {"scoring_model": 2} and report.published == [new.id, newest.id]
-    assert new.status == newest.status == ScoringModelStatus.PUBLISHED
+        newer = (await s.execute(select(m.ScoringModel.id).where(m.ScoringModel.version.in_(("2026.3", "2026.4")))
+                                 .order_by(m.ScoringModel.effective_from))).scalars().all()
+    assert report.created == {"scoring_model": 3} and report.published == [new.id, *newer]
+    assert new.status == ScoringModelStatus.PUBLISHED
     assert actions == ["scoring_model.create", "scoring_model.publish"]
 
     # what `qonys seed` does once the seed has committed: re-score as a publish over the API does
-    # (2026.2 is replaced by 2026.3 at once: the re-scoring is 2026.3's)
+    # (2026.2 and 2026.3 are replaced at once: the re-scoring is the newest's)
     outcomes = await asyncio.to_thread(rescore_after_seed, settings, report.published)
     if BACKEND == "sqlite":
-        assert [(o.mode, o.rescored) for o in outcomes] == [("skipped", 0), ("inline", 1)]
+        assert [(o.mode, o.rescored) for o in outcomes] == [("skipped", 0), ("skipped", 0), ("inline", 1)]
     else:
-        assert [o.mode for o in outcomes] == ["skipped", "queued"]
+        assert [o.mode for o in outcomes] == ["skipped", "skipped", "queued"]
         await asyncio.wait_for(jobs.run_worker(settings, wait=False, install_signal_handlers=False), timeout=60)
     async with sessions() as s:
         app = (await s.execute(select(m.Application))).scalar_one()
         score = (await s.execute(select(m.Score))).scalar_one()
-    assert (app.status, score.model_version) == (ApplicationStatus.PASSED, "2026.3")
+    assert (app.status, score.model_version) == (ApplicationStatus.PASSED, DEFAULT_MODEL_VERSION)
     assert next(g for g in score.result["gates"] if g["code"] == "solvency")["reason"] == (
         "exempt: applicant is an ethnic Kazakh")
 
@@ -126,7 +127,7 @@ async def _pg(settings: Settings, sql: str) -> None:
 async def test_the_seed_leaves_what_an_administrator_published(sessions: Sessions, clash: str) -> None:
     """An administrator's own 2026.2 is left alone; when a published model holds
     2026-01-02, the seed's 2026.2 waits as a draft (the seed still succeeds)."""
-    await drop_versions(sessions, "2026.2")
+    await drop_versions(sessions, "2026.2", "2026.3", "2026.4")
     async with transaction(sessions) as s:
         version = "2026.2" if clash == "version" else "2026.admin"
         effective = dt.date(2026, 3, 1) if clash == "version" else dt.date(2026, 1, 2)
@@ -135,7 +136,10 @@ async def test_the_seed_leaves_what_an_administrator_published(sessions: Session
         await publish_scoring_model(s, SYSTEM, model_id=own.id)
     async with transaction(sessions) as s:
         report = await seed(s)
-    assert report.published == []
+    async with sessions() as s:
+        published = (await s.execute(select(m.ScoringModel.version).where(
+            m.ScoringModel.id.in_(report.published)))).scalars().all()
+    assert published == ["2026.3", DEFAULT_MODEL_VERSION]  # the versions after 2026.2 are seeded as ever
     async with sessions() as s:
         ours = (await s.execute(select(m.ScoringModel).where(m.ScoringModel.version == "2026.2"))).scalar_one()
     if clash == "version":

@@ -66,7 +66,7 @@ async def test_an_edited_questionnaire_makes_the_score_stale_until_scored_again(
     (event,) = await stale_events(sessions)
     assert event["status"] == ["FAILED", "SUBMITTED"]
     assert event["changedFacts"] == ["questionnaire.savingsMrp"]
-    assert event["score"] == {"modelVersion": "2026.3", "total": 460, "passed": False}
+    assert event["score"] == {"modelVersion": "2026.4", "total": 460, "passed": False}
 
     # nothing is decided on a stale score
     refused = one_error(await gql.ok(DECIDE, {"input": {"applicationId": app["id"], "decision": "APPROVE"}},

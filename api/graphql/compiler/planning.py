@@ -35,6 +35,8 @@ from api.graphql.compiler.sqljson import (
     obj,
 )
 from api.graphql.readmap import (
+    BASIS_FIELDS,
+    SCORE_BASIS,
     SCORE_ITEM_FIELDS,
     SCORE_LISTS,
     SCORE_RESULT_FIELDS,
@@ -185,14 +187,34 @@ def field_json(c: Compilation, spec: Any, alias: Any, details: list[Any], field_
         element, from_ = object_from(c, spec.target, target, details)
         where = sa.and_(target.c[spec.fk] == alias.c.id, row_filter(target_map.model, target, c.viewer))
         if spec.many:
-            return json_array(element, [target.c[col] for col in spec.order] + [target.c.id], from_, where)
+            order = [target.c[col] for col in spec.order] + [target.c.id]
+            return json_array(element, [col.desc() for col in order] if spec.newest_first else order, from_, where)
         value = sa.select(element).select_from(from_).where(where).scalar_subquery()
         return sa.func.coalesce(value, const("null"))
     raise CannotCompile(repr(spec))
 
 
+def basis_json(c: Compilation, basis: sa.ColumnElement[Any], details: list[Any]) -> sa.ColumnElement[str]:
+    """A ``Basis`` (the legal source in kk/ru/en) read from ``basis``, a stored
+    result's JSON object, or null where the result cites none (its key is absent)."""
+    fields = c.subfields(c.schema.type_map["Basis"], details)
+    c.spend(len(fields))
+    pairs = []
+    for key, field_details in fields.items():
+        name = field_details[0].node.name.value
+        if name == "__typename":
+            pairs.append((key, const('"Basis"')))
+        elif name in BASIS_FIELDS and access.reads(c.viewer, "Basis", name):
+            pairs.append((key, json_string(basis.op("->>", return_type=Text)(const(name)))))
+        else:
+            raise CannotCompile(f"Basis.{name}")
+    return sa.case((basis.is_(None), const("null")), else_=obj(pairs))
+
+
 def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa.ColumnElement[str]:
     result = alias.c.result
+    if name == SCORE_BASIS:
+        return basis_json(c, result.op("->", return_type=sa.JSON)(const(name)), details)
     if name in SCORE_RESULT_FIELDS:
         raw = result.op("->>", return_type=Text)(const(SCORE_RESULT_FIELDS[name]))
         return raw  # integers and booleans print as JSON already
@@ -213,6 +235,10 @@ def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa
                 continue
             if not access.reads(c.viewer, item_type, item_name):
                 raise CannotCompile(f"{item_type}.{item_name} hidden")
+            if item_name == "basis":
+                pairs.append((key, basis_json(c, elements.c.value.op("->", return_type=sa.JSON)(const(item_name)),
+                                              field_details)))
+                continue
             kind = SCORE_ITEM_FIELDS[item_type].get(item_name)
             if kind is None:
                 raise CannotCompile(item_name)

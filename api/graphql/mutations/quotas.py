@@ -36,5 +36,5 @@ class QuotaMutations:
             dry_run=result.dry_run, ran_at=result.ran_at, cutoff_score=result.cutoff_score,
             ran_by=info.context.viewer.audit_subject, seats_taken=result.seats_taken,
             quota_id=result.quota_id, approved_ids=result.approved_ids,
-            passed_over_ids=[c.application_id for c in result.passed_over])
+            passed_over_ids=[c.application_id for c in result.passed_over], group_counts=result.group_counts)
         return SelectionRoundPayload(round=round_, errors=[])

@@ -57,6 +57,15 @@ from api.graphql.types.connections import (
 )
 from api.graphql.types.connections import ContractBreachConnection, ResidenceEventConnection
 from api.graphql.types.contracts import ContractTermination, SocialContract, SupportPayment
+from api.graphql.types.explain import (
+    Basis,
+    FairnessGroup,
+    FairnessReport,
+    ScoreBand,
+    ScoreHistoryEntry,
+    ScoreImprovement,
+    SelectionRoundStatistics,
+)
 from api.graphql.types.quotas import Quota, SelectionRound
 from api.graphql.types.reference import Agency, CheckType, DeficitList, Occupation, Region
 from api.graphql.types.residence import BreachOutcome, BreachStatus, ContractBreach, ResidenceEvent, ResidenceEventKind
@@ -105,4 +114,6 @@ __all__ = [
     "ResidenceEventConnection", "ResidenceEventKind",
     "WebhookEndpoint", "WebhookEventType",
     "DecisionReview", "DecisionReviewConnection", "KandasStatus", "KandasStatusConnection",
+    "Basis", "FairnessGroup", "FairnessReport", "ScoreBand", "ScoreHistoryEntry", "ScoreImprovement",
+    "SelectionRoundStatistics",
 ]

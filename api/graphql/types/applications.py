@@ -28,6 +28,7 @@ from api.graphql.types.common import (
     Route,
     Sex,
 )
+from api.graphql.types.explain import Basis, ScoreHistoryEntry, ScoreImprovement
 from api.graphql.types.reference import CheckType, Region, occupation_code_of
 
 if TYPE_CHECKING:
@@ -132,6 +133,8 @@ class GateResult:
     passed: bool
     value: str | None = strawberry.field(description='The fact the gate looked at, as text (e.g. "A1").')
     reason: str
+    basis: Basis | None = strawberry.field(default=None, description="The legal source of the gate, when the "
+                                                                      "model cites one.")
 
 
 @strawberry.type
@@ -141,6 +144,8 @@ class CriterionScore:
     max_points: int
     value: str | None
     reason: str
+    basis: Basis | None = strawberry.field(default=None, description="The legal source of the criterion, when the "
+                                                                      "model cites one.")
 
 
 @strawberry.type
@@ -157,21 +162,38 @@ class Score(FromRow):
         "until the application is scored again."))
     gates: list[GateResult]
     breakdown: list[CriterionScore]
+    pass_mark_basis: Basis | None = strawberry.field(default=None, description=(
+        "The legal source of the pass mark, when the model cites one."))
+    application_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description=(
+        "What would raise this application's score under the model in force, from the facts on file: for each "
+        "criterion below its maximum, the nearest value of a fact the applicant can change that scores more; for "
+        "each failed gate, the value that would pass. Never age, sex, citizenship or family. The applicant "
+        "(their own) and staff."))
+    async def improvements(self, info: Info) -> list[ScoreImprovement]:
+        if self.application_id is None:
+            return []
+        found = await info.context.loaders.improvements().load(self.application_id)
+        return [ScoreImprovement.from_improvement(i) for i in found]
 
     @classmethod
     def from_row(cls, r: m.Score) -> "Score":
-        return cls.from_result(r.result, model_version=r.model_version, computed_at=r.computed_at, stale=r.stale)
+        return cls.from_result(r.result, model_version=r.model_version, computed_at=r.computed_at, stale=r.stale,
+                               application_id=r.application_id)
 
     @classmethod
     def from_result(cls, result: dict[str, Any], *, model_version: str, computed_at: dt.datetime,
-                    stale: bool = False) -> "Score":
+                    stale: bool = False, application_id: int | None = None) -> "Score":
         return cls(
             total=result["total"], max_total=result["maxTotal"], pass_mark=result["passMark"], passed=result["passed"],
-            model_version=model_version, computed_at=computed_at, stale=stale,
-            gates=[GateResult(code=g["code"], passed=g["passed"], value=g.get("value"), reason=stored_reason(g))
-                   for g in result.get("gates", [])],
+            model_version=model_version, computed_at=computed_at, stale=stale, application_id=application_id,
+            pass_mark_basis=Basis.from_json(result.get("passMarkBasis")),
+            gates=[GateResult(code=g["code"], passed=g["passed"], value=g.get("value"), reason=stored_reason(g),
+                              basis=Basis.from_json(g.get("basis"))) for g in result.get("gates", [])],
             breakdown=[CriterionScore(code=c["code"], points=c["points"], max_points=c["maxPoints"],
-                                      value=c.get("value"), reason=stored_reason(c)) for c in result.get("breakdown", [])],
+                                      value=c.get("value"), reason=stored_reason(c), basis=Basis.from_json(c.get("basis")))
+                       for c in result.get("breakdown", [])],
         )
 
 
@@ -239,6 +261,12 @@ class Application(Node, FromRow):
     @strawberry.field
     async def score(self, info: Info) -> Score | None:
         return await Score.one_by(info, "application_id", self.pk)
+
+    @strawberry.field(description="Every score the application has had, newest first (the current score is the "
+                                  "newest): model version, total, passed, when and why. The applicant and staff.")
+    async def score_history(self, info: Info) -> list[ScoreHistoryEntry]:
+        rows = await info.context.loaders.many_by(m.ScoreHistory, "application_id", "computed_at").load(self.pk)
+        return [ScoreHistoryEntry.from_row(r) for r in reversed(rows)]
 
     @strawberry.field(description="The decision in force (or the withdrawal); null while the application is undecided.")
     async def decision(self, info: Info) -> ApplicationDecision | None:

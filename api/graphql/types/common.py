@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 
 from api.graphql import ids
 from api.graphql.context import Info
@@ -54,6 +55,16 @@ class UserError:
     message: str
 
 
+
+
+def service_call(call: Any) -> Any:
+    """``call()``, a service's refusal raised as a GraphQL error with its code (for a
+    read field whose service refuses some callers)."""
+    try:
+        return call()
+    except errors.ServiceError as exc:
+        first = exc.errors[0]
+        raise GraphQLError(first.message, extensions={"code": first.code.value}) from None
 
 
 class FromRow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
 
@@ -10,8 +11,10 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application, applications_by_id
-from api.graphql.types.common import Node, QuotaKind
+from api.graphql.types.common import Node, QuotaKind, service_call
+from api.graphql.types.explain import FairnessReport
 from api.graphql.types.reference import Region, occupation_code_of
+from services import fairness
 from services.quotas import seats_remaining
 
 
@@ -50,6 +53,14 @@ class SelectionRound(Node):
     quota_id: strawberry.Private[int]
     approved_ids: strawberry.Private[list[int]]
     passed_over_ids: strawberry.Private[list[int]] = strawberry.field(default_factory=list)
+    group_counts: strawberry.Private[dict[str, Any] | None] = None
+
+    @strawberry.field(description="Approval rates of the round's candidates by sex, age band and route, with the "
+                                  "groups below four fifths of the highest flagged (administrators); null for a round "
+                                  "run before they were counted.")
+    async def fairness(self, info: Info) -> FairnessReport | None:
+        found = service_call(lambda: fairness.approval_report(info.context.viewer, self.group_counts))
+        return FairnessReport.from_report(found) if found is not None else None
 
     @strawberry.field(description="Numbers of the applications the round approved, in ranking order.")
     async def approved_numbers(self, info: Info) -> list[str]:
@@ -64,7 +75,7 @@ class SelectionRound(Node):
     def from_row(cls, r: m.SelectionRound, *, approved_ids: list[int], passed_over_ids: list[int]) -> "SelectionRound":
         return cls(id=strawberry.ID(ids.encode("SelectionRound", r.id)), dry_run=False, ran_at=r.ran_at,
                    cutoff_score=r.cutoff_score, ran_by=r.ran_by, seats_taken=r.seats_taken, quota_id=r.quota_id,
-                   approved_ids=approved_ids, passed_over_ids=passed_over_ids)
+                   approved_ids=approved_ids, passed_over_ids=passed_over_ids, group_counts=r.group_counts)
 
     @strawberry.field
     async def quota(self, info: Info) -> Quota:

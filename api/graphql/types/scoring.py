@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 import models as m
@@ -12,6 +13,9 @@ from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application, applications_by_id
 from api.graphql.types.common import Node, ScoringModelStatus
+from api.graphql.types.explain import FairnessReport
+from services import fairness
+from services.errors import ServiceError
 
 
 @strawberry.type
@@ -37,6 +41,19 @@ class ScoringSimulation:
     passed_under_draft: int
     newly_passing_ids: strawberry.Private[list[int]]
     newly_failing_ids: strawberry.Private[list[int]]
+    model_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="Pass rates under the draft by sex, age band and route, with the groups below "
+                                  "four fifths of the highest flagged (administrators).")
+    async def fairness(self, info: Info) -> FairnessReport | None:
+        if self.model_id is None:
+            return None
+        async with info.context.read() as session:
+            try:
+                found = await fairness.simulation_fairness(session, info.context.viewer, self.model_id)
+            except ServiceError as exc:
+                raise GraphQLError(exc.errors[0].message, extensions={"code": exc.errors[0].code.value}) from None
+        return FairnessReport.from_report(found)
 
     @strawberry.field(description="Applications that fail now and would pass under the draft.")
     async def newly_passing(self, info: Info) -> list[Application]:
