@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 import models as m
 from api.graphql import ids
 from core.db import transaction
+from models.base import ALMATY
 from models.enums import ApplicationStatus, Route
 from services import holidays, integrity, reviews
 from services.auth import create_agency_key
@@ -277,12 +278,14 @@ async def test_overturned_rejection_goes_back_to_passed(gql: Any, sessions: Any)
 
 
 async def test_overturned_failure_goes_back_to_submitted(gql: Any, sessions: Any, clock: Any) -> None:
-    clock.pin(dt.date(2026, 3, 1))  # the factory's score failed it on 11 February 2026
+    clock.pin(dt.date(2026, 3, 1))  # the factory's score failed it on 11 or 12 February 2026
     async with transaction(sessions) as s:
         app = await f.make_passed_application(s, score=300, status=ApplicationStatus.FAILED, owner_subject="alice")
+    async with sessions() as s:  # the score is the decision: its day in Almaty (the factory's clock moves on)
+        scored = (await s.execute(select(m.Score.computed_at).where(m.Score.application_id == app.id))).scalar_one()
     review = (await ask(gql, app))["review"]
     assert (review["reviewedStatus"], review["decisionOn"], review["scoreTotal"], review["scorePassed"]) == (
-        "FAILED", "2026-02-11", 300, False)
+        "FAILED", scored.astimezone(ALMATY).date().isoformat(), 300, False)
     overturned = await mutate(gql, DECIDE_REVIEW, {"reviewId": review["id"], "outcome": "OVERTURNED",
                                                      "reason": "The questionnaire misread the experience."},
                                 subject="officer-2")
