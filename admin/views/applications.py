@@ -14,6 +14,7 @@ from admin.base import ReadOnlyView
 from admin.views.common import labels, CASES, enum_filter, region_filter
 from models import Application
 from models.enums import ApplicationStatus, Route
+from services import case_sections  # noqa: F401  (registers the case page's sections after the decision)
 from services.case_file import case_file
 from services.errors import ServiceError
 

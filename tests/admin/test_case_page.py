@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Score
+from services import case_sections  # noqa: F401 (the sections after the decision)
 from services.case_file import case_file
 from services.errors import ServiceError
 from services.viewer import ANONYMOUS, SYSTEM, Viewer
@@ -37,6 +38,12 @@ async def test_the_case_file_holds_every_stage(gql: Any, sessions: Any) -> None:
                            "application.questionnaire"]
     assert actions[-6:] == ["application.score", "application.approve", "contract.sign", "contract.support_payment",
                             "contract.terminate", "contract.refund_payment"]
+    # after the decision (SPEC §12, §17): the round granted the kandas status; the score is in its history
+    status = dict(c.extra["Kandas status"])
+    assert status["Number"].startswith("KS-2026-") and status["Status"].value == "ACTIVE"
+    history = c.extra["Score history"]
+    assert len(history) == 1 and "passed (FIRST_SCORE)" in history[0][1]
+    assert "Reviews of the decision" not in c.extra and "Work permit" not in c.extra
 
 
 async def test_a_case_is_not_read_by_applicants_or_anonymous_callers(gql: Any, sessions: Any) -> None:
@@ -59,6 +66,7 @@ async def test_the_case_page_shows_the_whole_case(gql: Any, sessions: Any, admin
         assert f'id="{section}"' in text, section
     assert "KANDAS 2026 · Pavlodar" in text
     assert "Refund outstanding" in text and "Support paid" in text
+    assert "Kandas status" in text and "KS-2026-" in text and "Score history" in text
     # the list links each application's number to its case page, with the applicant's name beside it
     listing = await admin_client.get("/admin/application/list")
     assert f'/admin/application/details/{case["id"]}">{case["number"]}</a>' in listing.text
