@@ -10,6 +10,7 @@ import strawberry
 
 import models as m
 from api.graphql.paging import PagePlan, PageQuery
+from api.graphql.readmap import localized_name
 from api.graphql.types.kandas import Holiday, KandasStatusState, ReviewStatus
 from models.base import today_almaty
 from models.enums import KandasStatusState as KandasStatusStateEnum
@@ -90,5 +91,6 @@ def review_page(viewer: Viewer, *, first: int | None, after: str | None,
 
 
 async def holidays_of(session: Any, year: int) -> list[Holiday]:
-    return [Holiday(date=h.on, recurring=h.recurring, name_kk=h.row.name_kk, name_ru=h.row.name_ru,
-                    name_en=h.row.name_en) for h in await holidays.of_year(session, year)]
+    return [Holiday(date=h.on, recurring=h.recurring, name=localized_name(h.row.name_en, h.row.name_kk, h.row.name_ru),
+                    name_kk=h.row.name_kk, name_ru=h.row.name_ru, name_en=h.row.name_en)
+            for h in await holidays.of_year(session, year)]

@@ -260,6 +260,15 @@ async def test_reference_names_in_the_request_language(client: httpx.AsyncClient
             {k: v for k, v in welders["en"].items() if k != "name"}
 
 
+async def test_holidays_are_named_in_the_request_language(client: httpx.AsyncClient) -> None:
+    query = "{ holidays(year: 2026) { date name nameKk nameRu nameEn } }"
+    read = {lang: (await ask(client, query, language=lang))["data"]["holidays"] for lang in ("kk", "ru", None)}
+    independence = {lang: next(h for h in days if h["date"] == "2026-12-16") for lang, days in read.items()}
+    assert independence["kk"]["name"] == independence["kk"]["nameKk"] == "Тәуелсіздік күні"
+    assert independence["ru"]["name"] == independence["ru"]["nameRu"] == "День Независимости"
+    assert independence[None]["name"] == independence[None]["nameEn"] == "Independence Day"
+
+
 async def test_check_types_and_agencies_are_named_in_the_request_language(
         client: httpx.AsyncClient, sessions: Any) -> None:
     async with sessions() as s, s.begin():

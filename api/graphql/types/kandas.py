@@ -109,6 +109,8 @@ class DecisionReviewConnection(Connection[DecisionReview]):
 class Holiday:
     date: dt.date
     recurring: bool = strawberry.field(description="A fixed-date holiday that recurs every year.")
+    name: str = strawberry.field(description="The holiday's name in the request's language (Accept-Language: kk, "
+                                             "ru or en; English without it).")
     name_kk: str
     name_ru: str
     name_en: str
