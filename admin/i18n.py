@@ -25,9 +25,10 @@ from typing import Any
 from markupsafe import Markup
 from sqladmin import i18n as sqladmin_i18n
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from core import i18n
+from core.asgi import HttpMiddleware
 from core.text import Names, Text
 
 SESSION_KEY = "lang"
@@ -62,16 +63,10 @@ def activate(lang: str) -> None:
     sqladmin_i18n._current_translation.set(TRANSLATIONS[lang])  # type: ignore[attr-defined]
 
 
-class LanguageMiddleware:
+class LanguageMiddleware(HttpMiddleware):
     """``?lang=`` (kept in the session), else the session's choice, else Accept-Language."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn = HTTPConnection(scope)
         session = scope.get("session")
         chosen = conn.query_params.get("lang")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from api.asgi import HttpMiddleware
+from core.asgi import HttpMiddleware
 from api.graphql.view import unauthenticated
 from core.db import transaction
 from services import auth

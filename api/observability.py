@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from api.asgi import HttpMiddleware
+from core.asgi import HttpMiddleware
 from core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, ERRORS, GRAPHQL_LATENCY, GRAPHQL_REQUESTS, REGISTRY
 
 REQUEST_ID_HEADER = "x-request-id"

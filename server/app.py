@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.setup import mount_admin
-from api.asgi import HttpMiddleware
+from core.asgi import HttpMiddleware
 from api.auth_middleware import AuthenticateGraphQL
 from api.graphiql_assets import ASSETS_URL
 from api.graphiql_assets import DEST as GRAPHIQL_ASSETS

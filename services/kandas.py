@@ -33,9 +33,10 @@ from models import Application, KandasStatus
 from models.base import today_almaty, utcnow
 from models.enums import KandasEndReason, KandasStatusState
 from services import audit, numbers
-from services.errors import ErrorCollector, forbidden, invalid, invalid_state, not_found
+from services.errors import ErrorCollector, forbidden, invalid, invalid_state
 from services.rules import add_months, add_years
 from services.viewer import Viewer
+from services.rows import locked
 
 NUMBER_PREFIX = "KS"
 VALID_YEARS = 1
@@ -180,12 +181,7 @@ async def require_for_contract(session: AsyncSession, application_id: int, start
 
 
 async def _locked(session: AsyncSession, status_id: int) -> KandasStatus:
-    row = (await session.execute(
-        select(KandasStatus).where(KandasStatus.id == status_id).with_for_update()
-        .execution_options(populate_existing=True))).scalar_one_or_none()
-    if row is None:
-        raise not_found("kandas status", *STATUS_ID)
-    return row
+    return await locked(session, KandasStatus, status_id, "kandas status", field=STATUS_ID)
 
 
 async def extend_kandas_status(session: AsyncSession, viewer: Viewer, *, status_id: int, months: int) -> KandasStatus:

@@ -36,9 +36,10 @@ from models.enums import ApplicationStatus, ReviewOutcome, ReviewStatus
 from services import audit, decisions, holidays, numbers
 from services.applications.common import APPLICATION_ID, load_application, require_person
 from services.applications.status import S, move, require_status
-from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, not_found
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
 from services.rules import add_months
 from services.viewer import Viewer
+from services.rows import locked
 
 REVIEW_MONTHS = 3
 REVIEW_WORKING_DAYS = 20
@@ -160,11 +161,7 @@ async def decide_review(session: AsyncSession, viewer: Viewer, *, review_id: int
                         reason: str) -> DecisionReview:
     require_staff(viewer)
     outcome = ReviewOutcome(outcome)
-    review = (await session.execute(
-        select(DecisionReview).where(DecisionReview.id == review_id).with_for_update()
-        .execution_options(populate_existing=True))).scalar_one_or_none()
-    if review is None:
-        raise not_found("review", *REVIEW_ID)
+    review = await locked(session, DecisionReview, review_id, "review", field=REVIEW_ID)
     if review.status != ReviewStatus.OPEN:
         raise ServiceError.one(ErrorCode.INVALID_STATE, t("review {number} was already decided: {status}",
                                                           number=review.number, status=review.status.value),

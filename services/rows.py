@@ -3,7 +3,7 @@ missing, INVALID_STATE when its rule says it may not change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +14,15 @@ T = TypeVar("T")
 
 
 async def locked(session: AsyncSession, model: type[T], pk: int, what: str,
-                 refusal: Callable[[T], str | None] | None = None) -> T:
-    """Row ``pk`` of ``model`` (``SELECT … FOR UPDATE`` on PostgreSQL). Errors name
-    the field ``input.id``: ``what`` not found, or the reason ``refusal(row)`` gives."""
-    row = await session.get(model, pk, with_for_update=True)
+                 refusal: Callable[[T], str | None] | None = None, *,
+                 field: Sequence[str] = ("input", "id")) -> T:
+    """Row ``pk`` of ``model`` (``SELECT … FOR UPDATE`` on PostgreSQL), read anew from
+    the database once locked. Errors name ``field`` (``input.id`` unless told):
+    ``what`` not found, or the reason ``refusal(row)`` gives."""
+    row = await session.get(model, pk, with_for_update=True, populate_existing=True)
     if row is None:
-        raise not_found(what, "input", "id")
+        raise not_found(what, *field)
     reason = refusal(row) if refusal is not None else None
     if reason:
-        raise invalid_state(reason, "input", "id")
+        raise invalid_state(reason, *field)
     return row

@@ -15,9 +15,10 @@ from models import Employer, Region
 from models.base import utcnow
 from models.enums import StaffCategory
 from services import audit, rules
-from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, not_found
+from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
 from services.labour import rules as labour
 from services.viewer import Viewer
+from services.rows import locked
 
 EMPLOYER_ID = ("input", "employerId")
 
@@ -79,12 +80,7 @@ async def register_employer(session: AsyncSession, viewer: Viewer, *, bin: str, 
 
 async def lock_employer(session: AsyncSession, employer_id: int, *field: str) -> Employer:
     """The employer row, locked for the rest of the transaction; NOT_FOUND when missing."""
-    employer = (await session.execute(
-        select(Employer).where(Employer.id == employer_id).with_for_update()
-        .execution_options(populate_existing=True))).scalar_one_or_none()
-    if employer is None:
-        raise not_found("employer", *(field or EMPLOYER_ID))
-    return employer
+    return await locked(session, Employer, employer_id, "employer", field=field or EMPLOYER_ID)
 
 
 async def update_employer_staff(session: AsyncSession, viewer: Viewer, *, employer_id: int,

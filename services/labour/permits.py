@@ -26,6 +26,7 @@ from services.errors import ErrorCollector, ServiceError, invalid, invalid_state
 from services.labour import rules as labour
 from services.labour.employers import lock_employer, require_staff
 from services.viewer import Viewer
+from services.rows import locked
 
 PERMIT_ID = ("input", "permitId")
 
@@ -104,12 +105,7 @@ async def request_work_permit(
 
 
 async def lock_permit(session: AsyncSession, permit_id: int, *field: str) -> WorkPermit:
-    permit = (await session.execute(
-        select(WorkPermit).where(WorkPermit.id == permit_id).with_for_update()
-        .execution_options(populate_existing=True))).scalar_one_or_none()
-    if permit is None:
-        raise not_found("work permit", *(field or PERMIT_ID))
-    return permit
+    return await locked(session, WorkPermit, permit_id, "work permit", field=field or PERMIT_ID)
 
 
 async def decide_work_permit(session: AsyncSession, viewer: Viewer, *, permit_id: int, decision: Decision,
