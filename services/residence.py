@@ -318,3 +318,10 @@ async def resolve_breach(
         "breachId": case.id, "status": [BreachStatus.OPEN, new_status], "note": text, **termination,
     })
     return case
+
+
+async def breach_events(session: AsyncSession, breach_id: int) -> list[tuple[ResidenceEvent, str]]:
+    """The events attached to a breach case, oldest first, each with its region's code."""
+    return [(event, code) for event, code in (await session.execute(
+        select(ResidenceEvent, Region.code).join(Region, Region.id == ResidenceEvent.region_id)
+        .where(ResidenceEvent.breach_id == breach_id).order_by(ResidenceEvent.occurred_on, ResidenceEvent.id))).all()]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqladmin import action
 from sqladmin.filters import OperationColumnFilter
 from starlette.requests import Request
@@ -88,9 +87,7 @@ class ContractBreachAdmin(ReadOnlyView, model=ContractBreach):
 async def case_rows(session: Any, case: ContractBreach) -> list[tuple[str, Any]]:
     """What an officer reads before resolving a case: the contract, and the events attached."""
     contract = await session.get(SocialContract, case.contract_id)
-    events = (await session.execute(
-        sa.select(ResidenceEvent, Region.code).join(Region, Region.id == ResidenceEvent.region_id)
-        .where(ResidenceEvent.breach_id == case.id).order_by(ResidenceEvent.occurred_on, ResidenceEvent.id))).all()
+    events = await residence.breach_events(session, case.id)
     region = await session.get(Region, contract.region_id)
     return [
         ("case", f"#{case.id}, {case.status.value}"),

@@ -18,6 +18,7 @@ from api.graphql.paging import PagePlan, PageQuery
 from api.graphql.queries_kandas import (
     DecisionReviewFilter, KandasStatusFilter, holidays_of, kandas_status_page, review_page,
 )
+from api.graphql.types.common import refusal
 from api.graphql.types.kandas import Holiday
 from api.graphql.types import (
     NODE_TYPES,
@@ -341,7 +342,7 @@ class Query:
             try:
                 sim = await scoring_models_service.simulate(session, info.context.viewer, pk)
             except ServiceError as exc:
-                raise GraphQLError(exc.errors[0].message, extensions={"code": exc.errors[0].code.value}) from None
+                raise refusal(exc) from None
         return ScoringSimulation(model_version=sim.model_version, evaluated=sim.evaluated, passed_now=sim.passed_now,
                                  passed_under_draft=sim.passed_under_draft, newly_passing_ids=sim.newly_passing_ids,
                                  newly_failing_ids=sim.newly_failing_ids, model_id=pk)

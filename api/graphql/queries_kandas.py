@@ -78,9 +78,7 @@ def review_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     def where() -> list[Any]:
         r = m.DecisionReview
-        conditions = []
-        if "f_review_status" in p:
-            conditions.append(r.status == p("f_review_status", r.status))
+        conditions = p.equal(f_review_status=r.status)
         if overdue is not None:
             late = reviews.overdue_condition(p("f_today", r.due_date))
             conditions.append(late if overdue else ~late)

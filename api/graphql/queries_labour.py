@@ -26,6 +26,7 @@ from api.graphql.types.labour import (
 from models import enums
 from models.base import today_almaty
 from services import access
+from services.labour import rules as labour_rules
 from services.viewer import Viewer
 
 
@@ -72,14 +73,12 @@ def employer_page(viewer: Viewer, *, first: int | None, after: str | None, filte
 
     def where() -> list[Any]:
         e = m.Employer
-        conditions = []
+        conditions = p.equal(f_bin=e.bin)
         if "f_region" in p:
             conditions.append(in_region(p, e.region_id))
-        if "f_bin" in p:
-            conditions.append(e.bin == p("f_bin", e.bin))
         if suspended is not None:
-            in_force = e.suspended_until > p("f_today", e.suspended_until)
-            conditions.append(in_force if suspended else ~in_force | e.suspended_until.is_(None))
+            in_force = labour_rules.suspended_condition(e.suspended_until, p("f_today", e.suspended_until))
+            conditions.append(in_force if suspended else ~in_force)
         return conditions
 
     return p.plan("employers", m.Employer, kind="employer", key="created_at", ascending=False, after=after,
@@ -100,15 +99,9 @@ def permit_page(viewer: Viewer, *, first: int | None, after: str | None, filter:
 
     def where() -> list[Any]:
         w = m.WorkPermit
-        conditions = []
-        if "f_permit_status" in p:
-            conditions.append(w.status == p("f_permit_status", w.status))
-        if "f_category" in p:
-            conditions.append(w.category == p("f_category", w.category))
+        conditions = p.equal(f_permit_status=w.status, f_category=w.category, f_employer=w.employer_id)
         if "f_region" in p:
             conditions.append(in_region(p, w.region_id))
-        if "f_employer" in p:
-            conditions.append(w.employer_id == p("f_employer", w.employer_id))
         return conditions
 
     return p.plan("workPermits", m.WorkPermit, kind="permit", key="requested_at", ascending=False, after=after,
@@ -128,14 +121,7 @@ def violation_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     def where() -> list[Any]:
         v = m.Violation
-        conditions = []
-        if "f_kind" in p:
-            conditions.append(v.kind == p("f_kind", v.kind))
-        if "f_employer" in p:
-            conditions.append(v.employer_id == p("f_employer", v.employer_id))
-        if "f_application" in p:
-            conditions.append(v.application_id == p("f_application", v.application_id))
-        return conditions
+        return p.equal(f_kind=v.kind, f_employer=v.employer_id, f_application=v.application_id)
 
     return p.plan("violations", m.Violation, kind="violation", key="recorded_at", ascending=False, after=after,
                   where=where, counted=True)

@@ -69,13 +69,9 @@ def residence_event_page(viewer: Viewer, *, first: int | None, after: str | None
 
     def where() -> list[Any]:
         e = m.ResidenceEvent
-        conditions = []
-        if "f_event_kind" in p:
-            conditions.append(e.kind == p("f_event_kind", e.kind))
+        conditions = p.equal(f_event_kind=e.kind, f_contract=e.contract_id)
         if "f_region" in p:
             conditions.append(in_region(p, e.region_id))
-        if "f_contract" in p:
-            conditions.append(e.contract_id == p("f_contract", e.contract_id))
         if open_wanted is not None:
             b = m.ContractBreach
             in_open = e.breach_id.in_(select(b.id).where(b.status == p("f_open", b.status)))
@@ -97,9 +93,7 @@ def breach_page(viewer: Viewer, *, first: int | None, after: str | None,
 
     def where() -> list[Any]:
         b, c = m.ContractBreach, m.SocialContract
-        conditions = []
-        if "f_breach_status" in p:
-            conditions.append(b.status == p("f_breach_status", b.status))
+        conditions = p.equal(f_breach_status=b.status)
         if "f_region" in p:
             conditions.append(b.contract_id.in_(select(c.id).where(in_region(p, c.region_id))))
         return conditions

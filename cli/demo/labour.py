@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
-from models import Application, DeficitOccupation, Occupation, Region, Score
+from models import Application, DeficitOccupation, Occupation, Region, Score, Violation
 from models.base import today_almaty
 from models.enums import ApplicationStatus, Decision, PermitCategory, StaffCategory, ViolationKind
 from services.errors import ServiceError
@@ -106,10 +106,12 @@ async def make_labour(session: AsyncSession, *, employers_count: int, seed: int)
                     fine_mrp=rng.choice((30, 50, 100)), external_id=f"DEMO-{seed}-{employer.bin}-{k}",
                     employer_id=employer.id)
                 counts["violation"] += 1
-    # a few applicants' violations, on applications closed before they were scored (no score to revisit)
+    # a few applicants' violations, on applications closed before they were scored (no score to revisit),
+    # none of them already given one by an earlier run
     decided = (await session.execute(
         select(Application.id).where(Application.status.in_((ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN)),
-                                     ~select(Score.id).where(Score.application_id == Application.id).exists())
+                                     ~select(Score.id).where(Score.application_id == Application.id).exists(),
+                                     ~select(Violation.id).where(Violation.application_id == Application.id).exists())
         .order_by(Application.id.desc()).limit(max(1, employers_count // 2)))).scalars().all()
     for app_id in decided:
         kind = rng.choice((ViolationKind.OVERSTAY, ViolationKind.FALSE_DOCUMENTS, ViolationKind.OTHER))

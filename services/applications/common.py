@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
-from models import Application, Occupation
+from models import Application, Occupation, Region
 from services import access, rules
 from services.errors import ErrorCollector, forbidden, not_found
 from services.viewer import Viewer
@@ -54,6 +54,18 @@ async def load_application(
     if app is None:
         raise not_found(t("application"), *field)
     return app
+
+
+async def region_by_code(
+    session: AsyncSession, code: str, errors: ErrorCollector, *field: str
+) -> Region | None:
+    """The region of an ISO 3166-2:KZ code written in any case; its problem goes to ``errors``."""
+    problem = rules.region_code_problem(code)
+    if problem:
+        errors.invalid(problem, *field)
+        return None
+    return (await session.execute(
+        select(Region).where(Region.code == rules.normalise_region_code(code)))).scalar_one_or_none()
 
 
 async def occupation_by_code(

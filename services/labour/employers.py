@@ -11,14 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
-from models import Employer, Region
+from models import Employer
 from models.base import utcnow
 from models.enums import StaffCategory
-from services import audit, rules
+from services import audit
+from services.applications.common import region_by_code
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
 from services.labour import rules as labour
-from services.viewer import Viewer
 from services.rows import locked
+from services.viewer import Viewer
 
 EMPLOYER_ID = ("input", "employerId")
 
@@ -53,13 +54,7 @@ async def register_employer(session: AsyncSession, viewer: Viewer, *, bin: str, 
     bin_ = (bin or "").strip()
     errors.invalid(labour.bin_problem(bin_), "input", "bin")
     errors.invalid(labour.employer_name_problem(name or ""), "input", "name")
-    region = None
-    problem = rules.region_code_problem(region_code)
-    if problem:
-        errors.invalid(problem, "input", "regionCode")
-    else:
-        region = (await session.execute(
-            select(Region).where(Region.code == rules.normalise_region_code(region_code)))).scalar_one_or_none()
+    region = await region_by_code(session, region_code, errors, "input", "regionCode")
     columns = _staff(local_staff, errors)
     errors.raise_if_any()
     assert region is not None

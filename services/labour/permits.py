@@ -16,11 +16,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
-from models import DeficitOccupation, Employer, Region, WorkPermit
+from models import DeficitOccupation, Employer, WorkPermit
 from models.base import today_almaty, utcnow
 from models.enums import Decision, PermitCategory, PermitStatus
-from services import audit, numbers, quotas, rules
-from services.applications.common import occupation_by_code, optional_text
+from services import audit, numbers, quotas
+from services.applications.common import occupation_by_code, optional_text, region_by_code
 from services.decisions import REASON_MAX
 from services.errors import ErrorCollector, ServiceError, invalid, invalid_state, not_found
 from services.labour import rules as labour
@@ -64,13 +64,7 @@ async def request_work_permit(
     errors = ErrorCollector()
     errors.invalid(labour.workers_problem(workers), "input", "workers")
     errors.invalid(labour.valid_months_problem(category, valid_months), "input", "validMonths")
-    region = None
-    problem = rules.region_code_problem(region_code)
-    if problem:
-        errors.invalid(problem, "input", "regionCode")
-    else:
-        region = (await session.execute(
-            select(Region).where(Region.code == rules.normalise_region_code(region_code)))).scalar_one_or_none()
+    region = await region_by_code(session, region_code, errors, "input", "regionCode")
     occupation = await occupation_by_code(session, occupation_code, errors, "input", "occupationCode")
     if region is not None and occupation is not None and labour.needs_deficit_occupation(category):
         listed = (await session.execute(select(DeficitOccupation.id).where(

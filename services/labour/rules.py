@@ -10,6 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import and_
 
 from core.text import Text, t
 from models.enums import PermitCategory, StaffCategory
@@ -201,3 +204,8 @@ def suspension_end(dates: Iterable[dt.date], *, violations: int, window_months: 
 def suspended_on(suspended_until: dt.date | None, today: dt.date) -> bool:
     """A suspension ending on ``suspended_until`` is in force before that day."""
     return suspended_until is not None and today < suspended_until
+
+
+def suspended_condition(suspended_until: Any, today: Any) -> Any:
+    """:func:`suspended_on` as SQL over the column (``today`` a date or a bound parameter)."""
+    return and_(suspended_until.is_not(None), suspended_until > today)

@@ -57,14 +57,19 @@ class UserError:
 
 
 
+def refusal(exc: errors.ServiceError) -> GraphQLError:
+    """A service's refusal of a read as a top-level GraphQL error with its code."""
+    first = exc.errors[0]
+    return GraphQLError(first.message, extensions={"code": first.code.value})
+
+
 def service_call(call: Any) -> Any:
     """``call()``, a service's refusal raised as a GraphQL error with its code (for a
     read field whose service refuses some callers)."""
     try:
         return call()
     except errors.ServiceError as exc:
-        first = exc.errors[0]
-        raise GraphQLError(first.message, extensions={"code": first.code.value}) from None
+        raise refusal(exc) from None
 
 
 class FromRow:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application, applications_by_id
-from api.graphql.types.common import Node, ScoringModelStatus
+from api.graphql.types.common import Node, ScoringModelStatus, refusal
 from api.graphql.types.explain import FairnessReport
 from services import fairness
 from services.errors import ServiceError
@@ -52,7 +51,7 @@ class ScoringSimulation:
             try:
                 found = await fairness.simulation_fairness(session, info.context.viewer, self.model_id)
             except ServiceError as exc:
-                raise GraphQLError(exc.errors[0].message, extensions={"code": exc.errors[0].code.value}) from None
+                raise refusal(exc) from None
         return FairnessReport.from_report(found)
 
     @strawberry.field(description="Applications that fail now and would pass under the draft.")
