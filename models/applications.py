@@ -219,8 +219,12 @@ class Score(Table, table=True):
     max_total: int = column(sa.Integer())
     pass_mark: int = column(sa.Integer())
     passed: bool = column(sa.Boolean())
-    # {"gates": [...], "breakdown": [...]} as the engine produced them.
+    # {"gates": [...], "breakdown": [...]} as the engine produced them, each line with its code,
+    # value and English reason; what explains a line further (its message id and legal source) is in
+    # ``explanation`` ({"gates": {code: ...}, "breakdown": {code: ...}, "passMarkBasis": ...}), which
+    # only reads that explain or translate a score fetch (services.scoring.results.split).
     result: dict[str, Any] = column(JSONType)
+    explanation: dict[str, Any] | None = column(JSONType, nullable=True)
     computed_at: dt.datetime = column(UTCDateTime())
     # A fact it was computed from has changed since (the application went back to
     # SUBMITTED); the next scoreApplication clears it.

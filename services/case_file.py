@@ -186,7 +186,7 @@ async def case_file(session: AsyncSession, viewer: Viewer, application_id: int) 
         family=family, language_test=await _one(session, LanguageTest, application_id),
         questionnaire=questionnaire, questionnaire_occupation=questionnaire_occupation,
         checks=await _checks(session, application_id), interview=await _one(session, Interview, application_id),
-        score=score, score_result=ScoreResult.from_json(score.result) if score is not None and score.result else None,
+        score=score, score_result=ScoreResult.from_stored(score.result, score.explanation) if score is not None and score.result else None,
         decisions=decisions, contract=await contract_file(session, contract) if contract is not None else None,
         timeline=await _timeline(session, application, contract),
     )

@@ -275,9 +275,10 @@ async def store_scores(
     version = quoted(model.version)
     for app in apps:
         result = results[app.id]
-        result_json = result.json_text
+        result_json, explanation_json = result.stored_texts
         row = {"b_application_id": app.id, "b_total": result.total, "b_max_total": result.max_total,
-               "b_pass_mark": result.pass_mark, "b_passed": result.passed, "b_result": result_json}
+               "b_pass_mark": result.pass_mark, "b_passed": result.passed, "b_result": result_json,
+               "b_explanation": explanation_json}
         old_status = app.status
         new_status = status_after(result)
         (passed if result.passed else failed).append(app.id)
@@ -304,7 +305,8 @@ async def store_scores(
     score_values = {
         "scoring_model_id": model.id, "model_version": model.version, "total": _bind(s.c.total),
         "max_total": _bind(s.c.max_total), "pass_mark": _bind(s.c.pass_mark), "passed": _bind(s.c.passed),
-        "result": json_from_text(sa.bindparam("b_result", type_=sa.Text()), dialect), "computed_at": now,
+        "result": json_from_text(sa.bindparam("b_result", type_=sa.Text()), dialect),
+        "explanation": json_from_text(sa.bindparam("b_explanation", type_=sa.Text()), dialect), "computed_at": now,
         "stale": False,  # computed from the facts on file now
     }
     if changed:
@@ -340,10 +342,12 @@ def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model
         else:
             result = results.get(loaded.get("application_id"))  # type: ignore[arg-type]
             if result is not None:
+                stored, explanation = scoring.results.split(result.to_json())
                 for key, value in (("scoring_model_id", model.id), ("model_version", model.version),
                                    ("total", result.total), ("max_total", result.max_total),
                                    ("pass_mark", result.pass_mark), ("passed", result.passed),
-                                   ("result", result.to_json()), ("computed_at", now), ("stale", False)):
+                                   ("result", stored), ("explanation", explanation), ("computed_at", now),
+                                   ("stale", False)):
                     set_committed_value(obj, key, value)
 
 

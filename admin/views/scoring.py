@@ -208,4 +208,4 @@ class ScoreAdmin(ReadOnlyView, model=Score):
         """The breakdown as a table (the stored JSON read back by the scoring engine's own type)."""
         async with self.sessions() as session:
             score = await session.get(Score, self._pk(request.path_params.get("pk")))
-        return {"score_result": ScoreResult.from_json(score.result) if score is not None and score.result else None}
+        return {"score_result": ScoreResult.from_stored(score.result, score.explanation) if score is not None and score.result else None}

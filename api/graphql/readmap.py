@@ -212,7 +212,7 @@ SCORE_ITEM_FIELDS = {
 }
 SCORE_LISTS = {"gates": "GateResult", "breakdown": "CriterionScore"}
 # The legal sources (SPEC §17): ``basis`` of a gate or criterion and the score's ``passMarkBasis``,
-# objects of the stored result with these keys (absent where the model cites none).
+# objects of the stored ``explanation`` with these keys (absent where the model cites none).
 SCORE_BASIS = "passMarkBasis"
 BASIS_FIELDS = ("kk", "ru", "en")
 

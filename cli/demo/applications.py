@@ -20,6 +20,7 @@ from services.applications import due_date, moved_to
 from services.facts import build as build_facts
 from services.rules import age_on
 from services.scoring_models import status_after
+from services.scoring.results import split
 
 # The actions of the status table (services.applications.ALLOWED_FROM / LEADS_TO) the demo takes.
 APPROVE, REJECT, WITHDRAW = "decideApplication(APPROVE)", "decideApplication(REJECT)", "withdrawApplication"
@@ -212,11 +213,12 @@ class Applications:
             b.statuses[app["status"]] += 1
             return
         assert isinstance(facts, dict)
-        result, as_text = engine.evaluate(facts, route)
+        result, texts = engine.evaluate(facts, route)
+        stored, explanation = texts if self.copy else split(result.to_json())
         b.add("score", {
             "application_id": app_index, "scoring_model_id": engine.model_id, "model_version": engine.version,
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
-            "passed": result.passed, "result": as_text if self.copy else result.to_json(), "computed_at": scored_at,
+            "passed": result.passed, "result": stored, "explanation": explanation, "computed_at": scored_at,
             "stale": False,
         })
         b.add("score_history", {  # as services.scoring_models.store_scores adds it

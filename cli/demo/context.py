@@ -64,15 +64,17 @@ class Engine:
         self.definition = model.definition
         self.calls = 0
 
-    def evaluate(self, facts: dict[str, Any], route: str) -> tuple[scoring.ScoreResult, str]:
-        """The score and its JSON text (what ``ScoreResult.to_json`` gives, serialised)."""
+    def evaluate(self, facts: dict[str, Any], route: str) -> tuple[scoring.ScoreResult, tuple[str, str | None]]:
+        """The score and its stored JSON texts (``ScoreResult.stored_texts``: result, explanation)."""
         result = self.evaluator.evaluate(facts, route)
         self.calls += 1
         if self.calls <= 20 or self.calls % self.CHECK_EVERY == 0:
             full = scoring.evaluate(self.definition, facts, route)
-            if full != result or json.loads(result.json_text) != full.to_json():  # pragma: no cover - engine changed
+            stored, explanation = result.stored_texts
+            if full != result or scoring.stored_score(json.loads(stored), explanation and json.loads(explanation)) \
+                    != full.to_json():  # pragma: no cover - the engine changed
                 raise AssertionError(f"memoised scoring differs from services.scoring.evaluate: {full} != {result}")
-        return result, result.json_text
+        return result, result.stored_texts
 
 
 # --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ Callers use the names below: ``from services import scoring; scoring.evaluate(..
 from services.scoring.catalogue import CATEGORIES, FACT_LABELS, FACT_SOURCES, ORDINALS, ROUTES, fact_text
 from services.scoring.evaluation import Evaluator, evaluate
 from services.scoring.improvements import CHANGEABLE_FACTS, Improvement, improvements
-from services.scoring.results import Basis, CriterionResult, DefinitionError, GateResult, ScoreResult
+from services.scoring.results import Basis, CriterionResult, DefinitionError, GateResult, ScoreResult, stored_score
 from services.scoring.validation import criterion_max_points, max_total, pass_mark_problem, validate_definition
 
 __all__ = [
@@ -39,5 +39,6 @@ __all__ = [
     "fact_text",
     "max_total",
     "pass_mark_problem",
+    "stored_score",
     "validate_definition",
 ]

@@ -30,7 +30,7 @@ from services.scoring.catalogue import (
     BOOLEAN_PHRASES, CATEGORIES, FACT_LABELS, FACT_SOURCES,
     ORDINALS, ROUTES, fact_text, is_int, members_text, ordered,
 )
-from services.scoring.results import Basis, CriterionResult, GateResult, ScoreResult
+from services.scoring.results import Basis, CriterionResult, GateResult, ScoreResult, line_texts
 from services.scoring.validation import applies, criterion_max_points, validate_definition
 
 
@@ -331,8 +331,8 @@ def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
     ``memo_limit`` entries a memo starts afresh."""
     gates: list[GateResult] = []
     items: list[CriterionResult] = []
-    gate_texts: list[str] = []
-    item_texts: list[str] = []
+    gate_texts: list[tuple[str, str | None]] = []
+    item_texts: list[tuple[str, str | None]] = []
     gate_plan, criterion_plan = plan
     evaluate_one: Callable[[Mapping[str, Any], Mapping[str, object], str], Any]
     for evaluate_one, steps, results, texts in ((_evaluate_gate, gate_plan, gates, gate_texts),
@@ -352,7 +352,7 @@ def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
                 key = hit = None
             if hit is None:
                 result = evaluate_one(entry, facts, route)
-                hit = (result, json.dumps(result.to_json()))
+                hit = (result, line_texts(result))
                 if key is not None:
                     if len(memo) >= memo_limit:
                         memo.clear()
@@ -366,12 +366,17 @@ def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
     passed = all(gate.passed for gate in gates) and total >= pass_mark
     result = ScoreResult(total=total, max_total=most, pass_mark=pass_mark, passed=passed,
                          gates=tuple(gates), breakdown=tuple(items), pass_mark_basis=pass_mark_basis)
-    if memo_limit:  # memoised: what json.dumps(result.to_json()) gives, from the memoised pieces
-        basis_text = "" if pass_mark_basis is None else f', "passMarkBasis": {json.dumps(pass_mark_basis.to_json())}'
-        result.__dict__["json_text"] = (
+    if memo_limit:  # memoised: what ScoreResult.stored_texts gives, from the memoised pieces
+        explained = [f'"{lines}": {{{", ".join(entries)}}}' for lines, entries in (
+            ("gates", [e for _, e in gate_texts if e is not None]),
+            ("breakdown", [e for _, e in item_texts if e is not None])) if entries]
+        if pass_mark_basis is not None:
+            explained.append(f'"passMarkBasis": {json.dumps(pass_mark_basis.to_json())}')
+        result.__dict__["stored_texts"] = (
             f'{{"total": {total}, "maxTotal": {most}, "passMark": {pass_mark}, '
-            f'"passed": {"true" if passed else "false"}, "gates": [{", ".join(gate_texts)}], '
-            f'"breakdown": [{", ".join(item_texts)}]{basis_text}}}')
+            f'"passed": {"true" if passed else "false"}, "gates": [{", ".join(r for r, _ in gate_texts)}], '
+            f'"breakdown": [{", ".join(r for r, _ in item_texts)}]}}',
+            f'{{{", ".join(explained)}}}' if explained else None)
     return result
 
 
@@ -382,7 +387,7 @@ class Evaluator:
     route by the values of the facts it depends on (see :func:`_score`); results
     are frozen, so scores share them. ``evaluate`` gives exactly what
     :func:`evaluate` gives (the same result, or the same ``ValueError``), with
-    :attr:`ScoreResult.json_text` already filled in.
+    :attr:`ScoreResult.stored_texts` already filled in.
 
     The definition is copied and validated once (``validate=False`` when the
     caller has just validated it)."""

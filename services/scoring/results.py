@@ -1,6 +1,17 @@
 """What the scoring engine gives: a score with its gates and breakdown (each
 with its reason), and the problems of an invalid definition. Frozen, so
-memoised pieces are shared between scores; ``to_json`` is the stored form."""
+memoised pieces are shared between scores.
+
+``to_json`` is the whole score. It is stored in two parts (``split``): the
+score as the officers' lists read it (totals, and each line's code, value and
+English reason) in ``score.result``, and what is read only to explain a line
+in another language or to cite its law (each line's message id and
+parameters, ``reasonText``, and legal source, ``basis``; the pass mark's
+``passMarkBasis``) in ``score.explanation``, keyed by the line's code.
+``stored_score`` puts them together again. Kept apart, the list's part stays
+small enough for PostgreSQL to keep in the row (a few kB of legal text in
+three languages would move every score out of line, and every read of a
+total would fetch and decompress it)."""
 
 from __future__ import annotations
 
@@ -11,6 +22,56 @@ from functools import cached_property
 from typing import Any
 
 from core.text import Text, dump, load
+
+
+EXPLAINING = ("reasonText", "basis")
+"""The keys of a gate's or criterion's JSON kept in ``score.explanation``."""
+LINES = ("gates", "breakdown")
+
+
+def split(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A whole score's JSON (``ScoreResult.to_json``) as its two stored parts:
+    ``(result, explanation)``, the explanation None when nothing explains it
+    (a score without message ids or legal sources is stored as one part)."""
+    result = {key: value for key, value in data.items() if key != "passMarkBasis"}
+    explanation: dict[str, Any] = {}
+    for lines in LINES:
+        kept: list[dict[str, Any]] = []
+        explained: dict[str, Any] = {}
+        for line in data.get(lines, ()):
+            extra = {key: line[key] for key in EXPLAINING if key in line}
+            if extra:
+                explained[str(line["code"])] = extra
+            kept.append({key: value for key, value in line.items() if key not in EXPLAINING})
+        result[lines] = kept
+        if explained:
+            explanation[lines] = explained
+    if "passMarkBasis" in data:
+        explanation["passMarkBasis"] = data["passMarkBasis"]
+    return result, (explanation or None)
+
+
+def line_texts(line: GateResult | CriterionResult) -> tuple[str, str | None]:
+    """A gate's or criterion's stored JSON texts: its part of ``score.result`` and
+    its ``"code": {...}`` entry in ``score.explanation`` (None without one), as
+    ``json.dumps`` writes them in :attr:`ScoreResult.stored_texts`."""
+    data = line.to_json()
+    extra = {key: data.pop(key) for key in EXPLAINING if key in data}
+    return json.dumps(data), (f"{json.dumps(str(line.code))}: {json.dumps(extra)}" if extra else None)
+
+
+def stored_score(result: Mapping[str, Any], explanation: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The inverse of :func:`split`: the whole score from its stored parts (a score
+    stored in one part, as before the split, is already whole)."""
+    whole = dict(result)
+    if not explanation:
+        return whole
+    for lines in LINES:
+        explained = explanation.get(lines) or {}
+        whole[lines] = [{**line, **explained.get(str(line.get("code")), {})} for line in result.get(lines, ())]
+    if "passMarkBasis" in explanation:
+        whole["passMarkBasis"] = explanation["passMarkBasis"]
+    return whole
 
 
 def reason_text(reason: str) -> dict[str, Any]:
@@ -103,10 +164,12 @@ class ScoreResult:
     pass_mark_basis: Basis | None = None
 
     @cached_property
-    def json_text(self) -> str:
-        """``json.dumps(self.to_json())``: the score as stored (computed once;
-        :class:`Evaluator` fills it in from its memoised pieces)."""
-        return json.dumps(self.to_json())
+    def stored_texts(self) -> tuple[str, str | None]:
+        """``split(self.to_json())`` as JSON texts, ``(result, explanation)``: the
+        score as stored (computed once; :class:`Evaluator` fills it in from its
+        memoised pieces)."""
+        result, explanation = split(self.to_json())
+        return json.dumps(result), (None if explanation is None else json.dumps(explanation))
 
     def to_json(self) -> dict[str, Any]:
         """The score as JSON (camelCase keys), as stored and served."""
@@ -123,8 +186,13 @@ class ScoreResult:
         return data
 
     @classmethod
+    def from_stored(cls, result: Mapping[str, Any], explanation: Mapping[str, Any] | None) -> ScoreResult:
+        """A stored score (``score.result`` and ``score.explanation``)."""
+        return cls.from_json(stored_score(result, explanation))
+
+    @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScoreResult:
-        """The inverse of :meth:`to_json` (for reading a stored score)."""
+        """The inverse of :meth:`to_json`."""
         return cls(
             total=int(data["total"]),
             max_total=int(data["maxTotal"]),

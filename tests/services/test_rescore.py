@@ -53,6 +53,7 @@ from models.enums import (
 )
 from services import audit, jobs, rescore
 from services.default_model import DEFAULT_MODEL_VERSION, default_model_definition
+from services.scoring import stored_score
 from services.errors import ErrorCode, ServiceError
 from services.scoring_models import (
     create_scoring_model,
@@ -211,7 +212,7 @@ async def _assert_scores_match_new_model(sessions: Sessions) -> None:
         assert stored[app.id].total == expected[app.id].total
         assert stored[app.id].passed == expected[app.id].passed
         assert stored[app.id].scoring_model_id == model.id
-        assert stored[app.id].result == expected[app.id].to_json()
+        assert stored_score(stored[app.id].result, stored[app.id].explanation) == expected[app.id].to_json()
 
 
 # ----------------------------------------------------------------------------- the service
@@ -290,7 +291,8 @@ async def test_a_batch_mixing_applications_with_and_without_a_score(
             assert app.status == (ApplicationStatus.PASSED if results[app.id].passed else ApplicationStatus.FAILED)
             assert not s.is_modified(app)
         assert (held_score.model_version, held_score.scoring_model_id) == (NEW_VERSION, new_model)
-        assert held_score.result == results[scored_ids[0]].to_json() and not s.is_modified(held_score)
+        assert stored_score(held_score.result, held_score.explanation) == results[scored_ids[0]].to_json()
+        assert not s.is_modified(held_score)
         single = await store_score(s, SYSTEM, apps[-1], model, results[apps[-1].id])  # again: now an update
         assert (single.application_id, single.model_version, single.total) == (
             apps[-1].id, NEW_VERSION, results[apps[-1].id].total)
@@ -306,7 +308,7 @@ async def test_a_batch_mixing_applications_with_and_without_a_score(
     for app_id, score in stored.items():
         result = results[app_id]
         assert (score.scoring_model_id, score.model_version, score.total, score.max_total, score.pass_mark,
-                score.passed, score.result) == (new_model, NEW_VERSION, result.total, result.max_total,
+                score.passed, stored_score(score.result, score.explanation)) == (new_model, NEW_VERSION, result.total, result.max_total,
                                                 result.pass_mark, result.passed, result.to_json())
         assert statuses[app_id] == (ApplicationStatus.PASSED if result.passed else ApplicationStatus.FAILED)
     # the scores written at submission (populate) came first; then this batch and the single re-store

@@ -924,8 +924,8 @@ def test_to_json_shape_and_round_trip() -> None:
     }
     assert json.loads(json.dumps(data)) == data
     assert ScoreResult.from_json(data) == result
-    stored = json.loads(result.json_text)
-    assert ScoreResult.from_json(stored).gates[0].reason.template == "{label} {value} meets the minimum {min}"
+    stored, explanation = (json.loads(text) for text in result.stored_texts)
+    assert ScoreResult.from_stored(stored, explanation).gates[0].reason.template == "{label} {value} meets the minimum {min}"
 
 
 # --------------------------------------------------------------------------

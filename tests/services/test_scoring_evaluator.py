@@ -1,6 +1,7 @@
 """``scoring.Evaluator`` (the memoised engine used to score batches) gives
 exactly what ``scoring.evaluate`` gives: the same ``ScoreResult``, the same
-error, and ``json_text`` equal to ``json.dumps(result.to_json())``."""
+error, and ``stored_texts`` equal to the stored parts of ``result.to_json()``
+(``split``), serialised by ``json.dumps``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.default_model import DEFAULT_MODEL_DEFINITION
-from services.scoring import FACT_SOURCES, ROUTES, Evaluator, ScoreResult, evaluate
+from services.scoring import FACT_SOURCES, ROUTES, Evaluator, ScoreResult, evaluate, stored_score
+from services.scoring.results import split
 from tests.services.test_scoring_engine import PROPERTY_SETTINGS, SOURCES, definitions
 from tests.services.test_scoring_engine import facts as fact_maps
 
@@ -33,8 +35,9 @@ def assert_same(evaluator: Evaluator, definition: dict[str, Any], facts: dict[st
     got = _outcome(lambda: evaluator.evaluate(facts, route))
     assert got == expected
     if got[0] == "result":
-        assert got[1].json_text == json.dumps(expected[1].to_json())
-        assert json.loads(got[1].json_text) == expected[1].to_json()
+        assert got[1].stored_texts == stored_texts(expected[1])
+        assert stored_score(*(json.loads(text) if text else None for text in got[1].stored_texts)) \
+            == expected[1].to_json()
 
 
 # Facts as the database gives them, and a few that the engine refuses (a float,
@@ -133,7 +136,15 @@ def test_the_evaluator_keeps_its_own_copy_and_a_bounded_memo(monkeypatch: pytest
     assert max(memo_sizes) <= 3
 
 
-def test_json_text_of_a_plain_result_is_its_json() -> None:
+def stored_texts(result: ScoreResult) -> tuple[str, str | None]:
+    stored, explanation = split(result.to_json())
+    return json.dumps(stored), (None if explanation is None else json.dumps(explanation))
+
+
+def test_the_stored_texts_of_a_plain_result_are_its_json_in_two_parts() -> None:
     result = evaluate(DEFAULT_MODEL_DEFINITION, {"applicant.age": 30}, "KANDAS")
-    assert result.json_text == json.dumps(result.to_json())
-    assert ScoreResult.from_json(json.loads(result.json_text)) == result
+    assert result.stored_texts == stored_texts(result)
+    stored, explanation = (json.loads(text) for text in result.stored_texts)
+    assert "basis" not in json.dumps(stored) and "reasonText" not in json.dumps(stored)
+    assert set(explanation) == {"gates", "breakdown", "passMarkBasis"}
+    assert ScoreResult.from_stored(stored, explanation) == result

@@ -213,8 +213,9 @@ def basis_json(c: Compilation, basis: sa.ColumnElement[Any], details: list[Any])
 
 def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa.ColumnElement[str]:
     result = alias.c.result
+    explanation = alias.c.explanation  # the lines' legal sources, by code (services.scoring.results.split)
     if name == SCORE_BASIS:
-        return basis_json(c, result.op("->", return_type=sa.JSON)(const(name)), details)
+        return basis_json(c, explanation.op("->", return_type=sa.JSON)(const(name)), details)
     if name in SCORE_RESULT_FIELDS:
         raw = result.op("->>", return_type=Text)(const(SCORE_RESULT_FIELDS[name]))
         return raw  # integers and booleans print as JSON already
@@ -236,7 +237,9 @@ def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa
             if not access.reads(c.viewer, item_type, item_name):
                 raise CannotCompile(f"{item_type}.{item_name} hidden")
             if item_name == "basis":
-                pairs.append((key, basis_json(c, elements.c.value.op("->", return_type=sa.JSON)(const(item_name)),
+                explained = explanation.op("->", return_type=sa.JSON)(const(name)).op("->", return_type=sa.JSON)(
+                    elements.c.value.op("->>", return_type=Text)(const("code")))
+                pairs.append((key, basis_json(c, explained.op("->", return_type=sa.JSON)(const(item_name)),
                                               field_details)))
                 continue
             kind = SCORE_ITEM_FIELDS[item_type].get(item_name)

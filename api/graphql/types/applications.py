@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from services.scoring.results import stored_reason
+from services.scoring.results import stored_reason, stored_score
 
 import models as m
 from models.enums import UNDECIDED_STATUSES
@@ -179,7 +179,7 @@ class Score(FromRow):
 
     @classmethod
     def from_row(cls, r: m.Score) -> "Score":
-        return cls.from_result(r.result, model_version=r.model_version, computed_at=r.computed_at, stale=r.stale,
+        return cls.from_result(stored_score(r.result, r.explanation), model_version=r.model_version, computed_at=r.computed_at, stale=r.stale,
                                application_id=r.application_id)
 
     @classmethod
