@@ -342,12 +342,10 @@ def _refresh_held_objects(session: AsyncSession, apps: Sequence[Scorable], model
         else:
             result = results.get(loaded.get("application_id"))  # type: ignore[arg-type]
             if result is not None:
-                stored, explanation = scoring.results.split(result.to_json())
                 for key, value in (("scoring_model_id", model.id), ("model_version", model.version),
                                    ("total", result.total), ("max_total", result.max_total),
                                    ("pass_mark", result.pass_mark), ("passed", result.passed),
-                                   ("result", stored), ("explanation", explanation), ("computed_at", now),
-                                   ("stale", False)):
+                                   *result.stored().items(), ("computed_at", now), ("stale", False)):
                     set_committed_value(obj, key, value)
 
 

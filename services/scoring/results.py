@@ -163,6 +163,11 @@ class ScoreResult:
     breakdown: tuple[CriterionResult, ...]
     pass_mark_basis: Basis | None = None
 
+    def stored(self) -> dict[str, Any]:
+        """The score's stored columns: ``{"result": ..., "explanation": ...}`` (``split``)."""
+        result, explanation = split(self.to_json())
+        return {"result": result, "explanation": explanation}
+
     @cached_property
     def stored_texts(self) -> tuple[str, str | None]:
         """``split(self.to_json())`` as JSON texts, ``(result, explanation)``: the

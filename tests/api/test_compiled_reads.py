@@ -136,7 +136,7 @@ async def build_data(sessions: Any, n: int = 36) -> list[int]:
                 result = scoring.evaluate(DEFAULT_MODEL_DEFINITION, facts, app.route.value)
                 s.add(m.Score(application_id=app.id, scoring_model_id=model.id, model_version=model.version,
                               total=result.total, max_total=result.max_total, pass_mark=result.pass_mark,
-                              passed=result.passed, result=result.to_json(), stale=i % 4 == 0,
+                              passed=result.passed, **result.stored(), stale=i % 4 == 0,
                               computed_at=submitted + dt.timedelta(days=5, microseconds=i % 2)))
                 for days, reason in ((4, ScoreReason.FIRST_SCORE), (5, ScoreReason.NEW_FACTS)):  # SPEC §17
                     s.add(m.ScoreHistory(application_id=app.id, scoring_model_id=model.id,

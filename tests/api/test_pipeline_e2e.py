@@ -305,7 +305,7 @@ async def make_scored_applications(sessions, n: int) -> None:
         for a in apps:
             r = results[a.id]
             s.add(m.Score(application_id=a.id, scoring_model_id=model.id, model_version=model.version, total=r.total,
-                          max_total=r.max_total, pass_mark=r.pass_mark, passed=r.passed, result=r.to_json(),
+                          max_total=r.max_total, pass_mark=r.pass_mark, passed=r.passed, **r.stored(),
                           computed_at=now))
             a.status = ApplicationStatus.PASSED if r.passed else ApplicationStatus.FAILED
 

@@ -237,10 +237,10 @@ def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa
             if not access.reads(c.viewer, item_type, item_name):
                 raise CannotCompile(f"{item_type}.{item_name} hidden")
             if item_name == "basis":
-                explained = explanation.op("->", return_type=sa.JSON)(const(name)).op("->", return_type=sa.JSON)(
-                    elements.c.value.op("->>", return_type=Text)(const("code")))
-                pairs.append((key, basis_json(c, explained.op("->", return_type=sa.JSON)(const(item_name)),
-                                              field_details)))
+                code = elements.c.value.op("->>", return_type=Text)(const("code"))
+                explained = sa.func.jsonb_extract_path(explanation, const(name), code, const(item_name),
+                                                       type_=sa.JSON)
+                pairs.append((key, basis_json(c, explained, field_details)))
                 continue
             kind = SCORE_ITEM_FIELDS[item_type].get(item_name)
             if kind is None:
