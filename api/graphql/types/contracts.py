@@ -11,7 +11,7 @@ import strawberry
 import models as m
 from api.graphql.context import Info
 from api.graphql.types.applications import Application
-from api.graphql.types.common import ContractStatus, FromRow, Node, TerminationReason
+from api.graphql.types.common import ContractStatus, FromRow, Node, TerminationReason, linked
 from api.graphql.types.reference import Region
 
 if TYPE_CHECKING:
@@ -50,11 +50,11 @@ class SocialContract(Node, FromRow):
 
     @strawberry.field
     async def application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.loaders.get(m.Application, self.application_id))
+        return await linked(info, Application, m.Application, self.application_id)
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+        return await linked(info, Region, m.Region, self.region_id)
 
     @strawberry.field
     async def payments(self, info: Info) -> list[SupportPayment]:

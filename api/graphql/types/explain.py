@@ -11,7 +11,7 @@ import strawberry
 
 import models as m
 from api.graphql.context import Info
-from api.graphql.types.common import FromRow
+from api.graphql.types.common import FromRow, linked
 from api.graphql.types.reference import Region
 from models import enums
 from services import fairness, round_statistics, scoring
@@ -85,7 +85,7 @@ class SelectionRoundStatistics:
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+        return await linked(info, Region, m.Region, self.region_id)
 
     @classmethod
     def from_statistics(cls, s: round_statistics.RoundStatistics) -> "SelectionRoundStatistics":

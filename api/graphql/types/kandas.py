@@ -14,7 +14,7 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application
-from api.graphql.types.common import ApplicationStatus, Node, PageInfo  # noqa: F401  (PageInfo: connections)
+from api.graphql.types.common import ApplicationStatus, Node, PageInfo, linked  # noqa: F401  (PageInfo: connections)
 from api.graphql.types.connections import Connection
 from models import enums
 from models.base import today_almaty
@@ -51,7 +51,7 @@ class KandasStatus(Node):
 
     @strawberry.field
     async def application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.loaders.get(m.Application, self.application_id))
+        return await linked(info, Application, m.Application, self.application_id)
 
 
 @strawberry.type(description="A review of a decision asked for by the applicant (SPEC §14), with the decision and "
@@ -90,7 +90,7 @@ class DecisionReview(Node):
 
     @strawberry.field
     async def application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.loaders.get(m.Application, self.application_id))
+        return await linked(info, Application, m.Application, self.application_id)
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application
-from api.graphql.types.common import Node
+from api.graphql.types.common import Node, linked
 from api.graphql.types.connections import Connection
 from api.graphql.types.reference import Region, occupation_code_of
 from models import enums
@@ -47,7 +47,7 @@ class Employer(Node):
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+        return await linked(info, Region, m.Region, self.region_id)
 
     @strawberry.field(description="The employer's permits, newest request first.")
     async def permits(self, info: Info) -> list["WorkPermit"]:
@@ -89,8 +89,7 @@ class WorkPermit(Node):
 
     @strawberry.field
     async def employer(self, info: Info) -> Employer | None:
-        row = await info.context.loaders.get(m.Employer, self.employer_id)
-        return Employer.from_row(row) if row else None
+        return await linked(info, Employer, m.Employer, self.employer_id)
 
     @strawberry.field
     async def occupation_code(self, info: Info) -> str | None:
@@ -98,7 +97,7 @@ class WorkPermit(Node):
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+        return await linked(info, Region, m.Region, self.region_id)
 
     @strawberry.field(description="Whether the approval took seats of a LABOUR quota (every category but ICT).")
     def takes_quota_seats(self) -> bool:
@@ -127,13 +126,11 @@ class Violation(Node):
 
     @strawberry.field
     async def employer(self, info: Info) -> Employer | None:
-        row = await info.context.loaders.get(m.Employer, self.employer_id)
-        return Employer.from_row(row) if row else None
+        return await linked(info, Employer, m.Employer, self.employer_id)
 
     @strawberry.field
     async def application(self, info: Info) -> Application | None:
-        row = await info.context.loaders.get(m.Application, self.application_id)
-        return Application.from_row(row) if row else None
+        return await linked(info, Application, m.Application, self.application_id)
 
     @classmethod
     def from_row(cls, r: m.Violation) -> "Violation":

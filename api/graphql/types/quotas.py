@@ -11,7 +11,7 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application, applications_by_id
-from api.graphql.types.common import Node, QuotaKind, service_call
+from api.graphql.types.common import Node, QuotaKind, linked, service_call
 from api.graphql.types.explain import FairnessReport
 from api.graphql.types.reference import Region, occupation_code_of
 from services import fairness
@@ -30,7 +30,7 @@ class Quota(Node):
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+        return await linked(info, Region, m.Region, self.region_id)
 
     @strawberry.field(description="Occupation code; set on LABOUR quotas only.")
     async def occupation_code(self, info: Info) -> str | None:
@@ -79,7 +79,7 @@ class SelectionRound(Node):
 
     @strawberry.field
     async def quota(self, info: Info) -> Quota:
-        return Quota.from_row(await info.context.loaders.get(m.Quota, self.quota_id))
+        return await linked(info, Quota, m.Quota, self.quota_id)
 
     @strawberry.field
     async def approved(self, info: Info) -> list[Application]:

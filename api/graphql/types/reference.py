@@ -8,7 +8,7 @@ import strawberry
 import models as m
 from api.graphql.context import Info
 from api.graphql.readmap import localized_name, or_english
-from api.graphql.types.common import FromRow, Node
+from api.graphql.types.common import FromRow, Node, linked
 
 
 @strawberry.type
@@ -46,7 +46,7 @@ class CheckType(Node, FromRow):
 
     @strawberry.field
     async def agency(self, info: Info) -> Agency:
-        return Agency.from_row(await info.context.loaders.get(m.Agency, self.agency_id))
+        return await linked(info, Agency, m.Agency, self.agency_id)
 
 
 @strawberry.type(description="An ISCO-08 unit group (reference data).")

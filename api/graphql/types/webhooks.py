@@ -12,7 +12,7 @@ from sqlalchemy import select
 import models as m
 from api.graphql import ids
 from api.graphql.context import Info
-from api.graphql.types.common import Node
+from api.graphql.types.common import Node, linked
 from api.graphql.types.reference import Agency
 from services import access
 from services.webhooks import DESCRIPTIONS, EventType
@@ -40,7 +40,7 @@ class WebhookEndpoint(Node):
 
     @strawberry.field
     async def agency(self, info: Info) -> Agency:
-        return Agency.from_row(await info.context.loaders.get(m.Agency, self.agency_id))
+        return await linked(info, Agency, m.Agency, self.agency_id)
 
 
 async def webhook_endpoints(info: Info, agency_code: str | None) -> list[WebhookEndpoint]:
