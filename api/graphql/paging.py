@@ -14,6 +14,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
+import strawberry
 from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
@@ -169,3 +170,16 @@ async def page(info: Info, plan_of: Callable[..., PagePlan], connection_type: An
     """A list root's answer: the page ``plan_of`` plans for the caller with the root's
     ``arguments``, as ``connection_type`` with edges of ``node_type``."""
     return await connection(info, plan_of(info.context.viewer, **arguments), connection_type, node_type)
+
+
+def list_root(plan_of: Callable[..., PagePlan], filter_type: type, connection_type: Any, node_type: Any, *,
+              description: str | None = None) -> Any:
+    """The root field ``(first, after, filter: filter_type) -> connection_type`` that
+    answers with the page ``plan_of`` plans for the caller (``page``)."""
+
+    async def resolve(info: Info, first: int | None = None, after: str | None = None, filter: Any = None) -> Any:
+        return await page(info, plan_of, connection_type, node_type, first=first, after=after, filter=filter)
+
+    resolve.__annotations__ = {"info": Info, "first": int | None, "after": str | None, "filter": filter_type | None,
+                               "return": connection_type}
+    return strawberry.field(resolver=resolve, description=description)

@@ -283,12 +283,7 @@ class Query:
         return await paging.page(info, application_page, ApplicationConnection, Application,
                                  first=first, after=after, filter=filter, order_by=order_by)
 
-    @strawberry.field
-    async def contracts(
-        self, info: Info, first: int | None = None, after: str | None = None, filter: ContractFilter | None = None
-    ) -> SocialContractConnection:
-        return await paging.page(info, contract_page, SocialContractConnection, SocialContract,
-                                 first=first, after=after, filter=filter)
+    contracts = paging.list_root(contract_page, ContractFilter, SocialContractConnection, SocialContract)
 
     @strawberry.field(description="Re-scores every scored, undecided application under a draft model, writing nothing.")
     async def scoring_simulation(self, info: Info, model_id: strawberry.ID) -> ScoringSimulation:
@@ -330,20 +325,12 @@ class Query:
     async def webhooks(self, info: Info, agency_code: str | None = None) -> list[WebhookEndpoint]:
         return await webhook_endpoints(info, agency_code)
 
-    @strawberry.field(description="Kandas statuses, the soonest last valid day first (staff only; SPEC §12).")
-    async def kandas_statuses(
-        self, info: Info, first: int | None = None, after: str | None = None, filter: KandasStatusFilter | None = None
-    ) -> KandasStatusConnection:
-        return await paging.page(info, kandas_status_page, KandasStatusConnection, KandasStatus,
-                                 first=first, after=after, filter=filter)
-
-    @strawberry.field(description="Reviews of decisions, the earliest due first (staff only; SPEC §14).")
-    async def decision_reviews(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        filter: DecisionReviewFilter | None = None,
-    ) -> DecisionReviewConnection:
-        return await paging.page(info, review_page, DecisionReviewConnection, DecisionReview,
-                                 first=first, after=after, filter=filter)
+    kandas_statuses = paging.list_root(
+        kandas_status_page, KandasStatusFilter, KandasStatusConnection, KandasStatus,
+        description="Kandas statuses, the soonest last valid day first (staff only; SPEC §12).")
+    decision_reviews = paging.list_root(
+        review_page, DecisionReviewFilter, DecisionReviewConnection, DecisionReview,
+        description="Reviews of decisions, the earliest due first (staff only; SPEC §14).")
 
     @strawberry.field(description="The public holidays of a year, by date (public reference data; SPEC §14).")
     async def holidays(self, info: Info, year: int) -> list[Holiday]:

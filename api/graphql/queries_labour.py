@@ -9,7 +9,6 @@ import strawberry
 
 import models as m
 from api.graphql import ids, paging
-from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
 from api.graphql.filters import invalid_argument, region_condition, take_region
 from api.graphql.types.labour import (
@@ -111,24 +110,12 @@ def violation_page(viewer: Viewer, *, first: int | None, after: str | None,
 
 @strawberry.type
 class LabourQuery:
-    @strawberry.field(description="Employers, newest registration first (staff only).")
-    async def employers(self, info: Info, first: int | None = None, after: str | None = None,
-                        filter: EmployerFilter | None = None) -> EmployerConnection:
-        return await paging.page(info, employer_page, EmployerConnection, Employer,
-                                 first=first, after=after, filter=filter)
-
-    @strawberry.field(description="Work permits, newest request first (staff only).")
-    async def work_permits(self, info: Info, first: int | None = None, after: str | None = None,
-                           filter: WorkPermitFilter | None = None) -> WorkPermitConnection:
-        return await paging.page(info, permit_page, WorkPermitConnection, WorkPermit,
-                                 first=first, after=after, filter=filter)
-
-    @strawberry.field(description="Violations, newest record first: staff read all, the migration service the "
-                                  "ones it recorded.")
-    async def violations(self, info: Info, first: int | None = None, after: str | None = None,
-                         filter: ViolationFilter | None = None) -> ViolationConnection:
-        return await paging.page(info, violation_page, ViolationConnection, Violation,
-                                 first=first, after=after, filter=filter)
+    employers = paging.list_root(employer_page, EmployerFilter, EmployerConnection, Employer,
+                                 description="Employers, newest registration first (staff only).")
+    work_permits = paging.list_root(permit_page, WorkPermitFilter, WorkPermitConnection, WorkPermit,
+                                    description="Work permits, newest request first (staff only).")
+    violations = paging.list_root(violation_page, ViolationFilter, ViolationConnection, Violation, description=(
+        "Violations, newest record first: staff read all, the migration service the ones it recorded."))
 
 
 __all__ = ["LabourQuery", "employer_page", "permit_page", "violation_page"]

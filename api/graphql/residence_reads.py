@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 import models as m
 from api.graphql import ids, paging
-from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
 from api.graphql.filters import in_region, invalid_argument, region_condition, take_region
 from core.text import t
@@ -92,15 +91,9 @@ def breach_page(viewer: Viewer, *, first: int | None, after: str | None,
 
 @strawberry.type
 class ResidenceQuery:
-    @strawberry.field(description="Residence events, newest report first: staff read all, an agency the events it "
-                                  "reported, an applicant those of their own contract (SPEC §13).")
-    async def residence_events(self, info: Info, first: int | None = None, after: str | None = None,
-                               filter: ResidenceEventFilter | None = None) -> ResidenceEventConnection:
-        return await paging.page(info, residence_event_page, ResidenceEventConnection, ResidenceEvent,
-                                 first=first, after=after, filter=filter)
-
-    @strawberry.field(description="Breach cases, newest first (staff only; SPEC §13).")
-    async def contract_breaches(self, info: Info, first: int | None = None, after: str | None = None,
-                                filter: ContractBreachFilter | None = None) -> ContractBreachConnection:
-        return await paging.page(info, breach_page, ContractBreachConnection, ContractBreach,
-                                 first=first, after=after, filter=filter)
+    residence_events = paging.list_root(
+        residence_event_page, ResidenceEventFilter, ResidenceEventConnection, ResidenceEvent, description=(
+            "Residence events, newest report first: staff read all, an agency the events it reported, an applicant "
+            "those of their own contract (SPEC §13)."))
+    contract_breaches = paging.list_root(breach_page, ContractBreachFilter, ContractBreachConnection, ContractBreach,
+                                         description="Breach cases, newest first (staff only; SPEC §13).")
