@@ -62,6 +62,18 @@ async def linked(info: Info, node: Any, model: type, pk: int | None) -> Any:
     return node.from_row(row) if row else None
 
 
+def linked_field(node: Any, model: type, key: str, *, optional: bool = False,
+                 description: str | None = None) -> Any:
+    """The field that reads the ``node`` its row's ``key`` (an id) refers to, through
+    ``linked``; null when there is none if ``optional``."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        return await linked(info, node, model, getattr(self, key))
+
+    resolve.__annotations__ = {"info": Info, "return": node | None if optional else node}
+    return strawberry.field(resolver=resolve, description=description)
+
+
 # Each payload type ``payload_type`` made -> (its field, the node type of that field).
 PAYLOAD_FIELDS: dict[type, tuple[str, type]] = {}
 

@@ -8,7 +8,7 @@ import strawberry
 import models as m
 from api.graphql.context import Info
 from api.graphql.readmap import localized_name, or_english
-from api.graphql.types.common import FromRow, Node, linked
+from api.graphql.types.common import FromRow, Node, linked_field
 
 
 @strawberry.type
@@ -44,9 +44,7 @@ class CheckType(Node, FromRow):
     mandatory: bool
     agency_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def agency(self, info: Info) -> Agency:
-        return await linked(info, Agency, m.Agency, self.agency_id)
+    agency = linked_field(Agency, m.Agency, "agency_id")
 
 
 @strawberry.type(description="An ISCO-08 unit group (reference data).")

@@ -8,7 +8,7 @@ import strawberry
 
 import models as m
 from api.graphql.context import Info
-from api.graphql.types.common import FromRow, Node, linked
+from api.graphql.types.common import FromRow, Node, linked, linked_field
 from api.graphql.types.contracts import SocialContract
 from api.graphql.types.reference import Agency, Region
 from models import enums
@@ -37,17 +37,13 @@ class ResidenceEvent(Node, FromRow):
     contract_id: strawberry.Private[int]
     breach_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The region the person registered in, moved to or left.")
-    async def region(self, info: Info) -> Region:
-        return await linked(info, Region, m.Region, self.region_id)
+    region = linked_field(Region, m.Region, "region_id",
+                          description="The region the person registered in, moved to or left.")
 
-    @strawberry.field(description="The agency that reported the event.")
-    async def reported_by(self, info: Info) -> Agency:
-        return await linked(info, Agency, m.Agency, self.agency_id)
+    reported_by = linked_field(Agency, m.Agency, "agency_id", description="The agency that reported the event.")
 
-    @strawberry.field(description="The ACTIVE contract the person held when the event was reported.")
-    async def contract(self, info: Info) -> SocialContract | None:
-        return await linked(info, SocialContract, m.SocialContract, self.contract_id)
+    contract = linked_field(SocialContract, m.SocialContract, "contract_id", optional=True,
+                            description="The ACTIVE contract the person held when the event was reported.")
 
     @strawberry.field(description="The breach case this event opened or was attached to (staff only).")
     async def breach(self, info: Info) -> ContractBreach | None:
@@ -67,9 +63,7 @@ class ContractBreach(Node, FromRow):
     pk: strawberry.Private[int]
     contract_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def contract(self, info: Info) -> SocialContract:
-        return await linked(info, SocialContract, m.SocialContract, self.contract_id)
+    contract = linked_field(SocialContract, m.SocialContract, "contract_id")
 
     @strawberry.field(description="The event that opened the case and those reported while it was open, by date.")
     async def events(self, info: Info) -> list[ResidenceEvent]:
