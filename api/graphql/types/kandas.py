@@ -15,6 +15,7 @@ from api.graphql import ids
 from api.graphql.types.applications import Application
 from api.graphql.types.common import ApplicationStatus, Node, PageInfo, linked_field  # noqa: F401  (PageInfo: connections)
 from api.graphql.types.connections import Connection
+from api.graphql.types.reference import name_field
 from models import enums
 from models.base import today_almaty
 from models.enums import ReviewStatus as ReviewStatusEnum
@@ -104,8 +105,7 @@ class DecisionReviewConnection(Connection[DecisionReview]):
 class Holiday:
     date: dt.date
     recurring: bool = strawberry.field(description="A fixed-date holiday that recurs every year.")
-    name: str = strawberry.field(description="The holiday's name in the request's language (Accept-Language: kk, "
-                                             "ru or en; English without it).")
+    name: str = name_field("holiday")
     name_kk: str
     name_ru: str
     name_en: str
