@@ -49,6 +49,13 @@ from services.viewer import Viewer
 _LABELS_STATE = "qonys_fk_labels"
 
 
+# The menu's categories (each view names its own, or has its base's).
+REFERENCE = "Reference data"
+QUOTAS = "Quotas and scoring"
+CASES = "Applications and contracts"
+SECURITY = "Access and audit"
+
+
 class FormError(Exception):
     """A rule refused the write; the message is shown to the administrator (in the panel's language)."""
 
@@ -348,6 +355,8 @@ class QonysModelView(ModelView):
 class ReferenceView(QonysModelView):
     """Reference data, written through ``services.reference``; its field rules
     check the form's fields too."""
+
+    category = REFERENCE
 
     def __init__(self) -> None:
         rules: Mapping[str, Callable[[Any], str | None]] = reference.RULES[self.model]

@@ -9,8 +9,6 @@ tables only and says why; with ``--strict`` a failed fetch is an error.
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,21 +31,8 @@ def chart_integrity() -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--strict", action="store_true", help="fail when the files cannot be fetched")
-    parser.add_argument("--dest", type=Path, default=DEST)
-    args = parser.parse_args(argv)
-    if npm_assets.in_place(ASSETS, args.dest):
-        return 0
-    try:
-        npm_assets.fetch(ASSETS, args.dest, "the admin panel's chart files")
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        print(f"warning: the chart library was not installed: {exc}; the dashboard shows tables only",
-              file=sys.stderr)
-        return 1 if args.strict else 0
-    print(f"the chart library is in {args.dest}")
-    return 0
-
+    return npm_assets.install_main(argv, ASSETS, DEST, doc=__doc__, what="the admin panel's chart files",
+                                   without="the dashboard shows tables only")
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

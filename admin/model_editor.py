@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.text import t
+from core.text import Text, t
 from services.scoring import FACT_LABELS, FACT_SOURCES
 
 COMPARISONS = ("min", "max", "equals", "in")
@@ -123,6 +123,20 @@ def _number_or_text(text: str) -> Any:
     return int(text) if re.fullmatch(r"-?\d+", text) else text
 
 
+def _read_lines(row: Row, text: str, pattern: re.Pattern[str],
+                problem: Callable[[int, str], Text]) -> Iterator[tuple[str, ...]]:
+    """The groups of each line of ``text`` that ``pattern`` reads; any other
+    non-blank line is one of the row's errors (``problem(number, line)``)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = pattern.match(line)
+        if match is None:
+            row.errors.append(problem(number, line.strip()))
+        else:
+            yield match.groups()
+
+
 def _entry(row: Row) -> dict[str, Any]:
     """The row as a definition entry; what cannot be read is kept as written, so the
     service names the problem (a line the form cannot read is the row's own error)."""
@@ -134,31 +148,14 @@ def _entry(row: Row) -> dict[str, Any]:
         if row.in_:
             entry["in"] = [_value(v.strip()) for v in row.in_.split(",") if v.strip()]
     elif row.bands:
-        bands = []
-        for number, line in enumerate(row.bands.splitlines(), start=1):
-            if not line.strip():
-                continue
-            match = _BAND.match(line)
-            if match is None:
-                row.errors.append(t("band line {number} ({line}): write min..max = points", number=number,
-                                     line=line.strip()))
-                continue
-            low, high, points = match.groups()
-            bands.append({"min": int(low) if low else None, "max": int(high) if high else None,
-                          "points": _number_or_text(points)})
-        entry["bands"] = bands
+        entry["bands"] = [{"min": int(low) if low else None, "max": int(high) if high else None,
+                           "points": _number_or_text(points)}
+                          for low, high, points in _read_lines(row, row.bands, _BAND, lambda number, line: t(
+                              "band line {number} ({line}): write min..max = points", number=number, line=line))]
     else:
-        points: dict[str, Any] = {}
-        for number, line in enumerate(row.points.splitlines(), start=1):
-            if not line.strip():
-                continue
-            match = _POINT.match(line)
-            if match is None:
-                row.errors.append(t("points line {number} ({line}): write value = points", number=number,
-                                     line=line.strip()))
-                continue
-            points[match.group(1)] = _number_or_text(match.group(2))
-        entry["points"] = points
+        entry["points"] = {value: _number_or_text(points)
+                           for value, points in _read_lines(row, row.points, _POINT, lambda number, line: t(
+                               "points line {number} ({line}): write value = points", number=number, line=line))}
     if row.routes:
         entry["routes"] = [r.strip() for r in row.routes.split(",") if r.strip()]
     if row.unless:

@@ -17,8 +17,6 @@ page ``graphiql_page()`` builds.
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -70,26 +68,9 @@ MISSING_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><ti
 </body></html>"""
 
 
-def fetch(dest: Path) -> None:
-    npm_assets.fetch(ASSETS, dest, "GraphiQL's files")
-
-
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--strict", action="store_true", help="fail when the files cannot be fetched")
-    parser.add_argument("--dest", type=Path, default=DEST)
-    args = parser.parse_args(argv)
-    if in_place(args.dest):
-        return 0
-    try:
-        fetch(args.dest)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        print(f"warning: GraphiQL's files were not installed: {exc}; the API works, /graphql shows no IDE",
-              file=sys.stderr)
-        return 1 if args.strict else 0
-    print(f"GraphiQL's files are in {args.dest}")
-    return 0
-
+    return npm_assets.install_main(argv, ASSETS, DEST, doc=__doc__, what="GraphiQL's files",
+                                   without="the API works, /graphql shows no IDE")
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

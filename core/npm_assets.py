@@ -6,10 +6,12 @@ admin panel's charts (``admin.chart_assets``)."""
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Sequence
@@ -55,3 +57,23 @@ def fetch(assets: Sequence[Asset], dest: Path, what: str) -> None:
             if digest is not None and integrity(data) != digest:
                 raise RuntimeError(f"{spec} {member}: hash {integrity(data)} is not the pinned {digest}")
             (dest / name).write_bytes(data)
+
+
+def install_main(argv: Sequence[str], assets: Sequence[Asset], dest: Path, *, doc: str, what: str,
+                 without: str) -> int:
+    """The command line of a module that installs ``assets`` (``[--strict] [--dest DIR]``):
+    nothing to do when they are in place; a failed fetch is a warning that says what
+    works ``without`` them, an error with ``--strict``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--strict", action="store_true", help="fail when the files cannot be fetched")
+    parser.add_argument("--dest", type=Path, default=dest)
+    args = parser.parse_args(argv)
+    if in_place(assets, args.dest):
+        return 0
+    try:
+        fetch(assets, args.dest, what)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        print(f"warning: {what} were not installed: {exc}; {without}", file=sys.stderr)
+        return 1 if args.strict else 0
+    print(f"{what} are in {args.dest}")
+    return 0

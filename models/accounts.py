@@ -12,8 +12,6 @@ from models.types import UTCDateTime, column, str_enum, utc_now_column
 
 
 class AdminAccount(Table, table=True):
-    __tablename__ = "admin_account"
-
     username: str = column(sa.String(80), unique=True)
     password_hash: str = column(sa.String(200))
     role: AdminRole = column(str_enum(AdminRole, "admin_role"))
@@ -24,8 +22,6 @@ class AdminAccount(Table, table=True):
 
 class AgencyApiKey(Table, table=True):
     """Only a hash of the key is stored; the prefix finds the row."""
-
-    __tablename__ = "agency_api_key"
 
     agency_id: int = column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
     prefix: str = column(sa.String(16), unique=True)

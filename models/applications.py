@@ -22,11 +22,10 @@ from models.enums import (
     Route,
     Sex,
 )
-from models.types import JSONType, Money, UTCDateTime, column, str_enum, utc_now_column
+from models.types import JSONType, Money, UTCDateTime, between, column, str_enum, utc_now_column
 
 
 class Applicant(Table, table=True):
-    __tablename__ = "applicant"
     __table_args__ = (
         sa.CheckConstraint("length(citizenship) = 3 AND citizenship <> 'KAZ'", name="citizenship_iso3"),
         sa.CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_len"),
@@ -45,7 +44,6 @@ class Applicant(Table, table=True):
 
 
 class Application(Table, table=True):
-    __tablename__ = "application"
     __table_args__ = (
         sa.Index("ix_application_status_submitted", "status", "submitted_at", "id"),
         sa.Index("ix_application_submitted_id", "submitted_at", "id"),
@@ -89,7 +87,6 @@ class ApplicationDecision(Table, table=True):
     """How and why an application left the undecided states: an officer's decision,
     a selection round's approval, or a withdrawal. The newest row is the one in force."""
 
-    __tablename__ = "application_decision"
     __table_args__ = (
         sa.Index("ix_application_decision_application", "application_id", "decided_at", "id"),
     )
@@ -107,10 +104,9 @@ class ApplicationDecision(Table, table=True):
 
 
 class LanguageTest(Table, table=True):
-    __tablename__ = "language_test"
     __table_args__ = (
-        sa.CheckConstraint("listening_percent BETWEEN 0 AND 100", name="listening_range"),
-        sa.CheckConstraint("reading_percent BETWEEN 0 AND 100", name="reading_range"),
+        between("listening_percent", 0, 100, "listening_range"),
+        between("reading_percent", 0, 100, "reading_range"),
     )
 
     application_id: int = column(sa.ForeignKey("application.id", ondelete="CASCADE"), unique=True)
@@ -123,10 +119,9 @@ class LanguageTest(Table, table=True):
 
 
 class Questionnaire(Table, table=True):
-    __tablename__ = "questionnaire"
     __table_args__ = (
-        sa.CheckConstraint("work_experience_years BETWEEN 0 AND 60", name="experience_range"),
-        sa.CheckConstraint("family_size BETWEEN 1 AND 20", name="family_range"),
+        between("work_experience_years", 0, 60, "experience_range"),
+        between("family_size", 1, 20, "family_range"),
         sa.CheckConstraint("savings >= 0", name="savings_nonneg"),
     )
 
@@ -152,10 +147,9 @@ class FamilyMember(Table, table=True):
     principal) + their number, written in the same transaction: the quota seats, the
     relocation cap and the contract's family all count them."""
 
-    __tablename__ = "family_member"
     __table_args__ = (
         sa.UniqueConstraint("application_id", "position"),
-        sa.CheckConstraint("position BETWEEN 1 AND 19", name="position_range"),
+        between("position", 1, 19, "position_range"),
         sa.CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_len"),
     )
 
@@ -189,7 +183,6 @@ class Check(Table, table=True):
 
 
 class Interview(Table, table=True):
-    __tablename__ = "interview"
     __table_args__ = (
         sa.CheckConstraint("points IS NULL OR points BETWEEN 0 AND 10", name="points_range"),
     )
@@ -206,7 +199,6 @@ class Score(Table, table=True):
     """The current score of an application with its whole breakdown (earlier
     scores are kept in the audit trail)."""
 
-    __tablename__ = "score"
     __table_args__ = (
         sa.CheckConstraint("total >= 0 AND total <= max_total", name="total_range"),
         sa.Index("ix_score_rank", "total"),

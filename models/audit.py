@@ -13,7 +13,6 @@ from models.types import JSONType, UTCDateTime, column
 
 
 class AuditEvent(Table, table=True):
-    __tablename__ = "audit_event"
     __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
 
     at: dt.datetime = column(UTCDateTime(), default_factory=utcnow, index=True)

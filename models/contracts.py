@@ -9,13 +9,12 @@ import sqlalchemy as sa
 
 from models.base import Table
 from models.enums import ContractStatus, TerminationReason
-from models.types import Money, column, str_enum, utc_now_column
+from models.types import Money, between, column, str_enum, utc_now_column
 
 
 class SocialContract(Table, table=True):
-    __tablename__ = "social_contract"
     __table_args__ = (
-        sa.CheckConstraint("family_size BETWEEN 1 AND 20", name="family_range"),
+        between("family_size", 1, 20, "family_range"),
         sa.CheckConstraint("end_date > start_date", name="dates_order"),
         sa.Index("ix_social_contract_created_id", "created_at", "id"),
     )
@@ -33,7 +32,6 @@ class SocialContract(Table, table=True):
 
 
 class SupportPayment(Table, table=True):
-    __tablename__ = "support_payment"
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 
     contract_id: int = column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), index=True)
@@ -45,7 +43,6 @@ class SupportPayment(Table, table=True):
 
 
 class ContractTermination(Table, table=True):
-    __tablename__ = "contract_termination"
     __table_args__ = (
         sa.CheckConstraint("refund_due >= 0", name="refund_due_nonneg"),
         sa.CheckConstraint("refund_paid >= 0 AND refund_paid <= refund_due", name="refund_paid_range"),
@@ -61,7 +58,6 @@ class ContractTermination(Table, table=True):
 
 
 class RefundPayment(Table, table=True):
-    __tablename__ = "refund_payment"
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 
     contract_id: int = column(sa.ForeignKey("social_contract.id", ondelete="RESTRICT"), index=True)

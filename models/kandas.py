@@ -13,7 +13,6 @@ from models.types import column, str_enum, utc_now_column
 
 
 class KandasStatus(Table, table=True):
-    __tablename__ = "kandas_status"
     __table_args__ = (
         sa.CheckConstraint("valid_until > granted_on", name="dates_order"),
         sa.CheckConstraint("extended_months IS NULL OR extended_months BETWEEN 1 AND 6", name="extension_range"),

@@ -8,14 +8,13 @@ import sqlalchemy as sa
 
 from models.base import Table
 from models.enums import PermitCategory, PermitStatus, ViolationKind
-from models.types import UTCDateTime, column, str_enum, utc_now_column
+from models.types import UTCDateTime, between, column, str_enum, utc_now_column
 
 
 class Employer(Table, table=True):
     """An employer and its local (Kazakhstani) headcount by category; ``suspended_until``
     is kept by the violation service (the day the suspension ends; none when never suspended)."""
 
-    __tablename__ = "employer"
     __table_args__ = (
         sa.CheckConstraint("local_cat1 >= 0 AND local_cat2 >= 0 AND local_cat3 >= 0 AND local_cat4 >= 0",
                            name="staff_nonneg"),
@@ -39,10 +38,9 @@ class WorkPermit(Table, table=True):
     an approval takes ``workers`` seats of the LABOUR quota (ICT none) and gives as many places
     for LABOUR applications (``places_used``)."""
 
-    __tablename__ = "work_permit"
     __table_args__ = (
         sa.CheckConstraint("workers >= 1", name="workers_positive"),
-        sa.CheckConstraint("valid_months BETWEEN 1 AND 12", name="valid_months_range"),
+        between("valid_months", 1, 12, "valid_months_range"),
         sa.CheckConstraint("places_used >= 0 AND places_used <= workers", name="places_within_workers"),
         sa.Index("ix_work_permit_requested_id", "requested_at", "id"),
     )
@@ -70,7 +68,6 @@ class Violation(Table, table=True):
     """A breach of migration law by an employer or by an applicant (through one of
     their applications), as an officer or the migration service recorded it."""
 
-    __tablename__ = "violation"
     __table_args__ = (
         sa.CheckConstraint("(employer_id IS NULL) <> (application_id IS NULL)", name="one_subject"),
         sa.CheckConstraint("fine_mrp >= 0", name="fine_nonneg"),
@@ -94,11 +91,10 @@ class SuspensionRule(Table, table=True):
     """Reference data: ``violations`` or more violations of an employer within
     ``window_months`` suspend it for ``suspension_months`` from the last one."""
 
-    __tablename__ = "suspension_rule"
     __table_args__ = (
         sa.CheckConstraint("violations >= 1", name="violations_positive"),
-        sa.CheckConstraint("window_months BETWEEN 1 AND 120", name="window_range"),
-        sa.CheckConstraint("suspension_months BETWEEN 1 AND 120", name="suspension_range"),
+        between("window_months", 1, 120, "window_range"),
+        between("suspension_months", 1, 120, "suspension_range"),
     )
 
     code: str = column(sa.String(40), unique=True)
@@ -110,7 +106,6 @@ class SuspensionRule(Table, table=True):
 class AgencyPermission(Table, table=True):
     """What a partner agency's key may do beyond its check types (``RECORD_VIOLATIONS``)."""
 
-    __tablename__ = "agency_permission"
     __table_args__ = (sa.UniqueConstraint("agency_id", "permission"),)
 
     agency_id: int = column(sa.ForeignKey("agency.id", ondelete="CASCADE"))

@@ -9,17 +9,16 @@ import sqlalchemy as sa
 
 from models.base import Table
 from models.enums import QuotaKind
-from models.types import JSONType, UTCDateTime, column, partial_unique_index, str_enum, utc_now_column
+from models.types import JSONType, UTCDateTime, column, partial_unique_index, str_enum, utc_now_column, year_range
 
 
 class Quota(Table, table=True):
     """(kind, year, region[, occupation]) -> capacity in people; ``used`` is kept by the system."""
 
-    __tablename__ = "quota"
     __table_args__ = (
         sa.CheckConstraint("capacity >= 0", name="capacity_nonneg"),
         sa.CheckConstraint("used >= 0 AND used <= capacity", name="used_within_capacity"),
-        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+        year_range(),
         sa.CheckConstraint(
             "(kind = 'LABOUR' AND occupation_id IS NOT NULL) OR (kind = 'KANDAS' AND occupation_id IS NULL)",
             name="occupation_by_kind",
@@ -40,8 +39,6 @@ class Quota(Table, table=True):
 
 
 class SelectionRound(Table, table=True):
-    __tablename__ = "selection_round"
-
     quota_id: int = column(sa.ForeignKey("quota.id", ondelete="RESTRICT"), index=True)
     ran_at: dt.datetime = column(UTCDateTime())
     ran_by: str = column(sa.String(200))
@@ -56,7 +53,6 @@ class SelectionRound(Table, table=True):
 
 
 class SelectionRoundApproval(Table, table=True):
-    __tablename__ = "selection_round_approval"
     __table_args__ = (sa.UniqueConstraint("application_id"),)
 
     round_id: int = column(sa.ForeignKey("selection_round.id", ondelete="CASCADE"), index=True)
@@ -70,7 +66,6 @@ class SelectionRoundPassedOver(Table, table=True):
     """A candidate ranked above a round's last approved one whose family did not fit
     in the seats left (it stayed PASSED)."""
 
-    __tablename__ = "selection_round_passed_over"
     __table_args__ = (sa.UniqueConstraint("round_id", "application_id"),)
 
     round_id: int = column(sa.ForeignKey("selection_round.id", ondelete="CASCADE"))

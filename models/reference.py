@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from models.base import Table
 from models.enums import RegionKind, TerminationReason
-from models.types import Money, column, str_enum
+from models.types import Money, column, str_enum, year_range
 
 
 # ISO 3166-2:KZ first-level subdivisions (pycountry's list, pinned here so that
@@ -21,7 +21,6 @@ KZ_REGION_CODES = (
 
 
 class Region(Table, table=True):
-    __tablename__ = "region"
     __table_args__ = (
         sa.CheckConstraint(
             "code IN (" + ", ".join(f"'{c}'" for c in KZ_REGION_CODES) + ")", name="code_iso_kz"
@@ -39,7 +38,6 @@ class Region(Table, table=True):
 class Occupation(Table, table=True):
     """An ISCO-08 unit group."""
 
-    __tablename__ = "occupation"
     __table_args__ = (sa.CheckConstraint("length(code) = 4", name="code_isco4"),)
 
     code: str = column(sa.String(4), unique=True)
@@ -51,10 +49,9 @@ class Occupation(Table, table=True):
 class DeficitOccupation(Table, table=True):
     """An occupation a region lists as in deficit for a year."""
 
-    __tablename__ = "deficit_occupation"
     __table_args__ = (
         sa.UniqueConstraint("region_id", "occupation_id", "year"),
-        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+        year_range(),
     )
 
     region_id: int = column(sa.ForeignKey("region.id", ondelete="RESTRICT"), index=True)
@@ -63,8 +60,6 @@ class DeficitOccupation(Table, table=True):
 
 
 class Agency(Table, table=True):
-    __tablename__ = "agency"
-
     code: str = column(sa.String(40), unique=True)
     name: str = column(sa.String(200))
     name_kk: str | None = column(sa.String(200), nullable=True)
@@ -73,8 +68,6 @@ class Agency(Table, table=True):
 
 
 class CheckType(Table, table=True):
-    __tablename__ = "check_type"
-
     code: str = column(sa.String(40), unique=True)
     name: str = column(sa.String(200))
     name_kk: str | None = column(sa.String(200), nullable=True)
@@ -87,7 +80,6 @@ class CheckType(Table, table=True):
 class CheckTypeGrant(Table, table=True):
     """An agency may read checks of a type it does not own."""
 
-    __tablename__ = "check_type_grant"
     __table_args__ = (sa.UniqueConstraint("agency_id", "check_type_id"),)
 
     agency_id: int = column(sa.ForeignKey("agency.id", ondelete="CASCADE"))
@@ -95,7 +87,6 @@ class CheckTypeGrant(Table, table=True):
 
 
 class SupportMeasure(Table, table=True):
-    __tablename__ = "support_measure"
     __table_args__ = (sa.CheckConstraint("cap_mrp >= 0", name="cap_nonneg"),)
 
     code: str = column(sa.String(40), unique=True)
@@ -109,10 +100,9 @@ class SupportMeasure(Table, table=True):
 class MrpValue(Table, table=True):
     """The monthly calculation index (MRP) in tenge for a year."""
 
-    __tablename__ = "mrp_value"
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
-        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+        year_range(),
     )
 
     year: int = column(sa.Integer(), unique=True)

@@ -17,7 +17,6 @@ class AgencyGrant(Table, table=True):
     """An agency may do ``kind`` (reference data administrators edit), e.g. the
     MVD_MIGRATION agency reports residence events (``RESIDENCE``)."""
 
-    __tablename__ = "agency_grant"
     __table_args__ = (sa.UniqueConstraint("agency_id", "kind"),)
 
     agency_id: int = column(sa.ForeignKey("agency.id", ondelete="CASCADE"))
@@ -29,7 +28,6 @@ class ContractBreach(Table, table=True):
     date: one OPEN case per contract at a time; an officer confirms it (the
     contract is terminated, the whole support to refund) or dismisses it."""
 
-    __tablename__ = "contract_breach"
     __table_args__ = (
         partial_unique_index("uq_contract_breach_one_open", "contract_id", where="status = 'OPEN'"),
         sa.CheckConstraint("(status = 'OPEN') = (resolved_at IS NULL)", name="resolved_when_closed"),
@@ -51,7 +49,6 @@ class ResidenceEvent(Table, table=True):
     contract of the person it names. ``external_id`` is the reporter's own
     reference: one event per (agency, external id), so a retry adds nothing."""
 
-    __tablename__ = "residence_event"
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "external_id"),
         sa.Index("ix_residence_event_recorded_id", "recorded_at", "id"),

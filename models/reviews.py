@@ -15,7 +15,6 @@ class DecisionReview(Table, table=True):
     """An applicant's request that a decision (a FAILED score or a REJECTED
     decision) be reviewed, with what was under review kept as it was."""
 
-    __tablename__ = "decision_review"
     __table_args__ = (
         sa.CheckConstraint("length(grounds) BETWEEN 10 AND 4000", name="grounds_length"),
         sa.CheckConstraint("(status = 'OPEN') = (outcome IS NULL)", name="open_has_no_outcome"),
@@ -53,7 +52,6 @@ class Holiday(Table, table=True):
     or one dated day (``on_date``: a movable holiday such as Kurban Ait, or a day
     off the government moves)."""
 
-    __tablename__ = "holiday"
     __table_args__ = (
         sa.CheckConstraint(
             "(on_date IS NULL AND month BETWEEN 1 AND 12 AND day BETWEEN 1 AND 31) OR "

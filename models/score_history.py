@@ -13,7 +13,6 @@ from models.types import UTCDateTime, column, str_enum
 
 
 class ScoreHistory(Table, table=True):
-    __tablename__ = "score_history"
     __table_args__ = (
         sa.Index("ix_score_history_application", "application_id", "computed_at", "id"),
     )

@@ -13,7 +13,6 @@ from models.types import JSONType, UTCDateTime, column, partial_unique_index, st
 
 
 class ScoringModel(Table, table=True):
-    __tablename__ = "scoring_model"
     __table_args__ = (
         sa.CheckConstraint("pass_mark >= 0", name="pass_mark_nonneg"),
         # At most one published model per effective date.

@@ -131,6 +131,16 @@ def column(type_: Any, *, nullable: bool = False, default: Any = PydanticUndefin
                  sa_column=sa.Column(type_, nullable=nullable, **options))
 
 
+def between(column_name: str, low: int, high: int, name: str) -> sa.CheckConstraint:
+    """The CHECK named ``name`` that ``column_name`` lies from ``low`` to ``high``, both included."""
+    return sa.CheckConstraint(f"{column_name} BETWEEN {low} AND {high}", name=name)
+
+
+def year_range() -> sa.CheckConstraint:
+    """A reference row's year, 2000 to 2100."""
+    return between("year", 2000, 2100, "year_range")
+
+
 def utc_now_column() -> Any:
     """A UTC timestamp, now when the row is made (created, updated or recorded at)."""
     return column(UTCDateTime(), default_factory=utcnow)

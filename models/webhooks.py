@@ -18,8 +18,6 @@ class WebhookEndpoint(Table, table=True):
     (Standard Webhooks, ``whsec_…``); it is shown once, at registration, and
     never read back through the API or the admin panel."""
 
-    __tablename__ = "webhook_endpoint"
-
     agency_id: int = column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
     url: str = column(sa.String(2000))
     events: list[str] = column(JSONType, default_factory=list)
@@ -35,7 +33,6 @@ class WebhookDelivery(Table, table=True):
     """One event for one endpoint (the outbox): ``message_id`` is its
     ``webhook-id`` on every try, so a receiver can drop a repeat."""
 
-    __tablename__ = "webhook_delivery"
     __table_args__ = (sa.Index("ix_webhook_delivery_due", "status", "next_attempt_at"),)
 
     endpoint_id: int = column(sa.ForeignKey("webhook_endpoint.id", ondelete="RESTRICT"), index=True)
@@ -54,8 +51,6 @@ class WebhookDelivery(Table, table=True):
 
 class WebhookAttempt(Table, table=True):
     """One try to send a delivery: when, what the receiver answered (or why it could not)."""
-
-    __tablename__ = "webhook_attempt"
 
     delivery_id: int = column(sa.ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True)
     number: int = column(sa.Integer())

@@ -26,7 +26,6 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
@@ -45,7 +44,7 @@ from models import base as clock
 from models.base import utcnow
 from models.enums import ApplicationStatus, ContractStatus, Route, TerminationReason
 from models.types import CENT
-from services import audit, kandas, numbers
+from services import audit, kandas, numbers, rows
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid, invalid_state, not_found
 from services.rules import add_years, family_size_problem, money_amount_problem
 from services.viewer import Viewer
@@ -180,13 +179,9 @@ async def sign_contract(
         total_support=ZERO,
         created_at=utcnow(),
     )
-    try:
-        async with session.begin_nested():
-            session.add(contract)
-            await session.flush()
-    except IntegrityError:
+    if not await rows.added(session, contract):
         raise ServiceError.one(ErrorCode.DUPLICATE, t("this application already has a social contract"),
-                               ["input", "applicationId"]) from None
+                               ["input", "applicationId"])
     await audit.record(session, viewer, "contract.sign", "social_contract", contract.id, {
         "number": contract.number, "applicationId": application.id, "regionId": contract.region_id,
         "familySize": family_size, "startDate": contract.start_date, "endDate": contract.end_date,
@@ -352,12 +347,8 @@ async def terminate_contract(
     termination = ContractTermination(contract_id=contract.id, reason=reason, effective_date=effective_date,
                                       refund_due=due, refund_paid=ZERO, recorded_at=utcnow(),
                                       recorded_by=viewer.audit_subject)
-    try:
-        async with session.begin_nested():
-            session.add(termination)
-            await session.flush()
-    except IntegrityError:
-        raise invalid_state(t("this contract already has a termination"), "input", "contractId") from None
+    if not await rows.added(session, termination):
+        raise invalid_state(t("this contract already has a termination"), "input", "contractId")
     contract.status = new_status
     await audit.record(session, viewer, "contract.terminate", "social_contract", contract.id, {
         "status": [ContractStatus.ACTIVE, new_status], "reason": reason, "effectiveDate": effective_date,

@@ -26,14 +26,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
 from models import Application, AuditEvent, DecisionReview, Score
 from models.base import ALMATY, today_almaty, utcnow
 from models.enums import ApplicationStatus, ReviewOutcome, ReviewStatus
-from services import audit, decisions, holidays, numbers
+from services import audit, decisions, holidays, numbers, rows
 from services.applications.common import APPLICATION_ID, load_application, require_person
 from services.applications.status import S, move, require_status
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
@@ -131,13 +130,8 @@ async def request_review(session: AsyncSession, viewer: Viewer, *, application_i
         score_model_version=score.model_version if score else None, score_total=score.total if score else None,
         score_passed=score.passed if score else None,
     )
-    try:
-        async with session.begin_nested():
-            session.add(review)
-            await session.flush()
-    except IntegrityError:
-        raise ServiceError.one(ErrorCode.DUPLICATE, t("this application already has an open review"),
-                               APPLICATION_ID) from None
+    if not await rows.added(session, review):
+        raise ServiceError.one(ErrorCode.DUPLICATE, t("this application already has an open review"), APPLICATION_ID)
     await audit.record(session, viewer, "review.request", "decision_review", review.id, {
         "number": review.number, "applicationId": app.id, "reviewedStatus": under.status,
         "decisionOn": under.decided_on, "decisionBy": under.decided_by, "dueDate": review.due_date,

@@ -1,11 +1,13 @@
 """Reading the one row a write changes: locked for update, NOT_FOUND when it is
-missing, INVALID_STATE when its rule says it may not change."""
+missing, INVALID_STATE when its rule says it may not change; adding a row a unique
+key may refuse."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import invalid_state, not_found
@@ -26,3 +28,15 @@ async def locked(session: AsyncSession, model: type[T], pk: int, what: str,
     if reason:
         raise invalid_state(reason, *field)
     return row
+
+
+async def added(session: AsyncSession, row: object) -> bool:
+    """Add ``row`` and flush it in a savepoint: False, and nothing written, when the
+    database refuses it (a unique key another write took a moment ago)."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -13,18 +13,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.auth import viewer_for
-from admin.base import FK_TARGETS, FormError, ReadOnlyView, fk_label, json_formatter, record_link
-from admin.views.common import labels, SECURITY, action_page, agency_filter, confirm_url, enum_filter, one_row_action
+from admin.base import FK_TARGETS, FormError, fk_label, json_formatter, record_link
+from admin.views.common import AccessView, action_page, agency_filter, confirm_url, enum_filter, labels, one_row_action
 from core.db import transaction
 from models import AdminAccount, AgencyApiKey, AuditEvent
 from models.enums import AdminRole
 from services.auth import revoke_agency_key
 
 
-class AuditEventAdmin(ReadOnlyView, model=AuditEvent):
+class AuditEventAdmin(AccessView, model=AuditEvent):
     name = "Audit event"
     icon = "fa-solid fa-clipboard-list"
-    category = SECURITY
     column_list = ["at", "actor_subject", "actor_role", "action", "entity_type", "entity_id"]
     column_labels = labels(at="When", actor_subject="Who", actor_role="Role", action="Action", entity_type="Table",
                            entity_id="Record", changes="Changes")
@@ -53,10 +52,9 @@ def audited_record(request: Request, event: AuditEvent) -> Any:
                        fk_label(request, event.entity_type, event.entity_id))
 
 
-class AdminAccountAdmin(ReadOnlyView, model=AdminAccount):
+class AdminAccountAdmin(AccessView, model=AdminAccount):
     name = "Admin account"
     icon = "fa-solid fa-user-shield"
-    category = SECURITY
     column_list = ["username", "role", "active", "created_at", "last_login_at"]
     column_details_list = ["id", "username", "role", "active", "created_at", "last_login_at"]
     column_export_list = ["username", "role", "active", "created_at", "last_login_at"]
@@ -67,15 +65,14 @@ class AdminAccountAdmin(ReadOnlyView, model=AdminAccount):
     column_filters = [enum_filter(AdminAccount.role, AdminRole, "Role"), BooleanFilter(AdminAccount.active, title="Active")]
 
 
-class AgencyApiKeyAdmin(ReadOnlyView, model=AgencyApiKey):
+class AgencyApiKeyAdmin(AccessView, model=AgencyApiKey):
     name = "Agency API key"
     icon = "fa-solid fa-key"
-    category = SECURITY
     column_list = ["prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
     column_details_list = ["id", "prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
     column_export_list = ["prefix", "agency_id", "label", "created_at", "last_used_at", "revoked_at"]
-    column_labels = labels("created_at", prefix="Key prefix", agency_id="Agency", label="Label",
-                           last_used_at="Last used", revoked_at="Revoked")
+    column_labels = labels("created_at", "agency_id", prefix="Key prefix", label="Label", last_used_at="Last used",
+                           revoked_at="Revoked")
     column_searchable_list = ["prefix", "label"]
     column_sortable_list = ["created_at", "last_used_at", "revoked_at"]
     column_default_sort = ("created_at", True)

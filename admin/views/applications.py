@@ -10,8 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from admin.auth import viewer_for
-from admin.base import ReadOnlyView
-from admin.views.common import labels, CASES, enum_filter, region_filter
+from admin.views.common import CaseView, enum_filter, labels, region_filter
 from models import Application
 from models.enums import ApplicationStatus, Route
 from services import case_sections  # noqa: F401  (registers the case page's sections after the decision)
@@ -19,18 +18,17 @@ from services.case_file import case_file
 from services.errors import ServiceError
 
 
-class ApplicationAdmin(ReadOnlyView, model=Application):
+class ApplicationAdmin(CaseView, model=Application):
     name = "Application"
     icon = "fa-solid fa-folder-open"
-    category = CASES
     link_column = "number"
     column_list = ["number", "applicant_id", "route", "status", "target_region_id", "submitted_at", "due_date",
                    "decided_at"]
     column_details_exclude_list = ["owner_subject"]
-    column_labels = labels("number", "status", "occupation_id", "quota_id", "updated_at", route="Route",
-                           target_region_id="Target region", submitted_at="Submitted", due_date="Due",
-                           decided_at="Decided", citizenship="Citizenship", document_number="Document number",
-                           iin="IIN", decision_reason="Decision reason", seats="Seats taken", applicant_id="Applicant")
+    column_labels = labels("number", "status", "occupation_id", "quota_id", "updated_at", "due_date", "decided_at",
+                           "citizenship", "document_number", "applicant_id", route="Route",
+                           target_region_id="Target region", submitted_at="Submitted", iin="IIN",
+                           decision_reason="Decision reason", seats="Seats taken")
     column_searchable_list = ["number", "document_number", "iin"]
     column_sortable_list = ["number", "route", "status", "submitted_at", "due_date", "decided_at"]
     column_default_sort = ("submitted_at", True)

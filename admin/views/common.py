@@ -10,23 +10,33 @@ from sqladmin.filters import ForeignKeyFilter, StaticValuesFilter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.base import FormError, QonysModelView, service_error_message
+from admin.base import CASES, SECURITY, FormError, QonysModelView, ReadOnlyView, service_error_message
 from models import Agency, Region
 from services.errors import ServiceError
 
-REFERENCE = "Reference data"
-QUOTAS = "Quotas and scoring"
-CASES = "Applications and contracts"
-SECURITY = "Access and audit"
+class CaseView(ReadOnlyView):
+    """What the services write about the cases (applications, contracts, their ledgers), read-only."""
+
+    category = CASES
+
+
+class AccessView(ReadOnlyView):
+    """Who may do what and what was done (accounts, keys, the audit trail, webhooks), read-only."""
+
+    category = SECURITY
+
 
 # A column's label wherever a view shows it, unless the view gives its own.
 LABELS = {
-    "active": "Active", "amount": "Amount (tenge)", "application_id": "Application", "code": "Code",
-    "contract_id": "Contract", "created_at": "Created", "kind": "Kind", "name": "Name",
-    "name_en": "Name in English", "name_kk": "Name in Kazakh", "name_ru": "Name in Russian", "number": "Number",
-    "occupation_id": "Occupation", "paid_on": "Paid on", "pass_mark": "Pass mark", "quota_id": "Quota",
-    "recorded_at": "Recorded", "recorded_by": "Recorded by", "region_id": "Region", "status": "Status",
-    "updated_at": "Updated", "year": "Year",
+    "active": "Active", "agency_id": "Agency", "amount": "Amount (tenge)", "applicant_id": "Applicant",
+    "application_id": "Application", "citizenship": "Citizenship", "code": "Code", "contract_id": "Contract",
+    "created_at": "Created", "decided_at": "Decided", "decided_by": "Decided by",
+    "document_number": "Document number", "due_date": "Due", "employer_id": "Employer", "kind": "Kind",
+    "name": "Name", "name_en": "Name in English", "name_kk": "Name in Kazakh", "name_ru": "Name in Russian",
+    "number": "Number", "occupation_id": "Occupation", "occurred_on": "Occurred on", "paid_on": "Paid on",
+    "pass_mark": "Pass mark", "quota_id": "Quota", "reason": "Reason", "recorded_at": "Recorded",
+    "recorded_by": "Recorded by", "region_id": "Region", "requested_at": "Requested", "status": "Status",
+    "updated_at": "Updated", "valid_until": "Valid until", "year": "Year",
 }
 
 

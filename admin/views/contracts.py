@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from sqladmin.filters import OperationColumnFilter
 
-from admin.base import ReadOnlyView
-from admin.views.common import labels, CASES, enum_filter, region_filter
+from admin.views.common import CaseView, enum_filter, labels, region_filter
 from models import ContractTermination, RefundPayment, SocialContract, SupportPayment
 from models.enums import ContractStatus, TerminationReason
 
 
-class SocialContractAdmin(ReadOnlyView, model=SocialContract):
+class SocialContractAdmin(CaseView, model=SocialContract):
     name = "Social contract"
     icon = "fa-solid fa-file-signature"
-    category = CASES
     link_column = "number"
     column_list = ["number", "application_id", "region_id", "family_size", "start_date", "end_date", "status",
                    "total_support"]
@@ -27,10 +25,9 @@ class SocialContractAdmin(ReadOnlyView, model=SocialContract):
                       region_filter(SocialContract.region_id)]
 
 
-class SupportPaymentAdmin(ReadOnlyView, model=SupportPayment):
+class SupportPaymentAdmin(CaseView, model=SupportPayment):
     name = "Support payment"
     icon = "fa-solid fa-money-bill-transfer"
-    category = CASES
     column_list = ["contract_id", "measure_id", "amount", "paid_on", "recorded_by", "recorded_at"]
     column_labels = labels("contract_id", "amount", "paid_on", "recorded_by", "recorded_at", measure_id="Measure")
     column_sortable_list = ["paid_on", "amount", "recorded_at"]
@@ -39,22 +36,20 @@ class SupportPaymentAdmin(ReadOnlyView, model=SupportPayment):
     column_filters = [OperationColumnFilter(SupportPayment.paid_on, title="Paid on")]
 
 
-class TerminationAdmin(ReadOnlyView, model=ContractTermination):
+class TerminationAdmin(CaseView, model=ContractTermination):
     name = "Termination"
     icon = "fa-solid fa-file-circle-xmark"
-    category = CASES
     column_list = ["contract_id", "reason", "effective_date", "refund_due", "refund_paid", "recorded_by"]
-    column_labels = labels("contract_id", "recorded_by", "recorded_at", reason="Reason", effective_date="Effective",
+    column_labels = labels("contract_id", "recorded_by", "recorded_at", "reason", effective_date="Effective",
                            refund_due="Refund due (tenge)", refund_paid="Refund paid (tenge)")
     column_sortable_list = ["effective_date", "refund_due", "refund_paid"]
     column_default_sort = ("recorded_at", True)
     column_filters = [enum_filter(ContractTermination.reason, TerminationReason, "Reason")]
 
 
-class RefundPaymentAdmin(ReadOnlyView, model=RefundPayment):
+class RefundPaymentAdmin(CaseView, model=RefundPayment):
     name = "Refund payment"
     icon = "fa-solid fa-rotate-left"
-    category = CASES
     column_list = ["contract_id", "amount", "paid_on", "recorded_by", "recorded_at"]
     column_labels = labels("contract_id", "amount", "paid_on", "recorded_by", "recorded_at")
     column_sortable_list = ["paid_on", "amount", "recorded_at"]

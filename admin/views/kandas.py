@@ -10,9 +10,9 @@ from sqladmin.filters import OperationColumnFilter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
-from admin.base import QonysModelView, ReadOnlyView
+from admin.base import QonysModelView, REFERENCE
 from core.text import t
-from admin.views.common import CASES, REFERENCE, enum_filter, labels
+from admin.views.common import CaseView, enum_filter, labels
 from models import DecisionReview, Holiday, KandasStatus
 from models.base import today_almaty
 from models.enums import ApplicationStatus, KandasEndReason, KandasStatusState, ReviewStatus
@@ -31,16 +31,15 @@ def _overdue(model: Any, attribute: str, request: Request | None = None) -> str:
     return t("{due} (overdue)", due=model.due_date.isoformat()) if late else model.due_date.isoformat()
 
 
-class KandasStatusAdmin(ReadOnlyView, model=KandasStatus):
+class KandasStatusAdmin(CaseView, model=KandasStatus):
     name = "Kandas status"
     name_plural = "Kandas statuses"
     icon = "fa-solid fa-id-card"
-    category = CASES
     column_list = ["number", "application_id", "granted_on", "valid_until", "status", "extended_months",
                    "end_reason", "ended_on"]
-    column_labels = labels("number", "application_id", "status", "created_at", "updated_at", granted_on="Granted on",
-                           valid_until="Valid until", extended_months="Extended (months)", end_reason="End reason",
-                           ended_on="Ended on", applicant_id="Applicant")
+    column_labels = labels("number", "application_id", "status", "created_at", "updated_at", "valid_until",
+                           "applicant_id", granted_on="Granted on", extended_months="Extended (months)",
+                           end_reason="End reason", ended_on="Ended on")
     column_searchable_list = ["number"]
     column_sortable_list = ["number", "granted_on", "valid_until", "status"]
     column_default_sort = ("valid_until", False)
@@ -52,18 +51,16 @@ class KandasStatusAdmin(ReadOnlyView, model=KandasStatus):
     column_formatters_detail = {"status": _status_today}
 
 
-class DecisionReviewAdmin(ReadOnlyView, model=DecisionReview):
+class DecisionReviewAdmin(CaseView, model=DecisionReview):
     name = "Review of a decision"
     name_plural = "Reviews of decisions"
     icon = "fa-solid fa-scale-balanced"
-    category = CASES
     column_list = ["number", "application_id", "status", "reviewed_status", "decision_on", "decision_by",
                    "requested_at", "due_date", "outcome", "decided_by"]
-    column_labels = labels("number", "application_id", "status", reviewed_status="Decision under review",
-                           decision_on="Decided on", decision_by="Decided by", requested_at="Requested",
-                           requested_by="Requested by", due_date="Due", grounds="Grounds", outcome="Outcome",
-                           reason="Reason", decided_at="Reviewed", decided_by="Reviewed by",
-                           score_model_version="Score: model", score_total="Score: total",
+    column_labels = labels("number", "application_id", "status", "requested_at", "due_date", "reason",
+                           reviewed_status="Decision under review", decision_on="Decided on", decision_by="Decided by",
+                           requested_by="Requested by", grounds="Grounds", outcome="Outcome", decided_at="Reviewed",
+                           decided_by="Reviewed by", score_model_version="Score: model", score_total="Score: total",
                            score_passed="Score: passed")
     column_searchable_list = ["number", "decision_by", "decided_by"]
     column_sortable_list = ["number", "status", "requested_at", "due_date"]

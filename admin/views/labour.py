@@ -5,7 +5,7 @@ administrators edit: the suspension thresholds and the agencies' permissions."""
 from __future__ import annotations
 
 from admin.base import ReadOnlyView, ReferenceView
-from admin.views.common import CASES, REFERENCE, agency_filter, enum_filter, labels, region_filter
+from admin.views.common import CaseView, agency_filter, enum_filter, labels, region_filter
 from models import AgencyPermission, Employer, SuspensionRule, Violation, WorkPermit
 from models.enums import PermitCategory, PermitStatus, ViolationKind
 
@@ -33,10 +33,9 @@ class WorkPermitAdmin(ReadOnlyView, model=WorkPermit):
     category = LABOUR
     column_list = ["number", "employer_id", "category", "occupation_id", "region_id", "workers", "valid_months",
                    "status", "valid_until", "places_used", "quota_id"]
-    column_labels = labels("number", "occupation_id", "region_id", "status", "quota_id", "updated_at",
-                           employer_id="Employer", category="Category", workers="Workers", valid_months="Months",
-                           valid_from="Valid from", valid_until="Valid until", places_used="Places used",
-                           requested_at="Requested", decided_at="Decided", decided_by="Decided by",
+    column_labels = labels("number", "occupation_id", "region_id", "status", "quota_id", "updated_at", "employer_id",
+                           "valid_until", "requested_at", "decided_at", "decided_by", category="Category",
+                           workers="Workers", valid_months="Months", valid_from="Valid from", places_used="Places used",
                            decision_reason="Reason")
     column_searchable_list = ["number"]
     column_sortable_list = ["number", "workers", "status", "valid_until", "requested_at"]
@@ -45,15 +44,13 @@ class WorkPermitAdmin(ReadOnlyView, model=WorkPermit):
                       enum_filter(WorkPermit.category, PermitCategory, "Category"), region_filter(WorkPermit.region_id)]
 
 
-class ViolationAdmin(ReadOnlyView, model=Violation):
+class ViolationAdmin(CaseView, model=Violation):
     name = "Violation"
     icon = "fa-solid fa-gavel"
-    category = CASES
     column_list = ["external_id", "kind", "occurred_on", "fine_mrp", "employer_id", "application_id", "recorded_by",
                    "recorded_at"]
-    column_labels = labels("kind", "application_id", "recorded_by", "recorded_at", external_id="External id",
-                           occurred_on="Occurred on", fine_mrp="Fine (MRP)", employer_id="Employer",
-                           applicant_id="Applicant", agency_id="Agency")
+    column_labels = labels("kind", "application_id", "recorded_by", "recorded_at", "occurred_on", "employer_id",
+                           "applicant_id", "agency_id", external_id="External id", fine_mrp="Fine (MRP)")
     column_searchable_list = ["external_id", "recorded_by"]
     column_sortable_list = ["occurred_on", "fine_mrp", "recorded_at"]
     column_default_sort = ("recorded_at", True)
@@ -63,7 +60,6 @@ class ViolationAdmin(ReadOnlyView, model=Violation):
 class SuspensionRuleAdmin(ReferenceView, model=SuspensionRule):
     name = "Suspension threshold"
     icon = "fa-solid fa-scale-balanced"
-    category = REFERENCE
     column_list = ["code", "violations", "window_months", "suspension_months"]
     column_labels = labels("code", violations="Violations", window_months="Within (months)",
                            suspension_months="Suspended for (months)")
@@ -72,9 +68,8 @@ class SuspensionRuleAdmin(ReferenceView, model=SuspensionRule):
 class AgencyPermissionAdmin(ReferenceView, model=AgencyPermission):
     name = "Agency permission"
     icon = "fa-solid fa-key"
-    category = REFERENCE
     column_list = ["agency_id", "permission"]
-    column_labels = labels(agency_id="Agency", permission="Permission")
+    column_labels = labels("agency_id", permission="Permission")
 
 
 VIEWS = [SuspensionRuleAdmin, AgencyPermissionAdmin]

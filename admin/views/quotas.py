@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.auth import viewer_for
-from admin.base import FormError, QonysModelView, ReadOnlyView, ServiceRule
-from admin.views.common import labels, QUOTAS, action_page, confirm_url, enum_filter, one_row_action, region_filter
+from admin.base import FormError, QUOTAS, QonysModelView, ReadOnlyView, ServiceRule
+from admin.views.common import action_page, confirm_url, enum_filter, labels, one_row_action, region_filter
 from core.db import transaction
 from core.text import Names, t
 from models import Occupation, Quota, Region, SelectionRound

@@ -6,14 +6,13 @@ from __future__ import annotations
 from sqladmin.filters import BooleanFilter, OperationColumnFilter
 
 from admin.base import ReferenceView
-from admin.views.common import labels, REFERENCE, agency_filter, region_filter
+from admin.views.common import agency_filter, labels, region_filter
 from models import reference as ref
 
 
 class RegionAdmin(ReferenceView, model=ref.Region):
     name = "Region"
     icon = "fa-solid fa-map"
-    category = REFERENCE
     column_list = ["code", "name_en", "name_ru", "name_kk", "kind", "labour_deficit"]
     column_labels = labels("name_kk", "name_ru", "name_en", "kind", code="Code (ISO 3166-2:KZ)",
                            labour_deficit="Labour-deficit region")
@@ -27,7 +26,6 @@ class RegionAdmin(ReferenceView, model=ref.Region):
 class OccupationAdmin(ReferenceView, model=ref.Occupation):
     name = "Occupation"
     icon = "fa-solid fa-briefcase"
-    category = REFERENCE
     column_list = ["code", "name_en", "name_ru", "name_kk"]
     column_labels = labels("name_en", "name_ru", "name_kk", code="ISCO-08 code")
     column_searchable_list = ["code", "name_en", "name_ru"]
@@ -38,7 +36,6 @@ class OccupationAdmin(ReferenceView, model=ref.Occupation):
 class DeficitOccupationAdmin(ReferenceView, model=ref.DeficitOccupation):
     name = "Deficit occupation"
     icon = "fa-solid fa-user-plus"
-    category = REFERENCE
     column_list = ["year", "region_id", "occupation_id"]
     column_labels = labels("year", "region_id", "occupation_id")
     column_sortable_list = ["year", "region_id", "occupation_id"]
@@ -52,7 +49,6 @@ class AgencyAdmin(ReferenceView, model=ref.Agency):
     name = "Agency"
     name_plural = "Agencies"
     icon = "fa-solid fa-building-shield"
-    category = REFERENCE
     column_list = ["code", "name", "active"]
     column_labels = labels("code", "name", "active", "name_kk", "name_ru")
     column_searchable_list = ["code", "name"]
@@ -64,7 +60,6 @@ class AgencyAdmin(ReferenceView, model=ref.Agency):
 class CheckTypeAdmin(ReferenceView, model=ref.CheckType):
     name = "Check type"
     icon = "fa-solid fa-list-check"
-    category = REFERENCE
     column_list = ["code", "name", "agency_id", "mandatory", "active"]
     column_labels = labels("code", "name", "active", "name_kk", "name_ru", agency_id="Owning agency",
                            mandatory="Mandatory")
@@ -79,7 +74,6 @@ class CheckTypeAdmin(ReferenceView, model=ref.CheckType):
 class CheckTypeGrantAdmin(ReferenceView, model=ref.CheckTypeGrant):
     name = "Check type grant"
     icon = "fa-solid fa-share-nodes"
-    category = REFERENCE
     column_list = ["agency_id", "check_type_id"]
     column_labels = labels(agency_id="Agency that may read", check_type_id="Check type")
     column_sortable_list = ["agency_id", "check_type_id"]
@@ -90,7 +84,6 @@ class CheckTypeGrantAdmin(ReferenceView, model=ref.CheckTypeGrant):
 class SupportMeasureAdmin(ReferenceView, model=ref.SupportMeasure):
     name = "Support measure"
     icon = "fa-solid fa-hand-holding-heart"
-    category = REFERENCE
     column_list = ["code", "name", "cap_mrp", "per_family_member"]
     column_labels = labels("code", "name_kk", "name_ru", name="Measure", cap_mrp="Cap (MRP)", per_family_member="Cap is per family member")
     column_searchable_list = ["code", "name"]
@@ -101,7 +94,6 @@ class SupportMeasureAdmin(ReferenceView, model=ref.SupportMeasure):
 class MrpValueAdmin(ReferenceView, model=ref.MrpValue):
     name = "MRP value"
     icon = "fa-solid fa-coins"
-    category = REFERENCE
     column_list = ["year", "amount"]
     column_labels = labels("year", amount="MRP (tenge)")
     column_sortable_list = ["year", "amount"]
@@ -111,7 +103,6 @@ class MrpValueAdmin(ReferenceView, model=ref.MrpValue):
 class TerminationReasonAdmin(ReferenceView, model=ref.TerminationReasonRule):
     name = "Termination reason"
     icon = "fa-solid fa-door-open"
-    category = REFERENCE
     column_list = ["code", "name", "refundable"]
     column_labels = labels("name_kk", "name_ru", code="Reason", name="Description",
                            refundable="Refundable (the whole support must be returned)")

@@ -12,23 +12,22 @@ from sqladmin.filters import OperationColumnFilter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.base import FormError, ReadOnlyView, ReferenceView
-from admin.views.common import CASES, REFERENCE, agency_filter, enum_filter, labels, one_row_action, region_filter
+from admin.base import FormError, ReferenceView
+from admin.views.common import CaseView, agency_filter, enum_filter, labels, one_row_action, region_filter
 from core.db import transaction
 from models import AgencyGrant, ContractBreach, Region, ResidenceEvent, SocialContract
 from models.enums import BreachOutcome, BreachStatus, ResidenceEventKind
 from services import residence
 
 
-class ResidenceEventAdmin(ReadOnlyView, model=ResidenceEvent):
+class ResidenceEventAdmin(CaseView, model=ResidenceEvent):
     name = "Residence event"
     icon = "fa-solid fa-house-flag"
-    category = CASES
     column_list = ["occurred_on", "kind", "region_id", "contract_id", "breach_id", "agency_id", "external_id",
                    "recorded_at"]
-    column_labels = labels("region_id", "contract_id", "recorded_at", "kind", occurred_on="Occurred on",
-                           breach_id="Breach case", agency_id="Reported by", external_id="Reporter's reference",
-                           citizenship="Citizenship", document_number="Document number")
+    column_labels = labels("region_id", "contract_id", "recorded_at", "kind", "occurred_on", "citizenship",
+                           "document_number", breach_id="Breach case", agency_id="Reported by",
+                           external_id="Reporter's reference")
     column_searchable_list = ["external_id", "document_number"]
     column_sortable_list = ["occurred_on", "kind", "recorded_at"]
     column_default_sort = ("recorded_at", True)
@@ -37,10 +36,9 @@ class ResidenceEventAdmin(ReadOnlyView, model=ResidenceEvent):
                       OperationColumnFilter(ResidenceEvent.occurred_on, title="Occurred on")]
 
 
-class ContractBreachAdmin(ReadOnlyView, model=ContractBreach):
+class ContractBreachAdmin(CaseView, model=ContractBreach):
     name = "Breach case"
     icon = "fa-solid fa-person-walking-luggage"
-    category = CASES
     column_list = ["id", "contract_id", "status", "opened_on", "opened_at", "resolved_at", "resolved_by"]
     column_labels = labels("contract_id", "status", id="Case", opened_on="Left on", opened_at="Opened",
                            resolved_at="Resolved", resolved_by="Resolved by", note="Note")
@@ -103,9 +101,8 @@ async def case_rows(session: Any, case: ContractBreach) -> list[tuple[str, Any]]
 class AgencyGrantAdmin(ReferenceView, model=AgencyGrant):
     name = "Agency grant"
     icon = "fa-solid fa-id-card-clip"
-    category = REFERENCE
     column_list = ["agency_id", "kind"]
-    column_labels = labels("kind", agency_id="Agency")
+    column_labels = labels("kind", "agency_id")
     column_sortable_list = ["agency_id", "kind"]
     column_filters = [agency_filter(AgencyGrant.agency_id)]
     form_columns = ["agency_id", "kind"]

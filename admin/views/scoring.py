@@ -21,8 +21,8 @@ from starlette.responses import RedirectResponse, Response
 from admin import model_editor as editor_form
 from admin.auth import is_read_only, viewer_for
 from admin.i18n import in_language
-from admin.base import FormError, QonysModelView, ReadOnlyView, json_formatter
-from admin.views.common import labels, CASES, QUOTAS, action_page, confirm_url, enum_filter, one_row_action
+from admin.base import FormError, QUOTAS, QonysModelView, json_formatter
+from admin.views.common import CaseView, action_page, confirm_url, enum_filter, labels, one_row_action
 from core.text import t
 from models import Score, ScoringModel
 from models.enums import ScoringModelStatus
@@ -189,10 +189,9 @@ async def what_if_changes(session: AsyncSession, simulation: scoring_models.Simu
              "passed_before": c.passed_now, "passed_after": c.passed_under_draft} for c in shown]
 
 
-class ScoreAdmin(ReadOnlyView, model=Score):
+class ScoreAdmin(CaseView, model=Score):
     name = "Score"
     icon = "fa-solid fa-star-half-stroke"
-    category = CASES
     column_list = ["application_id", "model_version", "total", "max_total", "pass_mark", "passed", "computed_at"]
     column_labels = labels("application_id", "pass_mark", scoring_model_id="Scoring model",
                            model_version="Model version", total="Total", max_total="Of", passed="Passed",

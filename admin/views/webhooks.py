@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.auth import viewer_for
-from admin.base import FormError, ReadOnlyView, json_formatter
-from admin.views.common import SECURITY, action_page, agency_filter, confirm_url, enum_filter, labels, one_row_action
+from admin.base import FormError, json_formatter
+from admin.views.common import AccessView, action_page, agency_filter, confirm_url, enum_filter, labels, one_row_action
 from core.db import transaction
 from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from models.enums import WebhookDeliveryStatus
@@ -22,33 +22,30 @@ ENDPOINT_COLUMNS = ["id", "agency_id", "url", "events", "active", "created_at", 
                     "deleted_at"]
 
 
-class WebhookEndpointAdmin(ReadOnlyView, model=WebhookEndpoint):
+class WebhookEndpointAdmin(AccessView, model=WebhookEndpoint):
     name = "Webhook endpoint"
     icon = "fa-solid fa-satellite-dish"
-    category = SECURITY
     column_list = ["agency_id", "url", "events", "active", "created_at", "deleted_at"]
     column_details_list = ENDPOINT_COLUMNS  # never the secret
     column_export_list = ENDPOINT_COLUMNS
-    column_labels = labels("active", "created_at", agency_id="Agency", url="URL", events="Events",
-                           created_by="Registered by", disabled_at="Disabled", deleted_at="Deleted")
+    column_labels = labels("active", "created_at", "agency_id", url="URL", events="Events", created_by="Registered by",
+                           disabled_at="Disabled", deleted_at="Deleted")
     column_searchable_list = ["url"]
     column_sortable_list = ["created_at", "active"]
     column_default_sort = ("created_at", True)
     column_filters = [agency_filter(WebhookEndpoint.agency_id), BooleanFilter(WebhookEndpoint.active, title="Active")]
 
 
-class WebhookDeliveryAdmin(ReadOnlyView, model=WebhookDelivery):
+class WebhookDeliveryAdmin(AccessView, model=WebhookDelivery):
     name = "Webhook delivery"
     icon = "fa-solid fa-paper-plane"
-    category = SECURITY
     column_list = ["created_at", "agency_id", "endpoint_id", "event_type", "status", "attempts", "next_attempt_at",
                    "last_error"]
     column_details_list = ["id", "message_id", "agency_id", "endpoint_id", "event_type", "status", "attempts",
                            "created_at", "next_attempt_at", "delivered_at", "last_error", "payload"]
-    column_labels = labels("status", "created_at", "updated_at", agency_id="Agency", endpoint_id="Endpoint",
+    column_labels = labels("status", "created_at", "updated_at", "agency_id", endpoint_id="Endpoint",
                            event_type="Event", attempts=f"Tries (of {MAX_ATTEMPTS})", next_attempt_at="Next try",
-                           delivered_at="Delivered", last_error="Last error", message_id="webhook-id",
-                           payload="Body")
+                           delivered_at="Delivered", last_error="Last error", message_id="webhook-id", payload="Body")
     column_searchable_list = ["message_id", "event_type"]
     column_sortable_list = ["created_at", "status", "attempts", "next_attempt_at"]
     column_default_sort = ("created_at", True)
@@ -84,10 +81,9 @@ class WebhookDeliveryAdmin(ReadOnlyView, model=WebhookDelivery):
                                     work=work)
 
 
-class WebhookAttemptAdmin(ReadOnlyView, model=WebhookAttempt):
+class WebhookAttemptAdmin(AccessView, model=WebhookAttempt):
     name = "Webhook try"
     icon = "fa-solid fa-list-check"
-    category = SECURITY
     column_list = ["at", "delivery_id", "number", "status_code", "error", "duration_ms"]
     column_labels = labels(at="When", delivery_id="Delivery", number="Try", status_code="HTTP status",
                            error="Error", duration_ms="Duration (ms)")

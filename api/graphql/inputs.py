@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import typing
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,7 +16,6 @@ from api.graphql.types import (
     Check,
     CheckStatus,
     EducationLevel,
-    FamilyRelation,
     InterviewOutcome,
     LanguageLevel,
     Proficiency,
@@ -22,25 +24,27 @@ from api.graphql.types import (
     Route,
     ScoringModel,
     SelectionRound,
-    Sex,
     SocialContract,
     TerminationReason,
-    UserError,
 )
+from api.graphql.types.common import payload_type
 from models.enums import Decision as _Decision
+from services import applications
 
 Decision = strawberry.enum(_Decision)  # type: ignore[misc]
 
 
-@strawberry.input
-class ApplicantInput:
-    iin: str | None = None
-    full_name: str
-    birth_date: dt.date
-    sex: Sex
-    citizenship: str
-    ethnic_kazakh: bool
-    document_number: str
+def input_of(record: type, name: str, *, first: tuple[str, ...] = (), description: str | None = None) -> Any:
+    """The GraphQL input ``name`` with the fields of the service's ``record`` (a dataclass:
+    the same names, types and defaults), those named in ``first`` ahead of the others."""
+    hints = typing.get_type_hints(record)
+    fields = sorted(dataclasses.fields(record), key=lambda f: f.name not in first)
+    namespace: dict[str, Any] = {"__annotations__": {f.name: hints[f.name] for f in fields}, "__module__": __name__}
+    namespace.update({f.name: f.default for f in fields if f.default is not dataclasses.MISSING})
+    return strawberry.input(type(name, (), namespace), description=description)
+
+
+ApplicantInput = input_of(applications.ApplicantIn, "ApplicantInput", first=("iin",))
 
 
 @strawberry.input
@@ -53,15 +57,18 @@ class SubmitApplicationInput:
         "LABOUR only: an approved work permit whose place the approval uses instead of a quota seat."))
 
 
-@strawberry.type
-class ApplicationPayload:
-    application: Application | None
-    errors: list[UserError]
+ApplicationPayload = payload_type("ApplicationPayload", "application", Application)
 
 
 @strawberry.input
-class RecordLanguageTestInput:
+class OnApplication:
+    """What an input on one application starts with (a base, not a type of the schema)."""
+
     application_id: strawberry.ID
+
+
+@strawberry.input
+class RecordLanguageTestInput(OnApplication):
     level: LanguageLevel
     listening_percent: int
     reading_percent: int
@@ -69,21 +76,14 @@ class RecordLanguageTestInput:
     taken_on: dt.date
 
 
-@strawberry.input(description="A member of the principal applicant's family. The input rules of the applicant "
-                              "apply: fullName, birthDate not in the future, documentNumber, and the IIN's check "
-                              "digit and its agreement with birthDate and sex when one is given.")
-class FamilyMemberInput:
-    full_name: str
-    birth_date: dt.date
-    sex: Sex
-    relation: FamilyRelation
-    document_number: str
-    iin: str | None = None
+FamilyMemberInput = input_of(applications.FamilyMemberIn, "FamilyMemberInput", description=(
+    "A member of the principal applicant's family. The input rules of the applicant apply: fullName, birthDate not "
+    "in the future, documentNumber, and the IIN's check digit and its agreement with birthDate and sex when one is "
+    "given."))
 
 
 @strawberry.input
-class SubmitQuestionnaireInput:
-    application_id: strawberry.ID
+class SubmitQuestionnaireInput(OnApplication):
     education_level: EducationLevel
     work_experience_years: int
     occupation_code: str | None = None
@@ -105,8 +105,8 @@ class SubmitQuestionnaireInput:
 
 
 @strawberry.input
-class RequestChecksInput:
-    application_id: strawberry.ID
+class RequestChecksInput(OnApplication):
+    pass
 
 
 @strawberry.input
@@ -116,40 +116,33 @@ class RecordCheckResultInput:
     details: str | None = None
 
 
-@strawberry.type
-class CheckPayload:
-    check: Check | None
-    errors: list[UserError]
+CheckPayload = payload_type("CheckPayload", "check", Check)
 
 
 @strawberry.input
-class ScheduleInterviewInput:
-    application_id: strawberry.ID
+class ScheduleInterviewInput(OnApplication):
     scheduled_at: dt.datetime
 
 
 @strawberry.input
-class RecordInterviewOutcomeInput:
-    application_id: strawberry.ID
+class RecordInterviewOutcomeInput(OnApplication):
     outcome: InterviewOutcome
     points: int | None = None
     notes: str | None = None
 
 
 @strawberry.input
-class ScoreApplicationInput:
-    application_id: strawberry.ID
+class ScoreApplicationInput(OnApplication):
+    pass
 
 
 @strawberry.input
-class WithdrawApplicationInput:
-    application_id: strawberry.ID
+class WithdrawApplicationInput(OnApplication):
     reason: str | None = None
 
 
 @strawberry.input
-class DecideApplicationInput:
-    application_id: strawberry.ID
+class DecideApplicationInput(OnApplication):
     decision: Decision
     reason: str | None = None
 
@@ -163,10 +156,7 @@ class UpsertQuotaInput:
     capacity: int
 
 
-@strawberry.type
-class QuotaPayload:
-    quota: Quota | None
-    errors: list[UserError]
+QuotaPayload = payload_type("QuotaPayload", "quota", Quota)
 
 
 @strawberry.input
@@ -175,15 +165,11 @@ class RunSelectionRoundInput:
     dry_run: bool | None = None
 
 
-@strawberry.type
-class SelectionRoundPayload:
-    round: SelectionRound | None
-    errors: list[UserError]
+SelectionRoundPayload = payload_type("SelectionRoundPayload", "round", SelectionRound)
 
 
 @strawberry.input
-class SignContractInput:
-    application_id: strawberry.ID
+class SignContractInput(OnApplication):
     start_date: dt.date
     family_size: int | None = strawberry.field(
         default=None,
@@ -213,10 +199,7 @@ class RecordRefundPaymentInput:
     paid_on: dt.date
 
 
-@strawberry.type
-class ContractPayload:
-    contract: SocialContract | None
-    errors: list[UserError]
+ContractPayload = payload_type("ContractPayload", "contract", SocialContract)
 
 
 @strawberry.input
@@ -231,7 +214,4 @@ class PublishScoringModelInput:
     id: strawberry.ID
 
 
-@strawberry.type
-class ScoringModelPayload:
-    scoring_model: ScoringModel | None
-    errors: list[UserError]
+ScoringModelPayload = payload_type("ScoringModelPayload", "scoring_model", ScoringModel)

@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from api.graphql.inputs import Decision
-from api.graphql.types import UserError
+from api.graphql.types.common import payload_type
 from api.graphql.types.labour import Employer, PermitCategory, StaffCategory, Violation, ViolationKind, WorkPermit
 
 
@@ -59,19 +59,6 @@ class RecordViolationInput:
     application_id: strawberry.ID | None = None
 
 
-@strawberry.type
-class EmployerPayload:
-    employer: Employer | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class WorkPermitPayload:
-    permit: WorkPermit | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class ViolationPayload:
-    violation: Violation | None
-    errors: list[UserError]
+EmployerPayload = payload_type("EmployerPayload", "employer", Employer)
+WorkPermitPayload = payload_type("WorkPermitPayload", "permit", WorkPermit)
+ViolationPayload = payload_type("ViolationPayload", "violation", Violation)

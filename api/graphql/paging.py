@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from functools import cached_property
 from typing import Any
 
+import strawberry
 from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
@@ -96,6 +98,31 @@ class PageQuery:
     def __call__(self, name: str, like: Any) -> Any:
         return bindparam(name, self.values[name], type_=like.type)
 
+    def take(self, filter: Any, **names: str) -> None:
+        """Each field of ``filter`` given a value (``field="f_name"``) as the named parameter
+        (an enum by its value); nothing without a filter."""
+        for field, name in names.items():
+            value = getattr(filter, field, None)
+            if value is not None:
+                self.set(name, value.value if isinstance(value, Enum) else value)
+
+    def wanted(self, filter: Any, field: str, **values: Callable[[], Any]) -> bool | None:
+        """The yes-or-no ``field`` of ``filter`` (None when not given); when given, the
+        named parameters its condition reads (each ``name=value()``)."""
+        wanted = getattr(filter, field, None)
+        if wanted is not None:
+            for name, value in values.items():
+                self.set(name, value())
+        return wanted
+
+    @staticmethod
+    def either(wanted: bool | None, condition: Callable[[], Any]) -> list[Any]:
+        """``condition()`` when ``wanted``, its negation when not, nothing when it is None."""
+        if wanted is None:
+            return []
+        holds = condition()
+        return [holds if wanted else ~holds]
+
     def equal(self, **columns: Any) -> list[Any]:
         """``column = :name`` for each named filter the query has a value for."""
         return [column == self(name, column) for name, column in columns.items() if name in self]
@@ -136,3 +163,23 @@ async def connection(info: Info, plan: PagePlan, connection_type: Any, node_type
                          end_cursor=edges[-1].cursor if edges else None)
     result: Connection[Any] = connection_type(page_info=page_info, edges=edges, **extra)
     return result
+
+
+async def page(info: Info, plan_of: Callable[..., PagePlan], connection_type: Any, node_type: Any,
+               **arguments: Any) -> Any:
+    """A list root's answer: the page ``plan_of`` plans for the caller with the root's
+    ``arguments``, as ``connection_type`` with edges of ``node_type``."""
+    return await connection(info, plan_of(info.context.viewer, **arguments), connection_type, node_type)
+
+
+def list_root(plan_of: Callable[..., PagePlan], filter_type: type, connection_type: Any, node_type: Any, *,
+              description: str | None = None) -> Any:
+    """The root field ``(first, after, filter: filter_type) -> connection_type`` that
+    answers with the page ``plan_of`` plans for the caller (``page``)."""
+
+    async def resolve(info: Info, first: int | None = None, after: str | None = None, filter: Any = None) -> Any:
+        return await page(info, plan_of, connection_type, node_type, first=first, after=after, filter=filter)
+
+    resolve.__annotations__ = {"info": Info, "first": int | None, "after": str | None, "filter": filter_type | None,
+                               "return": connection_type}
+    return strawberry.field(resolver=resolve, description=description)

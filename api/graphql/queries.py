@@ -14,6 +14,7 @@ from core.text import t
 import models as m
 from api.graphql import ids, paging
 from api.graphql.context import Info
+from api.graphql.filters import invalid_argument, region_code_argument, region_condition, take_region
 from api.graphql.paging import PagePlan, PageQuery
 from api.graphql.queries_kandas import (
     DecisionReviewFilter, KandasStatusFilter, holidays_of, kandas_status_page, review_page,
@@ -49,31 +50,13 @@ from api.graphql.types import (
 )
 from api.graphql.types.webhooks import WebhookEndpoint, webhook_endpoints
 from models.base import today_almaty
-from models.enums import ApplicationStatus as ApplicationStatusEnum
 from models.enums import CheckStatus as CheckStatusEnum
-from models.enums import ContractStatus as ContractStatusEnum
-from models.enums import Route as RouteEnum
-from services import access, residence, round_statistics, rules, search
+from services import access, residence, round_statistics, search
 from services import scoring_models as scoring_models_service
 from services.applications import overdue_condition
 from services.errors import ServiceError
 from services.reference import year_problem
 from services.viewer import Viewer
-
-
-def invalid_argument(message: str, *field: str) -> GraphQLError:
-    """A refused argument value: ``INVALID_INPUT`` with its input path, as a payload's ``UserError``."""
-    return GraphQLError(t("{where}: {problem}", where=".".join(field), problem=message),
-                        extensions={"code": "INVALID_INPUT", "field": list(field)})
-
-
-def region_code_argument(code: str, *field: str) -> str:
-    """A region code argument read as ``submitApplication`` reads one (``"kz-55"`` is ``KZ-55``);
-    an unknown code is refused rather than matching nothing."""
-    problem = rules.region_code_problem(code)
-    if problem is not None:
-        raise invalid_argument(problem, *field)
-    return rules.normalise_region_code(code)
 
 
 @strawberry.enum
@@ -137,44 +120,26 @@ async def _selection_rounds(session: Any, rows: list[m.SelectionRound]) -> list[
     return [SelectionRound.from_row(r, approved_ids=approved[r.id], passed_over_ids=passed_over[r.id]) for r in rows]
 
 
-def in_region(p: PageQuery, region_id: Any) -> Any:
-    """``region_id`` is the id of the region whose code the ``f_region`` parameter holds."""
-    return region_id.in_(select(m.Region.id).where(m.Region.code == p("f_region", m.Region.code)))
-
-
 def application_page(viewer: Viewer, *, first: int | None, after: str | None,
                      filter: ApplicationFilter | None, order_by: ApplicationOrder) -> PagePlan:
     p = PageQuery(first, access.applications(viewer))
-    overdue_wanted: bool | None = None
-    if filter is not None:
-        if filter.status is not None:
-            p.set("f_status", ApplicationStatusEnum(filter.status).value)
-        if filter.route is not None:
-            p.set("f_route", RouteEnum(filter.route).value)
-        if filter.region_code is not None:
-            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
-        if filter.overdue is not None:
-            overdue_wanted = filter.overdue
-            p.set("f_today", today_almaty())
-        if filter.search is not None and filter.search.strip():
-            problem = search.search_problem(filter.search)
-            if problem:
-                raise invalid_argument(problem, "filter", "search")
-            for i, pattern in enumerate(search.like_patterns(search.search_words(filter.search))):
-                p.set(f"f_search_{i}", pattern)
+    p.take(filter, status="f_status", route="f_route")
+    take_region(p, filter)
+    overdue_wanted = p.wanted(filter, "overdue", f_today=today_almaty)
+    if filter is not None and filter.search is not None and filter.search.strip():
+        problem = search.search_problem(filter.search)
+        if problem:
+            raise invalid_argument(problem, "filter", "search")
+        for i, pattern in enumerate(search.like_patterns(search.search_words(filter.search))):
+            p.set(f"f_search_{i}", pattern)
 
     def where() -> list[Any]:
         a = m.Application
-        conditions = p.equal(f_status=a.status, f_route=a.route)
-        if "f_region" in p:
-            conditions.append(in_region(p, a.target_region_id))
-        if overdue_wanted is not None:
-            overdue = overdue_condition(p("f_today", a.due_date))
-            conditions.append(overdue if overdue_wanted else ~overdue)
         # Every word of the search, as LIKE '%word%' on the stored key (a trigram index on PostgreSQL).
-        conditions.extend(a.search_key.like(p(name, a.search_key))
-                          for name in sorted(p.values, key=lambda k: (len(k), k)) if name.startswith("f_search_"))
-        return conditions
+        return [*p.equal(f_status=a.status, f_route=a.route), *region_condition(p, a.target_region_id),
+                *p.either(overdue_wanted, lambda: overdue_condition(p("f_today", a.due_date))),
+                *(a.search_key.like(p(name, a.search_key))
+                  for name in sorted(p.values, key=lambda k: (len(k), k)) if name.startswith("f_search_"))]
 
     ascending = order_by == ApplicationOrder.DUE_DATE
     kind, key = ("due", "due_date") if ascending else ("new", "submitted_at")
@@ -203,24 +168,16 @@ def check_feed_page(viewer: Viewer, *, first: int | None, after: str | None,
 
 def contract_page(viewer: Viewer, *, first: int | None, after: str | None, filter: ContractFilter | None) -> PagePlan:
     p = PageQuery(first, access.contracts(viewer))
-    if filter is not None:
-        if filter.status is not None:
-            p.set("f_contract_status", ContractStatusEnum(filter.status).value)
-        if filter.region_code is not None:
-            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
-        if filter.residence_unconfirmed is not None:
-            p.set("f_residence_cutoff", residence.confirmation_cutoff(today_almaty()))
-    unconfirmed_wanted = filter.residence_unconfirmed if filter is not None else None
+    p.take(filter, status="f_contract_status")
+    take_region(p, filter)
+    unconfirmed_wanted = p.wanted(filter, "residence_unconfirmed",
+                                  f_residence_cutoff=lambda: residence.confirmation_cutoff(today_almaty()))
 
     def where() -> list[Any]:
         c = m.SocialContract
-        conditions = p.equal(f_contract_status=c.status)
-        if "f_region" in p:
-            conditions.append(in_region(p, c.region_id))
-        if unconfirmed_wanted is not None:
-            unconfirmed = residence.unconfirmed_condition(p("f_residence_cutoff", c.start_date))
-            conditions.append(unconfirmed if unconfirmed_wanted else ~unconfirmed)
-        return conditions
+        return [*p.equal(f_contract_status=c.status), *region_condition(p, c.region_id),
+                *p.either(unconfirmed_wanted,
+                          lambda: residence.unconfirmed_condition(p("f_residence_cutoff", c.start_date)))]
 
     return p.plan("contracts", m.SocialContract, kind="contract", key="created_at", ascending=False, after=after,
                   where=where, counted=True, shape=(unconfirmed_wanted,))
@@ -323,15 +280,10 @@ class Query:
         filter: ApplicationFilter | None = None,
         order_by: ApplicationOrder = ApplicationOrder.NEWEST_FIRST,
     ) -> ApplicationConnection:
-        plan = application_page(info.context.viewer, first=first, after=after, filter=filter, order_by=order_by)
-        return await paging.connection(info, plan, ApplicationConnection, Application)
+        return await paging.page(info, application_page, ApplicationConnection, Application,
+                                 first=first, after=after, filter=filter, order_by=order_by)
 
-    @strawberry.field
-    async def contracts(
-        self, info: Info, first: int | None = None, after: str | None = None, filter: ContractFilter | None = None
-    ) -> SocialContractConnection:
-        plan = contract_page(info.context.viewer, first=first, after=after, filter=filter)
-        return await paging.connection(info, plan, SocialContractConnection, SocialContract)
+    contracts = paging.list_root(contract_page, ContractFilter, SocialContractConnection, SocialContract)
 
     @strawberry.field(description="Re-scores every scored, undecided application under a draft model, writing nothing.")
     async def scoring_simulation(self, info: Info, model_id: strawberry.ID) -> ScoringSimulation:
@@ -365,29 +317,20 @@ class Query:
         status: Annotated[CheckStatus | None, strawberry.argument(  # type: ignore[valid-type]
             description="Only checks in this status (REQUESTED: what still waits for a result).")] = None,
     ) -> CheckConnection:
-        plan = check_feed_page(info.context.viewer, first=first, after=after, updated_since=updated_since, status=status)
-        return await paging.connection(info, plan, CheckConnection, Check)
+        return await paging.page(info, check_feed_page, CheckConnection, Check,
+                                 first=first, after=after, updated_since=updated_since, status=status)
 
     @strawberry.field(description="Webhook endpoints: an agency's own; every agency's (or agencyCode's) for "
                                   "administrators.")
     async def webhooks(self, info: Info, agency_code: str | None = None) -> list[WebhookEndpoint]:
         return await webhook_endpoints(info, agency_code)
 
-    @strawberry.field(description="Kandas statuses, the soonest last valid day first (staff only; SPEC §12).")
-    async def kandas_statuses(
-        self, info: Info, first: int | None = None, after: str | None = None, filter: KandasStatusFilter | None = None
-    ) -> KandasStatusConnection:
-        plan = kandas_status_page(info.context.viewer, first=first, after=after, filter=filter,
-                                  invalid_argument=invalid_argument)
-        return await paging.connection(info, plan, KandasStatusConnection, KandasStatus)
-
-    @strawberry.field(description="Reviews of decisions, the earliest due first (staff only; SPEC §14).")
-    async def decision_reviews(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        filter: DecisionReviewFilter | None = None,
-    ) -> DecisionReviewConnection:
-        plan = review_page(info.context.viewer, first=first, after=after, filter=filter)
-        return await paging.connection(info, plan, DecisionReviewConnection, DecisionReview)
+    kandas_statuses = paging.list_root(
+        kandas_status_page, KandasStatusFilter, KandasStatusConnection, KandasStatus,
+        description="Kandas statuses, the soonest last valid day first (staff only; SPEC §12).")
+    decision_reviews = paging.list_root(
+        review_page, DecisionReviewFilter, DecisionReviewConnection, DecisionReview,
+        description="Reviews of decisions, the earliest due first (staff only; SPEC §14).")
 
     @strawberry.field(description="The public holidays of a year, by date (public reference data; SPEC §14).")
     async def holidays(self, info: Info, year: int) -> list[Holiday]:

@@ -9,12 +9,12 @@ from typing import Any
 import strawberry
 
 import models as m
+from api.graphql.filters import invalid_argument
 from api.graphql.paging import PagePlan, PageQuery
 from api.graphql.readmap import localized_name
 from api.graphql.types.kandas import Holiday, KandasStatusState, ReviewStatus
 from models.base import today_almaty
 from models.enums import KandasStatusState as KandasStatusStateEnum
-from models.enums import ReviewStatus as ReviewStatusEnum
 from services import access, holidays, kandas, reviews
 from services.viewer import Viewer
 
@@ -35,7 +35,7 @@ class DecisionReviewFilter:
 
 
 def kandas_status_page(viewer: Viewer, *, first: int | None, after: str | None,
-                       filter: KandasStatusFilter | None, invalid_argument: Any) -> PagePlan:
+                       filter: KandasStatusFilter | None) -> PagePlan:
     """Statuses, soonest last valid day first."""
     p = PageQuery(first, access.kandas_statuses(viewer))
     state: KandasStatusStateEnum | None = None
@@ -68,21 +68,13 @@ def review_page(viewer: Viewer, *, first: int | None, after: str | None,
                 filter: DecisionReviewFilter | None) -> PagePlan:
     """Reviews, the earliest due first."""
     p = PageQuery(first, access.decision_reviews(viewer))
-    overdue: bool | None = None
-    if filter is not None:
-        if filter.status is not None:
-            p.set("f_review_status", ReviewStatusEnum(filter.status).value)
-        if filter.overdue is not None:
-            overdue = filter.overdue
-            p.set("f_today", today_almaty())
+    p.take(filter, status="f_review_status")
+    overdue = p.wanted(filter, "overdue", f_today=today_almaty)
 
     def where() -> list[Any]:
         r = m.DecisionReview
-        conditions = p.equal(f_review_status=r.status)
-        if overdue is not None:
-            late = reviews.overdue_condition(p("f_today", r.due_date))
-            conditions.append(late if overdue else ~late)
-        return conditions
+        return [*p.equal(f_review_status=r.status),
+                *p.either(overdue, lambda: reviews.overdue_condition(p("f_today", r.due_date)))]
 
     return p.plan("decisionReviews", m.DecisionReview, kind="review", key="due_date", ascending=True, after=after,
                   where=where, counted=True, shape=(overdue,))

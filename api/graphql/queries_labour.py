@@ -9,9 +9,8 @@ import strawberry
 
 import models as m
 from api.graphql import ids, paging
-from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
-from api.graphql.queries import in_region, invalid_argument, region_code_argument
+from api.graphql.filters import invalid_argument, region_condition, take_region
 from api.graphql.types.labour import (
     EmployerConnection,
     Employer,
@@ -23,7 +22,6 @@ from api.graphql.types.labour import (
     WorkPermit,
     WorkPermitConnection,
 )
-from models import enums
 from models.base import today_almaty
 from services import access
 from services.labour import rules as labour_rules
@@ -61,25 +59,16 @@ def _pk(value: strawberry.ID, type_name: str, *field: str) -> int:
 
 def employer_page(viewer: Viewer, *, first: int | None, after: str | None, filter: EmployerFilter | None) -> PagePlan:
     p = PageQuery(first, access.employers(viewer))
-    suspended: bool | None = None
-    if filter is not None:
-        if filter.region_code is not None:
-            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
-        if filter.bin is not None:
-            p.set("f_bin", filter.bin.strip())
-        if filter.suspended is not None:
-            suspended = filter.suspended
-            p.set("f_today", today_almaty())
+    take_region(p, filter)
+    if filter is not None and filter.bin is not None:
+        p.set("f_bin", filter.bin.strip())
+    suspended = p.wanted(filter, "suspended", f_today=today_almaty)
 
     def where() -> list[Any]:
         e = m.Employer
-        conditions = p.equal(f_bin=e.bin)
-        if "f_region" in p:
-            conditions.append(in_region(p, e.region_id))
-        if suspended is not None:
-            in_force = labour_rules.suspended_condition(e.suspended_until, p("f_today", e.suspended_until))
-            conditions.append(in_force if suspended else ~in_force)
-        return conditions
+        return [*p.equal(f_bin=e.bin), *region_condition(p, e.region_id),
+                *p.either(suspended, lambda: labour_rules.suspended_condition(
+                    e.suspended_until, p("f_today", e.suspended_until)))]
 
     return p.plan("employers", m.Employer, kind="employer", key="created_at", ascending=False, after=after,
                   where=where, counted=True, shape=(suspended,))
@@ -87,22 +76,15 @@ def employer_page(viewer: Viewer, *, first: int | None, after: str | None, filte
 
 def permit_page(viewer: Viewer, *, first: int | None, after: str | None, filter: WorkPermitFilter | None) -> PagePlan:
     p = PageQuery(first, access.work_permits(viewer))
-    if filter is not None:
-        if filter.status is not None:
-            p.set("f_permit_status", enums.PermitStatus(filter.status).value)
-        if filter.category is not None:
-            p.set("f_category", enums.PermitCategory(filter.category).value)
-        if filter.region_code is not None:
-            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
-        if filter.employer_id is not None:
-            p.set("f_employer", _pk(filter.employer_id, "Employer", "filter", "employerId"))
+    p.take(filter, status="f_permit_status", category="f_category")
+    take_region(p, filter)
+    if filter is not None and filter.employer_id is not None:
+        p.set("f_employer", _pk(filter.employer_id, "Employer", "filter", "employerId"))
 
     def where() -> list[Any]:
         w = m.WorkPermit
-        conditions = p.equal(f_permit_status=w.status, f_category=w.category, f_employer=w.employer_id)
-        if "f_region" in p:
-            conditions.append(in_region(p, w.region_id))
-        return conditions
+        return [*p.equal(f_permit_status=w.status, f_category=w.category, f_employer=w.employer_id),
+                *region_condition(p, w.region_id)]
 
     return p.plan("workPermits", m.WorkPermit, kind="permit", key="requested_at", ascending=False, after=after,
                   where=where, counted=True)
@@ -111,9 +93,8 @@ def permit_page(viewer: Viewer, *, first: int | None, after: str | None, filter:
 def violation_page(viewer: Viewer, *, first: int | None, after: str | None,
                    filter: ViolationFilter | None) -> PagePlan:
     p = PageQuery(first, access.violations(viewer))
+    p.take(filter, kind="f_kind")
     if filter is not None:
-        if filter.kind is not None:
-            p.set("f_kind", enums.ViolationKind(filter.kind).value)
         if filter.employer_id is not None:
             p.set("f_employer", _pk(filter.employer_id, "Employer", "filter", "employerId"))
         if filter.application_id is not None:
@@ -129,24 +110,12 @@ def violation_page(viewer: Viewer, *, first: int | None, after: str | None,
 
 @strawberry.type
 class LabourQuery:
-    @strawberry.field(description="Employers, newest registration first (staff only).")
-    async def employers(self, info: Info, first: int | None = None, after: str | None = None,
-                        filter: EmployerFilter | None = None) -> EmployerConnection:
-        plan = employer_page(info.context.viewer, first=first, after=after, filter=filter)
-        return await paging.connection(info, plan, EmployerConnection, Employer)
-
-    @strawberry.field(description="Work permits, newest request first (staff only).")
-    async def work_permits(self, info: Info, first: int | None = None, after: str | None = None,
-                           filter: WorkPermitFilter | None = None) -> WorkPermitConnection:
-        plan = permit_page(info.context.viewer, first=first, after=after, filter=filter)
-        return await paging.connection(info, plan, WorkPermitConnection, WorkPermit)
-
-    @strawberry.field(description="Violations, newest record first: staff read all, the migration service the "
-                                  "ones it recorded.")
-    async def violations(self, info: Info, first: int | None = None, after: str | None = None,
-                         filter: ViolationFilter | None = None) -> ViolationConnection:
-        plan = violation_page(info.context.viewer, first=first, after=after, filter=filter)
-        return await paging.connection(info, plan, ViolationConnection, Violation)
+    employers = paging.list_root(employer_page, EmployerFilter, EmployerConnection, Employer,
+                                 description="Employers, newest registration first (staff only).")
+    work_permits = paging.list_root(permit_page, WorkPermitFilter, WorkPermitConnection, WorkPermit,
+                                    description="Work permits, newest request first (staff only).")
+    violations = paging.list_root(violation_page, ViolationFilter, ViolationConnection, Violation, description=(
+        "Violations, newest record first: staff read all, the migration service the ones it recorded."))
 
 
 __all__ = ["LabourQuery", "employer_page", "permit_page", "violation_page"]

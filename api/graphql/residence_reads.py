@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 import models as m
 from api.graphql import ids, paging
-from api.graphql.context import Info
 from api.graphql.paging import PagePlan, PageQuery
-from api.graphql.queries import in_region, invalid_argument, region_code_argument
+from api.graphql.filters import in_region, invalid_argument, region_condition, take_region
 from core.text import t
 from api.graphql.types import (
     BreachStatus,
@@ -25,7 +24,6 @@ from api.graphql.types import (
     ResidenceEventKind,
 )
 from models.enums import BreachStatus as BreachStatusEnum
-from models.enums import ResidenceEventKind as ResidenceEventKindEnum
 from services import access
 from services.viewer import Viewer
 
@@ -55,23 +53,15 @@ def _contract_argument(value: strawberry.ID, *field: str) -> int:
 def residence_event_page(viewer: Viewer, *, first: int | None, after: str | None,
                          filter: ResidenceEventFilter | None) -> PagePlan:
     p = PageQuery(first, access.residence_events(viewer))
-    open_wanted: bool | None = None
-    if filter is not None:
-        if filter.kind is not None:
-            p.set("f_event_kind", ResidenceEventKindEnum(filter.kind).value)
-        if filter.region_code is not None:
-            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
-        if filter.contract_id is not None:
-            p.set("f_contract", _contract_argument(filter.contract_id, "filter", "contractId"))
-        if filter.open_breach is not None:
-            open_wanted = filter.open_breach
-            p.set("f_open", BreachStatusEnum.OPEN.value)
+    p.take(filter, kind="f_event_kind")
+    take_region(p, filter)
+    if filter is not None and filter.contract_id is not None:
+        p.set("f_contract", _contract_argument(filter.contract_id, "filter", "contractId"))
+    open_wanted = p.wanted(filter, "open_breach", f_open=lambda: BreachStatusEnum.OPEN.value)
 
     def where() -> list[Any]:
         e = m.ResidenceEvent
-        conditions = p.equal(f_event_kind=e.kind, f_contract=e.contract_id)
-        if "f_region" in p:
-            conditions.append(in_region(p, e.region_id))
+        conditions = [*p.equal(f_event_kind=e.kind, f_contract=e.contract_id), *region_condition(p, e.region_id)]
         if open_wanted is not None:
             b = m.ContractBreach
             in_open = e.breach_id.in_(select(b.id).where(b.status == p("f_open", b.status)))
@@ -85,11 +75,8 @@ def residence_event_page(viewer: Viewer, *, first: int | None, after: str | None
 def breach_page(viewer: Viewer, *, first: int | None, after: str | None,
                 filter: ContractBreachFilter | None) -> PagePlan:
     p = PageQuery(first, access.contract_breaches(viewer))
-    if filter is not None:
-        if filter.status is not None:
-            p.set("f_breach_status", BreachStatusEnum(filter.status).value)
-        if filter.region_code is not None:
-            p.set("f_region", region_code_argument(filter.region_code, "filter", "regionCode"))
+    p.take(filter, status="f_breach_status")
+    take_region(p, filter)
 
     def where() -> list[Any]:
         b, c = m.ContractBreach, m.SocialContract
@@ -104,15 +91,9 @@ def breach_page(viewer: Viewer, *, first: int | None, after: str | None,
 
 @strawberry.type
 class ResidenceQuery:
-    @strawberry.field(description="Residence events, newest report first: staff read all, an agency the events it "
-                                  "reported, an applicant those of their own contract (SPEC §13).")
-    async def residence_events(self, info: Info, first: int | None = None, after: str | None = None,
-                               filter: ResidenceEventFilter | None = None) -> ResidenceEventConnection:
-        plan = residence_event_page(info.context.viewer, first=first, after=after, filter=filter)
-        return await paging.connection(info, plan, ResidenceEventConnection, ResidenceEvent)
-
-    @strawberry.field(description="Breach cases, newest first (staff only; SPEC §13).")
-    async def contract_breaches(self, info: Info, first: int | None = None, after: str | None = None,
-                                filter: ContractBreachFilter | None = None) -> ContractBreachConnection:
-        plan = breach_page(info.context.viewer, first=first, after=after, filter=filter)
-        return await paging.connection(info, plan, ContractBreachConnection, ContractBreach)
+    residence_events = paging.list_root(
+        residence_event_page, ResidenceEventFilter, ResidenceEventConnection, ResidenceEvent, description=(
+            "Residence events, newest report first: staff read all, an agency the events it reported, an applicant "
+            "those of their own contract (SPEC §13)."))
+    contract_breaches = paging.list_root(breach_page, ContractBreachFilter, ContractBreachConnection, ContractBreach,
+                                         description="Breach cases, newest first (staff only; SPEC §13).")

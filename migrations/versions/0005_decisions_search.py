@@ -23,12 +23,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel.sql.sqltypes  # noqa: F401
 from alembic import op
 
-import models.types
 from models.base import ALMATY
 from models.types import JSONType, UTCDateTime
+from migrations.helpers import (
+    CASCADE, NULL, SET_NULL, create_table, drop_tables, enum, fk, index, integer, string, timestamp,
+)
 
 revision = '0002d_reads'
 down_revision = '0002a_family'
@@ -95,35 +96,24 @@ def upgrade() -> None:
 
     _set_check_statuses(NEW_CHECK_STATUSES)
 
-    op.create_table('application_decision',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('outcome', sa.Enum('APPROVED', 'REJECTED', 'WITHDRAWN', name='decision_outcome', native_enum=False, create_constraint=True), nullable=False),
-    sa.Column('reason', sa.String(length=1000), nullable=True),
-    sa.Column('decided_at', models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_by', sa.String(length=200), nullable=True),
-    sa.Column('selection_round_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_application_decision_application_id_application'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['selection_round_id'], ['selection_round.id'], name=op.f('fk_application_decision_selection_round_id_selection_round'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_application_decision'))
+    create_table('application_decision',
+        fk('application_id', ondelete=CASCADE),
+        enum('outcome', 'decision_outcome', ('APPROVED', 'REJECTED', 'WITHDRAWN')),
+        string('reason', 1000, NULL),
+        timestamp('decided_at'),
+        string('decided_by', 200, NULL),
+        fk('selection_round_id', NULL, ondelete=SET_NULL),
+        indexes=[index('ix_application_decision_application', 'application_id', 'decided_at', 'id')],
     )
-    with op.batch_alter_table('application_decision', schema=None) as batch_op:
-        batch_op.create_index('ix_application_decision_application', ['application_id', 'decided_at', 'id'], unique=False)
 
-    op.create_table('selection_round_passed_over',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('round_id', sa.Integer(), nullable=False),
-    sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('score', sa.Integer(), nullable=True),
-    sa.Column('seats', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_selection_round_passed_over_application_id_application'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['round_id'], ['selection_round.id'], name=op.f('fk_selection_round_passed_over_round_id_selection_round'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_selection_round_passed_over')),
-    sa.UniqueConstraint('round_id', 'application_id', name=op.f('uq_selection_round_passed_over_round_id_application_id'))
+    create_table('selection_round_passed_over',
+        fk('round_id', to='selection_round', ondelete=CASCADE),
+        fk('application_id', ondelete=CASCADE, index=True),
+        integer('position'),
+        integer('score', NULL),
+        integer('seats', NULL),
+        unique=[('round_id', 'application_id')],
     )
-    with op.batch_alter_table('selection_round_passed_over', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_selection_round_passed_over_application_id'), ['application_id'], unique=False)
 
     _backfill_search_keys(bind)
     _backfill_decisions(bind)
@@ -136,12 +126,7 @@ def downgrade() -> None:
     # A cancelled check goes back to waiting: the old schema has no other word for it.
     bind.execute(check_result.update().where(check_result.c.status == 'CANCELLED')
                  .values(status='REQUESTED', details=None, recorded_by=None))
-    with op.batch_alter_table('selection_round_passed_over', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_selection_round_passed_over_application_id'))
-    op.drop_table('selection_round_passed_over')
-    with op.batch_alter_table('application_decision', schema=None) as batch_op:
-        batch_op.drop_index('ix_application_decision_application')
-    op.drop_table('application_decision')
+    drop_tables('selection_round_passed_over', 'application_decision')
     _set_check_statuses(OLD_CHECK_STATUSES)
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index('ix_application_search_key', postgresql_using='gin',

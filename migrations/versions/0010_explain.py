@@ -23,8 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-import models.types
 from models.types import JSONType, UTCDateTime
+from migrations.helpers import CASCADE, NULL, boolean, create_table, enum, fk, index, integer, string, timestamp
 
 revision = '0010_explain'
 down_revision = '0009_labour'
@@ -46,23 +46,19 @@ selection_round = sa.table('selection_round', sa.column('id', sa.Integer), sa.co
 
 
 def upgrade() -> None:
-    op.create_table('score_history',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('scoring_model_id', sa.Integer(), nullable=True),
-    sa.Column('model_version', sa.String(length=40), nullable=False),
-    sa.Column('total', sa.Integer(), nullable=False),
-    sa.Column('max_total', sa.Integer(), nullable=False),
-    sa.Column('pass_mark', sa.Integer(), nullable=False),
-    sa.Column('passed', sa.Boolean(), nullable=False),
-    sa.Column('computed_at', models.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('reason', sa.Enum('FIRST_SCORE', 'NEW_FACTS', 'NEW_MODEL', 'REVIEW', name='score_reason', native_enum=False, create_constraint=True), nullable=False),
-    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_score_history_application_id_application'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['scoring_model_id'], ['scoring_model.id'], name=op.f('fk_score_history_scoring_model_id_scoring_model'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_score_history'))
+    create_table('score_history',
+        fk('application_id', ondelete=CASCADE),
+        fk('scoring_model_id', NULL),
+        string('model_version', 40),
+        integer('total'),
+        integer('max_total'),
+        integer('pass_mark'),
+        boolean('passed'),
+        timestamp('computed_at'),
+        enum('reason', 'score_reason', ('FIRST_SCORE', 'NEW_FACTS', 'NEW_MODEL', 'REVIEW')),
+        indexes=[index('ix_score_history_application', 'application_id', 'computed_at', 'id')],
     )
-    with op.batch_alter_table('score_history', schema=None) as batch_op:
-        batch_op.create_index('ix_score_history_application', ['application_id', 'computed_at', 'id'], unique=False)
+
     op.add_column('selection_round', sa.Column('seats_offered', sa.Integer(), nullable=True))
     op.add_column('selection_round', sa.Column('group_counts', JSONType, nullable=True))
 
@@ -74,9 +70,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column('selection_round', 'group_counts')  # in place, also on SQLite (3.35+)
     op.drop_column('selection_round', 'seats_offered')
-    with op.batch_alter_table('score_history', schema=None) as batch_op:
-        batch_op.drop_index('ix_score_history_application')
-    op.drop_table('score_history')
+    op.drop_table('score_history')  # its index goes with it
 
 
 # ---------------------------------------------------------------- data

@@ -11,7 +11,6 @@ from typing import Any
 
 import strawberry
 
-import models as m
 from api.graphql.inputs import (
     ApplicationPayload,
     CheckPayload,
@@ -27,11 +26,10 @@ from api.graphql.inputs import (
     WithdrawApplicationInput,
 )
 from api.graphql.mutations.base import Payload, input_fields, optional_id
-from api.graphql.types import Application, Check
 from services import applications as svc
 
-_application = Payload(m.Application, Application.from_row, ApplicationPayload, "application").mutation
-_check = Payload(m.Check, Check.from_row, CheckPayload, "check").mutation
+_application = Payload.of(ApplicationPayload).mutation
+_check = Payload.of(CheckPayload).mutation
 APP = {"application_id": "Application"}
 
 

@@ -19,7 +19,8 @@ from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql import ids
 from api.graphql.context import Info
-from api.graphql.types import ErrorCode, UserError
+from api.graphql.types import NODE_TYPES, ErrorCode, UserError
+from api.graphql.types.common import PAYLOAD_FIELDS
 from api.graphql.visibility import not_authenticated
 from services import access
 from services.errors import ServiceError
@@ -81,6 +82,14 @@ class Payload:
     build: Callable[[Any], Any]
     type: type
     field: str
+
+    @classmethod
+    def of(cls, payload: type) -> Payload:
+        """The ``Payload`` of a type ``payload_type`` made: rows of its node's model
+        (``NODE_TYPES``), each built by the node type's ``from_row``."""
+        field, node = PAYLOAD_FIELDS[payload]
+        model = next(model for model, node_type in NODE_TYPES.values() if node_type is node)
+        return cls(model, node.from_row, payload, field)
 
     async def respond(self, info: Info, action: Callable[..., Awaitable[int]], *, own_transaction: bool = False
                       ) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import strawberry
 
-import models as m
 from api.graphql.inputs import (
     ContractPayload,
     RecordRefundPaymentInput,
@@ -15,10 +14,9 @@ from api.graphql.inputs import (
     TerminateContractInput,
 )
 from api.graphql.mutations.base import Payload
-from api.graphql.types import SocialContract
 from services import contracts as svc
 
-_contract = Payload(m.SocialContract, SocialContract.from_row, ContractPayload, "contract").mutation
+_contract = Payload.of(ContractPayload).mutation
 CONTRACT = {"contract_id": "SocialContract"}
 STAFF = svc.require_staff
 

@@ -8,35 +8,36 @@ import datetime as dt
 
 import strawberry
 
-import models as m
+from api.graphql.inputs import OnApplication
 from api.graphql.mutations.base import Payload
-from api.graphql.types import UserError
+from api.graphql.types.common import payload_type
 from api.graphql.types.kandas import DecisionReview, KandasEndReason, KandasStatus, ReviewOutcome
 from services import kandas, reviews
 
 
 @strawberry.input
-class ExtendKandasStatusInput:
+class OnKandasStatus:
+    """What an input on one kandas status starts with (a base, not a type of the schema)."""
+
     status_id: strawberry.ID
+
+
+@strawberry.input
+class ExtendKandasStatusInput(OnKandasStatus):
     months: int = strawberry.field(description="1 to 6; a status is extended once.")
 
 
 @strawberry.input
-class EndKandasStatusInput:
-    status_id: strawberry.ID
+class EndKandasStatusInput(OnKandasStatus):
     reason: KandasEndReason  # type: ignore[valid-type]
     ended_on: dt.date
 
 
-@strawberry.type
-class KandasStatusPayload:
-    kandas_status: KandasStatus | None
-    errors: list[UserError]
+KandasStatusPayload = payload_type("KandasStatusPayload", "kandas_status", KandasStatus)
 
 
 @strawberry.input
-class RequestReviewInput:
-    application_id: strawberry.ID
+class RequestReviewInput(OnApplication):
     grounds: str = strawberry.field(description="Why the decision should be reviewed: 10 to 4000 characters.")
 
 
@@ -47,14 +48,11 @@ class DecideReviewInput:
     reason: str
 
 
-@strawberry.type
-class DecisionReviewPayload:
-    review: DecisionReview | None
-    errors: list[UserError]
+DecisionReviewPayload = payload_type("DecisionReviewPayload", "review", DecisionReview)
 
 
-_status = Payload(m.KandasStatus, KandasStatus.from_row, KandasStatusPayload, "kandas_status").mutation
-_review = Payload(m.DecisionReview, DecisionReview.from_row, DecisionReviewPayload, "review").mutation
+_status = Payload.of(KandasStatusPayload).mutation
+_review = Payload.of(DecisionReviewPayload).mutation
 STATUS = {"status_id": "KandasStatus"}
 
 

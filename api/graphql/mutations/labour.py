@@ -8,7 +8,6 @@ from typing import Any
 
 import strawberry
 
-import models as m
 from api.graphql.inputs_labour import (
     DecideWorkPermitInput,
     EmployerPayload,
@@ -20,12 +19,11 @@ from api.graphql.inputs_labour import (
     WorkPermitPayload,
 )
 from api.graphql.mutations.base import Payload, input_fields, optional_id
-from api.graphql.types.labour import Employer, Violation, WorkPermit
 from services.labour import employers, permits, violations
 
-_employer = Payload(m.Employer, Employer.from_row, EmployerPayload, "employer").mutation
-_permit = Payload(m.WorkPermit, WorkPermit.from_row, WorkPermitPayload, "permit").mutation
-_violation = Payload(m.Violation, Violation.from_row, ViolationPayload, "violation").mutation
+_employer = Payload.of(EmployerPayload).mutation
+_permit = Payload.of(WorkPermitPayload).mutation
+_violation = Payload.of(ViolationPayload).mutation
 EMPLOYER = {"employer_id": "Employer"}
 STAFF = employers.require_staff
 

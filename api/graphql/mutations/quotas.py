@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
-import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.inputs import QuotaPayload, RunSelectionRoundInput, SelectionRoundPayload, UpsertQuotaInput
 from api.graphql.mutations.base import Payload, decode_id, run
-from api.graphql.types import Quota, SelectionRound
+from api.graphql.types import SelectionRound
 from core.metrics import SELECTION_ROUNDS
 from services import quotas
 
-_quota = Payload(m.Quota, Quota.from_row, QuotaPayload, "quota")
+_quota = Payload.of(QuotaPayload)
 
 @strawberry.type
 class QuotaMutations:

@@ -7,9 +7,9 @@ import datetime as dt
 
 import strawberry
 
-import models as m
 from api.graphql.mutations.base import Payload
-from api.graphql.types import BreachOutcome, ContractBreach, ResidenceEvent, ResidenceEventKind, UserError
+from api.graphql.types import BreachOutcome, ContractBreach, ResidenceEvent, ResidenceEventKind
+from api.graphql.types.common import payload_type
 from services import residence as svc
 
 
@@ -26,10 +26,7 @@ class RecordResidenceEventInput:
         "reference with other content is DUPLICATE."))
 
 
-@strawberry.type
-class ResidenceEventPayload:
-    event: ResidenceEvent | None
-    errors: list[UserError]
+ResidenceEventPayload = payload_type("ResidenceEventPayload", "event", ResidenceEvent)
 
 
 @strawberry.input
@@ -39,14 +36,11 @@ class ResolveBreachInput:
     note: str = strawberry.field(description="Why the case is resolved so (1-2000 characters).")
 
 
-@strawberry.type
-class ContractBreachPayload:
-    breach: ContractBreach | None
-    errors: list[UserError]
+ContractBreachPayload = payload_type("ContractBreachPayload", "breach", ContractBreach)
 
 
-_event = Payload(m.ResidenceEvent, ResidenceEvent.from_row, ResidenceEventPayload, "event").mutation
-_breach = Payload(m.ContractBreach, ContractBreach.from_row, ContractBreachPayload, "breach").mutation
+_event = Payload.of(ResidenceEventPayload).mutation
+_breach = Payload.of(ContractBreachPayload).mutation
 
 
 @strawberry.type

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-import models as m
 from api.graphql.context import Info
 from api.graphql.inputs import CreateScoringModelInput, PublishScoringModelInput, ScoringModelPayload
 from api.graphql.mutations.base import Payload, decode_id
-from api.graphql.types import ScoringModel
 from services import jobs, scoring_models
 
-_scoring_model = Payload(m.ScoringModel, ScoringModel.from_row, ScoringModelPayload, "scoring_model")
+_scoring_model = Payload.of(ScoringModelPayload)
 
 
 async def _publish(info: Info, input: PublishScoringModelInput) -> ScoringModelPayload:

@@ -10,6 +10,7 @@ import models as m
 from api.graphql.context import Info
 from api.graphql.mutations.base import Payload, decode_id, run
 from api.graphql.types import UserError
+from api.graphql.types.common import payload_type
 from api.graphql.types.webhooks import WebhookEndpoint, WebhookEventType
 from services.webhooks import endpoints as svc
 
@@ -36,10 +37,7 @@ class WebhookInput:
     webhook_id: strawberry.ID
 
 
-@strawberry.type
-class WebhookPayload:
-    webhook: WebhookEndpoint | None
-    errors: list[UserError]
+WebhookPayload = payload_type("WebhookPayload", "webhook", WebhookEndpoint)
 
 
 @strawberry.type
@@ -60,7 +58,7 @@ async def _register(info: Info, input: RegisterWebhookInput) -> RegisterWebhookP
                                   secret=registered.secret if registered else None, errors=errors)
 
 
-_webhook = Payload(m.WebhookEndpoint, WebhookEndpoint.from_row, WebhookPayload, "webhook").mutation
+_webhook = Payload.of(WebhookPayload).mutation
 
 
 async def _delete(info: Info, input: WebhookInput) -> DeleteWebhookPayload:

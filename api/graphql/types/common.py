@@ -55,6 +55,38 @@ class UserError:
     message: str
 
 
+async def linked(info: Info, node: Any, model: type, pk: int | None) -> Any:
+    """The ``node`` of the ``model`` row that ``pk`` names, read through the request's
+    loaders (its row filters apply); None when there is none."""
+    row = await info.context.loaders.get(model, pk)
+    return node.from_row(row) if row else None
+
+
+def linked_field(node: Any, model: type, key: str, *, optional: bool = False,
+                 description: str | None = None) -> Any:
+    """The field that reads the ``node`` its row's ``key`` (an id) refers to, through
+    ``linked``; null when there is none if ``optional``."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        return await linked(info, node, model, getattr(self, key))
+
+    resolve.__annotations__ = {"info": Info, "return": node | None if optional else node}
+    return strawberry.field(resolver=resolve, description=description)
+
+
+# Each payload type ``payload_type`` made -> (its field, the node type of that field).
+PAYLOAD_FIELDS: dict[type, tuple[str, type]] = {}
+
+
+def payload_type(name: str, field: str, node: type) -> Any:
+    """A mutation's payload ``name``: the ``field`` it wrote (a ``node``, null on a
+    refusal) and the ``errors`` that say why not."""
+    annotations = {field: node | None, "errors": list[UserError]}
+    made = strawberry.type(type(name, (), {"__annotations__": annotations}))
+    PAYLOAD_FIELDS[made] = (field, node)
+    return made
+
+
 
 
 def refusal(exc: errors.ServiceError) -> GraphQLError:

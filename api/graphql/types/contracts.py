@@ -11,7 +11,7 @@ import strawberry
 import models as m
 from api.graphql.context import Info
 from api.graphql.types.applications import Application
-from api.graphql.types.common import ContractStatus, FromRow, Node, TerminationReason
+from api.graphql.types.common import ContractStatus, FromRow, Node, TerminationReason, linked_field
 from api.graphql.types.reference import Region
 
 if TYPE_CHECKING:
@@ -48,13 +48,9 @@ class SocialContract(Node, FromRow):
     application_id: strawberry.Private[int]
     region_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.loaders.get(m.Application, self.application_id))
+    application = linked_field(Application, m.Application, "application_id")
 
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+    region = linked_field(Region, m.Region, "region_id")
 
     @strawberry.field
     async def payments(self, info: Info) -> list[SupportPayment]:

@@ -10,8 +10,7 @@ from typing import Any
 import strawberry
 
 import models as m
-from api.graphql.context import Info
-from api.graphql.types.common import FromRow
+from api.graphql.types.common import FromRow, linked_field
 from api.graphql.types.reference import Region
 from models import enums
 from services import fairness, round_statistics, scoring
@@ -83,9 +82,7 @@ class SelectionRoundStatistics:
     score_bands: list[ScoreBand]
     region_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+    region = linked_field(Region, m.Region, "region_id")
 
     @classmethod
     def from_statistics(cls, s: round_statistics.RoundStatistics) -> "SelectionRoundStatistics":

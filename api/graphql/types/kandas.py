@@ -12,10 +12,10 @@ import strawberry
 
 import models as m
 from api.graphql import ids
-from api.graphql.context import Info
 from api.graphql.types.applications import Application
-from api.graphql.types.common import ApplicationStatus, Node, PageInfo  # noqa: F401  (PageInfo: connections)
+from api.graphql.types.common import ApplicationStatus, Node, PageInfo, linked_field  # noqa: F401  (PageInfo: connections)
 from api.graphql.types.connections import Connection
+from api.graphql.types.reference import name_field
 from models import enums
 from models.base import today_almaty
 from models.enums import ReviewStatus as ReviewStatusEnum
@@ -49,9 +49,7 @@ class KandasStatus(Node):
                    extended_months=r.extended_months, end_reason=r.end_reason, ended_on=r.ended_on,
                    application_id=r.application_id)
 
-    @strawberry.field
-    async def application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.loaders.get(m.Application, self.application_id))
+    application = linked_field(Application, m.Application, "application_id")
 
 
 @strawberry.type(description="A review of a decision asked for by the applicant (SPEC §14), with the decision and "
@@ -88,9 +86,7 @@ class DecisionReview(Node):
                    score_passed=r.score_passed, outcome=r.outcome, reason=r.reason, decided_at=r.decided_at,
                    decided_by=r.decided_by, application_id=r.application_id)
 
-    @strawberry.field
-    async def application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.loaders.get(m.Application, self.application_id))
+    application = linked_field(Application, m.Application, "application_id")
 
 
 @strawberry.type
@@ -109,8 +105,7 @@ class DecisionReviewConnection(Connection[DecisionReview]):
 class Holiday:
     date: dt.date
     recurring: bool = strawberry.field(description="A fixed-date holiday that recurs every year.")
-    name: str = strawberry.field(description="The holiday's name in the request's language (Accept-Language: kk, "
-                                             "ru or en; English without it).")
+    name: str = name_field("holiday")
     name_kk: str
     name_ru: str
     name_en: str

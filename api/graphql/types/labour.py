@@ -10,7 +10,7 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application
-from api.graphql.types.common import Node
+from api.graphql.types.common import Node, linked_field
 from api.graphql.types.connections import Connection
 from api.graphql.types.reference import Region, occupation_code_of
 from models import enums
@@ -45,9 +45,7 @@ class Employer(Node):
     pk: strawberry.Private[int]
     region_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+    region = linked_field(Region, m.Region, "region_id")
 
     @strawberry.field(description="The employer's permits, newest request first.")
     async def permits(self, info: Info) -> list["WorkPermit"]:
@@ -87,18 +85,13 @@ class WorkPermit(Node):
     region_id: strawberry.Private[int]
     quota_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    async def employer(self, info: Info) -> Employer | None:
-        row = await info.context.loaders.get(m.Employer, self.employer_id)
-        return Employer.from_row(row) if row else None
+    employer = linked_field(Employer, m.Employer, "employer_id", optional=True)
 
     @strawberry.field
     async def occupation_code(self, info: Info) -> str | None:
         return await occupation_code_of(info, self.occupation_id)
 
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+    region = linked_field(Region, m.Region, "region_id")
 
     @strawberry.field(description="Whether the approval took seats of a LABOUR quota (every category but ICT).")
     def takes_quota_seats(self) -> bool:
@@ -125,15 +118,9 @@ class Violation(Node):
     employer_id: strawberry.Private[int | None]
     application_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    async def employer(self, info: Info) -> Employer | None:
-        row = await info.context.loaders.get(m.Employer, self.employer_id)
-        return Employer.from_row(row) if row else None
+    employer = linked_field(Employer, m.Employer, "employer_id", optional=True)
 
-    @strawberry.field
-    async def application(self, info: Info) -> Application | None:
-        row = await info.context.loaders.get(m.Application, self.application_id)
-        return Application.from_row(row) if row else None
+    application = linked_field(Application, m.Application, "application_id", optional=True)
 
     @classmethod
     def from_row(cls, r: m.Violation) -> "Violation":

@@ -11,7 +11,7 @@ import models as m
 from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.types.applications import Application, applications_by_id
-from api.graphql.types.common import Node, QuotaKind, service_call
+from api.graphql.types.common import Node, QuotaKind, linked_field, service_call
 from api.graphql.types.explain import FairnessReport
 from api.graphql.types.reference import Region, occupation_code_of
 from services import fairness
@@ -28,9 +28,7 @@ class Quota(Node):
     region_id: strawberry.Private[int]
     occupation_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+    region = linked_field(Region, m.Region, "region_id")
 
     @strawberry.field(description="Occupation code; set on LABOUR quotas only.")
     async def occupation_code(self, info: Info) -> str | None:
@@ -77,9 +75,7 @@ class SelectionRound(Node):
                    cutoff_score=r.cutoff_score, ran_by=r.ran_by, seats_taken=r.seats_taken, quota_id=r.quota_id,
                    approved_ids=approved_ids, passed_over_ids=passed_over_ids, group_counts=r.group_counts)
 
-    @strawberry.field
-    async def quota(self, info: Info) -> Quota:
-        return Quota.from_row(await info.context.loaders.get(m.Quota, self.quota_id))
+    quota = linked_field(Quota, m.Quota, "quota_id")
 
     @strawberry.field
     async def approved(self, info: Info) -> list[Application]:

@@ -3,12 +3,21 @@ the deficit lists."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 import models as m
 from api.graphql.context import Info
 from api.graphql.readmap import localized_name, or_english
-from api.graphql.types.common import FromRow, Node
+from api.graphql.types.common import FromRow, Node, linked_field
+
+
+def name_field(whose: str | None = None) -> Any:
+    """``name``: a row's name in the request's language, of its ``name_kk``, ``name_ru`` and ``name_en``."""
+    subject = f"The {whose}'s name" if whose else "The name"
+    return strawberry.field(description=f"{subject} in the request's language (Accept-Language: kk, ru or en; "
+                                        "English without it).")
 
 
 @strawberry.type
@@ -18,17 +27,13 @@ class Region(Node, FromRow):
     name_ru: str
     name_en: str
     labour_deficit: bool
-    name: str = strawberry.field(description="The region's name in the request's language (Accept-Language: kk, ru "
-                                             "or en; English without it).")
-
-
-NAME = "The name in the request's language (Accept-Language: kk, ru or en; English without it)."
+    name: str = name_field("region")
 
 
 @strawberry.type
 class Agency(Node, FromRow):
     code: str
-    name: str = strawberry.field(description=NAME)
+    name: str = name_field()
     name_kk: str
     name_ru: str
     name_en: str
@@ -37,23 +42,20 @@ class Agency(Node, FromRow):
 @strawberry.type
 class CheckType(Node, FromRow):
     code: str
-    name: str = strawberry.field(description=NAME)
+    name: str = name_field()
     name_kk: str
     name_ru: str
     name_en: str
     mandatory: bool
     agency_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def agency(self, info: Info) -> Agency:
-        return Agency.from_row(await info.context.loaders.get(m.Agency, self.agency_id))
+    agency = linked_field(Agency, m.Agency, "agency_id")
 
 
 @strawberry.type(description="An ISCO-08 unit group (reference data).")
 class Occupation:
     code: str = strawberry.field(description="ISCO-08 unit group code, 4 digits.")
-    name: str = strawberry.field(description="The occupation's name in the request's language (Accept-Language: kk, "
-                                             "ru or en; English without it).")
+    name: str = name_field("occupation")
     name_en: str
     name_ru: str
     name_kk: str

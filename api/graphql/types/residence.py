@@ -8,7 +8,7 @@ import strawberry
 
 import models as m
 from api.graphql.context import Info
-from api.graphql.types.common import FromRow, Node
+from api.graphql.types.common import FromRow, Node, linked, linked_field
 from api.graphql.types.contracts import SocialContract
 from api.graphql.types.reference import Agency, Region
 from models import enums
@@ -37,23 +37,17 @@ class ResidenceEvent(Node, FromRow):
     contract_id: strawberry.Private[int]
     breach_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The region the person registered in, moved to or left.")
-    async def region(self, info: Info) -> Region:
-        return Region.from_row(await info.context.loaders.get(m.Region, self.region_id))
+    region = linked_field(Region, m.Region, "region_id",
+                          description="The region the person registered in, moved to or left.")
 
-    @strawberry.field(description="The agency that reported the event.")
-    async def reported_by(self, info: Info) -> Agency:
-        return Agency.from_row(await info.context.loaders.get(m.Agency, self.agency_id))
+    reported_by = linked_field(Agency, m.Agency, "agency_id", description="The agency that reported the event.")
 
-    @strawberry.field(description="The ACTIVE contract the person held when the event was reported.")
-    async def contract(self, info: Info) -> SocialContract | None:
-        row = await info.context.loaders.get(m.SocialContract, self.contract_id)
-        return SocialContract.from_row(row) if row else None
+    contract = linked_field(SocialContract, m.SocialContract, "contract_id", optional=True,
+                            description="The ACTIVE contract the person held when the event was reported.")
 
     @strawberry.field(description="The breach case this event opened or was attached to (staff only).")
     async def breach(self, info: Info) -> ContractBreach | None:
-        row = await info.context.loaders.get(m.ContractBreach, self.breach_id)
-        return ContractBreach.from_row(row) if row else None
+        return await linked(info, ContractBreach, m.ContractBreach, self.breach_id)
 
 
 @strawberry.type(description="A case opened on a contract by a move out of its region or a deregistration before "
@@ -69,9 +63,7 @@ class ContractBreach(Node, FromRow):
     pk: strawberry.Private[int]
     contract_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def contract(self, info: Info) -> SocialContract:
-        return SocialContract.from_row(await info.context.loaders.get(m.SocialContract, self.contract_id))
+    contract = linked_field(SocialContract, m.SocialContract, "contract_id")
 
     @strawberry.field(description="The event that opened the case and those reported while it was open, by date.")
     async def events(self, info: Info) -> list[ResidenceEvent]:

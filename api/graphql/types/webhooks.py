@@ -12,7 +12,7 @@ from sqlalchemy import select
 import models as m
 from api.graphql import ids
 from api.graphql.context import Info
-from api.graphql.types.common import Node
+from api.graphql.types.common import Node, linked_field
 from api.graphql.types.reference import Agency
 from services import access
 from services.webhooks import DESCRIPTIONS, EventType
@@ -38,9 +38,7 @@ class WebhookEndpoint(Node):
                    events=[EventType(e) for e in r.events], active=r.active, created_at=r.created_at,
                    disabled_at=r.disabled_at, agency_id=r.agency_id)
 
-    @strawberry.field
-    async def agency(self, info: Info) -> Agency:
-        return Agency.from_row(await info.context.loaders.get(m.Agency, self.agency_id))
+    agency = linked_field(Agency, m.Agency, "agency_id")
 
 
 async def webhook_endpoints(info: Info, agency_code: str | None) -> list[WebhookEndpoint]:
