@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from core.text import Text, dump, load
 
@@ -127,30 +127,42 @@ def _with_basis(data: dict[str, Any], basis: Basis | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class GateResult:
+class _Line:
+    """A line of a score (a gate or a criterion): its code first, its legal source
+    (by keyword) last, and between them its own fields, written to JSON under
+    ``KEYS`` (attribute, key) in that order."""
+
     code: str
-    passed: bool
-    value: str | None
-    reason: str
-    basis: Basis | None = None
+    basis: Basis | None = field(default=None, kw_only=True)
+    KEYS: ClassVar[tuple[tuple[str, str], ...]]
 
     def to_json(self) -> dict[str, Any]:
-        return _with_basis({"code": self.code, "passed": self.passed, "value": self.value, "reason": self.reason,
-                            **reason_text(self.reason)}, self.basis)
+        data = {"code": self.code, **{key: getattr(self, name) for name, key in self.KEYS}}
+        return _with_basis({**data, **reason_text(getattr(self, "reason"))}, self.basis)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Any:
+        """The inverse of :meth:`to_json`: the reason translatable where it was stored with its id."""
+        values = {name: data.get(key) for name, key in cls.KEYS}
+        return cls(code=str(data["code"]), **{**values, "reason": stored_reason(data)},
+                   basis=Basis.from_json(data.get("basis")))
 
 
 @dataclass(frozen=True)
-class CriterionResult:
-    code: str
+class GateResult(_Line):
+    passed: bool
+    value: str | None
+    reason: str
+    KEYS = (("passed", "passed"), ("value", "value"), ("reason", "reason"))
+
+
+@dataclass(frozen=True)
+class CriterionResult(_Line):
     points: int
     max_points: int
     value: str | None
     reason: str
-    basis: Basis | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return _with_basis({"code": self.code, "points": self.points, "maxPoints": self.max_points,
-                            "value": self.value, "reason": self.reason, **reason_text(self.reason)}, self.basis)
+    KEYS = (("points", "points"), ("max_points", "maxPoints"), ("value", "value"), ("reason", "reason"))
 
 
 @dataclass(frozen=True)
@@ -203,26 +215,7 @@ class ScoreResult:
             max_total=int(data["maxTotal"]),
             pass_mark=int(data["passMark"]),
             passed=bool(data["passed"]),
-            gates=tuple(
-                GateResult(
-                    code=str(gate["code"]),
-                    passed=bool(gate["passed"]),
-                    value=gate.get("value"),
-                    reason=stored_reason(gate),
-                    basis=Basis.from_json(gate.get("basis")),
-                )
-                for gate in data.get("gates", ())
-            ),
-            breakdown=tuple(
-                CriterionResult(
-                    code=str(item["code"]),
-                    points=int(item["points"]),
-                    max_points=int(item["maxPoints"]),
-                    value=item.get("value"),
-                    reason=stored_reason(item),
-                    basis=Basis.from_json(item.get("basis")),
-                )
-                for item in data.get("breakdown", ())
-            ),
+            gates=tuple(GateResult.from_json(gate) for gate in data.get("gates", ())),
+            breakdown=tuple(CriterionResult.from_json(item) for item in data.get("breakdown", ())),
             pass_mark_basis=Basis.from_json(data.get("passMarkBasis")),
         )

@@ -25,7 +25,7 @@ LAW = Basis(kk="Бұйрық", ru="Приказ", en="Order")
 WHOLE = ScoreResult(
     total=110, max_total=150, pass_mark=100, passed=True, pass_mark_basis=LAW,
     gates=(GateResult("language", True, "B1", t("{label} {value} meets the minimum {min}",
-                                                     label=t("language level"), value="B1", min="A1"), LAW),
+                                                     label=t("language level"), value="B1", min="A1"), basis=LAW),
            GateResult("adult", True, "28", "applicant age 28 meets the minimum 18")),  # plain English, no basis
     breakdown=(CriterionResult("kazakh", 110, 150, "B1", t("{value} gives {given} of {most}", value="B1",
                                                             given=110, most=150)),),

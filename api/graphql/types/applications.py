@@ -21,6 +21,7 @@ from api.graphql.types.common import (
     EducationLevel,
     FamilyRelation,
     FromRow,
+    child_field,
     InterviewOutcome,
     LanguageLevel,
     Node,
@@ -237,30 +238,14 @@ class Application(Node, FromRow):
     async def occupation_code(self, info: Info) -> str | None:
         return await occupation_code_of(info, self.occupation_id)
 
-    @strawberry.field
-    async def language_test(self, info: Info) -> LanguageTest | None:
-        return await LanguageTest.one_by(info, "application_id", self.pk)
-
-    @strawberry.field
-    async def questionnaire(self, info: Info) -> Questionnaire | None:
-        return await Questionnaire.one_by(info, "application_id", self.pk)
-
-    @strawberry.field(description="The family members the questionnaire lists, in its order (empty when it gives "
-                                  "only a family size). Staff and the applicant; empty for agencies.")
-    async def family_members(self, info: Info) -> list[FamilyMember]:
-        return await FamilyMember.many_by(info, "application_id", self.pk, "position")
-
-    @strawberry.field
-    async def checks(self, info: Info) -> list[Check]:
-        return await Check.many_by(info, "application_id", self.pk)
-
-    @strawberry.field
-    async def interview(self, info: Info) -> Interview | None:
-        return await Interview.one_by(info, "application_id", self.pk)
-
-    @strawberry.field
-    async def score(self, info: Info) -> Score | None:
-        return await Score.one_by(info, "application_id", self.pk)
+    language_test = child_field(LanguageTest)
+    questionnaire = child_field(Questionnaire)
+    family_members = child_field(FamilyMember, many=True, order_by="position", description=(
+        "The family members the questionnaire lists, in its order (empty when it gives only a family size). Staff "
+        "and the applicant; empty for agencies."))
+    checks = child_field(Check, many=True)
+    interview = child_field(Interview)
+    score = child_field(Score)
 
     @strawberry.field(description="Every score the application has had, newest first (the current score is the "
                                   "newest): model version, total, passed, when and why. The applicant and staff.")

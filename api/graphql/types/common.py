@@ -74,6 +74,20 @@ def linked_field(node: Any, model: type, key: str, *, optional: bool = False,
     return strawberry.field(resolver=resolve, description=description)
 
 
+def child_field(node: Any, key: str = "application_id", *, many: bool = False, order_by: str = "id",
+                description: str | None = None) -> Any:
+    """The field that reads the ``node`` (or, ``many``, the list of them ordered by
+    ``order_by``) whose row's ``key`` refers to this object's row."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        if many:
+            return await node.many_by(info, key, self.pk, order_by)
+        return await node.one_by(info, key, self.pk)
+
+    resolve.__annotations__ = {"info": Info, "return": list[node] if many else node | None}
+    return strawberry.field(resolver=resolve, description=description)
+
+
 # Each payload type ``payload_type`` made -> (its field, the node type of that field).
 PAYLOAD_FIELDS: dict[type, tuple[str, type]] = {}
 
