@@ -116,3 +116,29 @@ async def test_registration_refusals_write_nothing(gql: GQL, sessions: Any) -> N
     assert admin["errors"] == [] and admin["webhook"]["agency"]["code"] == "MOH"
     async with transaction(sessions) as s:
         assert (await s.execute(select(func.count()).select_from(WebhookDelivery))).scalar_one() == 0
+
+
+VIOLATION = ("mutation($input: RecordViolationInput!) { recordViolation(input: $input) { violation { id } "
+             + ERRORS + " } }")
+
+
+async def test_the_migration_service_hears_of_the_violation_its_key_recorded(
+        gql: GQL, settings: Settings, sessions: Any) -> None:
+    mvd = await agency_key(sessions, "MVD_MIGRATION")
+    app = await submit(gql, submit_input(), **OFFICER)
+    with receiver() as hook:
+        registered = (await gql.ok(REGISTER, {"input": {"url": hook.url, "events": ["VIOLATION_RECORDED"]}},
+                                   token=mvd))["registerWebhook"]
+        assert registered["webhook"]["events"] == ["VIOLATION_RECORDED"]
+        given = {"applicationId": app["id"], "kind": "OVERSTAY", "occurredOn": "2026-06-01", "fineMrp": 10,
+                 "externalId": "MVD-HOOK-1"}
+        recorded = (await gql.ok(VIOLATION, {"input": given}, token=mvd))["recordViolation"]
+        assert recorded["errors"] == []
+        await settle_after_commit()
+        if BACKEND == "postgres":
+            assert await webhook_jobs(settings) == {"todo": 1}
+        await send_all(settings, sessions, [])
+    [received] = hook.requests
+    event = Webhook(registered["secret"]).verify(received.body, received.headers)
+    assert event["type"] == "violation.recorded"
+    assert event["data"]["violation"]["id"] == recorded["violation"]["id"]
