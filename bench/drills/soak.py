@@ -106,7 +106,7 @@ def main() -> int:
 
 def report(args: argparse.Namespace, window: float, load: Load, samples: list[tuple[float, float, int | None]],
            alive: bool) -> int:
-    windows = max(1, int(args.seconds // window))
+    windows = max(1, round(args.seconds / window))
     lines = [f"soak on {'PostgreSQL' if args.database == 'postgres' else 'SQLite'}: {args.seconds:.0f} s, "
              f"{args.connections} connections, {args.read_share:.0%} reads, one API process"]
     lines.append(f"{'window':>12}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>9}{'conns':>7}")
