@@ -5,6 +5,7 @@ a private database (one on the local PostgreSQL server, or a SQLite file), the
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import os
@@ -27,8 +28,24 @@ from harness.servers import Server, _healthz  # noqa: E402
 PG_BASE = os.environ.get("BENCH_DRILL_PG", "postgresql://postgres@127.0.0.1:5432")
 ALMATY = ZoneInfo("Asia/Almaty")
 
-__all__ = ["ALMATY", "BENCH", "Database", "ROOT", "api_server", "credentials", "kill", "log", "prepare", "qonys",
-           "rss_mb", "today", "new_secret"]
+__all__ = ["ALMATY", "BENCH", "Database", "ROOT", "api_server", "arguments", "credentials", "kill", "log", "prepare",
+           "qonys", "rss_mb", "today", "new_secret"]
+
+
+def arguments(doc: str | None, *, seconds: float, applications: int, name: str, port: int,
+              database: str | None = None) -> argparse.ArgumentParser:
+    """The options the crash drill and the soak share (``database`` given: the
+    positional argument may be left out)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("database", choices=["postgres", "sqlite"], **(
+        {"nargs": "?", "default": database} if database else {}))
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--applications", type=int, default=applications, help="demo data filled first")
+    parser.add_argument("--name", default=name, help="the database (a file name on SQLite)")
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser
 
 
 def today() -> dt.date:

@@ -19,7 +19,6 @@ Prints a summary and exits 1 on any loss or violation."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -29,7 +28,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, Database, api_server, credentials, kill, log, new_secret, prepare, qonys  # noqa: E402
+from common import (  # noqa: E402
+    BENCH,
+    Database,
+    api_server,
+    arguments,
+    credentials,
+    kill,
+    log,
+    new_secret,
+    prepare,
+    qonys,
+)
 from traffic import Ack, Load, load_pools  # noqa: E402
 
 CHUNK = 500
@@ -136,15 +146,8 @@ async def drive(load: Load, server: Any, seconds: float, connections: int, kills
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("database", choices=["postgres", "sqlite"])
-    parser.add_argument("--seconds", type=float, default=75)
-    parser.add_argument("--connections", type=int, default=16)
+    parser = arguments(__doc__, seconds=75, applications=3000, name="qonys_crash_drill", port=8111)
     parser.add_argument("--kills", type=int, default=1)
-    parser.add_argument("--applications", type=int, default=3000, help="demo data filled first")
-    parser.add_argument("--name", default="qonys_crash_drill", help="the database (a file name on SQLite)")
-    parser.add_argument("--port", type=int, default=8111)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
     work = BENCH / ".data" / "drills"

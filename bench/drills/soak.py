@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, Database, api_server, credentials, log, new_secret, prepare, rss_mb  # noqa: E402
+from common import BENCH, Database, api_server, arguments, credentials, log, new_secret, prepare, rss_mb  # noqa: E402
 from traffic import Load, load_pools  # noqa: E402
 
 SAMPLE_EVERY = 2.0
@@ -72,15 +72,9 @@ async def soak(load: Load, db: Database, pid: int, seconds: float, connections: 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("database", nargs="?", default="postgres", choices=["postgres", "sqlite"])
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", 600)))
-    parser.add_argument("--connections", type=int, default=16)
+    parser = arguments(__doc__, seconds=float(os.environ.get("SOAK_SECONDS", 600)), applications=5000,
+                       name="qonys_soak", port=8112, database="postgres")
     parser.add_argument("--read-share", type=float, default=0.7)
-    parser.add_argument("--applications", type=int, default=5000, help="demo data filled first")
-    parser.add_argument("--name", default="qonys_soak", help="the database (a file name on SQLite)")
-    parser.add_argument("--port", type=int, default=8112)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     window = min(60.0, args.seconds / 3)
 

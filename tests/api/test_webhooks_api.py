@@ -19,14 +19,7 @@ from services.auth import create_agency_key
 from services.viewer import SYSTEM
 from tests.conftest import BACKEND, GQL
 from tests.helpers_pipeline import OFFICER, REQUEST_CHECKS, light, ok, submit, submit_input
-from tests.helpers_webhooks import (
-    fast_settings,
-    receiver,
-    reset_job_queue,
-    send_all,
-    settle_after_commit,
-    webhook_jobs,
-)
+from tests.helpers_webhooks import receiver, send_all, sending_settings, settle_after_commit, webhook_jobs
 
 ERRORS = "errors { field code message }"
 REGISTER = f"""mutation($input: RegisterWebhookInput!) {{
@@ -39,10 +32,7 @@ LIST = """query($agency: String) { webhooks(agencyCode: $agency) { id url events
 
 @pytest.fixture
 async def settings(database_url: str) -> Settings:  # type: ignore[override]
-    cfg = fast_settings(database_url)
-    if BACKEND == "postgres":
-        await reset_job_queue(cfg)
-    return cfg
+    return await sending_settings(database_url)
 
 
 async def agency_key(sessions: Any, code: str) -> str:

@@ -25,8 +25,7 @@ from services.labour import violations
 from services.viewer import SYSTEM, Viewer
 from services.webhooks import endpoints
 from tests import factories as f
-from tests.conftest import BACKEND
-from tests.helpers_webhooks import fast_settings, receiver, reset_job_queue, send_all
+from tests.helpers_webhooks import receiver, send_all, sending_settings
 
 Sessions = async_sessionmaker[AsyncSession]
 OFFICER = Viewer(subject="officer-hooks", role="OFFICER")
@@ -35,10 +34,7 @@ RESIDENCE, VIOLATION = webhooks.EventType.RESIDENCE_RECORDED.value, webhooks.Eve
 
 @pytest.fixture
 async def settings(database_url: str) -> Settings:  # type: ignore[override]
-    cfg = fast_settings(database_url)
-    if BACKEND == "postgres":
-        await reset_job_queue(cfg)
-    return cfg
+    return await sending_settings(database_url)
 
 
 async def agency(sessions: Sessions, code: str) -> Viewer:
