@@ -43,8 +43,8 @@ from models import (
     SocialContract,
     SupportPayment,
 )
-from services.errors import invalid_state
 from models.types import json_from_text
+from services.errors import invalid_state
 from services.numbers import counter_name, format_number
 from services.quotas import take_seats
 from services.search import search_key
