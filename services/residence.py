@@ -49,6 +49,7 @@ from models.enums import (
 from services import audit, contracts, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, invalid_state
 from services.viewer import Viewer
+from services.webhooks import events as webhook_events
 
 GRANT = AgencyGrantKind.RESIDENCE.value
 EXTERNAL_ID_MAX = 100
@@ -252,6 +253,7 @@ async def record_residence_event(
         "eventId": event.id, "externalId": external_id, "kind": kind, "regionCode": region_code,
         "occurredOn": occurred_on, "breachId": event.breach_id, "breachOpened": opened,
     })
+    await webhook_events.residence_recorded(session, event, region_code)  # to the reporter, after commit
     return event
 
 

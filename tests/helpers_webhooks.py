@@ -32,6 +32,15 @@ def fast_settings(database_url: str, **extra: Any) -> Settings:
     return make_settings(database_url, **{**FAST, **extra})
 
 
+async def sending_settings(database_url: str) -> Settings:
+    """``fast_settings``, and on PostgreSQL an empty job queue: what a test that sends
+    deliveries starts from (its ``settings`` fixture)."""
+    cfg = fast_settings(database_url)
+    if BACKEND == "postgres":
+        await reset_job_queue(cfg)
+    return cfg
+
+
 @dataclass
 class Received:
     headers: dict[str, str]

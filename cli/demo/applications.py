@@ -12,7 +12,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from cli.demo.common import DEMO_YEAR, OFFICER, Batch, Choice, Window, add_months, almaty_date, at, moment, ri
+from cli.demo.common import DEMO_YEAR, OFFICER, Batch, Choice, Ref, Window, add_months, almaty_date, at, moment, ri
 from cli.demo.context import Context, Engine
 from cli.demo.people import People
 from models.enums import ApplicationStatus, ScoreReason
@@ -76,12 +76,29 @@ _INTERVIEW_NOTES = {
 }
 
 
-def decide(app: dict[str, Any], action: str, when: dt.datetime, reason: str | None) -> None:
-    """Take ``action`` on the application at ``when``: the status it moves to, as the table says."""
-    app["status"] = moved_to(ApplicationStatus(app["status"]), action).value
+# The audited action of each move, as the service taking it names it (services.integrity.STATUS_EVENTS).
+_AUDITED = {APPROVE: "application.decide", REJECT: "application.decide", WITHDRAW: "application.withdraw",
+            "runSelectionRound": "application.approve"}
+
+
+def decide(b: Batch, app_index: int, action: str, when: dt.datetime, reason: str | None, *,
+           refs: tuple[tuple[str, Ref], ...] = (), **changes: Any) -> None:
+    """Take ``action`` on the application at ``when``: the status it moves to, as the
+    table says, and the audit event the service writes (``changes`` and ``refs``:
+    what it adds to the move and the reason)."""
+    app = b.rows["application"][app_index]
+    old = app["status"]
+    app["status"] = moved_to(ApplicationStatus(old), action).value
     app["decided_at"] = when
     app["decision_reason"] = reason
     app["updated_at"] = when
+    audited: dict[str, Any] = {"status": [old, app["status"]]}
+    if action in (APPROVE, REJECT):
+        audited.update(decision=action[len("decideApplication("):-1], reason=reason)
+    elif action == WITHDRAW:
+        audited["reason"] = reason
+    b.audit(app_index, _AUDITED[action], when, {**audited, **changes}, refs=refs,
+            by=app["owner_subject"] if action == WITHDRAW else None)
 
 
 class Applications:
@@ -105,6 +122,7 @@ class Applications:
         self.labour_regions = Choice(labour or [(0, 1)])
         self.general_regions = Choice([(r[0], _GENERAL_REGION_WEIGHTS.get(r[1], 3)) for r in ctx.regions])
         self.region_deficit = {r[0]: r[2] for r in ctx.regions}
+        self.region_codes = {r[0]: r[1] for r in ctx.regions}
 
     def _submitted_at(self) -> dt.datetime:
         # Working hours in Almaty on a random day of the year so far.
@@ -177,6 +195,12 @@ class Applications:
             "permit_id": None,  # the demo's LABOUR applications take quota seats, none names a permit
         }
         app_index = b.add("application", app)
+        b.audit(app_index, "application.submit", submitted_at, {  # as services.applications.submission writes it
+            "route": route, "targetRegion": self.region_codes[region],
+            "occupation": ctx.occupation_codes.get(occupation) if occupation is not None else None,
+            "status": "SUBMITTED", "dueDate": app["due_date"].isoformat(), "ownerSubject": owner},
+            refs=(("number", Ref("application", app_index, "number")), ("applicantId", Ref("applicant", applicant))),
+            by=owner)
 
         # How far it got.
         elapsed_days = (self.window.ceiling - submitted_at).total_seconds() / 86400
@@ -197,7 +221,7 @@ class Applications:
                                 open_ended=plan == "in_progress")
             if plan == "withdrawn_early":
                 withdrawn_at = moment(rng, last, end)
-                decide(app, WITHDRAW, withdrawn_at, rng.choice(_WITHDRAW) if rng.random() < 0.7 else None)
+                decide(b, app_index, WITHDRAW, withdrawn_at, rng.choice(_WITHDRAW) if rng.random() < 0.7 else None)
             else:
                 app["updated_at"] = last
             b.statuses[app["status"]] += 1
@@ -226,21 +250,25 @@ class Applications:
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
             "passed": result.passed, "computed_at": scored_at, "reason": ScoreReason.FIRST_SCORE.value,
         })
-        app["status"] = moved_to(ApplicationStatus(app["status"]), "scoreApplication", status_after(result)).value
+        old = app["status"]
+        app["status"] = moved_to(ApplicationStatus(old), "scoreApplication", status_after(result)).value
         app["updated_at"] = scored_at
+        b.audit(app_index, "application.score", scored_at, {  # the result itself is on the score row
+            "status": [old, app["status"]], "modelVersion": engine.version, "total": result.total,
+            "passed": result.passed, "previous": None})
         decided_at = moment(rng, min(scored_at + dt.timedelta(hours=4), self.window.ceiling),
                             min(scored_at + dt.timedelta(days=12), self.window.ceiling))
         x = rng.random()
         if not result.passed:
             if x < 0.05:
-                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
+                decide(b, app_index, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.65:
-                decide(app, REJECT, decided_at, rng.choice(_REJECT_FAILED))
+                decide(b, app_index, REJECT, decided_at, rng.choice(_REJECT_FAILED))
         elif route == "KANDAS":
             if x < 0.06:
-                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
+                decide(b, app_index, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.10:
-                decide(app, REJECT, decided_at, rng.choice(_REJECT_PASSED))
+                decide(b, app_index, REJECT, decided_at, rng.choice(_REJECT_PASSED))
             elif x < 0.88 and region in ctx.kandas_quotas:
                 # Selection rounds run on the first working morning of the next month.
                 month = add_months(on.replace(day=1), 1)
@@ -249,23 +277,23 @@ class Applications:
                     (app_index, result.total, submitted_at, facts["questionnaire.familySize"]))
         elif route == "GENERAL":
             if x < 0.05:
-                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
+                decide(b, app_index, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.15:
-                decide(app, REJECT, decided_at, rng.choice(_REJECT_PASSED))
+                decide(b, app_index, REJECT, decided_at, rng.choice(_REJECT_PASSED))
             elif x < 0.72:
-                decide(app, APPROVE, decided_at, None)
+                decide(b, app_index, APPROVE, decided_at, None)
         else:  # LABOUR: one seat of the (region, occupation, year) quota, if any is left
             quota = ctx.labour_quotas.get((region, occupation)) if almaty_date(decided_at).year == DEMO_YEAR else None
             if x < 0.05:
-                decide(app, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
+                decide(b, app_index, WITHDRAW, decided_at, rng.choice(_WITHDRAW))
             elif x < 0.12:
-                decide(app, REJECT, decided_at, rng.choice(_REJECT_PASSED))
+                decide(b, app_index, REJECT, decided_at, rng.choice(_REJECT_PASSED))
             elif x < 0.8 and quota is not None and quota.left >= 1:
                 quota.taken += 1
                 b.quota_seats[quota.id] += 1
                 app["quota_id"] = quota.id
                 app["seats"] = 1
-                decide(app, APPROVE, decided_at, None)
+                decide(b, app_index, APPROVE, decided_at, None, quotaId=quota.id, seats=1)
         b.statuses[app["status"]] += 1
 
     def _stages(

@@ -6,11 +6,12 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import json
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from models.base import ALMATY
 
@@ -26,9 +27,35 @@ TABLE_ORDER: tuple[str, ...] = (
     "application_decision",
     "social_contract", "support_payment", "contract_termination", "refund_payment", "kandas_status",
     "decision_review",
+    # Each application's status moves, as the services audit them (Batch.audit).
+    "audit_event",
     # Written last, through the services, for a sample of the contracts (cli.demo.residence).
     "residence_event", "contract_breach",
 )
+
+
+class Ref(NamedTuple):
+    """A value of another row of the batch, known once that row is written (its
+    ``id``, or its ``number``): an audit event names the application's number or
+    the review's id this way (:func:`cli.demo.writer.write` fills them in)."""
+
+    table: str
+    index: int
+    column: str = "id"
+
+
+class Event(NamedTuple):
+    """An audit event of an application's move, kept small (atomic values only, so
+    the garbage collector leaves the batch's events alone): ``changes`` is the JSON
+    text of the object, ``refs`` the members the writer adds to it."""
+
+    app_index: int
+    action: str
+    at: dt.datetime
+    actor_subject: str
+    actor_role: str
+    changes: str
+    refs: tuple[tuple[str, Ref], ...]
 
 
 @dataclass
@@ -36,11 +63,23 @@ class Batch:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in TABLE_ORDER})
     quota_seats: Counter[int] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
+    events: list[Event] = field(default_factory=list)  # the rows of audit_event, in the order they are written
 
     def add(self, table: str, row: dict[str, Any]) -> int:
         rows = self.rows[table]
         rows.append(row)
         return len(rows) - 1  # the batch-local index, replaced by the real id when written
+
+    def audit(self, app_index: int, action: str, when: dt.datetime, changes: dict[str, Any], *,
+              refs: tuple[tuple[str, Ref], ...] = (), by: str | None = None, role: str = "APPLICANT") -> None:
+        """The audit event of a move of the application ``app_index``, as the service
+        taking it records it, at ``when``: by ``by`` (the applicant's subject, or
+        another person's with its ``role``), or else by an officer. ``changes`` holds
+        JSON values; ``refs`` adds ids and numbers known once written. Events are
+        written in the order they are added, so an application's newest event (the
+        highest id) is its last move."""
+        self.events.append(Event(app_index, action, when, by or OFFICER, role if by else "OFFICER",
+                                 json.dumps(changes), refs))
 
 
 # --------------------------------------------------------------------------

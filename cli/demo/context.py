@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -112,6 +112,7 @@ class Context:
     certificates: set[str]
     number_floor: dict[str, int]  # counter name (RP-2026) -> highest number already used
     days_off: DaysOff = DaysOff(frozenset(), frozenset())  # the public holidays (a review's due date)
+    occupation_codes: dict[int, str] = field(default_factory=dict)  # id -> code (the submissions' audit events)
 
 
 async def _max_number(session: AsyncSession, column: Any, prefix: str) -> int:
@@ -129,7 +130,9 @@ async def load_context(session: AsyncSession) -> Context:
     dialect = session.get_bind().dialect.name
     regions = [(r.id, r.code, r.labour_deficit) for r in (await session.execute(
         select(Region).order_by(Region.id))).scalars()]
-    occupations = list((await session.execute(select(Occupation.id).order_by(Occupation.id))).scalars())
+    occupation_codes = {i: code for i, code in (await session.execute(
+        select(Occupation.id, Occupation.code).order_by(Occupation.id))).all()}
+    occupations = list(occupation_codes)
     deficit = {(y, r, o) for y, r, o in (await session.execute(
         select(DeficitOccupation.year, DeficitOccupation.region_id, DeficitOccupation.occupation_id))).all()}
     by_region: dict[int, list[int]] = defaultdict(list)
@@ -173,5 +176,5 @@ async def load_context(session: AsyncSession) -> Context:
         floors[name] = max(counter or 0, await _max_number(session, column, name))
     return Context(dialect, regions, occupations, deficit, dict(by_region), check_types, kandas, labour, mrp,
                     measures, refundable, models, iins, documents, certificates, floors,
-                    await holidays.days_off(session))
+                    await holidays.days_off(session), occupation_codes)
 

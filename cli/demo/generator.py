@@ -31,9 +31,14 @@ What is generated, per application:
   state, through the services (:mod:`~cli.demo.residence`).
 - employers of every size with work permits in every state and violations
   (:mod:`~cli.demo.labour`, through the services).
+- every move of every application audited as the service taking it audits it
+  (``application.submit``, ``.score``, ``.decide``, ``.withdraw``, ``.approve``
+  by a selection round, ``.review_overturn``), in order, so that
+  ``qonys check-integrity`` finds each status reached by an audited event.
 
 Speed (100,000 applications are about a million rows): batches are built in
-Python, in a thread, while the previous ones are written; each batch is one
+Python, in a thread, while the previous ones are written (the cyclic garbage
+collector paused meanwhile: the batches hold no cycles); each batch is one
 transaction. On PostgreSQL two writers run at once and use ``COPY`` (through
 asyncpg, on the session's own connection and transaction); on SQLite one writer
 uses Core ``INSERT`` executemany. Primary keys are reserved per batch
@@ -54,6 +59,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import random
 from collections import Counter, defaultdict
 
@@ -163,6 +169,11 @@ async def generate(
             if progress:
                 progress(done, applications)
 
+    # The batches are big trees of dicts, tuples and strings without a cycle: the
+    # cyclic garbage collector would walk them again and again for nothing (about a
+    # second of 30,000 applications), so it waits until they are written.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(produce())
@@ -173,6 +184,9 @@ async def generate(
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise first from None
+    finally:
+        if collecting:
+            gc.enable()
     if applications:  # employers, permits and violations (SPEC §15), through the services, in one transaction
         async with transaction(sessions) as session:
             counts.update(await make_labour(session, employers_count=max(4, min(40, applications // 250)), seed=seed))

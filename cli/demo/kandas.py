@@ -11,7 +11,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from cli.demo.common import OFFICER, Batch, Choice, Window, almaty_date, at, ri
+from cli.demo.common import OFFICER, Batch, Choice, Ref, Window, almaty_date, at, ri
 from cli.demo.context import Context
 from models.enums import ApplicationStatus, KandasEndReason, ReviewStatus, Route
 from services.applications.status import moved_to
@@ -105,6 +105,13 @@ def ask_reviews(ctx: Context, rng: random.Random, window: Window, b: Batch) -> N
                 app["decided_at"] = None
                 app["decision_reason"] = None
                 app["updated_at"] = row["decided_at"]
-                if to == ApplicationStatus.SUBMITTED and score is not None:
+                stale = to == ApplicationStatus.SUBMITTED and score is not None
+                if stale:
                     score["stale"] = True  # as services.reviews.decide_review marks it
-        b.add("decision_review", row)
+        review = b.add("decision_review", row)
+        if row["outcome"] == "OVERTURNED":  # the move back, as services.reviews.decide_review audits it
+            b.audit(app_index, "application.review_overturn", row["decided_at"], {
+                "status": [status, app["status"]], **({"scoreStale": True} if stale else {})},
+                refs=(("reviewId", Ref("decision_review", review)),
+                      ("reviewNumber", Ref("decision_review", review, "number"))),
+                by=row["decided_by"], role="OFFICER")

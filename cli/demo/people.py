@@ -156,6 +156,8 @@ class People:
     def birth_date(self, on: dt.date, age: int) -> dt.date:
         latest = add_years(on, -age)
         earliest = add_years(on, -(age + 1)) + dt.timedelta(days=1)
+        if age_on(earliest, on) > age:  # born on Feb 29, one is a year older on Feb 28 of a common year
+            earliest += dt.timedelta(days=1)
         birth = earliest + dt.timedelta(days=ri(self.rng, 0, (latest - earliest).days))
         assert age_on(birth, on) == age
         return birth

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from cli.demo.applications import decide
-from cli.demo.common import DEMO_YEAR, OFFICER, Batch, almaty_date
+from cli.demo.common import DEMO_YEAR, OFFICER, Batch, Ref, almaty_date
 from cli.demo.context import Context
 from models.enums import OPEN_CHECK_STATUSES, UNDECIDED_STATUSES, CheckStatus, DecisionOutcome
 from services.decisions import CANCEL_NOTE
@@ -51,7 +51,9 @@ def run_rounds(
         for p in picks:
             app = apps[p.candidate.application_id]
             b.statuses[app["status"]] -= 1
-            decide(app, "runSelectionRound", ran_at, None)
+            decide(b, p.candidate.application_id, "runSelectionRound", ran_at, None,  # as the round audits it
+                   quotaId=quota.id, seats=p.candidate.seats, rank=p.rank, score=p.candidate.score,
+                   refs=(("selectionRoundId", Ref("selection_round", round_index)),))
             b.statuses[app["status"]] += 1
             app["seats"] = p.candidate.seats
             app["quota_id"] = quota.id

@@ -1,10 +1,13 @@
 """Writing a batch: primary keys reserved per batch (``nextval`` on PostgreSQL,
 ``max(id)`` under SQLite's write lock), numbers by advancing their counters,
 rows by ``COPY`` on PostgreSQL and Core ``INSERT`` executemany on SQLite, and
-the quota seats the batch took."""
+the quota seats the batch took. The audit events of the applications' moves go
+in last, in their order (the database numbers them), completed with the ids and
+numbers just written (:class:`cli.demo.common.Ref`)."""
 
 from __future__ import annotations
 
+import json
 import operator
 from collections import defaultdict
 from typing import Any
@@ -15,12 +18,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from cli.demo.common import TABLE_ORDER, Batch, almaty_date
+from cli.demo.common import TABLE_ORDER, Batch, Event, almaty_date
 from cli.demo.context import Context
 from models import (
     Applicant,
     Application,
     ApplicationDecision,
+    AuditEvent,
     Check,
     ContractTermination,
     DecisionReview,
@@ -39,6 +43,7 @@ from models import (
     SocialContract,
     SupportPayment,
 )
+from models.types import json_from_text
 from services.errors import invalid_state
 from services.numbers import counter_name, format_number
 from services.quotas import take_seats
@@ -130,6 +135,38 @@ async def number(session: AsyncSession, ctx: Context, b: Batch) -> None:
                                                    iin=row["iin"], document_number=row["document_number"])
 
 
+_EVENT_COLUMNS = ("at", "actor_subject", "actor_role", "action", "entity_type", "entity_id", "changes")
+
+
+def _event_records(b: Batch, events: list[Event], app_ids: list[int]) -> list[tuple[Any, ...]]:
+    """The audit events as rows of ``_EVENT_COLUMNS`` (``changes`` as JSON text, with
+    its references to rows just written filled in)."""
+    rows, dumps = b.rows, json.dumps
+    records = []
+    for e in events:
+        changes = e.changes
+        if e.refs:
+            added = ", ".join(f"{dumps(key)}: {dumps(rows[r.table][r.index][r.column])}" for key, r in e.refs)
+            changes = f"{changes[:-1]}, {added}}}" if len(changes) > 2 else f"{{{added}}}"
+        records.append((e.at, e.actor_subject, e.actor_role, e.action, "application", app_ids[e.app_index], changes))
+    return records
+
+
+async def _write_events(conn: AsyncConnection, raw: Any, b: Batch, app_ids: list[int]) -> int:
+    """Insert the batch's audit events, ids from the table's sequence in their order."""
+    if not b.events:
+        return 0
+    records = _event_records(b, b.events, app_ids)
+    if raw is not None:
+        await raw.copy_records_to_table("audit_event", records=records, columns=_EVENT_COLUMNS)
+    else:
+        table = AuditEvent.__table__  # type: ignore[attr-defined]
+        text_json = json_from_text(sa.bindparam("changes_json", type_=sa.Text()), conn.dialect.name)
+        await conn.execute(insert(table).values(changes=text_json),
+                           [dict(zip(_EVENT_COLUMNS[:-1], r[:-1]), changes_json=r[-1]) for r in records])
+    return len(records)
+
+
 async def write(session: AsyncSession, ctx: Context, b: Batch, sequences: dict[str, str]) -> dict[str, int]:
     """Insert the batch (already numbered), parents first, and take its quota seats."""
     conn = await session.connection()
@@ -162,6 +199,7 @@ async def write(session: AsyncSession, ctx: Context, b: Batch, sequences: dict[s
         else:
             await conn.execute(insert(_TABLES[table]), rows)
         written[table] = len(rows)
+    written["audit_event"] = await _write_events(conn, raw, b, ids.get("application", []))
     for quota_id, seats in sorted(b.quota_seats.items()):
         if seats and not await take_seats(session, quota_id, seats):
             raise invalid_state(f"quota {quota_id} changed while demo data was being generated; run it again")

@@ -24,6 +24,7 @@ from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, 
 from services.labour import rules as labour
 from services.labour.employers import lock_employer
 from services.viewer import Viewer
+from services.webhooks import events as webhook_events
 
 EXTERNAL_ID_MAX = 100
 FINE_MRP_MAX = 100_000
@@ -124,6 +125,7 @@ async def record_violation(
             employer.updated_at = utcnow()
             await session.flush()
     await audit.record(session, viewer, "violation.record", "violation", row.id, changes)
+    await webhook_events.violation_recorded(session, row)  # to the recording agency, after commit
     for other, facts in before:
         await mark_score_stale(session, viewer, other, facts)
     return row

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.globalid import encode
-from models import Application, Check, CheckType
+from models import Application, Check, CheckType, ResidenceEvent, Violation
 from services.webhooks.catalogue import EventType
 from services.webhooks.outbox import agencies_with_endpoints, enqueue
 
@@ -32,3 +32,29 @@ async def checks_requested(session: AsyncSession, app: Application,
         queued += len(await enqueue(session, agency_id=agency_id, event_type=EventType.CHECK_REQUESTED.value,
                                     payload=payload))
     return queued
+
+
+async def residence_recorded(session: AsyncSession, event: ResidenceEvent, region_code: str) -> int:
+    """``residence.recorded`` to the agency that reported ``event`` (a flushed row):
+    the event as it was sent, with its id, nothing of the contract or the breach
+    case. Returns how many deliveries were queued."""
+    payload = {"residenceEvent": {
+        "id": encode("ResidenceEvent", event.id), "externalId": event.external_id, "kind": event.kind,
+        "citizenship": event.citizenship, "documentNumber": event.document_number, "regionCode": region_code,
+        "occurredOn": event.occurred_on, "recordedAt": event.recorded_at,
+    }}
+    return len(await enqueue(session, agency_id=event.agency_id, event_type=EventType.RESIDENCE_RECORDED.value,
+                             payload=payload))
+
+
+async def violation_recorded(session: AsyncSession, violation: Violation) -> int:
+    """``violation.recorded`` to the agency whose key recorded ``violation`` (a
+    flushed row; none when an officer did), with the fields it reads back."""
+    if violation.agency_id is None:
+        return 0
+    payload = {"violation": {
+        "id": encode("Violation", violation.id), "externalId": violation.external_id, "kind": violation.kind,
+        "occurredOn": violation.occurred_on, "fineMrp": violation.fine_mrp, "recordedAt": violation.recorded_at,
+    }}
+    return len(await enqueue(session, agency_id=violation.agency_id, event_type=EventType.VIOLATION_RECORDED.value,
+                             payload=payload))

@@ -19,14 +19,7 @@ from services.auth import create_agency_key
 from services.viewer import SYSTEM
 from tests.conftest import BACKEND, GQL
 from tests.helpers_pipeline import OFFICER, REQUEST_CHECKS, light, ok, submit, submit_input
-from tests.helpers_webhooks import (
-    fast_settings,
-    receiver,
-    reset_job_queue,
-    send_all,
-    settle_after_commit,
-    webhook_jobs,
-)
+from tests.helpers_webhooks import receiver, send_all, sending_settings, settle_after_commit, webhook_jobs
 
 ERRORS = "errors { field code message }"
 REGISTER = f"""mutation($input: RegisterWebhookInput!) {{
@@ -39,10 +32,7 @@ LIST = """query($agency: String) { webhooks(agencyCode: $agency) { id url events
 
 @pytest.fixture
 async def settings(database_url: str) -> Settings:  # type: ignore[override]
-    cfg = fast_settings(database_url)
-    if BACKEND == "postgres":
-        await reset_job_queue(cfg)
-    return cfg
+    return await sending_settings(database_url)
 
 
 async def agency_key(sessions: Any, code: str) -> str:
@@ -116,3 +106,29 @@ async def test_registration_refusals_write_nothing(gql: GQL, sessions: Any) -> N
     assert admin["errors"] == [] and admin["webhook"]["agency"]["code"] == "MOH"
     async with transaction(sessions) as s:
         assert (await s.execute(select(func.count()).select_from(WebhookDelivery))).scalar_one() == 0
+
+
+VIOLATION = ("mutation($input: RecordViolationInput!) { recordViolation(input: $input) { violation { id } "
+             + ERRORS + " } }")
+
+
+async def test_the_migration_service_hears_of_the_violation_its_key_recorded(
+        gql: GQL, settings: Settings, sessions: Any) -> None:
+    mvd = await agency_key(sessions, "MVD_MIGRATION")
+    app = await submit(gql, submit_input(), **OFFICER)
+    with receiver() as hook:
+        registered = (await gql.ok(REGISTER, {"input": {"url": hook.url, "events": ["VIOLATION_RECORDED"]}},
+                                   token=mvd))["registerWebhook"]
+        assert registered["webhook"]["events"] == ["VIOLATION_RECORDED"]
+        given = {"applicationId": app["id"], "kind": "OVERSTAY", "occurredOn": "2026-06-01", "fineMrp": 10,
+                 "externalId": "MVD-HOOK-1"}
+        recorded = (await gql.ok(VIOLATION, {"input": given}, token=mvd))["recordViolation"]
+        assert recorded["errors"] == []
+        await settle_after_commit()
+        if BACKEND == "postgres":
+            assert await webhook_jobs(settings) == {"todo": 1}
+        await send_all(settings, sessions, [])
+    [received] = hook.requests
+    event = Webhook(registered["secret"]).verify(received.body, received.headers)
+    assert event["type"] == "violation.recorded"
+    assert event["data"]["violation"]["id"] == recorded["violation"]["id"]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from core.db import transaction
 from tests import factories as f
+from tests.conftest import BACKEND
 
 
 async def _check_integrity(database_url: str) -> tuple[int, str]:
@@ -40,3 +41,19 @@ async def test_each_violation_is_one_line_and_exits_1(database_url: str, session
     assert lines == [f"quota#{quota.id}: used is not the seats of the approved applications holding them "
                      "(expected 0, found 3)", lines[-1]]
     assert lines[-1].startswith("1 violation(s)")
+
+
+async def test_a_ledger_total_changed_by_sql_is_reported_with_the_contract_id(database_url: str, sessions: Any) -> None:
+    async with transaction(sessions) as s:
+        contract = await f.make_contract(s)
+        await f.make_contract(s)  # another, untouched: not reported
+        # 123.45 tenge more than its (empty) ledger; SQLite keeps money as whole cents
+        more = "12345" if BACKEND == "sqlite" else "123.45"
+        await s.execute(sa.text(f"UPDATE social_contract SET total_support = total_support + {more} WHERE id = :id"),
+                        {"id": contract.id})
+    code, out = await _check_integrity(database_url)
+    assert code == 1, out
+    # (the factories' approvals skip the round and the audit trail: those lines are about applications)
+    ledger = [line for line in out.splitlines() if line.startswith("social_contract#")]
+    assert ledger == [f"social_contract#{contract.id}: total_support is not the sum of its ledger "
+                      "(expected 0.00, found 123.45)"], out

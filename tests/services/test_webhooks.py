@@ -23,14 +23,13 @@ from services.errors import ErrorCode, ServiceError
 from services.viewer import SYSTEM, Viewer
 from services.webhooks import delivery, endpoints
 from tests import factories as f
-from tests.conftest import BACKEND
 from tests.helpers_webhooks import (
     attempts_of,
     closed_port_url,
     fast_settings,
     receiver,
-    reset_job_queue,
     send_all,
+    sending_settings,
 )
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -39,10 +38,7 @@ OFFICER = Viewer(subject="officer-1", role="OFFICER")
 
 @pytest.fixture
 async def settings(database_url: str) -> Settings:  # type: ignore[override]
-    cfg = fast_settings(database_url)
-    if BACKEND == "postgres":
-        await reset_job_queue(cfg)
-    return cfg
+    return await sending_settings(database_url)
 
 
 async def register(sessions: Sessions, url: str, agency: str = "GPO") -> endpoints.Registered:
