@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n 2
 PORT ?= $(or $(QONYS_PORT),8000)
 HOST ?= $(or $(QONYS_HOST),127.0.0.1)
 
-.PHONY: messages lint run test test-sqlite test-postgres install browser graphiql schema contract clean fuzz audit
+.PHONY: messages lint run test test-sqlite test-postgres test-pgbouncer pgbouncer install browser graphiql schema contract clean fuzz audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,20 @@ test-postgres: $(STAMP)
 	@echo "== test suite on PostgreSQL =="
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ($(PG_START) 2>/dev/null; sleep 2) || true
 	QONYS_TEST_DB=postgres $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The API tests (the compiled read path's among them) through a private PgBouncer in
+# transaction pooling mode (tests/pgbouncer.py): Debian's pgbouncer, installed when
+# missing. Not part of `make test`: it takes minutes, not seconds.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+	  echo "== installing Debian's pgbouncer =="; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) || \
+	  echo "warning: could not install pgbouncer; the PgBouncer run will fail in CI and be skipped elsewhere"; }
+
+test-pgbouncer: $(STAMP) pgbouncer
+	@echo "== API tests through PgBouncer (transaction pooling) =="
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ($(PG_START) 2>/dev/null; sleep 2) || true
+	QONYS_TEST_DB=postgres QONYS_TEST_PGBOUNCER=1 $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/api
 
 # The layers (pyproject.toml [tool.importlinter]): no import may point back up.
 lint: $(STAMP)

@@ -46,7 +46,7 @@ def db_downgrade(revision: str) -> None:
 def _migrate(step: Callable[[str, str], None], revision: str, done: str) -> None:
     cfg = settings()
     try:
-        step(cfg.database_url, revision)
+        step(cfg.session_database_url, revision)  # DDL on PostgreSQL itself, not through PgBouncer
     except Exception as exc:  # noqa: BLE001
         database_failure(exc)
     out.print(f"database {done} to {revision}")
