@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?= -n 2
+PGBOUNCER_TESTS ?= tests/api
 PORT ?= $(or $(QONYS_PORT),8000)
 HOST ?= $(or $(QONYS_HOST),127.0.0.1)
 
@@ -65,7 +66,7 @@ pgbouncer:
 test-pgbouncer: $(STAMP) pgbouncer
 	@echo "== API tests through PgBouncer (transaction pooling) =="
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ($(PG_START) 2>/dev/null; sleep 2) || true
-	QONYS_TEST_DB=postgres QONYS_TEST_PGBOUNCER=1 $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests/api
+	QONYS_TEST_DB=postgres QONYS_TEST_PGBOUNCER=1 $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(PGBOUNCER_TESTS)
 
 # The layers (pyproject.toml [tool.importlinter]): no import may point back up.
 lint: $(STAMP)

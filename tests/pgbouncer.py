@@ -7,6 +7,7 @@ temporary directory. PgBouncer refuses to run as root: as root it runs as the
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -55,6 +56,12 @@ def _accepts(port: int) -> bool:
         return False
 
 
+def _end_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the test process dies, even killed
+    (runuser passes it on to pgbouncer), so that no PgBouncer outlives its run."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _give_up(message: str, required: bool) -> None:
     if required:
         pytest.fail(message, pytrace=False)
@@ -91,7 +98,7 @@ def _running(directory: Path, server_url: str, required: bool) -> Iterator[int]:
     log = directory / "pgbouncer.log"
     with (directory / "pgbouncer.out").open("w") as out:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=_end_with_parent)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not _accepts(listen):
