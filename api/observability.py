@@ -102,20 +102,14 @@ class OperationMetrics(SchemaExtension):
 def watch_pool(engine: AsyncEngine) -> None:
     """Keep the pool gauges current as connections come and go (not at the scrape:
     with several workers the scrape is answered by one of them, and each
-    worker's numbers must be its own and up to date)."""
+    worker's numbers must be its own and up to date). Every checkout has its
+    checkin, also for a connection invalidated meanwhile."""
     pool = engine.sync_engine.pool
-    checked_out = getattr(pool, "checkedout", None)
     size = getattr(pool, "size", None)
     if callable(size):
         DB_POOL_SIZE.set(size())
-    if not callable(checked_out):
-        return
-
-    def count(*_: object) -> None:
-        DB_POOL_IN_USE.set(checked_out())
-
-    event.listen(pool, "checkout", count)
-    event.listen(pool, "checkin", count)
+    event.listen(pool, "checkout", lambda *_: DB_POOL_IN_USE.inc())
+    event.listen(pool, "checkin", lambda *_: DB_POOL_IN_USE.dec())
 
 
 async def metrics(request: Request) -> Response:

@@ -173,6 +173,9 @@ async def test_metrics_add_up_the_counts_of_every_worker(server: Server, databas
             scraped = await client.get("/metrics")
             assert scraped.status_code == 200, scraped.text
             assert total(scraped.text, line) == sum(before.values()) + 40
+            # the pools of both workers: their sizes added up, and none in use between requests
+            assert total(scraped.text, "qonys_db_pool_size") == WORKERS * make_settings(database_url).pool_size
+            assert total(scraped.text, "qonys_db_pool_checked_out") == 0
 
 
 async def test_the_limiter_trips_at_the_same_count_as_with_one_worker(server: Server, database_url: str) -> None:
