@@ -14,7 +14,7 @@ import pytest
 from server.app import create_app
 from services import migrate
 from core.metrics import COMPILED_QUERIES
-from tests.conftest import BACKEND, PGBOUNCER, make_settings, pg_admin, pg_url, require_postgres, token_for
+from tests.conftest import BACKEND, PGBOUNCER, make_settings, pg_url, require_postgres, token_for
 
 QUERY = {"query": "{ regions { code } }"}
 
