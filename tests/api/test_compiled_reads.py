@@ -307,7 +307,9 @@ async def test_generated_queries_are_identical(pair: Pair, data: st.DataObject) 
 @pytest.mark.skipif(PGBOUNCER, reason="through PgBouncer the server's sessions are PgBouncer's, not the pool's")
 async def test_disposing_the_engine_closes_the_read_pool(pair: Pair, database_url: str) -> None:
     """The compiled path's own connections (application_name qonys-read) live only as
-    long as the engine: disposing it, as the app's shutdown does, closes them."""
+    long as the engine: disposing it, as the app's shutdown does, closes them. Both
+    apps of the pair hold such a pool (the failed-authentication count reads
+    through it too, services.throttle): both are disposed."""
     from sqlalchemy import text
 
     from core.db import create_engine
@@ -326,7 +328,7 @@ async def test_disposing_the_engine_closes_the_read_pool(pair: Pair, database_ur
     await pair.both("{ applications(first: 2) { totalCount } }", {}, TOKENS["OFFICER"]())
     assert COMPILED_QUERIES._value.get() == before + 1
     assert await read_connections() >= 1
-    await pair.on.state.engine.dispose()
+    await pair.close()
     for _ in range(20):  # terminate() closes the sockets; the server notices at once
         if await read_connections() == 0:
             break
