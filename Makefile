@@ -1,7 +1,8 @@
 # Qonys: `make run` serves the API and admin panel on the embedded SQLite
 # database (migrated and seeded on start) at http://$(HOST):$(PORT) (`make run
 # PORT=8080`, or QONYS_PORT in the environment); `make test` runs the whole suite
-# on SQLite and on PostgreSQL. Both create or reuse .venv and install what is needed.
+# on SQLite and on PostgreSQL, and the API's focused tests through PgBouncer. Both create
+# or reuse .venv and install what is needed.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,6 +11,10 @@ STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?= -n 2
 PGBOUNCER_TESTS ?= tests/api
+# What `make test` runs through PgBouncer (under a minute): the compiled path,
+# many requests at once, the smoke and feed tests, faults, the read map.
+PGBOUNCER_FOCUS := tests/api/test_compiled_reads.py tests/api/test_pgbouncer.py tests/api/test_smoke.py \
+	tests/api/test_feed.py tests/api/test_faults.py tests/api/test_readmap.py
 PORT ?= $(or $(QONYS_PORT),8000)
 HOST ?= $(or $(QONYS_HOST),127.0.0.1)
 
@@ -41,9 +46,10 @@ graphiql: $(STAMP)
 run: $(STAMP)
 	$(BIN)/qonys serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser pgbouncer lint
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
+	@$(MAKE) --no-print-directory test-pgbouncer PGBOUNCER_TESTS="$(PGBOUNCER_FOCUS)"
 
 test-sqlite: $(STAMP)
 	@echo "== test suite on SQLite =="
@@ -56,7 +62,8 @@ test-postgres: $(STAMP)
 
 # The API tests (the compiled read path's among them) through a private PgBouncer in
 # transaction pooling mode (tests/pgbouncer.py): Debian's pgbouncer, installed when
-# missing. Not part of `make test`: it takes minutes, not seconds.
+# missing. All of tests/api takes as long as on PostgreSQL directly (the exhaustive
+# access differential is most of it); `make test` runs PGBOUNCER_FOCUS only.
 pgbouncer:
 	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
 	  echo "== installing Debian's pgbouncer =="; \
