@@ -1,7 +1,8 @@
 # Qonys: `make run` serves the API and admin panel on the embedded SQLite
 # database (migrated and seeded on start) at http://$(HOST):$(PORT) (`make run
 # PORT=8080`, or QONYS_PORT in the environment); `make test` runs the whole suite
-# on SQLite and on PostgreSQL. Both create or reuse .venv and install what is needed.
+# on SQLite and on PostgreSQL, and the API's focused tests through PgBouncer. Both create
+# or reuse .venv and install what is needed.
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,10 +10,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 PYTEST_ARGS ?= -n 2
+PGBOUNCER_TESTS ?= tests/api
+# What `make test` runs through PgBouncer (under a minute): the compiled path,
+# many requests at once, the smoke and feed tests, faults, the read map.
+PGBOUNCER_FOCUS := tests/api/test_compiled_reads.py tests/api/test_pgbouncer.py tests/api/test_smoke.py \
+	tests/api/test_feed.py tests/api/test_faults.py tests/api/test_readmap.py
 PORT ?= $(or $(QONYS_PORT),8000)
 HOST ?= $(or $(QONYS_HOST),127.0.0.1)
 
-.PHONY: messages lint run test test-sqlite test-postgres install browser graphiql schema contract clean fuzz audit
+.PHONY: messages lint run test test-sqlite test-postgres test-pgbouncer pgbouncer install browser graphiql schema contract clean fuzz audit
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,9 +46,10 @@ graphiql: $(STAMP)
 run: $(STAMP)
 	$(BIN)/qonys serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser pgbouncer lint
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
+	@$(MAKE) --no-print-directory test-pgbouncer PGBOUNCER_TESTS="$(PGBOUNCER_FOCUS)"
 
 test-sqlite: $(STAMP)
 	@echo "== test suite on SQLite =="
@@ -52,6 +59,21 @@ test-postgres: $(STAMP)
 	@echo "== test suite on PostgreSQL =="
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ($(PG_START) 2>/dev/null; sleep 2) || true
 	QONYS_TEST_DB=postgres $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The API tests (the compiled read path's among them) through a private PgBouncer in
+# transaction pooling mode (tests/pgbouncer.py): Debian's pgbouncer, installed when
+# missing. All of tests/api takes as long as on PostgreSQL directly (the exhaustive
+# access differential is most of it); `make test` runs PGBOUNCER_FOCUS only.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+	  echo "== installing Debian's pgbouncer =="; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) || \
+	  echo "warning: could not install pgbouncer; the PgBouncer run will fail in CI and be skipped elsewhere"; }
+
+test-pgbouncer: $(STAMP) pgbouncer
+	@echo "== API tests through PgBouncer (transaction pooling) =="
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || ($(PG_START) 2>/dev/null; sleep 2) || true
+	QONYS_TEST_DB=postgres QONYS_TEST_PGBOUNCER=1 $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(PGBOUNCER_TESTS)
 
 # The layers (pyproject.toml [tool.importlinter]): no import may point back up.
 lint: $(STAMP)

@@ -25,13 +25,13 @@ from admin.i18n import LanguageMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.ratelimit import FailedAuthLimiter
 from core.settings import Settings
 from models import AdminAccount
 from core.db import transaction
 from models.enums import AdminRole
 from services import audit
 from services.auth import login_admin, session_fingerprint
+from services.throttle import Throttle
 from services.viewer import ADMIN_PANEL_ROLE, Viewer
 
 log = structlog.get_logger("qonys.admin")
@@ -59,7 +59,8 @@ def viewer_for(request: Request) -> Viewer:
 
 
 class AdminAuth(AuthenticationBackend):
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], base_url: str = "/admin") -> None:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], throttle: Throttle,
+                 base_url: str = "/admin") -> None:
         super().__init__(
             secret_key=settings.secret_key,
             session_cookie=SESSION_COOKIE,
@@ -72,7 +73,7 @@ class AdminAuth(AuthenticationBackend):
         self.sessions = sessions
         self.secret = settings.secret_key
         self.max_age = settings.admin_session_max_age
-        self.limiter = FailedAuthLimiter("10/minute")
+        self.throttle = throttle  # failed logins per address, counted over every process
 
     @staticmethod
     def _client(request: Request) -> str:
@@ -84,14 +85,16 @@ class AdminAuth(AuthenticationBackend):
         password = str(form.get("password") or "")
         client = self._client(request)
         request.session.clear()
-        if not username or not password or not self.limiter.allowed(client):
-            self.limiter.failed(client)
+        if not username or not password:
+            await self.throttle.failed(client)
+            return False
+        if await self.throttle.refused(client):
             return False
         async with transaction(self.sessions) as session:
             attempt = await login_admin(session, username, password, address=client)
         account = attempt.account
         if account is None:
-            self.limiter.failed(client)
+            await self.throttle.failed(client)
             log.info("admin.login_failed", username=username, client=client, locked=attempt.locked_until is not None)
             request.state.login_error = attempt.message
             return False

@@ -22,6 +22,7 @@ from admin import i18n as admin_i18n
 from admin.dashboard import DashboardView
 from admin.views import ALL_VIEWS
 from core.settings import Settings
+from services.throttle import ADMIN, Throttle
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -53,7 +54,7 @@ def mount_admin(app: Starlette, engine: AsyncEngine, sessions: async_sessionmake
         title="Qonys administration",
         templates_dir=str(TEMPLATES),
         middlewares=[Middleware(SameOriginGuard)],
-        authentication_backend=AdminAuth(settings, sessions),
+        authentication_backend=AdminAuth(settings, sessions, Throttle(ADMIN, engine, settings)),
         authorization_backend=RoleAuthorization(),
     )
     admin.templates.env.filters["human"] = human

@@ -1,5 +1,7 @@
 """Authenticates each /graphql request before execution. A bad, expired or
-revoked credential is a 401 with a JSON error, never an anonymous request."""
+revoked credential is a 401 with a JSON error, never an anonymous request; a
+client past the failed-authentication limit (``services.throttle``, counted
+over every process) is a 429, whatever it sends."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from core.db import transaction
 from services import auth
 from services.viewer import ANONYMOUS
 
+TOO_MANY = "too many failed authentication attempts; try again later"
+
 
 class AuthenticateGraphQL(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -22,25 +26,31 @@ class AuthenticateGraphQL(HttpMiddleware):
         if header is not None:
             scheme, _, token = header.partition(" ")
             token = token.strip()
-            limiter = state.auth_limiter
+            throttle = state.auth_throttle
             client = request.client.host if request.client else "unknown"
-            if not limiter.allowed(client):
-                await unauthenticated("too many failed authentication attempts; try again later", 429)(scope, receive, send)
-                return
+            touch = None
             try:
                 if scheme.lower() != "bearer" or not token:
                     raise auth.AuthenticationError("use 'Authorization: Bearer <token>'")
                 if auth.looks_like_api_key(token):
                     async with state.read_sessions() as session:
-                        viewer, touch = await auth.verify_agency_key(session, token)
-                    if touch is not None:
-                        async with transaction(state.sessions) as session:
-                            await auth.touch_agency_key(session, touch)
+                        viewer, touch, failures = await auth.verify_agency_key(
+                            session, token, throttle.failures(client))
+                    refused = throttle.over(failures)
                 else:
                     viewer = await auth.verify_token(state.settings, token)
+                    refused = await throttle.refused(client)
             except auth.AuthenticationError as exc:
-                limiter.failed(client)
-                await unauthenticated(str(exc))(scope, receive, send)
+                if await throttle.failed(client):
+                    await unauthenticated(str(exc))(scope, receive, send)
+                else:
+                    await unauthenticated(TOO_MANY, 429)(scope, receive, send)
                 return
+            if refused:  # a good credential too waits until the failures have aged out
+                await unauthenticated(TOO_MANY, 429)(scope, receive, send)
+                return
+            if touch is not None:
+                async with transaction(state.sessions) as session:
+                    await auth.touch_agency_key(session, touch)
         scope["qonys.viewer"] = viewer
         await self.app(scope, receive, send)

@@ -16,13 +16,15 @@ from collections.abc import Iterator
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from core.asgi import HttpMiddleware
-from core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, ERRORS, GRAPHQL_LATENCY, GRAPHQL_REQUESTS, REGISTRY
+from core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, ERRORS, EXPOSITION, GRAPHQL_LATENCY, GRAPHQL_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -97,12 +99,18 @@ class OperationMetrics(SchemaExtension):
             errors=len(errors))
 
 
-async def metrics(request: Request) -> Response:
-    pool = request.app.state.engine.pool
-    checked_out = getattr(pool, "checkedout", None)
+def watch_pool(engine: AsyncEngine) -> None:
+    """Keep the pool gauges current as connections come and go (not at the scrape:
+    with several workers the scrape is answered by one of them, and each
+    worker's numbers must be its own and up to date). Every checkout has its
+    checkin, also for a connection invalidated meanwhile."""
+    pool = engine.sync_engine.pool
     size = getattr(pool, "size", None)
-    if callable(checked_out):
-        DB_POOL_IN_USE.set(checked_out())
     if callable(size):
         DB_POOL_SIZE.set(size())
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    event.listen(pool, "checkout", lambda *_: DB_POOL_IN_USE.inc())
+    event.listen(pool, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(EXPOSITION), media_type=CONTENT_TYPE_LATEST)

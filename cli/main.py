@@ -46,7 +46,7 @@ def db_downgrade(revision: str) -> None:
 def _migrate(step: Callable[[str, str], None], revision: str, done: str) -> None:
     cfg = settings()
     try:
-        step(cfg.database_url, revision)
+        step(cfg.session_database_url, revision)  # DDL on PostgreSQL itself, not through PgBouncer
     except Exception as exc:  # noqa: BLE001
         database_failure(exc)
     out.print(f"database {done} to {revision}")
@@ -255,7 +255,7 @@ def prepare_embedded(cfg: Settings) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", envvar="QONYS_HOST"),
     port: int = typer.Option(8000, envvar="QONYS_PORT", min=1, max=65535),
-    workers: int = typer.Option(1, help="processes (PostgreSQL only; SQLite runs one)"),
+    workers: int = typer.Option(1, min=1, help="processes (PostgreSQL only; SQLite runs one)"),
 ) -> None:
     """Serve /graphql, /admin and /healthz."""
     import uvicorn
@@ -268,8 +268,17 @@ def serve(
     if cfg.is_sqlite and workers > 1:
         fail("SQLite serves one process; use PostgreSQL for --workers > 1", 2)
     out.print(f"Qonys on http://{host}:{port}/graphql  (admin: /admin, health: /healthz)")
-    uvicorn.run("server.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                timeout_graceful_shutdown=30, proxy_headers=False)
+    if workers == 1:
+        uvicorn.run("server.asgi:app", host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=30, proxy_headers=False)
+        return
+    from core.metrics import multiprocess_directory
+
+    # The workers count into one set of metrics (files in this directory, summed
+    # at each scrape, whichever worker takes it); removed when they have stopped.
+    with multiprocess_directory():
+        uvicorn.run("server.asgi:app", host=host, port=port, workers=workers, log_level="info",
+                    timeout_graceful_shutdown=30, proxy_headers=False)
 
 
 register_jobs(app)  # rescore, worker

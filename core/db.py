@@ -35,6 +35,21 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def server_settings(settings: Settings, application_name: str, **extra: str) -> dict[str, str]:
+    """The session settings a connection asks for when it opens: the timeouts
+    (and ``extra``), unless it goes through PgBouncer, which refuses them (set
+    them on the database role there: README, "PgBouncer")."""
+    if settings.pgbouncer:
+        return {"application_name": application_name}
+    return {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "lock_timeout": str(settings.statement_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 4),
+        **extra,
+        "application_name": application_name,
+    }
+
+
 def create_engine(settings: Settings | None = None, **kwargs: Any) -> AsyncEngine:
     settings = settings or get_settings()
     url = settings.database_url
@@ -46,13 +61,13 @@ def create_engine(settings: Settings | None = None, **kwargs: Any) -> AsyncEngin
     connect_args = {
         "timeout": settings.connect_timeout_s,
         "command_timeout": settings.statement_timeout_ms / 1000 + 5,
-        "server_settings": {
-            "statement_timeout": str(settings.statement_timeout_ms),
-            "lock_timeout": str(settings.statement_timeout_ms),
-            "idle_in_transaction_session_timeout": str(settings.statement_timeout_ms * 4),
-            "application_name": "qonys",
-        },
+        "server_settings": server_settings(settings, application_name="qonys"),
     }
+    if settings.pgbouncer:
+        # Unnamed statements, parsed again at each execution, and none kept: a
+        # named one would be left on a server connection the next transaction
+        # may not get (asyncpg's cache and SQLAlchemy's both off).
+        connect_args.update(statement_cache_size=0, prepared_statement_cache_size=0)
     connect_args.update(kwargs.pop("connect_args", {}))
     return create_async_engine(
         url,

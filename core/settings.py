@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QONYS_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # ``database_url`` reaches PostgreSQL through PgBouncer in transaction pooling
+    # mode (README, "PgBouncer"): no prepared statement is named or kept from one
+    # transaction to the next, and nothing is sent as a session setting.
+    pgbouncer: bool = False
+    # PostgreSQL itself, when ``database_url`` goes through PgBouncer: migrations
+    # and the job queue (procrastinate LISTENs, and keeps its schema on the
+    # session's search path) need a session of their own. Unset: ``database_url``.
+    direct_database_url: str | None = None
     secret_key: str = DEFAULT_SECRET
     env: Literal["development", "production"] = "development"
     # An external identity provider: a JWKS document URL and the algorithms and
@@ -51,9 +59,11 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(5.0, gt=0, le=30)
     webhook_backoff_s: float = Field(10.0, ge=0)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "direct_database_url")
     @classmethod
-    def _check_url(cls, value: str) -> str:
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.strip():
             raise ValueError("is empty")
         try:
@@ -68,6 +78,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_secret(self) -> "Settings":
+        if self.pgbouncer and self.is_sqlite:
+            raise ValueError("QONYS_PGBOUNCER is for a PostgreSQL QONYS_DATABASE_URL that goes through PgBouncer")
         if self.env == "production" and self.today is not None:
             raise ValueError("QONYS_TODAY is honoured only outside production; unset it")
         if self.env == "production":
@@ -80,6 +92,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def session_database_url(self) -> str:
+        """Where a session of its own may be held (migrations, LISTEN): PostgreSQL
+        itself, never a transaction-pooling PgBouncer."""
+        return self.direct_database_url or self.database_url
 
     @property
     def is_embedded_default(self) -> bool:

@@ -1,7 +1,7 @@
 """All tables. Importing this package registers every table on ``metadata``."""
 
 from models.base import metadata, today_almaty, utcnow  # noqa: F401  (naming convention first)
-from models.accounts import AdminAccount, AgencyApiKey
+from models.accounts import AdminAccount, AgencyApiKey, FailedAuthentication
 from models.applications import (
     Applicant,
     Application,
@@ -36,7 +36,7 @@ from models.reviews import DecisionReview, Holiday
 from models.score_history import ScoreHistory
 
 __all__ = [
-    "AdminAccount", "Agency", "AgencyApiKey", "AgencyPermission", "Employer", "SuspensionRule", "Violation",
+    "AdminAccount", "Agency", "AgencyApiKey", "AgencyPermission", "FailedAuthentication", "Employer", "SuspensionRule", "Violation",
     "WorkPermit", "Applicant", "Application", "ApplicationDecision", "AuditEvent", "Check",
     "CheckType", "CheckTypeGrant", "ContractTermination", "DeficitOccupation", "FamilyMember", "Interview",
     "LanguageTest", "MrpValue", "NumberSequence", "Occupation", "Questionnaire", "Quota",

@@ -30,3 +30,17 @@ class AgencyApiKey(Table, table=True):
     created_at: dt.datetime = utc_now_column()
     revoked_at: dt.datetime | None = column(UTCDateTime(), nullable=True)
     last_used_at: dt.datetime | None = column(UTCDateTime(), nullable=True)
+
+
+class FailedAuthentication(Table, table=True):
+    """One refused credential (a bad API key or token, a failed admin login), by
+    client address: the failed-authentication limiter counts these rows, so that
+    every process and every machine counts the same tries (``services.throttle``).
+    Rows older than the limiter's window are deleted as new ones come."""
+
+    __tablename__ = "failed_authentication"
+    __table_args__ = (sa.Index("ix_failed_authentication_client", "scope", "client", "at"),)
+
+    scope: str = column(sa.String(16))
+    client: str = column(sa.String(64))
+    at: dt.datetime = column(UTCDateTime())

@@ -26,14 +26,15 @@ from api.graphiql_assets import ASSETS_URL
 from api.graphiql_assets import DEST as GRAPHIQL_ASSETS
 from api.graphql.schema import build_schema
 from api.graphql.view import QonysGraphQL, too_large
-from api.observability import RequestContext, configure_logging, metrics
-from core.ratelimit import FailedAuthLimiter
+from api.observability import RequestContext, configure_logging, metrics, watch_pool
+from core.metrics import process_exited
 from core.settings import Settings, get_settings
 from core.db import create_engine, read_session_factory, session_factory
 from models.base import today_almaty
 from server import public
 from server.security import SecurityHeaders, guarded_metrics
 from services import year_data
+from services.throttle import API, Throttle
 from services.webhooks import worker as webhook_worker
 
 log = structlog.get_logger("qonys.app")
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await webhook_worker.close()
         await engine.dispose()
+        process_exited()
 
     schema = build_schema(production=settings.production)
     graphql_app = QonysGraphQL(
@@ -141,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sessions = sessions
     app.state.read_sessions = read_sessions
     app.state.schema = schema
-    app.state.auth_limiter = FailedAuthLimiter()
+    app.state.auth_throttle = Throttle(API, engine, settings)
+    watch_pool(engine)
     mount_admin(app, engine, sessions, settings)
     return app

@@ -12,15 +12,16 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import false as sa_false
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy import true as sa_true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.settings import Settings
 from core.text import t
@@ -211,29 +212,38 @@ async def revoke_agency_key(session: AsyncSession, viewer: Viewer, prefix: str) 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-async def verify_agency_key(session: AsyncSession, key: str) -> tuple[Viewer, int | None]:
+class KeyCheck(NamedTuple):
+    viewer: Viewer
+    touch: int | None  # the key's id when its ``last_used_at`` is due to be refreshed
+    failures: int  # the value of the ``failures`` column asked for, else 0
+
+
+async def verify_agency_key(session: AsyncSession, key: str,
+                            failures: ColumnElement[int] | None = None) -> KeyCheck:
     """The agency a key stands for, read in three SELECTs and written nothing.
-    Also returns the key's id when its ``last_used_at`` is due to be refreshed
-    (``touch_agency_key``), else None."""
+    Also the key's id when its ``last_used_at`` is due to be refreshed
+    (``touch_agency_key``), and the value of ``failures`` (a scalar subquery: the
+    caller's failed authentications, ``services.throttle``), read by the key's
+    own SELECT."""
     parts = key[len(API_KEY_PREFIX):].split("_", 1)
     if len(parts) != 2:
         raise AuthenticationError("the API key is not valid")
     row = (await session.execute(
         select(AgencyApiKey.id, AgencyApiKey.key_hash, AgencyApiKey.revoked_at, AgencyApiKey.last_used_at,
-               Agency.id, Agency.code, Agency.active)
+               Agency.id, Agency.code, Agency.active, failures if failures is not None else literal(0))
         .join(Agency, Agency.id == AgencyApiKey.agency_id)
         .where(AgencyApiKey.prefix == parts[0])
     )).one_or_none()
     if row is None or not hmac.compare_digest(row[1], _hash_key(key)):
         raise AuthenticationError("the API key is not valid")
-    key_id, _, revoked_at, last_used_at, agency_id, agency_code, agency_active = row
+    key_id, _, revoked_at, last_used_at, agency_id, agency_code, agency_active, failed = row
     if revoked_at is not None:
         raise AuthenticationError("the API key has been revoked")
     if not agency_active:
         raise AuthenticationError("the API key's agency is not active")
     viewer = await agency_viewer(session, agency_id, agency_code)
     due = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
-    return viewer, key_id if due else None
+    return KeyCheck(viewer, key_id if due else None, failed)
 
 
 async def agency_viewer(session: AsyncSession, agency_id: int, agency_code: str) -> Viewer:

@@ -72,10 +72,12 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector(),
 
 def conninfo(settings: Settings, application_name: str = "qonys-jobs") -> str:
     """A libpq connection string for the ``postgresql+asyncpg://`` database URL,
-    with procrastinate's schema first on the search path."""
+    with procrastinate's schema first on the search path: PostgreSQL itself
+    (``session_database_url``), never PgBouncer, which neither passes the
+    search path nor keeps a LISTEN."""
     from psycopg.conninfo import make_conninfo
 
-    url = make_url(settings.database_url)
+    url = make_url(settings.session_database_url)
     if settings.is_sqlite:
         raise ValueError("procrastinate needs PostgreSQL; the configured database is SQLite")
     params: dict[str, Any] = {

@@ -2,7 +2,13 @@
 (``sqlite``, the default, or ``postgres``); ``make test`` runs it on both.
 
 Each test gets its own database, cloned from one migrated and seeded template:
-a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL."""
+a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL.
+
+With QONYS_TEST_PGBOUNCER=1 (and QONYS_TEST_DB=postgres) the app reaches the
+test's database through a PgBouncer of this session's own in transaction pooling
+mode (``tests.pgbouncer``; ``make test-pgbouncer``): ``database_url`` is its URL
+and ``make_settings`` says so (``pgbouncer``, ``direct_database_url``), while
+migrations, the seed and the reset between tests go to PostgreSQL directly."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.settings import Settings
@@ -30,6 +37,8 @@ TEST_SECRET = "test-secret-0123456789-0123456789-abcdef"
 BACKEND = os.environ.get("QONYS_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("QONYS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PGBOUNCER = BACKEND == "postgres" and os.environ.get("QONYS_TEST_PGBOUNCER", "").lower() in ("1", "true", "yes")
+_DIRECT: dict[str, str] = {}  # a URL through the tests' PgBouncer -> the same database, directly
 
 # "Today" in every test, whatever the wall clock says: the seed holds the 2026
 # reference data (MRP, quotas, deficit lists) only, and tests submit, pay and
@@ -70,6 +79,8 @@ def require_postgres() -> None:
 
 
 def make_settings(url: str, **extra: Any) -> Settings:
+    if url in _DIRECT:  # through the tests' PgBouncer
+        extra = {"pgbouncer": True, "direct_database_url": _DIRECT[url], **extra}
     return Settings(database_url=url, secret_key=TEST_SECRET, **extra)
 
 
@@ -148,11 +159,28 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def pgbouncer_port() -> Iterator[int | None]:
+    """The port of this session's PgBouncer (QONYS_TEST_PGBOUNCER=1), else None."""
+    if not PGBOUNCER:
+        yield None
+        return
+    from tests.pgbouncer import running_pgbouncer
+
+    with running_pgbouncer(PG_ADMIN_URL, required=IN_CI) as port:
+        yield port
+
+
 @pytest.fixture
-async def database_url(template_url: str, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(template_url: str, tmp_path: Path, pgbouncer_port: int | None) -> AsyncIterator[str]:
     """A migrated and seeded database holding nothing else, for one test."""
     if BACKEND == "postgres":
         await pg_execute(template_url, "SELECT seed_snapshot.reset()")
+        if pgbouncer_port is not None:
+            bounced = make_url(template_url).set(port=pgbouncer_port).render_as_string(hide_password=False)
+            _DIRECT[bounced] = template_url
+            yield bounced
+            return
         yield template_url
     else:
         source = Path(template_url.removeprefix("sqlite+aiosqlite:///"))

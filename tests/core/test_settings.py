@@ -10,7 +10,7 @@ import pytest
 from core.settings import DEFAULT_DATABASE_URL, DEFAULT_SECRET, ConfigError, load_settings
 
 VARIABLES = ("QONYS_DATABASE_URL", "QONYS_SECRET_KEY", "QONYS_ENV", "QONYS_JWKS_URL",
-             "QONYS_JWT_ISSUER", "QONYS_JWT_AUDIENCE")
+             "QONYS_JWT_ISSUER", "QONYS_JWT_AUDIENCE", "QONYS_PGBOUNCER", "QONYS_DIRECT_DATABASE_URL")
 LONG_SECRET = "s" * 16 + "0123456789abcdef0123456789"
 
 
@@ -103,3 +103,21 @@ def test_development_accepts_the_default_secret(monkeypatch: pytest.MonkeyPatch)
 def test_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     message = config_error(monkeypatch, QONYS_ENV="staging")
     assert message.startswith("QONYS_ENV"), message
+
+
+def test_pgbouncer_and_the_direct_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    bounced = "postgresql+asyncpg://qonys@pgbouncer:6432/qonys"
+    direct = "postgresql+asyncpg://qonys@db:5432/qonys"
+    monkeypatch.setenv("QONYS_DATABASE_URL", bounced)
+    assert load_settings().session_database_url == bounced  # no PgBouncer said: the one URL
+    monkeypatch.setenv("QONYS_PGBOUNCER", "1")
+    monkeypatch.setenv("QONYS_DIRECT_DATABASE_URL", direct)
+    settings = load_settings()
+    assert settings.pgbouncer and settings.database_url == bounced and settings.session_database_url == direct
+
+
+def test_pgbouncer_needs_postgresql_and_a_real_direct_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "PgBouncer" in config_error(monkeypatch, QONYS_PGBOUNCER="1")  # the SQLite default
+    monkeypatch.delenv("QONYS_PGBOUNCER")
+    assert config_error(monkeypatch, QONYS_DIRECT_DATABASE_URL="mysql://x/y").startswith(
+        "QONYS_DIRECT_DATABASE_URL uses driver 'mysql'")
