@@ -29,6 +29,12 @@ EXPLAINING = ("reasonText", "basis")
 LINES = ("gates", "breakdown")
 
 
+def _split_line(line: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A gate's or criterion's JSON as (its part of ``score.result``, its explanation)."""
+    return ({key: value for key, value in line.items() if key not in EXPLAINING},
+            {key: line[key] for key in EXPLAINING if key in line})
+
+
 def split(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """A whole score's JSON (``ScoreResult.to_json``) as its two stored parts:
     ``(result, explanation)``, the explanation None when nothing explains it
@@ -39,10 +45,10 @@ def split(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | Non
         kept: list[dict[str, Any]] = []
         explained: dict[str, Any] = {}
         for line in data.get(lines, ()):
-            extra = {key: line[key] for key in EXPLAINING if key in line}
+            part, extra = _split_line(line)
             if extra:
                 explained[str(line["code"])] = extra
-            kept.append({key: value for key, value in line.items() if key not in EXPLAINING})
+            kept.append(part)
         result[lines] = kept
         if explained:
             explanation[lines] = explained
@@ -55,9 +61,8 @@ def line_texts(line: GateResult | CriterionResult) -> tuple[str, str | None]:
     """A gate's or criterion's stored JSON texts: its part of ``score.result`` and
     its ``"code": {...}`` entry in ``score.explanation`` (None without one), as
     ``json.dumps`` writes them in :attr:`ScoreResult.stored_texts`."""
-    data = line.to_json()
-    extra = {key: data.pop(key) for key in EXPLAINING if key in data}
-    return json.dumps(data), (f"{json.dumps(str(line.code))}: {json.dumps(extra)}" if extra else None)
+    part, extra = _split_line(line.to_json())
+    return json.dumps(part), (f"{json.dumps(str(line.code))}: {json.dumps(extra)}" if extra else None)
 
 
 def stored_score(result: Mapping[str, Any], explanation: Mapping[str, Any] | None) -> dict[str, Any]:
