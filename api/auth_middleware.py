@@ -39,7 +39,7 @@ class AuthenticateGraphQL(HttpMiddleware):
                     refused = throttle.over(failures)
                 else:
                     viewer = await auth.verify_token(state.settings, token)
-                    refused = await throttle.refused(client)
+                    refused = await throttle.refused_signed(client)
             except auth.AuthenticationError as exc:
                 if await throttle.failed(client):
                     await unauthenticated(str(exc))(scope, receive, send)

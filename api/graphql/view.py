@@ -100,11 +100,13 @@ class QonysGraphQL(GraphQL[Context, None]):
             return HTMLResponse(MISSING_PAGE)
         return HTMLResponse(self._ide_page)
 
-    def encode_json(self, data: Any) -> str:
+    def encode_json(self, data: Any) -> str | bytes:
         """Compact UTF-8 JSON; a compiled query's ``data`` is already JSON text."""
         payload = data.get("data") if isinstance(data, dict) else None
-        if isinstance(payload, RawJSON) and set(data) == {"data"}:
-            return '{"data":' + payload + "}"
+        if isinstance(payload, RawJSON):
+            if set(data) == {"data"}:
+                return b'{"data":' + payload.utf8 + b"}"
+            data = {**data, "data": payload.parsed()}
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:  # type: ignore[override]

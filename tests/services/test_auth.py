@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
 from core.settings import Settings
+from core.clock import wall_clock
 from core.db import transaction
 from models.base import utcnow
 from services import auth
@@ -285,6 +286,33 @@ async def test_failed_authentication_is_rate_limited_per_client(app: Any, settin
         assert_unauthenticated(await post(other, NEEDS_SIGN_IN, bad))
         response = await post(other, NEEDS_SIGN_IN, good)
         assert response.status_code == 200 and "errors" not in response.json(), response.text
+
+
+async def test_another_process_s_failures_stop_keys_but_not_signed_tokens(app: Any, settings: Settings,
+                                                                        sessions: async_sessionmaker[AsyncSession]
+                                                                        ) -> None:
+    """services.throttle: failures counted by another worker (rows in the shared
+    table) stop an API key and a bad token from the same address at once; a
+    signed token, which cannot be guessed, is not checked against them until this
+    process has seen the address fail itself (no round trip on every request)."""
+    client = "10.0.0.3"
+    async with transaction(sessions) as session:
+        _, key = await auth.create_agency_key(session, SYSTEM, "GPO", label="test")
+        session.add_all(m.FailedAuthentication(scope="api", client=client, at=wall_clock()) for _ in range(20))
+    good = bearer(auth.mint_token(settings, subject="o1", role="OFFICER"))
+    bad = bearer(signed(secret="wrong-secret-0123456789-0123456789-0"))
+    transport = httpx.ASGITransport(app=app, client=(client, 123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as caller:
+        assert_unauthenticated(await post(caller, NEEDS_SIGN_IN, bearer(key)), status=429)
+        response = await post(caller, NEEDS_SIGN_IN, good)
+        assert response.status_code == 200 and "errors" not in response.json(), response.text
+        # once this process has seen the address fail (refused: past the limit), tokens wait too
+        assert_unauthenticated(await post(caller, NEEDS_SIGN_IN, bad), status=429)
+        assert_unauthenticated(await post(caller, NEEDS_SIGN_IN, good), status=429)
+    async with sessions() as session:  # the refused tries were not counted
+        count = (await session.execute(select(m.FailedAuthentication).where(
+            m.FailedAuthentication.client == client))).all()
+        assert len(count) == 20
 
 
 async def test_only_administrators_manage_keys_and_accounts(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -110,7 +110,8 @@ def plan_operation(schema: GraphQLSchema, document: Any, query_text: str, operat
     prepared = _CACHE.get(cache_key)
     if prepared is None:
         pairs = [(k, const('"Query"') if p is None else p.build()) for k, p in plans]
-        prepared = prepare(sa.select(obj(pairs)))
+        # bytea: asyncpg hands over the bytes as they came, RawJSON keeps them so
+        prepared = prepare(sa.select(sa.func.convert_to(obj(pairs), const("UTF8"))))
         _CACHE[cache_key] = prepared
         if len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)

@@ -42,18 +42,18 @@ class CompiledReadPath(SchemaExtension):
                 prepared = None
             if prepared is not None:
                 engine = context.sessions.kw["bind"]  # the engine itself, whose dispose() closes its read pool
-                text = None
+                utf8 = None
                 try:
                     # One prepared statement on a pooled asyncpg connection: one round
                     # trip, no transaction (a single statement is its own snapshot).
-                    text = await read_pool(engine, settings).fetchval(prepared.sql, arguments)
+                    utf8 = await read_pool(engine, settings).fetchval(prepared.sql, arguments)
                 except Exception:  # noqa: BLE001 - normal execution answers, with its own errors
                     log.warning("compiled_read.fallback", exc_info=True)
                 else:
-                    if text is None:  # a NULL inside the concatenation: a compiler bug, never a wrong answer
+                    if utf8 is None:  # a NULL inside the concatenation: a compiler bug, never a wrong answer
                         log.warning("compiled_read.null_result", operation=ctx.operation_name)
-                if text is not None:
+                if utf8 is not None:
                     context.extras["compiled"] = True
                     COMPILED_QUERIES.inc()
-                    ctx.result = ExecutionResult(data=RawJSON(text), errors=None)
+                    ctx.result = ExecutionResult(data=RawJSON(utf8), errors=None)
         yield

@@ -4,6 +4,7 @@ global IDs and cursors)."""
 
 from __future__ import annotations
 
+import json
 from functools import reduce
 from typing import Any
 
@@ -17,8 +18,20 @@ class CannotCompile(Exception):
     """This query goes to normal execution."""
 
 
-class RawJSON(str):
-    """The finished JSON text of ``data``, spliced into the response as is."""
+class RawJSON:
+    """The finished JSON text of ``data``, spliced into the response as is: the
+    UTF-8 bytes PostgreSQL sent (the statement ends in ``convert_to``, a
+    ``bytea``), never decoded into a str and encoded again. A page of the
+    officers' list is about 200 kB: the decoding, copying and encoding cost
+    0.1–0.2 ms of server CPU a request (workload 1 of the bench)."""
+
+    __slots__ = ("utf8",)
+
+    def __init__(self, utf8: bytes) -> None:
+        self.utf8 = utf8
+
+    def parsed(self) -> Any:
+        return json.loads(self.utf8)
 
 
 def const(text: str) -> sa.ColumnElement[str]:
