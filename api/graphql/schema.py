@@ -33,6 +33,7 @@ from api.graphql.mutations.scoring import ScoringMutations
 from api.graphql.mutations.webhooks import WebhookMutations
 from api.graphql.input_errors import NameInputErrors
 from api.graphql.queries import Query
+from api.graphql.replica import ReadRouting
 from api.graphql.residence_reads import ResidenceQuery
 from api.graphql.queries_labour import LabourQuery
 from api.graphql.scalars import SCALAR_MAP
@@ -124,7 +125,9 @@ PRODUCTION_RULES = [*LIMIT_RULES, NoSchemaIntrospectionCustomRule]
 _ACCESS_ATTACHED = False
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, read_replica: bool = False) -> strawberry.Schema:
+    """The schema; with ``read_replica`` (``QONYS_READ_DATABASE_URL`` set) query
+    operations may read the replica (``api.graphql.replica``)."""
     rules = PRODUCTION_RULES if production else LIMIT_RULES
     extensions: list = [
         OperationMetrics,
@@ -134,6 +137,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
         NameInputErrors,
+        *([ReadRouting] if read_replica else []),  # before the compiled path: it decides where that reads
         CompiledReadPath,
     ]
     mutation = merge_types("Mutation", MUTATION_TYPES)
