@@ -73,12 +73,12 @@ FALLBACK = "qonys_replica_fallback"
 # exceptions (08), shutting down or starting up (57P01-57P03), too many
 # connections (53300).
 _UNREACHABLE_STATES = ("57P01", "57P02", "57P03", "53300")
-LSN_TEXT = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+LSN_TEXT = re.compile(r"[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}")
 
 
 def parse_lsn(text: str) -> int:
     """PostgreSQL's ``X/Y`` WAL position as a number; ValueError if it is not one."""
-    if not LSN_TEXT.match(text):
+    if not LSN_TEXT.fullmatch(text):
         raise ValueError(f"not a WAL position: {text[:40]!r}")
     high, low = text.split("/")
     return (int(high, 16) << 32) | int(low, 16)

@@ -70,6 +70,8 @@ def classify_database_error(exc: BaseException | None) -> tuple[str, str] | None
             return "TIMEOUT", "the request took longer than the database statement timeout allows"
         if "unable to open database file" in str(e):
             return "SERVICE_UNAVAILABLE", "the database is unavailable; try again shortly"
+        if "conflict with recovery" in str(e):  # a read on the replica, cancelled by what it replayed
+            return "SERVICE_UNAVAILABLE", "the read was cancelled by the read replica's recovery; try again"
         if isinstance(e, (ConnectionError, OSError, TimeoutError)) or name in (
             "CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError", "TooManyConnectionsError",
         ):

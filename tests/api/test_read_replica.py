@@ -178,6 +178,12 @@ async def replica_sessions(clusters: Clusters) -> set[str]:
     return set(rows or [])
 
 
+async def fallbacks(clusters: Clusters) -> int:
+    """Connections of the replica's engine that went to the primary instead."""
+    return await fetch(clusters.primary.url(DATABASE),
+                       "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'qonys-replica'")
+
+
 # ---------------------------------------------------------------------------- where reads go
 
 
@@ -297,6 +303,7 @@ async def test_a_replica_that_goes_down_and_comes_back(pair: Clusters) -> None:
         before = routes()
         # Reads under way find it gone and go to the primary: no error, current data.
         assert number in await one.numbers(OFFICER_2, **KK)  # normal execution: the engine connects to the primary
+        assert await fallbacks(pair) >= 1
         compiled = COMPILED_QUERIES._value.get()
         assert number in await two.numbers(OFFICER_2)  # the compiled path: its statement again, on the primary
         assert COMPILED_QUERIES._value.get() == compiled + 1
@@ -321,6 +328,10 @@ async def test_a_replica_that_goes_down_and_comes_back(pair: Clusters) -> None:
             assert number in await served.numbers(OFFICER_2)
             assert number in await served.numbers(OFFICER_2, **KK)
         assert moved(before) == {"replica": 4}
+        deadline = time.monotonic() + 5
+        while await fallbacks(pair):  # the replica engine's connections to the primary, dropped on their next use
+            assert time.monotonic() < deadline, "a connection to the primary stays in the replica's pool"
+            await asyncio.sleep(0.05)
         # (connections made since it restarted: the engine's fallback ones to the primary were replaced)
         assert await replica_sessions(pair) >= {"qonys-read", "qonys-replica"}
 
