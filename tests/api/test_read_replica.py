@@ -32,7 +32,7 @@ from services.auth import create_agency_key
 from services.viewer import SYSTEM
 from tests import factories as f
 from tests.conftest import BACKEND, IN_CI, SNAPSHOT_SQL, _seed, make_settings, pg_execute, token_for
-from tests.helpers_pipeline import LIGHT_FIELDS, SUBMIT, light, submit_input
+from tests.helpers_pipeline import SUBMIT, light, submit_input
 from tests.replica import Clusters, running_pair
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="read replicas are PostgreSQL's (QONYS_TEST_DB=postgres)")
