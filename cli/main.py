@@ -273,10 +273,12 @@ def serve(
                     timeout_graceful_shutdown=30, proxy_headers=False)
         return
     from core.metrics import multiprocess_directory
+    from core.replica import write_marks_directory
 
     # The workers count into one set of metrics (files in this directory, summed
     # at each scrape, whichever worker takes it); removed when they have stopped.
-    with multiprocess_directory():
+    # With a read replica they also share the callers' write marks (core.replica).
+    with multiprocess_directory(), write_marks_directory(cfg):
         uvicorn.run("server.asgi:app", host=host, port=port, workers=workers, log_level="info",
                     timeout_graceful_shutdown=30, proxy_headers=False)
 

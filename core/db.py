@@ -50,9 +50,11 @@ def server_settings(settings: Settings, application_name: str, **extra: str) -> 
     }
 
 
-def create_engine(settings: Settings | None = None, **kwargs: Any) -> AsyncEngine:
+def create_engine(settings: Settings | None = None, *, url: str | None = None, application_name: str = "qonys",
+                  **kwargs: Any) -> AsyncEngine:
+    """The engine of ``settings.database_url`` (or of ``url``: the read replica's)."""
     settings = settings or get_settings()
-    url = settings.database_url
+    url = url or settings.database_url
     if settings.is_sqlite:
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -61,7 +63,7 @@ def create_engine(settings: Settings | None = None, **kwargs: Any) -> AsyncEngin
     connect_args = {
         "timeout": settings.connect_timeout_s,
         "command_timeout": settings.statement_timeout_ms / 1000 + 5,
-        "server_settings": server_settings(settings, application_name="qonys"),
+        "server_settings": server_settings(settings, application_name=application_name),
     }
     if settings.pgbouncer:
         # Unnamed statements, parsed again at each execution, and none kept: a

@@ -37,6 +37,11 @@ DB_POOL_IN_USE = Gauge("qonys_db_pool_checked_out", "Database connections in use
 DB_POOL_SIZE = Gauge("qonys_db_pool_size", "Database pool size", registry=REGISTRY, multiprocess_mode="livesum")
 SELECTION_ROUNDS = Counter("qonys_selection_rounds", "Selection rounds run", ["dry_run"], registry=REGISTRY)
 COMPILED_QUERIES = Counter("qonys_compiled_queries", "Queries answered by the compiled read path", registry=REGISTRY)
+# With a read replica (core.replica): where each query operation read, "replica", or
+# the primary because the replica had not replayed the caller's write in time
+# ("lagging") or could not be reached ("down").
+REPLICA_READS = Counter("qonys_replica_reads", "Query operations by where they read: the replica, or the primary "
+                        "when it lagged behind the caller's write or was down", ["route"], registry=REGISTRY)
 RESCORED = Counter("qonys_rescored_applications", "Applications re-scored by jobs", registry=REGISTRY)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import server_settings
@@ -41,12 +41,12 @@ _ATTR = "qonys_read_pool"
 
 
 class ReadPool:
-    def __init__(self, settings: Settings) -> None:
-        url = make_url(settings.database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
+    def __init__(self, settings: Settings, url: URL | str | None = None, application_name: str = "qonys-read") -> None:
+        dsn = make_url(url or settings.database_url).set(drivername="postgresql")
+        self._dsn = dsn.render_as_string(hide_password=False)
         self._size = settings.pool_size
         self._timeout = settings.connect_timeout_s
-        self._server_settings = server_settings(settings, "qonys-read", plan_cache_mode="force_generic_plan")
+        self._server_settings = server_settings(settings, application_name, plan_cache_mode="force_generic_plan")
         # Through PgBouncer: unnamed statements only (see core.db).
         self._statement_cache_size = 0 if settings.pgbouncer else 100
         self._command_timeout = settings.statement_timeout_ms / 1000 + 5
@@ -83,12 +83,13 @@ async def _reset(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-def read_pool(engine: AsyncEngine, settings: Settings) -> ReadPool:
-    """The engine's read pool, created on first use and closed with the engine."""
+def read_pool(engine: AsyncEngine, settings: Settings, application_name: str = "qonys-read") -> ReadPool:
+    """The engine's read pool (on the engine's database: the primary's, or the read
+    replica's), created on first use and closed with the engine."""
     sync_engine = engine.sync_engine
     pool: ReadPool | None = getattr(sync_engine, _ATTR, None)
     if pool is None:
-        pool = ReadPool(settings)
+        pool = ReadPool(settings, engine.url, application_name)
         setattr(sync_engine, _ATTR, pool)
         event.listen(sync_engine, "engine_disposed", lambda _engine: pool.terminate())
     return pool

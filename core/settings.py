@@ -32,6 +32,21 @@ class Settings(BaseSettings):
     # and the job queue (procrastinate LISTENs, and keeps its schema on the
     # session's search path) need a session of their own. Unset: ``database_url``.
     direct_database_url: str | None = None
+    # A streaming replica of ``database_url``'s PostgreSQL (README, "Read
+    # replica"): the API's query operations (the compiled reads, the feed, the
+    # lists) read there; writes, mutations and credentials stay on the primary.
+    # Unset: everything on ``database_url`` (one engine, as without a replica).
+    read_database_url: str | None = None
+    # A caller who wrote reads the replica once it has replayed the write: its
+    # next request waits up to this long for that, then reads the primary.
+    replica_wait_ms: int = Field(200, ge=0, le=10_000)
+    # A replica that could not be reached is tried again after this long
+    # (meanwhile the reads go to the primary).
+    replica_retry_s: float = Field(5.0, gt=0, le=600)
+    # Where the workers of one ``qonys serve --workers N`` share the callers'
+    # last write positions (``serve`` sets it to a directory of its own; under
+    # plain ``uvicorn --workers N`` set it yourself). Unset: kept per process.
+    write_marks_dir: str | None = None
     secret_key: str = DEFAULT_SECRET
     env: Literal["development", "production"] = "development"
     # An external identity provider: a JWKS document URL and the algorithms and
@@ -59,7 +74,7 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(5.0, gt=0, le=30)
     webhook_backoff_s: float = Field(10.0, ge=0)
 
-    @field_validator("database_url", "direct_database_url")
+    @field_validator("database_url", "direct_database_url", "read_database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -80,6 +95,9 @@ class Settings(BaseSettings):
     def _production_secret(self) -> "Settings":
         if self.pgbouncer and self.is_sqlite:
             raise ValueError("QONYS_PGBOUNCER is for a PostgreSQL QONYS_DATABASE_URL that goes through PgBouncer")
+        if self.read_database_url is not None and (self.is_sqlite or self.read_database_url.startswith("sqlite")):
+            raise ValueError("QONYS_READ_DATABASE_URL names a PostgreSQL streaming replica of a PostgreSQL "
+                             "QONYS_DATABASE_URL; SQLite has no replicas (unset it)")
         if self.env == "production" and self.today is not None:
             raise ValueError("QONYS_TODAY is honoured only outside production; unset it")
         if self.env == "production":

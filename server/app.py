@@ -30,6 +30,7 @@ from api.observability import RequestContext, configure_logging, metrics, watch_
 from core.metrics import process_exited
 from core.settings import Settings, get_settings
 from core.db import create_engine, read_session_factory, session_factory
+from core.replica import Replica
 from models.base import today_almaty
 from server import public
 from server.security import SecurityHeaders, guarded_metrics
@@ -91,8 +92,12 @@ async def healthz(request: Request) -> JSONResponse:
         log.warning("healthz.database_unreachable", reason=reason)
         return JSONResponse({"status": "unavailable", "database": "unreachable", "reason": reason}, status_code=503)
     # Still "ok" (the service works): a warning is for people, not for the load balancer.
-    return JSONResponse({"status": "ok", "database": "reachable", "today": today_almaty().isoformat(),
-                         "warnings": [m.message for m in missing]})
+    body = {"status": "ok", "database": "reachable", "today": today_almaty().isoformat(),
+            "warnings": [m.message for m in missing]}
+    replica = request.app.state.replica
+    if replica is not None:  # down: the reads go to the primary meanwhile, the service works
+        body["replica"] = "up" if replica.available() else "down"
+    return JSONResponse(body)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -102,6 +107,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = create_engine(settings)
     sessions = session_factory(engine)
     read_sessions = read_session_factory(engine)
+    # QONYS_READ_DATABASE_URL: the API's query operations and the public downloads
+    # read a streaming replica (core.replica); unset, nothing of it exists.
+    replica = Replica(engine, settings) if settings.read_database_url else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -113,10 +121,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.freeze()
         yield
         await webhook_worker.close()
+        if replica is not None:
+            await replica.close()
         await engine.dispose()
         process_exited()
 
-    schema = build_schema(production=settings.production)
+    schema = build_schema(production=settings.production, read_replica=replica is not None)
     graphql_app = QonysGraphQL(
         schema,
         graphql_ide=None if settings.production else "graphiql",
@@ -141,7 +151,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
-    app.state.read_sessions = read_sessions
+    app.state.read_sessions = read_sessions  # the primary's: credentials, /healthz
+    app.state.replica = replica
     app.state.schema = schema
     app.state.auth_throttle = Throttle(API, engine, settings)
     watch_pool(engine)

@@ -39,7 +39,10 @@ async def _rounds(request: Request, kind: str) -> Response:
         year = int(raw_year) if raw_year is not None else today_almaty().year
     except ValueError:
         return _refused(t("year must be a whole number, e.g. {example}", example=2026), "year")
-    async with request.app.state.read_sessions() as session:
+    state = request.app.state
+    replica = state.replica  # statistics for anyone: the read replica's when it is up
+    sessions = replica.sessions if replica is not None and replica.available() else state.read_sessions
+    async with sessions() as session:
         try:
             found = await round_statistics.selection_round_statistics(
                 session, year=year, region_code=request.query_params.get("regionCode"))

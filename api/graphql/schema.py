@@ -36,6 +36,7 @@ from api.graphql.mutations.scoring import ScoringMutations
 from api.graphql.mutations.webhooks import WebhookMutations
 from api.graphql.input_errors import NameInputErrors
 from api.graphql.queries import Query
+from api.graphql.replica import ReadRouting
 from api.graphql.residence_reads import ResidenceQuery
 from api.graphql.queries_labour import LabourQuery
 from api.graphql.scalars import SCALAR_MAP
@@ -72,6 +73,8 @@ def classify_database_error(exc: BaseException | None) -> tuple[str, str] | None
             return "TIMEOUT", "the request took longer than the database statement timeout allows"
         if "unable to open database file" in str(e):
             return "SERVICE_UNAVAILABLE", "the database is unavailable; try again shortly"
+        if "conflict with recovery" in str(e):  # a read on the replica, cancelled by what it replayed
+            return "SERVICE_UNAVAILABLE", "the read was cancelled by the read replica's recovery; try again"
         if isinstance(e, (ConnectionError, OSError, TimeoutError)) or name in (
             "CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError", "TooManyConnectionsError",
         ):
@@ -151,7 +154,9 @@ PRODUCTION_RULES = [*LIMIT_RULES, NoSchemaIntrospectionCustomRule]
 _ACCESS_ATTACHED = False
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, read_replica: bool = False) -> strawberry.Schema:
+    """The schema; with ``read_replica`` (``QONYS_READ_DATABASE_URL`` set) query
+    operations may read the replica (``api.graphql.replica``)."""
     rules = PRODUCTION_RULES if production else LIMIT_RULES
     extensions: list = [
         OperationMetrics,
@@ -161,6 +166,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         ValidationByText,
         MaskUnexpectedErrors,
         NameInputErrors,
+        *([ReadRouting] if read_replica else []),  # before the compiled path: it decides where that reads
         CompiledReadPath,
     ]
     mutation = merge_types("Mutation", MUTATION_TYPES)

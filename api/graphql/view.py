@@ -157,7 +157,7 @@ class QonysGraphQL(GraphQL[Context, None]):
         state = request.app.state
         viewer: Viewer = request.scope.get("qonys.viewer", ANONYMOUS)
         return Context(request=request, response=response, settings=state.settings,
-                       sessions=state.sessions, read_sessions=state.read_sessions, viewer=viewer,
+                       sessions=state.sessions, read_sessions=state.read_sessions, replica=state.replica, viewer=viewer,
                        language=i18n.negotiate(request.headers.get("accept-language")))
 
 

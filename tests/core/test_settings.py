@@ -10,7 +10,8 @@ import pytest
 from core.settings import DEFAULT_DATABASE_URL, DEFAULT_SECRET, ConfigError, load_settings
 
 VARIABLES = ("QONYS_DATABASE_URL", "QONYS_SECRET_KEY", "QONYS_ENV", "QONYS_JWKS_URL",
-             "QONYS_JWT_ISSUER", "QONYS_JWT_AUDIENCE", "QONYS_PGBOUNCER", "QONYS_DIRECT_DATABASE_URL")
+             "QONYS_JWT_ISSUER", "QONYS_JWT_AUDIENCE", "QONYS_PGBOUNCER", "QONYS_DIRECT_DATABASE_URL",
+             "QONYS_READ_DATABASE_URL", "QONYS_REPLICA_WAIT_MS", "QONYS_REPLICA_RETRY_S", "QONYS_WRITE_MARKS_DIR")
 LONG_SECRET = "s" * 16 + "0123456789abcdef0123456789"
 
 
@@ -121,3 +122,25 @@ def test_pgbouncer_needs_postgresql_and_a_real_direct_url(monkeypatch: pytest.Mo
     monkeypatch.delenv("QONYS_PGBOUNCER")
     assert config_error(monkeypatch, QONYS_DIRECT_DATABASE_URL="mysql://x/y").startswith(
         "QONYS_DIRECT_DATABASE_URL uses driver 'mysql'")
+
+
+def test_a_read_replica(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().read_database_url is None  # unset: one database, as before
+    monkeypatch.setenv("QONYS_DATABASE_URL", "postgresql+asyncpg://qonys@db-primary/qonys")
+    monkeypatch.setenv("QONYS_READ_DATABASE_URL", "postgresql+asyncpg://qonys@db-replica/qonys")
+    monkeypatch.setenv("QONYS_REPLICA_WAIT_MS", "50")
+    settings = load_settings()
+    assert settings.read_database_url == "postgresql+asyncpg://qonys@db-replica/qonys"
+    assert settings.replica_wait_ms == 50 and settings.replica_retry_s == 5.0
+
+
+def test_a_read_replica_needs_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = config_error(monkeypatch, QONYS_READ_DATABASE_URL="postgresql+asyncpg://qonys@db-replica/qonys")
+    assert message.startswith("QONYS_READ_DATABASE_URL") and "SQLite" in message, message  # the SQLite default
+    monkeypatch.setenv("QONYS_DATABASE_URL", "postgresql+asyncpg://qonys@db-primary/qonys")
+    assert config_error(monkeypatch, QONYS_READ_DATABASE_URL="sqlite+aiosqlite:///./replica.db").startswith(
+        "QONYS_READ_DATABASE_URL")
+    assert config_error(monkeypatch, QONYS_READ_DATABASE_URL="postgresql://qonys@db-replica/qonys").startswith(
+        "QONYS_READ_DATABASE_URL uses driver 'postgresql'")
+    monkeypatch.setenv("QONYS_READ_DATABASE_URL", "postgresql+asyncpg://qonys@db-replica/qonys")
+    assert config_error(monkeypatch, QONYS_REPLICA_WAIT_MS="-1").startswith("QONYS_REPLICA_WAIT_MS")

@@ -4,6 +4,7 @@ read pool, and ``data`` is its JSON text; anything else runs normally."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import structlog
 from graphql import ExecutionResult
@@ -13,8 +14,23 @@ from api.graphql.compiler.cache import plan_operation
 from api.graphql.compiler.sqljson import CannotCompile, RawJSON
 from core.metrics import COMPILED_QUERIES
 from core.readpool import read_pool
+from core.settings import Settings
 
 log = structlog.get_logger("qonys.compiler")
+
+
+async def _fetch(context: Any, settings: Settings, sql: str, arguments: list[Any]) -> Any:
+    """The statement's value, from the read replica when this operation reads there
+    (``api.graphql.replica``); if the replica cannot answer (down, or the query
+    cancelled by a conflict with its recovery), from the primary."""
+    if getattr(context, "on_replica", False):
+        try:
+            return await context.replica.pool.fetchval(sql, arguments)
+        except Exception as exc:  # noqa: BLE001 - the primary answers instead
+            log.warning("compiled_read.replica_failed", error=type(exc).__name__)
+            context.replica_failed(exc)
+    engine = context.sessions.kw["bind"]  # the engine itself, whose dispose() closes its read pool
+    return await read_pool(engine, settings).fetchval(sql, arguments)
 
 
 class CompiledReadPath(SchemaExtension):
@@ -41,12 +57,11 @@ class CompiledReadPath(SchemaExtension):
                 log.warning("compiled_read.plan_failed", exc_info=True)
                 prepared = None
             if prepared is not None:
-                engine = context.sessions.kw["bind"]  # the engine itself, whose dispose() closes its read pool
                 utf8 = None
                 try:
                     # One prepared statement on a pooled asyncpg connection: one round
                     # trip, no transaction (a single statement is its own snapshot).
-                    utf8 = await read_pool(engine, settings).fetchval(prepared.sql, arguments)
+                    utf8 = await _fetch(context, settings, prepared.sql, arguments)
                 except Exception:  # noqa: BLE001 - normal execution answers, with its own errors
                     log.warning("compiled_read.fallback", exc_info=True)
                 else:
