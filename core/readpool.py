@@ -68,6 +68,11 @@ class ReadPool:
         async with pool.acquire(timeout=self._timeout) as conn:
             return await conn.fetchval(sql, *arguments)
 
+    async def fetchrow(self, sql: str, arguments: list[Any]) -> Any:
+        pool = await self._get()
+        async with pool.acquire(timeout=self._timeout) as conn:
+            return await conn.fetchrow(sql, *arguments)
+
     def terminate(self) -> None:
         """Close every connection now (synchronous: called from ``engine.dispose()``)."""
         pool, self._pool = self._pool, None

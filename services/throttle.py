@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -96,6 +97,11 @@ class Throttle:
                        FailedAuthentication.at > self._since())
                 .scalar_subquery())
 
+    def count_args(self, client: str) -> list[Any]:
+        """The arguments of ``_COUNT_SQL`` (and of ``services.auth``'s key check on
+        PostgreSQL, which asks the same count): scope, client, window's start."""
+        return [self.limit.scope, client[:64], self._since()]
+
     def over(self, failures: int) -> bool:
         """True (and counted as a 429) when ``failures`` reach the limit."""
         if failures >= self.limit.tries:
@@ -109,7 +115,7 @@ class Throttle:
         then says whether the service is available."""
         try:
             if self._pool is not None:
-                count = await self._pool.fetchval(_COUNT_SQL, [self.limit.scope, client[:64], self._since()])
+                count = await self._pool.fetchval(_COUNT_SQL, self.count_args(client))
             else:
                 async with self._reads() as session:
                     count = (await session.execute(select(self.failures(client)))).scalar_one()

@@ -24,6 +24,7 @@ from models.base import utcnow
 from services import auth
 from services.viewer import SYSTEM
 from tests.conftest import TEST_SECRET
+from tests.helpers_compiled import on_postgres
 
 NEEDS_SIGN_IN = "{ scoringModels { version } }"
 AGENCY_FEED = "{ checkResults(first: 5) { edges { node { id } } } }"
@@ -162,6 +163,60 @@ async def key_row(sessions: async_sessionmaker[AsyncSession], key_id: int) -> m.
         row = await session.get(m.AgencyApiKey, key_id)
         assert row is not None
         return row
+
+
+@pytest.mark.skipif(not on_postgres(), reason="the one-statement key check is PostgreSQL's (the read pool)")
+async def test_the_pooled_key_check_answers_as_the_session_s(app: Any, settings: Settings,
+                                                              sessions: async_sessionmaker[AsyncSession]) -> None:
+    """services.auth.verify_agency_key_pooled (one hand-written statement) and
+    verify_agency_key (SQLAlchemy) give the same verdict for every kind of key."""
+    from core.readpool import read_pool
+    from services.throttle import API, Throttle
+
+    async with transaction(sessions) as session:
+        gpo = (await session.execute(select(m.Agency).where(m.Agency.code == "GPO"))).scalar_one()
+        other = (await session.execute(select(m.CheckType).where(m.CheckType.agency_id != gpo.id))).scalars().first()
+        session.add(m.CheckTypeGrant(agency_id=gpo.id, check_type_id=other.id))  # reads a type it does not own
+        mvd = (await session.execute(select(m.Agency).where(m.Agency.code == "MVD_MIGRATION"))).scalar_one()
+        session.add_all(m.FailedAuthentication(scope="api", client="10.0.0.9", at=wall_clock()) for _ in range(3))
+    keys = {name: (await new_key(sessions, agency))[2]
+            for name, agency in (("gpo", "GPO"), ("mvd", "MVD_MIGRATION"), ("revoked", "GPO"), ("touched", "GPO"),
+                                 ("inactive", "KNB"))}
+    async with transaction(sessions) as session:
+        await auth.revoke_agency_key(session, SYSTEM, keys["revoked"].split("_")[1])
+        await session.execute(update(m.AgencyApiKey).where(m.AgencyApiKey.prefix == keys["touched"].split("_")[1])
+                              .values(last_used_at=utcnow()))
+        await session.execute(update(m.Agency).where(m.Agency.code == "KNB").values(active=False))
+    keys["wrong secret"] = keys["gpo"][:-4] + "AAAA"
+    keys["unknown prefix"] = "qk_00000000_" + "B" * 43
+    keys["malformed"] = "qk_nounderscore"
+    throttle = Throttle(API, app.state.engine, settings)
+    pool = read_pool(app.state.engine, settings)
+
+    async def verdict(check: Any) -> Any:
+        try:
+            return await check
+        except auth.AuthenticationError as exc:
+            return str(exc)
+
+    verdicts = {}
+    for name, key in keys.items():
+        for client in ("10.0.0.8", "10.0.0.9"):
+            async with sessions() as session:
+                by_session = await verdict(auth.verify_agency_key(session, key, throttle.failures(client)))
+            pooled = await verdict(auth.verify_agency_key_pooled(pool, key, throttle.count_args(client)))
+            assert pooled == by_session, name
+            verdicts[name, client] = pooled
+    gpo_check, gpo_failed = verdicts["gpo", "10.0.0.8"], verdicts["gpo", "10.0.0.9"]
+    assert other.id in gpo_check.viewer.readable_check_type_ids
+    assert other.id not in gpo_check.viewer.owned_check_type_ids
+    assert gpo_check.touch is not None and verdicts["touched", "10.0.0.8"].touch is None
+    assert (gpo_check.failures, gpo_failed.failures) == (0, 3)
+    assert verdicts["mvd", "10.0.0.8"].viewer.grants == {"RESIDENCE"} and mvd.id == verdicts["mvd", "10.0.0.8"].viewer.agency_id
+    assert verdicts["revoked", "10.0.0.8"] == "the API key has been revoked"
+    assert verdicts["inactive", "10.0.0.8"] == "the API key's agency is not active"
+    assert verdicts["wrong secret", "10.0.0.8"] == verdicts["unknown prefix", "10.0.0.8"] \
+        == verdicts["malformed", "10.0.0.8"] == "the API key is not valid"
 
 
 async def test_agency_key_authenticates_as_the_agency(
