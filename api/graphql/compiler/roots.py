@@ -77,10 +77,11 @@ def application_root(c: Compilation, details: list[Any], field_def: GraphQLField
     if pk is None:
         raise CannotCompile("id")
     alias = m.Application.__table__.alias("a")
-    visible = row_filter(m.Application, alias, viewer)
-    params = {"application_id": pk, **named_params(visible)}
+    # the row filter's values now; the filter itself, on the alias, only for a new statement
+    params = {"application_id": pk, **named_params(access.row_filter(m.Application, viewer))}
 
     def build() -> sa.ColumnElement[str]:
+        visible = row_filter(m.Application, alias, viewer)
         element, from_ = object_from(c, "Application", alias, details)
         value = (sa.select(element).select_from(from_)
                  .where(alias.c.id == sa.bindparam("application_id", None, type_=sa.Integer), visible)
