@@ -13,10 +13,11 @@ from models import Application, Interview
 from models.base import utcnow
 from models.enums import InterviewOutcome
 from services import audit, rules
-from services.applications.common import APPLICATION_ID, load_application, optional_text, require_staff
+from services.applications.common import APPLICATION_ID, load_application, require_staff
 from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import require_status
 from services.errors import ErrorCollector, invalid, invalid_state
+from services.inputs import optional_text
 from services.viewer import Viewer
 
 NOTES_MAX = 2000

@@ -15,8 +15,8 @@ from models import Employer
 from models.base import utcnow
 from models.enums import StaffCategory
 from services import audit
-from services.applications.common import region_by_code
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
+from services.inputs import region_by_code
 from services.labour import rules as labour
 from services.rows import locked
 from services.viewer import Viewer
