@@ -1,11 +1,12 @@
 """Reading the one row a write changes: locked for update, NOT_FOUND when it is
 missing, INVALID_STATE when its rule says it may not change; adding a row a unique
-key may refuse; serialising the writers that look for the same keys."""
+key may refuse; its fields set, with the values they replace; serialising the
+writers that look for the same keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -50,3 +51,11 @@ async def postgres_lock(session: AsyncSession, *keys: str) -> None:
         return
     for key in sorted(set(keys)):
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+
+
+def assign(row: object, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Set ``values`` on ``row``; returns the values they replace (for the audit)."""
+    previous = {name: getattr(row, name) for name in values}
+    for name, value in values.items():
+        setattr(row, name, value)
+    return previous

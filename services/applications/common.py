@@ -16,6 +16,7 @@ from core.text import t
 from models import Application
 from services import access
 from services.errors import forbidden, not_found
+from services.rows import assign
 from services.viewer import Viewer
 
 APPLICATION_ID = ("input", "applicationId")
@@ -58,8 +59,6 @@ async def replace_stage_row(
     if row is None:
         session.add(model(application_id=app.id, **{stamp: now}, **values))
         return None
-    previous = {k: getattr(row, k) for k in values}
-    for k, v in values.items():
-        setattr(row, k, v)
+    previous = assign(row, values)
     setattr(row, stamp, now)
     return previous
