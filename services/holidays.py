@@ -14,6 +14,7 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,7 @@ from core.text import t
 from models import Holiday
 from services import audit
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden, not_found
+from services.rows import assign
 from services.viewer import Viewer
 
 NAME_MAX = 200
@@ -133,15 +135,14 @@ async def save_holiday(
     errors.raise_if_any()
     values = {"month": month if on_date is None else None, "day": day if on_date is None else None,
               "on_date": on_date, "name_kk": names["nameKk"], "name_ru": names["nameRu"], "name_en": names["nameEn"]}
-    before = {k: getattr(row, k) for k in values} if row is not None else {}
+    before: dict[str, Any] = {}
     try:
         async with session.begin_nested():
             if row is None:
                 row = Holiday(**values)
                 session.add(row)
             else:
-                for key, value in values.items():
-                    setattr(row, key, value)
+                before = assign(row, values)
             await session.flush()
     except IntegrityError:
         raise ServiceError.one(ErrorCode.DUPLICATE, t("that day already is a holiday"),

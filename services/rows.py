@@ -1,12 +1,14 @@
 """Reading the one row a write changes: locked for update, NOT_FOUND when it is
 missing, INVALID_STATE when its rule says it may not change; adding a row a unique
-key may refuse."""
+key may refuse; its fields set, with the values they replace; serialising the
+writers that look for the same keys."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,3 +42,20 @@ async def added(session: AsyncSession, row: object) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def postgres_lock(session: AsyncSession, *keys: str) -> None:
+    """Serialise transactions that look for the same anti-fraud keys (PostgreSQL;
+    on SQLite every writer already holds the database's write lock)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+
+
+def assign(row: object, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Set ``values`` on ``row``; returns the values they replace (for the audit)."""
+    previous = {name: getattr(row, name) for name in values}
+    for name, value in values.items():
+        setattr(row, name, value)
+    return previous

@@ -51,7 +51,7 @@ from core.metrics import FAILED_AUTH
 from core.readpool import read_pool
 from core.settings import Settings
 from models import FailedAuthentication
-from services.applications.common import postgres_lock
+from services.rows import postgres_lock
 
 
 log = logging.getLogger("qonys.throttle")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from models.enums import Role
+
+# The roles a viewer has: those a JWT carries (``models.enums.Role``: APPLICANT,
+# OFFICER, ADMIN) and these, which the services give.
 ANONYMOUS_ROLE = "ANONYMOUS"
 AGENCY_ROLE = "AGENCY"
 SYSTEM_ROLE = "SYSTEM"
@@ -31,15 +35,16 @@ class Viewer:
     @property
     def is_staff(self) -> bool:
         """Officers, administrators, the admin panel's administrators and system jobs."""
-        return self.role in ("OFFICER", "ADMIN", SYSTEM_ROLE) or (self.role == ADMIN_PANEL_ROLE and not self.read_only)
+        return self.role in (Role.OFFICER.value, Role.ADMIN.value, SYSTEM_ROLE) or (
+            self.role == ADMIN_PANEL_ROLE and not self.read_only)
 
     @property
     def is_admin(self) -> bool:
-        return self.role in ("ADMIN", SYSTEM_ROLE) or (self.role == ADMIN_PANEL_ROLE and not self.read_only)
+        return self.role in (Role.ADMIN.value, SYSTEM_ROLE) or (self.role == ADMIN_PANEL_ROLE and not self.read_only)
 
     @property
     def is_applicant(self) -> bool:
-        return self.role == "APPLICANT"
+        return self.role == Role.APPLICANT.value
 
     @property
     def is_agency(self) -> bool:

@@ -1,4 +1,4 @@
-"""What the list roots' filters share: a refused argument, a region code, and how
+"""What the list roots' filters share: a refused argument, an ID, a region code, and how
 a filter's fields become the named parameters and conditions of a page query
 (``api.graphql.paging.PageQuery``)."""
 
@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from sqlalchemy import select
 
 import models as m
+from api.graphql import ids
 from api.graphql.paging import PageQuery
 from core.text import t
 from services import rules
@@ -19,6 +20,15 @@ def invalid_argument(message: str, *field: str) -> GraphQLError:
     """A refused argument value: ``INVALID_INPUT`` with its input path, as a payload's ``UserError``."""
     return GraphQLError(t("{where}: {problem}", where=".".join(field), problem=message),
                         extensions={"code": "INVALID_INPUT", "field": list(field)})
+
+
+def id_argument(value: Any, type_name: str, *field: str, problem: str) -> int:
+    """The primary key of a global ID argument of ``type_name``; ``problem`` on ``field``
+    (``invalid_argument``) when it is not one."""
+    pk = ids.decode_as(str(value), type_name)
+    if pk is None:
+        raise invalid_argument(problem, *field)
+    return pk
 
 
 def region_code_argument(code: str, *field: str) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 import strawberry
 
 import models as m
-from api.graphql import ids, paging
+from api.graphql import paging
 from api.graphql.paging import PagePlan, PageQuery
-from api.graphql.filters import invalid_argument, region_condition, take_region
+from api.graphql.filters import id_argument, region_condition, take_region
 from api.graphql.types.labour import (
     EmployerConnection,
     Employer,
@@ -50,11 +50,8 @@ class ViolationFilter:
     application_id: strawberry.ID | None = None
 
 
-def _pk(value: strawberry.ID, type_name: str, *field: str) -> int:
-    pk = ids.decode_as(str(value), type_name)
-    if pk is None:
-        raise invalid_argument(f"not an ID of a {type_name}", *field)
-    return pk
+def _employer_argument(value: strawberry.ID) -> int:
+    return id_argument(value, "Employer", "filter", "employerId", problem="not an ID of a Employer")
 
 
 def employer_page(viewer: Viewer, *, first: int | None, after: str | None, filter: EmployerFilter | None) -> PagePlan:
@@ -79,7 +76,7 @@ def permit_page(viewer: Viewer, *, first: int | None, after: str | None, filter:
     p.take(filter, status="f_permit_status", category="f_category")
     take_region(p, filter)
     if filter is not None and filter.employer_id is not None:
-        p.set("f_employer", _pk(filter.employer_id, "Employer", "filter", "employerId"))
+        p.set("f_employer", _employer_argument(filter.employer_id))
 
     def where() -> list[Any]:
         w = m.WorkPermit
@@ -96,9 +93,10 @@ def violation_page(viewer: Viewer, *, first: int | None, after: str | None,
     p.take(filter, kind="f_kind")
     if filter is not None:
         if filter.employer_id is not None:
-            p.set("f_employer", _pk(filter.employer_id, "Employer", "filter", "employerId"))
+            p.set("f_employer", _employer_argument(filter.employer_id))
         if filter.application_id is not None:
-            p.set("f_application", _pk(filter.application_id, "Application", "filter", "applicationId"))
+            p.set("f_application", id_argument(filter.application_id, "Application", "filter", "applicationId",
+                                               problem="not an ID of a Application"))
 
     def where() -> list[Any]:
         v = m.Violation

@@ -11,9 +11,9 @@ import strawberry
 from sqlalchemy import select
 
 import models as m
-from api.graphql import ids, paging
+from api.graphql import paging
 from api.graphql.paging import PagePlan, PageQuery
-from api.graphql.filters import in_region, invalid_argument, region_condition, take_region
+from api.graphql.filters import id_argument, in_region, region_condition, take_region
 from core.text import t
 from api.graphql.types import (
     BreachStatus,
@@ -43,20 +43,14 @@ class ContractBreachFilter:
     region_code: str | None = strawberry.field(default=None, description="The region of the breached contract.")
 
 
-def _contract_argument(value: strawberry.ID, *field: str) -> int:
-    pk = ids.decode_as(str(value), "SocialContract")
-    if pk is None:
-        raise invalid_argument(t("{value} is not the ID of a social contract", value=str(value)[:40]), *field)
-    return pk
-
-
 def residence_event_page(viewer: Viewer, *, first: int | None, after: str | None,
                          filter: ResidenceEventFilter | None) -> PagePlan:
     p = PageQuery(first, access.residence_events(viewer))
     p.take(filter, kind="f_event_kind")
     take_region(p, filter)
     if filter is not None and filter.contract_id is not None:
-        p.set("f_contract", _contract_argument(filter.contract_id, "filter", "contractId"))
+        problem = t("{value} is not the ID of a social contract", value=str(filter.contract_id)[:40])
+        p.set("f_contract", id_argument(filter.contract_id, "SocialContract", "filter", "contractId", problem=problem))
     open_wanted = p.wanted(filter, "open_breach", f_open=lambda: BreachStatusEnum.OPEN.value)
 
     def where() -> list[Any]:

@@ -12,10 +12,11 @@ from models import Application, Check, CheckType
 from models.base import utcnow
 from models.enums import CheckStatus
 from services import access, audit, rules
-from services.applications.common import CHECK_ID, load_application, optional_text, require_staff
+from services.applications.common import CHECK_ID, load_application, require_staff
 from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import require_status
 from services.errors import ErrorCollector, forbidden, invalid_state, not_found
+from services.inputs import optional_text
 from services.viewer import Viewer
 from services.webhooks import events as webhook_events
 

@@ -16,11 +16,10 @@ from models import Application
 from models.base import today_almaty, utcnow
 from models.enums import UNDECIDED_STATUSES, ApplicationStatus, Decision, DecisionOutcome, Route
 from services import audit, decisions, quotas
-from services.applications.common import (
-    APPLICATION_ID, load_application, optional_text, require_person, require_staff,
-)
+from services.applications.common import APPLICATION_ID, load_application, require_person, require_staff
 from services.applications.status import S, move, require_status
 from services.errors import ErrorCollector, invalid_state
+from services.inputs import optional_text
 from services.labour import permits
 from services.viewer import Viewer
 

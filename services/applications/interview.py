@@ -13,10 +13,12 @@ from models import Application, Interview
 from models.base import utcnow
 from models.enums import InterviewOutcome
 from services import audit, rules
-from services.applications.common import APPLICATION_ID, load_application, optional_text, require_staff
+from services.applications.common import APPLICATION_ID, load_application, require_staff
 from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import require_status
 from services.errors import ErrorCollector, invalid, invalid_state
+from services.inputs import optional_text
+from services.rows import assign
 from services.viewer import Viewer
 
 NOTES_MAX = 2000
@@ -66,10 +68,7 @@ async def record_interview_outcome(
     errors.raise_if_any()
     before = await facts_before_write(session, app)
     now = utcnow()
-    previous = {"outcome": interview.outcome, "points": interview.points, "notes": interview.notes}
-    interview.outcome = outcome
-    interview.points = points
-    interview.notes = notes
+    previous = assign(interview, {"outcome": outcome, "points": points, "notes": notes})
     interview.recorded_at = now
     app.updated_at = now
     await session.flush()

@@ -14,10 +14,11 @@ from models import Application, LanguageTest
 from models.base import today_almaty, utcnow
 from models.enums import LanguageLevel
 from services import audit, rules
-from services.applications.common import load_application, postgres_lock, replace_stage_row, require_staff
+from services.applications.common import load_application, replace_stage_row, require_staff
 from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import require_status
 from services.errors import ErrorCode, ErrorCollector, ServiceError
+from services.rows import postgres_lock
 from services.viewer import Viewer
 
 

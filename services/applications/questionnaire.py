@@ -19,11 +19,12 @@ from models.base import today_almaty, utcnow
 from models.enums import EducationLevel, FamilyRelation, Proficiency, Route, Sex
 from services import audit, rules
 from services.applications.common import (
-    APPLICATION_ID, load_application, occupation_by_code, replace_stage_row, require_person,
+    APPLICATION_ID, load_application, replace_stage_row, require_person,
 )
 from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import S, require_status
 from services.errors import ErrorCode, ErrorCollector, invalid_state
+from services.inputs import occupation_by_code
 from services.viewer import Viewer
 
 

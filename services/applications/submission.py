@@ -18,10 +18,12 @@ from models import Applicant, Application, DeficitOccupation, Occupation, Region
 from models.base import today_almaty, utcnow
 from models.enums import UNDECIDED_STATUSES, Route, Sex
 from services import audit, numbers, rules, search
-from services.applications.common import occupation_by_code, postgres_lock, require_person
+from services.applications.common import require_person
 from services.applications.status import S
 from services.errors import ErrorCode, ErrorCollector
+from services.inputs import occupation_by_code
 from services.labour import permits
+from services.rows import postgres_lock
 from services.viewer import Viewer
 
 DUE_DAYS = 29

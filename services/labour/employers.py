@@ -15,10 +15,10 @@ from models import Employer
 from models.base import utcnow
 from models.enums import StaffCategory
 from services import audit
-from services.applications.common import region_by_code
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
+from services.inputs import region_by_code
 from services.labour import rules as labour
-from services.rows import locked
+from services.rows import assign, locked
 from services.viewer import Viewer
 
 EMPLOYER_ID = ("input", "employerId")
@@ -86,9 +86,7 @@ async def update_employer_staff(session: AsyncSession, viewer: Viewer, *, employ
     columns = _staff(local_staff, errors)
     errors.raise_if_any()
     employer = await lock_employer(session, employer_id)
-    before = {k: getattr(employer, k) for k in columns}
-    for k, v in columns.items():
-        setattr(employer, k, v)
+    before = assign(employer, columns)
     employer.updated_at = utcnow()
     await session.flush()
     await audit.record(session, viewer, "employer.update_staff", "employer", employer.id,

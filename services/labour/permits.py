@@ -20,9 +20,9 @@ from models import DeficitOccupation, Employer, WorkPermit
 from models.base import today_almaty, utcnow
 from models.enums import Decision, PermitCategory, PermitStatus
 from services import audit, numbers, quotas
-from services.applications.common import occupation_by_code, optional_text, region_by_code
 from services.decisions import REASON_MAX
 from services.errors import ErrorCollector, ServiceError, invalid, invalid_state, not_found
+from services.inputs import occupation_by_code, optional_text, region_by_code
 from services.labour import rules as labour
 from services.labour.employers import lock_employer, require_staff
 from services.viewer import Viewer

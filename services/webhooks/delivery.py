@@ -42,6 +42,7 @@ from models.base import utcnow, wall_clock
 from models.enums import WebhookDeliveryStatus
 from services import audit
 from services.errors import forbidden, invalid_state, not_found
+from services.rows import assign
 from services.viewer import SYSTEM, Viewer
 from services.webhooks.endpoints import address_problem, url_problem
 from services.webhooks.outbox import note_queued
@@ -219,14 +220,9 @@ async def resend_delivery(session: AsyncSession, viewer: Viewer, *, delivery_id:
     if endpoint is None or not endpoint.active or endpoint.deleted_at is not None:
         raise invalid_state(t("The endpoint of this delivery is disabled or deleted; it cannot be re-sent."),
                             "deliveryId")
-    before = {"status": delivery.status, "attempts": delivery.attempts}
     now = utcnow()
-    delivery.status = PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = now
-    delivery.delivered_at = None
-    delivery.last_error = None
-    delivery.updated_at = now
+    before = assign(delivery, {"status": PENDING, "attempts": 0, "next_attempt_at": now, "delivered_at": None,
+                               "last_error": None, "updated_at": now})
     await session.flush()
     await audit.record(session, viewer, "webhook.resend", "webhook_delivery", delivery.id,
                        {"status": [before["status"], PENDING], "previousAttempts": before["attempts"]})

@@ -2,7 +2,8 @@
 the agency on it — the reporter of a residence event, the agency whose key
 recorded a violation — so that agency's endpoint gets one signed event, written
 with the record and sent after commit; a retry (same externalId) sends nothing
-new, another agency nothing at all, and a rolled-back record nothing."""
+new, another agency nothing at all, and a rolled-back record nothing. What a
+payload sends of its row is what the access declaration lets an agency read."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ import models as m
 from core.db import transaction
 from core.globalid import encode
 from core.settings import Settings
+from api.graphql.schema import build_schema
 from models.enums import ResidenceEventKind, ViolationKind, WebhookDeliveryStatus
-from services import residence, webhooks
+from services import access, residence, webhooks
 from services.auth import agency_viewer
 from services.labour import violations
 from services.viewer import SYSTEM, Viewer
-from services.webhooks import endpoints
+from services.webhooks import endpoints, events
 from tests import factories as f
 from tests.helpers_webhooks import receiver, send_all, sending_settings
 
@@ -160,3 +162,61 @@ async def test_a_rolled_back_record_sends_nothing(settings: Settings, sessions: 
     async with transaction(sessions) as session:
         model = m.ResidenceEvent if record == "residence" else m.Violation
         assert (await session.execute(select(model).where(model.external_id == "MVD-RB-1"))).first() is None
+
+
+# ---------------------------------------------------------------- what a payload may carry
+
+SCHEMA = build_schema()._schema
+SENT_AS = {"regionCode": "region"}  # the payload's names that are not the field's
+AT = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.timezone.utc)
+
+
+def agency_reads(type_name: str) -> set[str]:
+    """The fields of the GraphQL type ``services.access`` lets an agency read, but those
+    its webhook leaves out on purpose (``events.NOT_SENT``)."""
+    return {name for name in SCHEMA.get_type(type_name).fields
+            if access.Caller.AGENCY in access.field_readers(type_name, name)} - events.NOT_SENT.get(type_name, set())
+
+
+def sent_fields() -> dict[str, set[str]]:
+    """The fields each payload sends of its row (by their GraphQL names), of rows with
+    every field set."""
+    event = m.ResidenceEvent(id=7, agency_id=2, external_id="R-7", citizenship="UZB", document_number="FA1234567",
+                             kind=ResidenceEventKind.MOVED, region_id=3, occurred_on=dt.date(2026, 11, 20),
+                             contract_id=11, breach_id=13, recorded_at=AT)
+    violation = m.Violation(id=5, external_id="V-5", employer_id=17, application_id=19, kind=ViolationKind.OVERSTAY,
+                            occurred_on=dt.date(2026, 6, 1), fine_mrp=30, recorded_at=AT, recorded_by="mvd",
+                            agency_id=2)
+    return {"ResidenceEvent": {SENT_AS.get(k, k) for k in events.residence_payload(event, "KZ-75")["residenceEvent"]},
+            "Violation": {SENT_AS.get(k, k) for k in events.violation_payload(violation)["violation"]}}
+
+
+def test_a_payload_sends_exactly_what_the_access_declaration_lets_an_agency_read() -> None:
+    sent = sent_fields()
+    for type_name in ("ResidenceEvent", "Violation"):
+        assert sent[type_name] == agency_reads(type_name), type_name
+    assert {"contract", "breach"}.isdisjoint(sent["ResidenceEvent"])  # SPEC §13: not whose, not the case
+    assert {"employer", "application"}.isdisjoint(sent["Violation"])  # SPEC §15: not whose it is
+
+
+def test_the_payloads_follow_the_access_declaration_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide a field from agencies and it leaves the payload; show one and it goes in."""
+    people, staff, signed_in = access.PEOPLE, access.STAFF, access.SIGNED_IN
+    monkeypatch.setitem(access.FIELDS, "ResidenceEvent", access.Fields(
+        signed_in, only={"contract": signed_in, "breach": staff, "documentNumber": people}))
+    monkeypatch.setitem(access.FIELDS, "Violation", access.Fields(access.STAFF_AND_AGENCIES, staff, {
+        f: access.STAFF_AND_AGENCIES for f in ("id", "kind", "occurredOn", "externalId", "recordedAt", "employer")}))
+    sent = sent_fields()
+    assert "documentNumber" not in sent["ResidenceEvent"] and "contract" in sent["ResidenceEvent"]
+    assert "fineMrp" not in sent["Violation"] and "employer" in sent["Violation"]
+    for type_name in ("ResidenceEvent", "Violation"):
+        assert sent[type_name] == agency_reads(type_name), type_name
+
+
+def test_check_requested_sends_nothing_hidden_from_agencies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check.requested`` sends a part of the application: never more than an agency reads of it."""
+    application = access.FIELDS["Application"]
+    monkeypatch.setitem(access.FIELDS, "Application", access.Fields(
+        application.reach, application.default, {**application.only, "dueDate": access.PEOPLE}))
+    shown = events.agency_view("Application", {"id": "A", "number": "KZ-1", "dueDate": dt.date(2026, 1, 1)})
+    assert shown == {"id": "A", "number": "KZ-1"}

@@ -7,8 +7,6 @@ commit through the request's loaders, which apply the viewer's row filters."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 
 from api.graphql.inputs import (
@@ -25,7 +23,7 @@ from api.graphql.inputs import (
     SubmitQuestionnaireInput,
     WithdrawApplicationInput,
 )
-from api.graphql.mutations.base import Payload, input_fields, optional_id
+from api.graphql.mutations.base import Payload, instance_of, list_of, optional_id
 from services import applications as svc
 
 _application = Payload.of(ApplicationPayload).mutation
@@ -33,22 +31,14 @@ _check = Payload.of(CheckPayload).mutation
 APP = {"application_id": "Application"}
 
 
-def _applicant(applicant: Any) -> svc.ApplicantIn:
-    return svc.ApplicantIn(**input_fields(applicant))
-
-
-def _family_members(members: list[Any] | None) -> list[svc.FamilyMemberIn] | None:
-    return None if members is None else [svc.FamilyMemberIn(**input_fields(fm)) for fm in members]
-
-
 @strawberry.type
 class ApplicationMutations:
     submit_application = _application(SubmitApplicationInput, svc.submit_application,
-                                      convert={"applicant": _applicant,
+                                      convert={"applicant": instance_of(svc.ApplicantIn),
                                                "permit_id": optional_id("WorkPermit", "input", "permitId")})
     record_language_test = _application(RecordLanguageTestInput, svc.record_language_test, ids=APP)
     submit_questionnaire = _application(SubmitQuestionnaireInput, svc.submit_questionnaire, ids=APP,
-                                        convert={"family_members": _family_members})
+                                        convert={"family_members": list_of(svc.FamilyMemberIn)})
     request_checks = _application(RequestChecksInput, svc.request_checks, ids=APP)
     record_check_result = _check(RecordCheckResultInput, svc.record_check_result, ids={"check_id": "Check"})
     schedule_interview = _application(ScheduleInterviewInput, svc.schedule_interview, ids=APP)

@@ -58,6 +58,21 @@ def input_fields(value: Any) -> dict[str, Any]:
     """An input object's fields by their Python names, as given (nested inputs unconverted)."""
     return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
+
+def instance_of(cls: Callable[..., T]) -> Callable[[Any], T]:
+    """A ``convert`` function for a nested input object: the service's ``cls`` of its fields."""
+    def convert(value: Any) -> T:
+        return cls(**input_fields(value))
+    return convert
+
+
+def list_of(cls: Callable[..., T]) -> Callable[[list[Any] | None], list[T] | None]:
+    """A ``convert`` function for a list of nested input objects, each the service's
+    ``cls`` of its fields; None (left out) stays None."""
+    def convert(values: list[Any] | None) -> list[T] | None:
+        return None if values is None else [cls(**input_fields(value)) for value in values]
+    return convert
+
 async def run(info: Info, action: Callable[..., Awaitable[T]], *, own_transaction: bool = False
               ) -> tuple[T | None, list[UserError]]:
     """Run ``action(session)`` in one transaction; with ``own_transaction``, call

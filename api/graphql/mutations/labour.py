@@ -4,8 +4,6 @@ local headcount, request and decide work permits (staff only), record violations
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 
 from api.graphql.inputs_labour import (
@@ -18,7 +16,7 @@ from api.graphql.inputs_labour import (
     ViolationPayload,
     WorkPermitPayload,
 )
-from api.graphql.mutations.base import Payload, input_fields, optional_id
+from api.graphql.mutations.base import Payload, list_of, optional_id
 from services.labour import employers, permits, violations
 
 _employer = Payload.of(EmployerPayload).mutation
@@ -26,18 +24,15 @@ _permit = Payload.of(WorkPermitPayload).mutation
 _violation = Payload.of(ViolationPayload).mutation
 EMPLOYER = {"employer_id": "Employer"}
 STAFF = employers.require_staff
-
-
-def _staff(entries: list[Any]) -> list[employers.StaffCount]:
-    return [employers.StaffCount(**input_fields(e)) for e in entries]
+STAFF_COUNTS = {"local_staff": list_of(employers.StaffCount)}
 
 
 @strawberry.type
 class LabourMutations:
     register_employer = _employer(RegisterEmployerInput, employers.register_employer, guard=STAFF,
-                                  convert={"local_staff": _staff})
+                                  convert=STAFF_COUNTS)
     update_employer_staff = _employer(UpdateEmployerStaffInput, employers.update_employer_staff, ids=EMPLOYER,
-                                      guard=STAFF, convert={"local_staff": _staff})
+                                      guard=STAFF, convert=STAFF_COUNTS)
     request_work_permit = _permit(RequestWorkPermitInput, permits.request_work_permit, ids=EMPLOYER, guard=STAFF)
     decide_work_permit = _permit(DecideWorkPermitInput, permits.decide_work_permit,
                                  ids={"permit_id": "WorkPermit"}, guard=STAFF)

@@ -1,0 +1,51 @@
+"""What writes read from their input alike, in the pipeline and outside it
+(employers, work permits): a region or an occupation by its code, free text with
+a length limit. A problem goes to the caller's ``ErrorCollector`` on its field,
+so that every problem of an input is reported together."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.text import t
+from models import Occupation, Region
+from services import rules
+from services.errors import ErrorCollector
+
+
+async def region_by_code(
+    session: AsyncSession, code: str, errors: ErrorCollector, *field: str
+) -> Region | None:
+    """The region of an ISO 3166-2:KZ code written in any case; its problem goes to ``errors``."""
+    problem = rules.region_code_problem(code)
+    if problem:
+        errors.invalid(problem, *field)
+        return None
+    return (await session.execute(
+        select(Region).where(Region.code == rules.normalise_region_code(code)))).scalar_one_or_none()
+
+
+async def occupation_by_code(
+    session: AsyncSession, code: str | None, errors: ErrorCollector, *field: str
+) -> Occupation | None:
+    if code is None:
+        return None
+    code = code.strip()
+    problem = rules.occupation_code_problem(code)
+    if problem:
+        errors.invalid(problem, *field)
+        return None
+    occupation = (await session.execute(select(Occupation).where(Occupation.code == code))).scalar_one_or_none()
+    if occupation is None:
+        errors.invalid(t("{code} is not a known ISCO-08 occupation code.", code=code), *field)
+    return occupation
+
+
+def optional_text(value: str | None, most: int, what: str, errors: ErrorCollector, *field: str) -> str | None:
+    """Free text, stripped (None when blank); INVALID_INPUT when longer than ``most`` characters."""
+    value = (value or "").strip() or None
+    if value is not None and len(value) > most:
+        errors.invalid(t("{what} must be at most {most} characters (got {length}).", what=what, most=most,
+                         length=len(value)), *field)
+    return value
