@@ -365,7 +365,7 @@ def equivalence(b: Bench, requests: list[Request], urls: dict[str, tuple[str, st
 
     problems: list[str] = []
     acknowledged = 0
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=600) as client:
         for i, r in enumerate(requests):
             answers = {}
             for label, (url, path) in urls.items():
@@ -406,7 +406,7 @@ def equivalence(b: Bench, requests: list[Request], urls: dict[str, tuple[str, st
 
 def check_integrity(b: Bench, db: str) -> tuple[bool, list[str]]:
     env = {**os.environ, "QONYS_DATABASE_URL": b.cfg.qonys_url(db), "QONYS_ENV": "production",
-           "QONYS_SECRET_KEY": b.cfg.secret}
+           "QONYS_SECRET_KEY": b.cfg.secret, "PYTHONPATH": str(ROOT)}  # this tree's checks
     argv = (["nice", "-n", str(b.cfg.nice)] if b.cfg.nice else []) + [str(VENV_BIN / "qonys"), "check-integrity"]
     out = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
     lines = [ln for ln in out.stdout.splitlines() if ln.strip()]
