@@ -235,7 +235,8 @@ def report(b: Bench) -> str:
         out.append(f"- fill: {cfg.fill_note}")
     out.append(f"- Qonys {f['git']} (uvicorn, one process, QONYS_ENV=production, its default pool); "
                f"PostGraphile {f['postgraphile']} on Node {f['node']} (amber preset, pool of 10); "
-               "raw = Starlette + asyncpg (pool of 10), one hand-written SQL statement a request")
+               "raw = Starlette + asyncpg (pool of 10), one hand-written SQL statement a read request "
+               "(workload 6: one asyncpg transaction a write, its statements by hand)")
     out.append(f"- load: wrk, {cfg.connections} connections, {cfg.wrk_threads} thread; {cfg.warmup} s warm-up per "
                f"server, then {cfg.rounds} rounds of {cfg.duration} s, the order of the servers reversed every other "
                "round; before each run the harness waits for the servers and PostgreSQL to be idle")
