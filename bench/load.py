@@ -6,9 +6,11 @@ Workloads (see bench/README.md):
 2. the agencies' feed: 100 checks a page, first page and deep pages in a 1,000,000-check table: Qonys, raw;
 3. one application by id with everything: Qonys, PostGraphile, raw;
 4. a selection round over 100,000 PASSED applications (service function, on a copy of the database);
-5. re-scoring 100,000 applications (service function, on a copy of the database).
+5. re-scoring 100,000 applications (service function, on a copy of the database);
+6. writes: check results, submissions and support payments at 16 connections, Qonys and raw endpoints
+   doing the same writes (each on a copy of the database of its own), then check-integrity on both.
 
-For (1)–(3) wrk runs with 16 connections on loopback: a warm-up per server, then
+For (1)–(3) and (6) wrk runs with 16 connections on loopback: a warm-up per server, then
 rounds that alternate the order of the servers; ratios are taken within a round.
 Every number is read by this script: wrk's requests and latency percentiles,
 the server's CPU time (utime+stime from /proc/<pid>/stat before and after),
@@ -42,6 +44,7 @@ from harness.procs import stat_fields  # noqa: E402
 from harness.reads import phase_reads  # noqa: E402
 from harness.report import report  # noqa: E402
 from harness.services import phase_services  # noqa: E402
+from harness.writes import phase_writes  # noqa: E402
 
 
 def versions(b: Bench) -> None:
@@ -122,6 +125,8 @@ def main() -> int:
     if cfg.wants(2):
         guarded(b, 2, lambda: phase_feed(b))
     guarded(b, 4 if cfg.wants(4) else 5, lambda: phase_services(b))
+    if cfg.wants(6):
+        guarded(b, 6, lambda: phase_writes(b))
     if cfg.nice:
         prioritise_cluster(b, 0)  # back to normal
     b.facts["loadavg_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
@@ -129,7 +134,8 @@ def main() -> int:
     (run_dir / "results.md").write_text(text + "\n")
     (run_dir / "results.json").write_text(json.dumps(
         {"config": {k: str(v) for k, v in asdict(cfg).items() if k != "secret"}, "facts": b.facts,
-         "runs": [asdict(r) for r in b.runs], "services": b.services, "feed_one_connection": b.sequential, "checks": b.checks, "notes": b.notes},
+         "runs": [asdict(r) for r in b.runs], "services": b.services, "feed_one_connection": b.sequential, "writes": b.writes, "checks": b.checks,
+         "notes": b.notes},
         indent=2, default=str) + "\n")
     shutil.copyfile(run_dir / "results.md", cfg.results / "latest.md")
     print(text)

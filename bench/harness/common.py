@@ -44,7 +44,7 @@ class Config:
     feed_agency: str = os.environ.get("BENCH_FEED_AGENCY", "GPO")
     feed_sequential: int = env_int("BENCH_FEED_SEQUENTIAL", 8)
     service_timeout: int = env_int("BENCH_SERVICE_TIMEOUT", 180)
-    workloads: str = os.environ.get("BENCH_WORKLOADS", "1,2,3,4,5")
+    workloads: str = os.environ.get("BENCH_WORKLOADS", "1,2,3,4,5,6")
     qonys_port: int = env_int("BENCH_QONYS_PORT", 8101)
     postgraphile_port: int = env_int("BENCH_POSTGRAPHILE_PORT", 8102)
     raw_port: int = env_int("BENCH_RAW_PORT", 8103)

@@ -24,8 +24,12 @@ class Target:
     label: str
     server: Server
     url: str
-    bodies: Path
+    bodies: Path | None
     auth: str | None = None
+    script: str = "cycle.lua"  # in bench/wrk/
+    # Called before each run for that run's bodies instead of ``bodies`` (workload 6:
+    # every run sends requests of its own, each once).
+    next_bodies: Callable[[], Path] | None = None
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Run:
     compiled_pct: float | None = None  # Qonys: share of the operations its compiled read path answered
     ratio: float | None = None  # req/s against the round's reference
     cpu_ratio: float | None = None  # the reference's (server + PostgreSQL) CPU per request ÷ this one's
+    exhausted: bool = False  # workload 6: the run's requests ran out before its end (the run was shorter)
 
     @property
     def total_cpu_ms(self) -> float | None:
@@ -68,6 +73,7 @@ class Bench:
         self.cfg = cfg
         self.run_dir = run_dir
         self.runs: list[Run] = []
+        self.warmups: list[Run] = []  # the warm-up runs (not in the tables)
         self.notes: list[str] = []
         self.checks: list[str] = []
         self.services: dict[str, dict[str, Any]] = {}
@@ -75,21 +81,24 @@ class Bench:
         self.facts: dict[str, Any] = {}
         self.live: list[Server] = []  # the servers running now
         self.sequential: dict[str, dict[str, float]] = {}  # workload 2 on one connection: median ms
+        self.writes: dict[str, dict[str, Any]] = {}  # workload 6: each server's database after the load
 
     # -- measurement
 
     def wrk(self, workload: str, target: Target, duration: int, round_no: int) -> Run:
         cfg = self.cfg
-        env = {**os.environ, "BENCH_BODIES": str(target.bodies), "BENCH_AUTH": target.auth or ""}
+        bodies = target.next_bodies() if target.next_bodies is not None else target.bodies
+        env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_AUTH": target.auth or "",
+               "BENCH_WRK_THREADS": str(cfg.wrk_threads)}
         argv = (["nice", "-n", str(cfg.nice)] if cfg.nice else []) + ["wrk", f"-t{cfg.wrk_threads}", f"-c{cfg.connections}", f"-d{duration}s", "--timeout", "10s",
-                "--latency", "-s", str(BENCH / "wrk" / "cycle.lua"), target.url]
+                "--latency", "-s", str(BENCH / "wrk" / target.script), target.url]
         settled = self.settle()
         pid = target.server.pid
         metrics0 = qonys_counters(target.server)
         sampler = RssSampler(pid)
         cpu0, db0, (busy0, _), wrk0, t0 = proc_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu(), time.monotonic()
         sampler.start()
-        out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 120)
+        out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 900)  # a shared machine may pause us
         wall = time.monotonic() - t0
         peak = sampler.stop()
         cpu1, db1, (busy1, _), wrk1 = proc_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu()
@@ -102,8 +111,12 @@ class Bench:
             raise RuntimeError(f"wrk printed no result for {target.label}:\n{out.stdout}\n{out.stderr}")
         w = json.loads(line.removeprefix("BENCH_JSON "))
         seconds = w["duration_us"] / 1e6
+        if w.get("exhausted_threads") and w.get("active_us"):
+            # writes.lua: the requests ran out; wrk still waited the whole duration, the load did not
+            seconds = min(seconds, w["active_us"] / 1e6)
         errors = w["errors_response"] + w["errors_timeout"] + w["errors_connect"] + w["errors_read"] + w["errors_write"]
-        ok = max(w["requests"] - w["errors_response"], 0)
+        # writes.lua: "filler" answers (a GET /healthz once a run's requests ran out) are no requests of the load
+        ok = max(w["requests"] - w["errors_response"] - w.get("filler", 0), 0)
         server_cpu, db_cpu, wrk_cpu = cpu1 - cpu0, db1 - db0, wrk1 - wrk0
         other = max((busy1 - busy0) - server_cpu - db_cpu - wrk_cpu, 0.0)
 
@@ -122,13 +135,14 @@ class Bench:
             server_cpu_ms=per_ok(server_cpu * 1000), db_cpu_ms=per_ok(db_cpu * 1000),
             rss_peak_mb=peak, other_cpu_pct=100 * other / (wall * NCPU), settle_s=round(settled, 1),
             server_busy_pct=100 * server_cpu / wall, db_busy_pct=100 * db_cpu / wall,
-            compiled_pct=compiled, wrk=w,
+            compiled_pct=compiled, exhausted=bool(w.get("exhausted_threads")), wrk=w,
         )
         log(f"  {workload} r{round_no} {target.label:<18} {run.rps:7.1f} req/s ({ok} ok, {errors} errors)  "
             f"p50 {fmt(run.p50_ms)} ms  p99 {fmt(run.p99_ms)} ms  "
             f"cpu {fmt(run.server_cpu_ms, 2)}+{fmt(run.db_cpu_ms, 2)} ms/req (busy {run.server_busy_pct:.0f}%"
             f"+{run.db_busy_pct:.0f}%)  rss {run.rss_peak_mb:.0f} MB  "
-            f"other {run.other_cpu_pct:.0f}%" + (f"  (settled {settled:.0f} s)" if settled >= 2 else ""))
+            f"other {run.other_cpu_pct:.0f}%" + (f"  (settled {settled:.0f} s)" if settled >= 2 else "")
+            + (f"  EXHAUSTED after {seconds:.1f} s" if run.exhausted else ""))
         return run
 
     def settle(self, idle: float = 0.1, window: float = 1.0, limit: float = 90) -> float:
@@ -149,7 +163,7 @@ class Bench:
         if cfg.warmup > 0:
             for t in targets:
                 log(f"  warm-up {t.label} ({cfg.warmup} s)")
-                self.wrk(workload, t, cfg.warmup, 0)
+                self.warmups.append(self.wrk(workload, t, cfg.warmup, 0))
         done: list[Run] = []
         for r in range(1, cfg.rounds + 1):
             order = targets if r % 2 else list(reversed(targets))
@@ -176,7 +190,7 @@ class Bench:
         env = {**os.environ, "QONYS_DATABASE_URL": self.cfg.qonys_url(db), "QONYS_ENV": "production",
                "QONYS_SECRET_KEY": self.cfg.secret}
         out = subprocess.run([str(VENV_BIN / "qonys"), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                             timeout=120)
+                             timeout=900)
         if out.returncode != 0:
             raise RuntimeError(f"qonys {' '.join(args)} failed: {out.stderr.strip()}")
         return out.stdout.strip().splitlines()[-1]

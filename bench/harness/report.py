@@ -11,7 +11,12 @@ TITLES = {
          "(× PG = req/s ÷ PostGraphile's in the same round)",
     "2": "Workload 2 — agencies' feed: 100 checks a page with an agency API key, first page vs deep pages",
     "3": "Workload 3 — one application by id with everything (× PG = req/s ÷ PostGraphile's in the same round)",
+    "6": "Workload 6 — writes: check results (agency key), submissions and support payments (officer JWT), "
+         "5 / 3 / 2 per 10 requests, each server on a copy of the database of its own "
+         "(× raw = req/s ÷ raw's in the same round)",
 }
+# The server each workload's ratios are taken against (the "× PG" columns).
+REFERENCE = {"1": "PG", "3": "PG", "6": "raw"}
 
 
 def load_tables(b: Bench, w: str) -> list[str]:
@@ -19,23 +24,24 @@ def load_tables(b: Bench, w: str) -> list[str]:
     if not runs:
         return []
     out = [f"## {TITLES[w]}", ""]
-    head = ("| round | server | req/s | × PG | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
-            "| × PG by CPU | peak RSS MB | KB/resp | ok | errors | compiled | other load |")
+    ref = REFERENCE.get(w, "PG")
+    head = (f"| round | server | req/s | × {ref} | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
+            f"| × {ref} by CPU | peak RSS MB | KB/resp | ok | errors | compiled | other load |")
     out += [head, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     def cpu(per_request: float | None, busy: float) -> str:
         # With no completed request, say how busy the process was instead.
         return fmt(per_request, 2) if per_request is not None else f"– (busy {busy:.0f}%)"
 
     for r in runs:
-        out.append(f"| {r.round} | {r.label} | {fmt(r.rps)} | {fmt(r.ratio, 2)} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} "
+        out.append(f"| {r.round} | {r.label}{' (EXHAUSTED)' if r.exhausted else ''} | {fmt(r.rps)} | {fmt(r.ratio, 2)} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} "
                    f"| {cpu(r.server_cpu_ms, r.server_busy_pct)} | {cpu(r.db_cpu_ms, r.db_busy_pct)} "
                    f"| {fmt(r.cpu_ratio, 2)} "
                    f"| {fmt(r.rss_peak_mb, 0)} | {fmt(r.kb_per_response)} | {r.ok:,} | {r.errors:,} "
                    f"| {fmt(r.compiled_pct, 0) + '%' if r.compiled_pct is not None else '–'} "
                    f"| {fmt(r.other_cpu_pct, 0)}% |")
     out += ["", "Median over the rounds (peak RSS: the highest; ok and errors: the sums):", ""]
-    out += ["| server | req/s | × PG | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | × PG by CPU "
-            "| peak RSS MB | ok | errors |",
+    out += [f"| server | req/s | × {ref} | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req "
+            f"| × {ref} by CPU | peak RSS MB | ok | errors |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for label in dict.fromkeys(r.label for r in runs):
         rs = [r for r in runs if r.label == label]
@@ -61,7 +67,51 @@ def load_tables(b: Bench, w: str) -> list[str]:
                     "| server | first page ms | deep page ms | deep ÷ first |", "|---|---:|---:|---:|"]
             for who, t in b.sequential.items():
                 out.append(f"| {who} | {fmt(t['first'])} | {fmt(t['deep'])} | {fmt(div(t['deep'], t['first']), 2)} |")
+    if w == "6":
+        out += writes_tables(b, runs)
     out.append("")
+    return out
+
+
+def writes_tables(b: Bench, runs: list[Run]) -> list[str]:
+    """Workload 6: what the load wrote, and what the databases prove afterwards."""
+    out: list[str] = []
+    facts = b.facts.get("writes", {})
+    if facts:
+        k = facts["by_kind"]
+        out += ["", f"Requests prepared a server: {facts['requests']:,} ({k['check_result']:,} check results on "
+                    f"{facts['pending_checks']:,} pending checks of {facts['agency']}"
+                    + (f", {facts['bench_check_types_added']} bench-only check types added to have enough"
+                       if facts["bench_check_types_added"] else "")
+                    + f"; {k['submit']:,} submissions; {k['payment']:,} payments over "
+                      f"{facts['contract_measures_with_room']:,} contract measures with room under their cap), cut "
+                      f"into runs of {', '.join(f'{n:,}' for n in facts['runs'])} (BENCH_W6_RATE = "
+                      f"{facts['rate']:,}/s of run time)."]
+    exhausted = [r for r in b.runs if r.workload == "6" and r.exhausted]
+    if exhausted:
+        out += ["", f"**{len(exhausted)} run(s) sent all their requests before their end and stopped early** "
+                    "(their req/s is over the shorter time): raise BENCH_W6_RATE."]
+    if b.writes:
+        out += ["", "After the load (each server's database):", "",
+                "| server | qonys check-integrity | audit events (queries) | checks given a result | applications "
+                "submitted | payments recorded | written in all | acknowledged (200, no errors) |",
+                "|---|---|---|---:|---:|---:|---:|---:|"]
+        for label, x in b.writes.items():
+            bad = {k: v for k, v in x["audit_violations"].items() if v}
+            w = x["written"]
+            total = sum(w.values())
+            over = total - x["acknowledged"]
+            note = "" if 0 <= over <= x["in_flight_allowance"] else " **(lost or extra writes)**"
+            ci = "clean" if x["check_integrity_clean"] else "**" + "; ".join(x["check_integrity"][:5]) + "**"
+            audit = "clean" if not bad else "**" + "; ".join(f"{k}: {v}" for k, v in bad.items()) + "**"
+            out.append(f"| {label} | {ci} | {audit} | {w['check_result']:,} | {w['submit']:,} | {w['payment']:,} "
+                       f"| {total:,} | {x['acknowledged']:,}{note} |")
+        out += ["", "Written − acknowledged: the requests still in flight when wrk ended a run (the server "
+                    f"finishes them); at most {b.cfg.connections} a run. The audit queries: every check given a "
+                    "result, application, applicant and payment written by the load has exactly its one audit "
+                    "event (application.check_result naming the check, application.submit, applicant.create, "
+                    "contract.support_payment naming the payment and its amount), no such event names a row that "
+                    "is not there, and no other event was written."]
     return out
 
 
@@ -148,6 +198,24 @@ def target_table(b: Bench) -> list[str]:
         else:
             out.append(f"| (5) {target} | {s['per_second']:,.0f}/s over {s['rescored']:,} "
                        f"applications | {verdict(s['per_second'] >= 5000)} |")
+    w6 = [r for r in b.runs if r.workload == "6" and r.round > 0 and r.label == "Qonys"]
+    if w6:
+        ratios = [r.ratio for r in w6 if r.ratio is not None]
+        errs = sum(r.errors for r in b.runs if r.workload == "6")
+        writes = b.writes or {}
+        clean = bool(writes) and all(x["check_integrity_clean"] and not any(x["audit_violations"].values())
+                                     and 0 <= sum(x["written"].values()) - x["acknowledged"] <= x["in_flight_allowance"]
+                                     for x in writes.values())
+        short = any(r.exhausted for r in b.runs if r.workload == "6" and r.round > 0)
+        out.append(f"| (6) writes: Qonys ≥ 0.7× raw's req/s in the same round, 0 errors, check-integrity (and the "
+                   f"audit queries) clean on both databases | {', '.join(f'{x:.2f}×' for x in ratios)} (median "
+                   f"{fmt(med(ratios), 2)}×); {errs:,} errors (all runs, raw's too); "
+                   f"{'clean' if clean else ('not checked' if not writes else 'NOT clean')}"
+                   f"{'; some runs EXHAUSTED' if short else ''} "
+                   f"| {verdict(bool(ratios) and (med(ratios) or 0) >= 0.7 and errs == 0 and clean)} |")
+        cpu = [r.cpu_ratio for r in w6]
+        out.append(f"| (6) for reference, not a target: raw's CPU per request ÷ Qonys's (server + PostgreSQL) "
+                   f"| {', '.join(fmt(x, 2) + '×' for x in cpu)} | – |")
     q_runs = [r for r in b.runs if r.label.startswith("Qonys")]
     if q_runs:
         peak = max(r.rss_peak_mb for r in q_runs)
@@ -167,7 +235,8 @@ def report(b: Bench) -> str:
         out.append(f"- fill: {cfg.fill_note}")
     out.append(f"- Qonys {f['git']} (uvicorn, one process, QONYS_ENV=production, its default pool); "
                f"PostGraphile {f['postgraphile']} on Node {f['node']} (amber preset, pool of 10); "
-               "raw = Starlette + asyncpg (pool of 10), one hand-written SQL statement a request")
+               "raw = Starlette + asyncpg (pool of 10), one hand-written SQL statement a read request "
+               "(workload 6: one asyncpg transaction a write, its statements by hand)")
     out.append(f"- load: wrk, {cfg.connections} connections, {cfg.wrk_threads} thread; {cfg.warmup} s warm-up per "
                f"server, then {cfg.rounds} rounds of {cfg.duration} s, the order of the servers reversed every other "
                "round; before each run the harness waits for the servers and PostgreSQL to be idle")
@@ -181,7 +250,7 @@ def report(b: Bench) -> str:
             out.append(f"- **the machine was busy with other work during the runs (median {busy:.0f}% of its CPU, "
                        "column 'other load')**: absolute figures are pessimistic and noisy; compare within a round")
     out.append("")
-    for w in ("1", "2", "3"):
+    for w in ("1", "2", "3", "6"):
         out += load_tables(b, w)
     out += service_tables(b)
     out += target_table(b)

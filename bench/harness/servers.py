@@ -31,7 +31,7 @@ class Server:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self, timeout: float = 120) -> None:
+    def start(self, timeout: float = 600) -> None:
         log(f"starting {self.name} on 127.0.0.1:{self.port}")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_path, "ab")
