@@ -11,13 +11,13 @@ tests, ``serve`` with one worker) the counts live in this process's memory."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+
+from core.workdirs import shared_directory
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 MULTIPROCESS = MULTIPROC_ENV in os.environ
@@ -67,18 +67,5 @@ def multiprocess_directory() -> Iterator[Path]:
     """For the processes started inside: ``PROMETHEUS_MULTIPROC_DIR`` set to an
     empty directory, removed afterwards. A directory the operator named in the
     variable is used instead, emptied of earlier runs' files and kept."""
-    given = os.environ.get(MULTIPROC_ENV)
-    if given:
-        path = Path(given)
-        path.mkdir(parents=True, exist_ok=True)
-        for stale in path.glob("*.db"):
-            stale.unlink()
+    with shared_directory(MULTIPROC_ENV, os.environ.get(MULTIPROC_ENV), "qonys-metrics-", stale="*.db") as path:
         yield path
-        return
-    path = Path(tempfile.mkdtemp(prefix="qonys-metrics-"))
-    os.environ[MULTIPROC_ENV] = str(path)
-    try:
-        yield path
-    finally:
-        os.environ.pop(MULTIPROC_ENV, None)
-        shutil.rmtree(path, ignore_errors=True)

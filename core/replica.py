@@ -39,8 +39,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.db import create_engine, read_session_factory
 from core.readpool import ReadPool, read_pool
 from core.settings import Settings
+from core.workdirs import shared_directory
 
 log = logging.getLogger("qonys.replica")
 
@@ -226,18 +225,8 @@ def write_marks_directory(settings: Settings) -> Iterator[Path | None]:
     if settings.read_database_url is None:
         yield None
         return
-    if settings.write_marks_dir:
-        path = Path(settings.write_marks_dir)
-        path.mkdir(parents=True, exist_ok=True)
+    with shared_directory(WRITE_MARKS_ENV, settings.write_marks_dir, "qonys-write-marks-") as path:
         yield path
-        return
-    path = Path(tempfile.mkdtemp(prefix="qonys-write-marks-"))
-    os.environ[WRITE_MARKS_ENV] = str(path)
-    try:
-        yield path
-    finally:
-        os.environ.pop(WRITE_MARKS_ENV, None)
-        shutil.rmtree(path, ignore_errors=True)
 
 
 class Replica:

@@ -4,14 +4,10 @@
 -- whose body carries a GraphQL "errors" member is counted as an error. done()
 -- prints one machine-readable line: BENCH_JSON {...}.
 
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-  thread:set("thread_id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local common = require("common")
+local threads = common.threads
+setup = common.setup
 
 function init(args)
   local path = os.getenv("BENCH_BODIES")

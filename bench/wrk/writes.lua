@@ -36,14 +36,10 @@ local function now_us()
   return tonumber(timespec.tv_sec) * 1000000 + tonumber(timespec.tv_nsec) / 1000
 end
 
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-  thread:set("thread_id", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local common = require("common")
+local threads = common.threads
+setup = common.setup
 
 function init(args)
   local path = os.getenv("BENCH_BODIES")

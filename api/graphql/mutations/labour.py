@@ -6,22 +6,13 @@ from __future__ import annotations
 
 import strawberry
 
-from api.graphql.inputs_labour import (
-    DecideWorkPermitInput,
-    EmployerPayload,
-    RecordViolationInput,
-    RegisterEmployerInput,
-    RequestWorkPermitInput,
-    UpdateEmployerStaffInput,
-    ViolationPayload,
-    WorkPermitPayload,
-)
+from api.graphql import inputs_labour as inputs
 from api.graphql.mutations.base import Payload, list_of, optional_id
 from services.labour import employers, permits, violations
 
-_employer = Payload.of(EmployerPayload).mutation
-_permit = Payload.of(WorkPermitPayload).mutation
-_violation = Payload.of(ViolationPayload).mutation
+_employer = Payload.of(inputs.EmployerPayload).mutation
+_permit = Payload.of(inputs.WorkPermitPayload).mutation
+_violation = Payload.of(inputs.ViolationPayload).mutation
 EMPLOYER = {"employer_id": "Employer"}
 STAFF = employers.require_staff
 STAFF_COUNTS = {"local_staff": list_of(employers.StaffCount)}
@@ -29,13 +20,13 @@ STAFF_COUNTS = {"local_staff": list_of(employers.StaffCount)}
 
 @strawberry.type
 class LabourMutations:
-    register_employer = _employer(RegisterEmployerInput, employers.register_employer, guard=STAFF,
+    register_employer = _employer(inputs.RegisterEmployerInput, employers.register_employer, guard=STAFF,
                                   convert=STAFF_COUNTS)
-    update_employer_staff = _employer(UpdateEmployerStaffInput, employers.update_employer_staff, ids=EMPLOYER,
+    update_employer_staff = _employer(inputs.UpdateEmployerStaffInput, employers.update_employer_staff, ids=EMPLOYER,
                                       guard=STAFF, convert=STAFF_COUNTS)
-    request_work_permit = _permit(RequestWorkPermitInput, permits.request_work_permit, ids=EMPLOYER, guard=STAFF)
-    decide_work_permit = _permit(DecideWorkPermitInput, permits.decide_work_permit,
+    request_work_permit = _permit(inputs.RequestWorkPermitInput, permits.request_work_permit, ids=EMPLOYER, guard=STAFF)
+    decide_work_permit = _permit(inputs.DecideWorkPermitInput, permits.decide_work_permit,
                                  ids={"permit_id": "WorkPermit"}, guard=STAFF)
-    record_violation = _violation(RecordViolationInput, violations.record_violation, convert={
+    record_violation = _violation(inputs.RecordViolationInput, violations.record_violation, convert={
         "employer_id": optional_id("Employer", "input", "employerId"),
         "application_id": optional_id("Application", "input", "applicationId")})
