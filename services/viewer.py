@@ -29,6 +29,12 @@ class Viewer:
     read_only: bool = False
 
     @property
+    def principal(self) -> str | None:
+        """Who is asking, as one key (role and subject; an agency's keys share one):
+        None for a caller without a subject."""
+        return None if self.subject is None else f"{self.role}:{self.subject}"
+
+    @property
     def is_anonymous(self) -> bool:
         return self.role == ANONYMOUS_ROLE
 

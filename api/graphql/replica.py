@@ -23,17 +23,9 @@ from strawberry.types.graphql import OperationType
 
 from core.metrics import REPLICA_READS
 from core.replica import format_lsn, parse_lsn
-from services.viewer import Viewer
 
 WRITE_LSN_HEADER = "Qonys-Write-LSN"
 MIN_LSN_HEADER = "qonys-min-lsn"
-
-
-def principal(viewer: Viewer) -> str | None:
-    """Whose write marks: the authenticated caller (an agency's keys share one)."""
-    if viewer.subject is None:
-        return None
-    return f"{viewer.role}:{viewer.subject}"
 
 
 def client_lsn(request: object) -> int | None:
@@ -59,7 +51,7 @@ class ReadRouting(SchemaExtension):
             yield
             return
         if self.execution_context.operation_type is OperationType.QUERY:
-            where = await replica.route(principal(context.viewer), client_lsn(context.request))
+            where = await replica.route(context.viewer.principal, client_lsn(context.request))
             if where == "replica":
                 context.read_from_replica()
             yield
@@ -68,6 +60,6 @@ class ReadRouting(SchemaExtension):
             REPLICA_READS.labels(where).inc()
             return
         yield  # a mutation: its reads and writes on the primary, all committed by now
-        lsn = await replica.written(principal(context.viewer))
+        lsn = await replica.written(context.viewer.principal)
         if lsn is not None and context.response is not None:
             context.response.headers[WRITE_LSN_HEADER] = format_lsn(lsn)
