@@ -227,11 +227,15 @@ def _key_prefix(key: str) -> str:
     return parts[0]
 
 
+def _key_matches(row: Any, key: str) -> bool:
+    return row is not None and hmac.compare_digest(row[1], _hash_key(key))
+
+
 def _key_check(row: Any, key: str, owned: Iterable[int], granted: Iterable[int], grants: Iterable[str]) -> KeyCheck:
     """The verdict on a key's row (id, hash, revoked_at, last_used_at, agency id,
     code, active, failures) and the agency's check types and grants: both ways
     of reading them (``verify_agency_key``, ``verify_agency_key_pooled``) end here."""
-    if row is None or not hmac.compare_digest(row[1], _hash_key(key)):
+    if not _key_matches(row, key):
         raise AuthenticationError("the API key is not valid")
     key_id, _, revoked_at, last_used_at, agency_id, agency_code, agency_active, failed = row[:8]
     if revoked_at is not None:
@@ -265,7 +269,7 @@ async def verify_agency_key(session: AsyncSession, key: str,
         .join(Agency, Agency.id == AgencyApiKey.agency_id)
         .where(AgencyApiKey.prefix == _key_prefix(key))
     )).one_or_none()
-    if row is None:
+    if not _key_matches(row, key):  # refused before the agency is read
         return _key_check(None, key, (), (), ())
     owned, granted, grants = await _agency_reads(session, row[4])
     return _key_check(row, key, owned, granted, grants)

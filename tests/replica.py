@@ -30,7 +30,9 @@ import pytest
 START_TIMEOUT = 30
 SERVER_OPTIONS = ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
                   "-c", "shared_buffers=16MB", "-c", "max_connections=80", "-c", "autovacuum=off",
-                  "-c", "hot_standby_feedback=on", "-c", "wal_receiver_status_interval=1s"]
+                  "-c", "hot_standby_feedback=on", "-c", "wal_receiver_status_interval=1s",
+                  # a restarted replica asks the primary again after 0.2 s, not the default 5 s
+                  "-c", "wal_retrieve_retry_interval=200ms"]
 
 
 def _bindir() -> Path | None:

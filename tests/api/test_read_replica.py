@@ -74,7 +74,7 @@ async def fetch(url: str, sql: str, *args: Any) -> Any:
 async def caught_up(clusters: Clusters) -> None:
     """Until the replica has replayed everything the primary has flushed."""
     target = await fetch(clusters.primary.url(DATABASE), "SELECT pg_current_wal_flush_lsn()::text")
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a replica just restarted, on a loaded machine
     while not await fetch(clusters.replica.url(DATABASE), "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
                           target):
         assert time.monotonic() < deadline, "the replica does not catch up"
