@@ -31,6 +31,7 @@ from models import AdminAccount, Agency, AgencyApiKey, AgencyGrant, AuditEvent, 
 from models.base import ALMATY, utcnow, wall_clock
 from models.enums import AdminRole, Role
 from services import audit
+from services.throttle import failure_count_sql
 from services.errors import ErrorCode, ServiceError, forbidden, invalid, not_found
 from services.viewer import ADMIN_PANEL_ROLE, AGENCY_ROLE, ANONYMOUS_ROLE, Viewer
 
@@ -281,8 +282,8 @@ async def verify_agency_key(session: AsyncSession, key: str,
 # key's check was a quarter of the server's time a request). The same rows in the
 # same order; tests/services/test_auth.py compares the two for every kind of key.
 # $2–$4: ``services.throttle.Throttle.count_args`` (the caller's failed authentications).
-_KEY_SQL = """SELECT k.id, k.key_hash, k.revoked_at, k.last_used_at, a.id, a.code, a.active,
-  (SELECT count(*) FROM failed_authentication f WHERE f.scope = $2 AND f.client = $3 AND f.at > $4),
+_KEY_SQL = f"""SELECT k.id, k.key_hash, k.revoked_at, k.last_used_at, a.id, a.code, a.active,
+  ({failure_count_sql(2)}),
   ARRAY(SELECT c.id FROM check_type c WHERE c.agency_id = a.id),
   ARRAY(SELECT g.check_type_id FROM check_type_grant g WHERE g.agency_id = a.id),
   ARRAY(SELECT g.kind FROM agency_grant g WHERE g.agency_id = a.id)

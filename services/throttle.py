@@ -67,9 +67,15 @@ class Limit:
 API = Limit("api", 20, dt.timedelta(minutes=1))
 ADMIN = Limit("admin", 10, dt.timedelta(minutes=1))
 
-# The count on the read pool (PostgreSQL); the same as ``failures`` below.
-_COUNT_SQL = ("SELECT count(*) FROM failed_authentication "
-              "WHERE scope = $1 AND client = $2 AND at > $3")
+def failure_count_sql(first: int = 1) -> str:
+    """The count of ``failures`` (the same rows) as SQL for the read pool (PostgreSQL), its three
+    parameters (``Throttle.count_args``) numbered from ``$first``: alone, or as a
+    subquery of ``services.auth``'s key check."""
+    return (f"SELECT count(*) FROM failed_authentication "
+            f"WHERE scope = ${first} AND client = ${first + 1} AND at > ${first + 2}")
+
+
+_COUNT_SQL = failure_count_sql()
 
 
 class Throttle:
@@ -98,8 +104,7 @@ class Throttle:
                 .scalar_subquery())
 
     def count_args(self, client: str) -> list[Any]:
-        """The arguments of ``_COUNT_SQL`` (and of ``services.auth``'s key check on
-        PostgreSQL, which asks the same count): scope, client, window's start."""
+        """The arguments of ``failure_count_sql``: scope, client, window's start."""
         return [self.limit.scope, client[:64], self._since()]
 
     def over(self, failures: int) -> bool:

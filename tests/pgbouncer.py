@@ -7,7 +7,6 @@ temporary directory. PgBouncer refuses to run as root: as root it runs as the
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import signal
@@ -19,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import make_url
+
+from tests.helpers_processes import end_with_parent, free_port, give_up
 
 START_TIMEOUT = 15
 
@@ -42,30 +42,12 @@ pidfile = {directory}/pgbouncer.pid
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _accepts(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
     except OSError:
         return False
-
-
-def _end_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the test process dies, even killed
-    (runuser passes it on to pgbouncer), so that no PgBouncer outlives its run."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _give_up(message: str, required: bool) -> None:
-    if required:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 @contextmanager
@@ -83,9 +65,9 @@ def running_pgbouncer(server_url: str, *, required: bool) -> Iterator[int]:
 def _running(directory: Path, server_url: str, required: bool) -> Iterator[int]:
     binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
     if binary is None:
-        _give_up("pgbouncer is not installed (apt-get install pgbouncer; make test-pgbouncer does)", required)
+        give_up("pgbouncer is not installed (apt-get install pgbouncer; make test-pgbouncer does)", required)
     server = make_url(server_url)
-    listen = _free_port()
+    listen = free_port()
     (directory / "pgbouncer.ini").write_text(CONFIG.format(
         host=server.host or "127.0.0.1", port=server.port or 5432, listen=listen, directory=directory))
     (directory / "userlist.txt").write_text(f'"{server.username or "postgres"}" ""\n')
@@ -98,13 +80,13 @@ def _running(directory: Path, server_url: str, required: bool) -> Iterator[int]:
     log = directory / "pgbouncer.log"
     with (directory / "pgbouncer.out").open("w") as out:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True, preexec_fn=_end_with_parent)
+                                   start_new_session=True, preexec_fn=end_with_parent)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not _accepts(listen):
             if process.poll() is not None or time.monotonic() > deadline:
                 said = (directory / "pgbouncer.out").read_text() + (log.read_text() if log.exists() else "")
-                _give_up(f"pgbouncer did not start: {said}", True)
+                give_up(f"pgbouncer did not start: {said}", True)
             time.sleep(0.1)
         yield listen
     finally:

@@ -10,13 +10,11 @@ killed one (the parent-death signal, as ``tests.pgbouncer`` does)."""
 
 from __future__ import annotations
 
-import ctypes
 import glob
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from tests.helpers_processes import end_with_parent, free_port, give_up
 
 START_TIMEOUT = 30
 SERVER_OPTIONS = ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
@@ -44,22 +42,6 @@ def _bindir() -> Path | None:
         return None
     found.sort(key=lambda p: [int(n) for n in re.findall(r"\d+", p)])
     return Path(found[-1]).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _end_with_parent() -> None:
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _give_up(message: str, required: bool) -> None:
-    if required:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 @dataclass
@@ -86,7 +68,7 @@ class Cluster:
             [*self.as_postgres, str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
              "-k", str(self.data.parent), *SERVER_OPTIONS],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_end_with_parent)
+            preexec_fn=end_with_parent)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
         while True:  # accepting connections (for the replica: consistent, as a hot standby)
@@ -126,15 +108,15 @@ def running_pair(*, required: bool) -> Iterator[Clusters]:
     """A primary and its streaming replica, until the block ends."""
     bindir = _bindir()
     if bindir is None or not (bindir / "pg_basebackup").exists():
-        _give_up("the PostgreSQL server binaries (initdb, pg_basebackup, postgres) are not installed", required)
+        give_up("the PostgreSQL server binaries (initdb, pg_basebackup, postgres) are not installed", required)
     assert bindir is not None
     directory = Path(tempfile.mkdtemp(prefix="qonys-replica-"))  # not under pytest's root-only tree
     as_postgres: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         shutil.chown(directory, "postgres")
         as_postgres = ["runuser", "-u", "postgres", "--"]
-    primary = Cluster("primary", directory / "primary", _free_port(), bindir, as_postgres)
-    replica = Cluster("replica", directory / "replica", _free_port(), bindir, as_postgres)
+    primary = Cluster("primary", directory / "primary", free_port(), bindir, as_postgres)
+    replica = Cluster("replica", directory / "replica", free_port(), bindir, as_postgres)
     try:
         try:
             primary.run(str(bindir / "initdb"), "-D", str(primary.data), "-U", "postgres", "-A", "trust",
@@ -144,7 +126,7 @@ def running_pair(*, required: bool) -> Iterator[Clusters]:
                         "-D", str(replica.data), "-R", "-X", "stream", "-c", "fast", "--no-sync")
             replica.start()
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            _give_up(f"could not start a primary and its replica: {exc}", True)
+            give_up(f"could not start a primary and its replica: {exc}", True)
         yield Clusters(primary, replica)
     finally:
         replica.stop("immediate")

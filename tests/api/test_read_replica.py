@@ -337,9 +337,9 @@ async def test_a_replica_that_goes_down_and_comes_back(pair: Clusters) -> None:
 
 
 async def test_a_replica_never_reached(pair: Clusters) -> None:
-    from tests.replica import _free_port
+    from tests.helpers_processes import free_port
 
-    async with api(pair, read_url=f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/{DATABASE}") as one:
+    async with api(pair, read_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/{DATABASE}") as one:
         async with transaction(one.app.state.sessions) as s:
             application = await f.make_application(s)
         before = routes()
