@@ -8,14 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from core.asgi import HttpMiddleware
-from api.graphql.view import unauthenticated
+from api.graphql.view import VIEWER, unauthenticated
 from core.db import transaction
 from core.readpool import read_pool
 from services import auth
-from services.viewer import ANONYMOUS
+from services.viewer import ANONYMOUS, Viewer
 
 TOO_MANY = "too many failed authentication attempts; try again later"
 
@@ -31,38 +32,47 @@ async def _check_key(state: Any, key: str, client: str) -> auth.KeyCheck:
         return await auth.verify_agency_key(session, key, throttle.failures(client))
 
 
+async def authenticate(state: Any, scope: Scope) -> tuple[Viewer, Response | None]:
+    """The caller of this request, or the response that refuses it (401, or 429 past
+    the failed-authentication limit). No ``Authorization`` header: anonymous."""
+    request = Request(scope)
+    header = request.headers.get("authorization")
+    if header is None:
+        return ANONYMOUS, None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    throttle = state.auth_throttle
+    client = request.client.host if request.client else "unknown"
+    touch = None
+    try:
+        if scheme.lower() != "bearer" or not token:
+            raise auth.AuthenticationError("use 'Authorization: Bearer <token>'")
+        if auth.looks_like_api_key(token):
+            viewer, touch, failures = await _check_key(state, token, client)
+            refused = throttle.over(failures)
+        else:
+            viewer = await auth.verify_token(state.settings, token)
+            refused = await throttle.refused_signed(client)
+    except auth.AuthenticationError as exc:
+        if await throttle.failed(client):
+            return ANONYMOUS, unauthenticated(str(exc))
+        return ANONYMOUS, unauthenticated(TOO_MANY, 429)
+    if refused:  # a good credential too waits until the failures have aged out
+        return ANONYMOUS, unauthenticated(TOO_MANY, 429)
+    if touch is not None:
+        async with transaction(state.sessions) as session:
+            await auth.touch_agency_key(session, touch)
+    return viewer, None
+
+
 class AuthenticateGraphQL(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
-        state = request.app.state
-        header = request.headers.get("authorization")
-        viewer = ANONYMOUS
-        if header is not None:
-            scheme, _, token = header.partition(" ")
-            token = token.strip()
-            throttle = state.auth_throttle
-            client = request.client.host if request.client else "unknown"
-            touch = None
-            try:
-                if scheme.lower() != "bearer" or not token:
-                    raise auth.AuthenticationError("use 'Authorization: Bearer <token>'")
-                if auth.looks_like_api_key(token):
-                    viewer, touch, failures = await _check_key(state, token, client)
-                    refused = throttle.over(failures)
-                else:
-                    viewer = await auth.verify_token(state.settings, token)
-                    refused = await throttle.refused_signed(client)
-            except auth.AuthenticationError as exc:
-                if await throttle.failed(client):
-                    await unauthenticated(str(exc))(scope, receive, send)
-                else:
-                    await unauthenticated(TOO_MANY, 429)(scope, receive, send)
+        # Set already when the compiled lane (``api.graphql.compiler.lane``) authenticated
+        # this request and then handed it over: a credential is checked once a request.
+        if VIEWER not in scope:
+            viewer, refusal = await authenticate(scope["app"].state, scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
                 return
-            if refused:  # a good credential too waits until the failures have aged out
-                await unauthenticated(TOO_MANY, 429)(scope, receive, send)
-                return
-            if touch is not None:
-                async with transaction(state.sessions) as session:
-                    await auth.touch_agency_key(session, touch)
-        scope["qonys.viewer"] = viewer
+            scope[VIEWER] = viewer
         await self.app(scope, receive, send)

@@ -27,6 +27,7 @@ from core.asgi import HttpMiddleware
 from core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, ERRORS, EXPOSITION, GRAPHQL_LATENCY, GRAPHQL_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_BYTES = REQUEST_ID_HEADER.encode()
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -52,23 +53,59 @@ class RequestContext(HttpMiddleware):
     """A request id on every log line and in the response headers."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        incoming = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        scope["qonys.request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
+        request_id = bind_request_id(scope)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, with_request_id(send, request_id))
         finally:
             structlog.contextvars.clear_contextvars()
+
+
+def bind_request_id(scope: Scope) -> str:
+    """The request's id (the client's ``X-Request-Id`` when it is safe to log, else a
+    new one; kept in the scope, so a request has one), bound to its log lines."""
+    request_id = scope.get("qonys.request_id")
+    if request_id is None:
+        incoming = ""
+        for name, value in scope.get("headers", []):
+            if name == _REQUEST_ID_BYTES:
+                incoming = value.decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        scope["qonys.request_id"] = request_id
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return request_id
+
+
+def with_request_id(send: Send, request_id: str) -> Send:
+    """``send`` that puts the request id in the response's headers."""
+    header = (_REQUEST_ID_BYTES, request_id.encode())
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), header]
+        await send(message)
+
+    return send_with_id
+
+
+def operation_label(name: str | None) -> str:
+    """An operation's name as a metric label (the client chooses it: bounded)."""
+    name = name or "anonymous"
+    return name if len(name) <= 64 and name.replace("_", "").isalnum() else "invalid"
+
+
+def record_operation(name: str, errors: list, elapsed: float, viewer: object) -> None:
+    """One operation's latency, outcome and error codes, and its log line."""
+    outcome = "error" if errors else "ok"
+    for error in errors:
+        ERRORS.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()
+    GRAPHQL_REQUESTS.labels(name, outcome).inc()
+    GRAPHQL_LATENCY.labels(name).observe(elapsed)
+    _log.info("graphql.operation", operation=name, outcome=outcome, ms=round(elapsed * 1000, 2),
+              role=getattr(viewer, "role", None), subject=getattr(viewer, "subject", None), errors=len(errors))
+
+
+_log = structlog.get_logger("qonys.graphql")
 
 
 class OperationMetrics(SchemaExtension):
@@ -78,25 +115,12 @@ class OperationMetrics(SchemaExtension):
         start = time.perf_counter()
         yield
         ctx = self.execution_context
-        name = ctx.operation_name or "anonymous"
-        if len(name) > 64 or not name.replace("_", "").isalnum():
-            name = "invalid"
         if ctx.result is not None and getattr(ctx.result, "errors", None):
             errors = list(ctx.result.errors)
         else:
             errors = list(ctx.pre_execution_errors or [])
-        outcome = "error" if errors else "ok"
-        for error in errors:
-            ERRORS.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()
-        elapsed = time.perf_counter() - start
-        GRAPHQL_REQUESTS.labels(name, outcome).inc()
-        GRAPHQL_LATENCY.labels(name).observe(elapsed)
-        context = ctx.context
-        viewer = getattr(context, "viewer", None)
-        structlog.get_logger("qonys.graphql").info(
-            "graphql.operation", operation=name, outcome=outcome, ms=round(elapsed * 1000, 2),
-            role=getattr(viewer, "role", None), subject=getattr(viewer, "subject", None),
-            errors=len(errors))
+        record_operation(operation_label(ctx.operation_name), errors, time.perf_counter() - start,
+                         getattr(ctx.context, "viewer", None))
 
 
 def watch_pool(engine: AsyncEngine) -> None:

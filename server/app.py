@@ -24,6 +24,7 @@ from core.asgi import HttpMiddleware
 from api.auth_middleware import AuthenticateGraphQL
 from api.graphiql_assets import ASSETS_URL
 from api.graphiql_assets import DEST as GRAPHIQL_ASSETS
+from api.graphql.compiler.lane import CompiledLane
 from api.graphql.schema import build_schema
 from api.graphql.view import QonysGraphQL, too_large
 from api.observability import RequestContext, configure_logging, metrics, watch_pool
@@ -33,7 +34,7 @@ from core.db import create_engine, read_session_factory, session_factory
 from core.replica import Replica
 from models.base import today_almaty
 from server import public
-from server.security import SecurityHeaders, guarded_metrics
+from server.security import SecurityHeaders, guarded_metrics, security_headers
 from services import year_data
 from services.throttle import API, Throttle
 from services.webhooks import worker as webhook_worker
@@ -144,7 +145,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                             name="graphiql-assets"))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, production=settings.production), Middleware(RequestContext),
+        # The compiled lane first: the queries it answers need nothing of what follows.
+        middleware=[Middleware(CompiledLane, settings=settings,
+                               headers=security_headers(settings.production, graphql=True)),
+                    Middleware(SecurityHeaders, production=settings.production), Middleware(RequestContext),
                     Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )

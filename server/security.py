@@ -58,23 +58,31 @@ def content_security_policy(*script_sources: str) -> str:
     ])
 
 
+def security_headers(production: bool, *, graphql: bool = False) -> list[tuple[bytes, bytes]]:
+    """The headers of every response; ``graphql``: of /graphql, which serves GraphiQL
+    outside production (its page boots with an inline script)."""
+    inline = graphql and not production
+    policy = content_security_policy("'unsafe-inline'") if inline else content_security_policy(
+        *_inline_script_hashes(SQLADMIN_FLASH))
+    headers = [
+        (b"content-security-policy", policy.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    if production:
+        headers.append((b"strict-transport-security", HSTS.encode()))
+    return headers
+
+
 class SecurityHeaders:
     """Adds the security headers to every HTTP response that does not set its own."""
 
     def __init__(self, app: ASGIApp, production: bool) -> None:
         self.app = app
-        policy = content_security_policy(*_inline_script_hashes(SQLADMIN_FLASH))
-        common = [
-            (b"x-frame-options", b"DENY"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-        ]
-        if production:
-            common.append((b"strict-transport-security", HSTS.encode()))
-        self.headers = [(b"content-security-policy", policy.encode()), *common]
+        self.headers = security_headers(production)
         # GraphiQL (development only): its page boots with an inline script.
-        self.graphiql_headers = None if production else [
-            (b"content-security-policy", content_security_policy("'unsafe-inline'").encode()), *common]
+        self.graphiql_headers = None if production else security_headers(production, graphql=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -16,7 +16,7 @@ nothing here runs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -28,9 +28,8 @@ WRITE_LSN_HEADER = "Qonys-Write-LSN"
 MIN_LSN_HEADER = "qonys-min-lsn"
 
 
-def client_lsn(request: object) -> int | None:
+def client_lsn(headers: Mapping[str, str] | None) -> int | None:
     """The position a client sent in ``Qonys-Min-LSN`` (ignored unless well formed)."""
-    headers = getattr(request, "headers", None)
     value = headers.get(MIN_LSN_HEADER) if headers is not None else None
     if not value:
         return None
@@ -51,7 +50,7 @@ class ReadRouting(SchemaExtension):
             yield
             return
         if self.execution_context.operation_type is OperationType.QUERY:
-            where = await replica.route(context.viewer.principal, client_lsn(context.request))
+            where = await replica.route(context.viewer.principal, client_lsn(getattr(context.request, "headers", None)))
             if where == "replica":
                 context.read_from_replica()
             yield

@@ -14,7 +14,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from api.graphql.compiler import RawJSON
+from api.graphql.compiler.sqljson import RawJSON
 from api.graphql.context import Context
 from core import i18n
 from core.text import Text
@@ -60,6 +60,8 @@ CLIENT_CODES = frozenset({
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+# The scope key of the authenticated caller (``api.auth_middleware``).
+VIEWER = "qonys.viewer"
 REQUEST_ERRORS = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", *LIMITS})
 # Also a request error when raised before execution (no ``path``): a refused argument value.
 REQUEST_ERRORS_BEFORE_EXECUTION = frozenset({*REQUEST_ERRORS, "INVALID_INPUT"})
@@ -155,7 +157,7 @@ class QonysGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         state = request.app.state
-        viewer: Viewer = request.scope.get("qonys.viewer", ANONYMOUS)
+        viewer: Viewer = request.scope.get(VIEWER, ANONYMOUS)
         return Context(request=request, response=response, settings=state.settings,
                        sessions=state.sessions, read_sessions=state.read_sessions, replica=state.replica, viewer=viewer,
                        language=i18n.negotiate(request.headers.get("accept-language")))

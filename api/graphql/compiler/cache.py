@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from graphql import FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, OperationType
+from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, OperationType
 from graphql.execution.collect_fields import FragmentDetails, collect_fields
 from graphql.execution.values import get_variable_values
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
@@ -118,3 +118,24 @@ def plan_operation(schema: GraphQLSchema, document: Any, query_text: str, operat
     else:
         _CACHE.move_to_end(cache_key)
     return prepared, prepared.arguments(params)
+
+
+# The texts answered by the compiled path, for its lane (``compiler.lane``):
+# (schema, query text, operation name as sent) → (document, the operation's name).
+KNOWN: OrderedDict[tuple[Any, str, str | None], tuple[DocumentNode, str | None]] = OrderedDict()
+KNOWN_SIZE = 256
+
+
+def remember(schema: GraphQLSchema, query: str, operation_name: str | None, document: DocumentNode) -> None:
+    """``query`` was validated against ``schema`` and answered by the compiled path."""
+    key = (schema, query, operation_name)
+    if key in KNOWN:
+        KNOWN.move_to_end(key)
+        return
+    name = operation_name
+    if name is None:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        name = operations[0].name.value if len(operations) == 1 and operations[0].name else None
+    KNOWN[key] = (document, name)
+    if len(KNOWN) > KNOWN_SIZE:
+        KNOWN.popitem(last=False)

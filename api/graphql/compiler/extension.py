@@ -10,7 +10,7 @@ import structlog
 from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
-from api.graphql.compiler.cache import plan_operation
+from api.graphql.compiler.cache import plan_operation, remember
 from api.graphql.compiler.sqljson import CannotCompile, RawJSON
 from core.metrics import COMPILED_QUERIES
 from core.readpool import read_pool
@@ -71,4 +71,7 @@ class CompiledReadPath(SchemaExtension):
                     context.extras["compiled"] = True
                     COMPILED_QUERIES.inc()
                     ctx.result = ExecutionResult(data=RawJSON(utf8), errors=None)
+                    # The text as sent, for the lane (``compiler.lane``).
+                    remember(ctx.schema._schema, ctx.query, getattr(ctx, "_provided_operation_name", None),
+                             ctx.graphql_document)
         yield

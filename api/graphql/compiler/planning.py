@@ -20,6 +20,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FragmentDetails, collect_subfields
 from graphql.execution.values import get_argument_values
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -281,49 +282,60 @@ def page_info_json(c: Compilation, details: list[Any], has_next: Any, has_previo
     return obj(pairs)
 
 
-def connection_json(c: Compilation, conn_type: str, node_type: str, details: list[Any], page: Any,
-                    cursor_of: Callable[[Any], sa.ColumnElement[str]], has_previous: bool,
+def connection_json(c: Compilation, conn_type: str, node_type: str, details: list[Any], page: Any, key: str,
+                    cursor_of: Callable[[Any, Any], sa.ColumnElement[str]], has_previous: bool,
                     total: Any | None) -> sa.ColumnElement[str]:
-    """A connection over ``page`` (a subquery of the node's table with ``rn``, its row number)."""
+    """A connection over ``page`` (a subquery of the node's table with ``rn``, its row
+    number, ordered by its column ``key`` then ``id``), built by ONE aggregate over
+    the page: the edges, whether a next page exists and the first and last cursors
+    are read in the same scan (each a scalar subquery of its own, the page was
+    scanned three times: 0.7 ms of the agencies' feed page on PostgreSQL)."""
     gql_conn = c.schema.type_map[conn_type]
     limit = sa.bindparam("page_limit", None, type_=sa.Integer)
     shown = page.c.rn <= limit
+
+    def at(column: Any, order: Any) -> Any:
+        """``column`` of the first shown row in ``order`` (of ``rn``)."""
+        values = postgresql.array_agg(aggregate_order_by(column, order)).filter(shown)
+        return sa.type_coerce(values, postgresql.ARRAY(column.type))[1]
+
     pairs = []
-    for key, field_details in c.subfields(gql_conn, details).items():
+    joins: list[Any] = []
+    for name_key, field_details in c.subfields(gql_conn, details).items():
         name = field_details[0].node.name.value
         if name == "__typename":
-            pairs.append((key, const(f'"{conn_type}"')))
+            pairs.append((name_key, const(f'"{conn_type}"')))
         elif name == "totalCount":
             if total is None:
                 raise CannotCompile("totalCount")
-            pairs.append((key, sa.cast(total, Text)))
+            pairs.append((name_key, sa.cast(total, Text)))
         elif name == "edges":
             edge_type = c.schema.type_map[f"{node_type}Edge"]
             edge_pairs = []
-            edge_joins: list[Any] = []
             for ekey, edetails in c.subfields(edge_type, field_details).items():
                 ename = edetails[0].node.name.value
                 if ename == "__typename":
                     edge_pairs.append((ekey, const(f'"{edge_type.name}"')))
                 elif ename == "cursor":
-                    edge_pairs.append((ekey, cursor_of(page)))
+                    edge_pairs.append((ekey, cursor_of(page.c[key], page.c.id)))
                 elif ename == "node":
-                    edge_pairs.append((ekey, object_json(c, node_type, page, edetails, edge_joins)))
+                    edge_pairs.append((ekey, object_json(c, node_type, page, edetails, joins)))
                 else:
                     raise CannotCompile(ename)
-            edges = sa.select(sa.func.coalesce(
-                cat(const("["), sa.func.string_agg(obj(edge_pairs), aggregate_order_by(const(","), page.c.rn)),
-                    const("]")), const("[]"))).select_from(with_joins(page, edge_joins)).where(shown)
-            pairs.append((key, edges.scalar_subquery()))
+            edges = sa.func.string_agg(obj(edge_pairs), aggregate_order_by(const(","), page.c.rn)).filter(shown)
+            pairs.append((name_key, sa.func.coalesce(cat(const("["), edges, const("]")), const("[]"))))
         elif name == "pageInfo":
-            has_next = sa.select(sa.func.count() > limit).select_from(page).scalar_subquery()
-            start = sa.select(cursor_of(page)).select_from(page).where(page.c.rn == 1).scalar_subquery()
-            end = (sa.select(cursor_of(page)).select_from(page).where(shown)
-                   .order_by(page.c.rn.desc()).limit(1).scalar_subquery())
-            pairs.append((key, page_info_json(c, field_details, has_next, has_previous, start, end)))
+            start = cursor_of(at(page.c[key], page.c.rn), at(page.c.id, page.c.rn))
+            end = cursor_of(at(page.c[key], page.c.rn.desc()), at(page.c.id, page.c.rn.desc()))
+            pairs.append((name_key, page_info_json(c, field_details, sa.func.count() > limit, has_previous,
+                                                   start, end)))
         else:
             raise CannotCompile(name)
-    return obj(pairs)
+    # One row, also when nothing asked aggregates (``{ totalCount }``): the empty
+    # grouping set. The lookups the edges' nodes join return at most one row each,
+    # so the count stays the page's.
+    return (sa.select(obj(pairs)).select_from(with_joins(page, joins)).group_by(sa.text("()"))
+            .scalar_subquery())
 
 
 def page_subquery(plan: Any, table: Any) -> Any:

@@ -44,8 +44,8 @@ def page_root(c: Compilation, details: list[Any], node_type: str, model: Any,
     def build() -> sa.ColumnElement[str]:
         page = page_subquery(plan, model.__table__)
         total = plan.count_stmt.scalar_subquery() if plan.count_stmt is not None else None
-        return connection_json(c, f"{node_type}Connection", node_type, details, page,
-                               lambda p: cursor(plan.kind, p.c[plan.key], KEY_TYPES[plan.kind], p.c.id),
+        return connection_json(c, f"{node_type}Connection", node_type, details, page, plan.key,
+                               lambda key, pk: cursor(plan.kind, key, KEY_TYPES[plan.kind], pk),
                                plan.has_previous, total)
 
     return RootPlan(params, plan.shape, build)
