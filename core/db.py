@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util.concurrency import await_
 
 from core.settings import Settings, get_settings
 
@@ -71,7 +72,7 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None, a
         # may not get (asyncpg's cache and SQLAlchemy's both off).
         connect_args.update(statement_cache_size=0, prepared_statement_cache_size=0)
     connect_args.update(kwargs.pop("connect_args", {}))
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
@@ -80,6 +81,23 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None, a
         connect_args=connect_args,
         **kwargs,
     )
+    if not settings.pgbouncer:
+        engine.sync_engine.dialect.do_ping = _ping_once  # type: ignore[method-assign]
+    return engine
+
+
+def _ping_once(dbapi_connection: Any) -> bool:
+    """The pre-ping of a checkout in one round trip. SQLAlchemy's asyncpg ping wraps
+    its ``;`` in BEGIN and ROLLBACK for PgBouncer's transaction mode (three round
+    trips; sqlalchemy#10226), on every checkout: a mutation checks out twice (its
+    transaction, then the payload's read). Straight to PostgreSQL the bare
+    statement checks the same; a failure is the driver's error, as SQLAlchemy's
+    own ping raises it, so that a lost connection is recognised and replaced."""
+    try:
+        await_(dbapi_connection._connection.fetchrow(";"))
+    except Exception as error:  # noqa: BLE001 - translated for SQLAlchemy's is_disconnect
+        dbapi_connection._handle_exception(error)
+    return True
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,0 +1,31 @@
+"""The engine's pool on PostgreSQL: a pooled connection the server has closed is
+found out at checkout (the pre-ping, one round trip) and replaced, so that the
+next request does not fail."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from core.db import create_engine
+from tests.conftest import BACKEND, PGBOUNCER, make_settings
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgres" or PGBOUNCER,
+                                reason="PostgreSQL's own backends (not PgBouncer's)")
+
+
+async def test_a_connection_the_server_closed_is_replaced_at_checkout(database_url: str) -> None:
+    engine = create_engine(make_settings(database_url, pool_size=1))
+    other = create_engine(make_settings(database_url))
+    try:
+        async with engine.connect() as conn:
+            first = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with other.connect() as conn:  # the server ends the pooled connection's backend
+            assert (await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})).scalar_one()
+        async with engine.connect() as conn:
+            second = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert second != first
+        assert engine.sync_engine.pool.checkedout() == 0
+    finally:
+        await engine.dispose()
+        await other.dispose()
