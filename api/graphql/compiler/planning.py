@@ -155,12 +155,13 @@ def object_json(c: Compilation, type_name: str, alias: Any, details: list[Any], 
         spec = mapping.fields.get(name)
         if spec is None:
             raise CannotCompile(f"{type_name}.{name}")
-        pairs.append((key, field_json(c, spec, alias, field_details, gql_type.fields[name], joins)))
+        pairs.append((key, field_json(c, spec, alias, field_details, gql_type.fields[name], joins, mapping.model)))
     return obj(pairs)
 
 
 def field_json(c: Compilation, spec: Any, alias: Any, details: list[Any], field_def: GraphQLField,
-               joins: list[Any]) -> sa.ColumnElement[str]:
+               joins: list[Any], source: type) -> sa.ColumnElement[str]:
+    """One field of a ``source`` row read from ``alias`` (which passed ``source``'s row filter)."""
     if isinstance(spec, Column):
         return json_value(alias.c[spec.column], spec.kind)
     if isinstance(spec, Derived):
@@ -175,7 +176,9 @@ def field_json(c: Compilation, spec: Any, alias: Any, details: list[Any], field_
         target = target_map.model.__table__.alias()
         if non_null and spec.target in ("Application",):
             raise CannotCompile("non-null reference under a row filter")
-        where = sa.and_(target.c.id == alias.c[spec.fk], row_filter(target_map.model, target, c.viewer))
+        where = target.c.id == alias.c[spec.fk]
+        if not access.implied(source, spec.fk):  # a filter the source row's own implies is left out
+            where = sa.and_(where, row_filter(target_map.model, target, c.viewer))
         element, from_ = object_from(c, spec.target, target, details)
         if spec.target in SHARED_REFERENCE:
             return _shared_lookup(joins, element, from_, where)
