@@ -45,7 +45,8 @@ def configure_logging(production: bool) -> None:
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        # Production configures once: loggers bound on first use (a bind per line otherwise).
+        cache_logger_on_first_use=production,
     )
 
 

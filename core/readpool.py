@@ -27,6 +27,8 @@ to normal execution, which reports SERVICE_UNAVAILABLE.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -63,14 +65,26 @@ class ReadPool:
                         statement_cache_size=self._statement_cache_size, reset=_reset)
         return self._pool
 
-    async def fetchval(self, sql: str, arguments: list[Any]) -> Any:
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection, waited for at most the connect timeout. The wait is
+        bounded with ``asyncio.timeout``: asyncpg's own ``acquire(timeout=)`` runs it
+        in a task of its own (``wait_for``), one more hop through the event loop on
+        every read."""
         pool = await self._get()
-        async with pool.acquire(timeout=self._timeout) as conn:
+        async with asyncio.timeout(self._timeout):
+            conn = await pool.acquire()
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
+
+    async def fetchval(self, sql: str, arguments: list[Any]) -> Any:
+        async with self._connection() as conn:
             return await conn.fetchval(sql, *arguments)
 
     async def fetchrow(self, sql: str, arguments: list[Any]) -> Any:
-        pool = await self._get()
-        async with pool.acquire(timeout=self._timeout) as conn:
+        async with self._connection() as conn:
             return await conn.fetchrow(sql, *arguments)
 
     def terminate(self) -> None:

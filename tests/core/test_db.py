@@ -29,3 +29,23 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(database_u
     finally:
         await engine.dispose()
         await other.dispose()
+
+
+async def test_the_read_pool_waits_for_a_connection_at_most_the_connect_timeout(database_url: str) -> None:
+    """All of the read pool's connections taken: the next read fails after the
+    connect timeout (a clear error), and reads again once one is back."""
+    import asyncio
+    import time
+
+    from core.readpool import ReadPool
+
+    pool = ReadPool(make_settings(database_url, pool_size=1, connect_timeout_s=0.3))
+    try:
+        async with pool._connection():
+            start = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await pool.fetchval("SELECT 1", [])
+            assert 0.25 < time.monotonic() - start < 3
+        assert await asyncio.wait_for(pool.fetchval("SELECT 2", []), 5) == 2
+    finally:
+        pool.terminate()
