@@ -123,6 +123,9 @@ class CompiledLane:
             prepared, arguments = plan_operation(state.schema._schema, document, query, operation, variables, viewer)
         except CannotCompile:  # variables the normal path reports, or a caller it cannot compile for
             return False
+        except Exception:  # noqa: BLE001 - as in the compiled path: normal execution answers, with its own errors
+            log.warning("compiled_read.plan_failed", exc_info=True)
+            return False
         utf8 = await self._fetch(state, prepared.sql, arguments, viewer, headers)
         if utf8 is None:
             return False
