@@ -6,40 +6,25 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from unittest import mock
 
 import httpx
-import strawberry
 
-import server.app
-from api.graphql.schema import build_schema
 from core.metrics import COMPILED_QUERIES
 from server.app import create_app
 from tests.conftest import BACKEND, make_settings
 
-_SCHEMAS: dict[tuple[tuple[str, Any], ...], strawberry.Schema] = {}
-
-
-def shared_schema(**options: Any) -> strawberry.Schema:
-    """``build_schema(**options)``, built once per test process. Both apps of a pair
-    (and every pair) execute on the same schema object, which is what production's
-    one app per process does: the validation cache (``ValidationByText``, keyed by
-    the query's text and the schema object) then validates a query once, not once
-    per app and per test. Whether reads are compiled is the request's settings',
-    not the schema's."""
-    key = tuple(sorted(options.items()))
-    if key not in _SCHEMAS:
-        _SCHEMAS[key] = build_schema(**options)
-    return _SCHEMAS[key]
-
 
 class Pair:
-    """The same database served twice: compiled reads on and off."""
+    """The same database served twice: compiled reads on and off. Both apps (and
+    every pair) execute on one schema object (``tests.conftest.shared_schema``), as
+    production's one app per process does: the validation cache
+    (``ValidationByText``, keyed by the query's text and the schema object) then
+    validates a query once, not once per app and per test. Whether reads are
+    compiled is the request's settings', not the schema's."""
 
     def __init__(self, url: str) -> None:
-        with mock.patch.object(server.app, "build_schema", shared_schema):
-            self.on = create_app(make_settings(url, compiled_reads=True))
-            self.off = create_app(make_settings(url, compiled_reads=False))
+        self.on = create_app(make_settings(url, compiled_reads=True))
+        self.off = create_app(make_settings(url, compiled_reads=False))
         assert self.on.state.schema is self.off.state.schema
         self.clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
                         for app in (self.on, self.off)]

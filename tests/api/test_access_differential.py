@@ -159,7 +159,7 @@ async def labour_data(s: Any, app: m.Application) -> tuple[int, int, int]:
 @pytest.fixture(scope="module", autouse=True)
 def validation_cache_holds_every_query() -> Iterator[None]:
     """Every caller asks the same few thousand query texts, on one schema object
-    (``tests.helpers_compiled.shared_schema``): with a validation cache that holds
+    (``tests.conftest.shared_schema``): with a validation cache that holds
     them all, each text is validated once per test process instead of once per app
     and caller (validation was 40% of this module's time). A cache hit gives the
     errors the validation gave, so every response is what it would be otherwise."""
