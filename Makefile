@@ -46,9 +46,11 @@ graphiql: $(STAMP)
 run: $(STAMP)
 	$(BIN)/qonys serve --host $(HOST) --port $(PORT)
 
+# QONYS_TEST_BOTH_RUNS=1: each test once across the two runs (tests/conftest.py): those
+# that touch no database on SQLite only, each migration test's half on its own database.
 test: $(STAMP) browser pgbouncer lint
-	@$(MAKE) --no-print-directory test-sqlite
-	@$(MAKE) --no-print-directory test-postgres
+	@QONYS_TEST_BOTH_RUNS=1 $(MAKE) --no-print-directory test-sqlite
+	@QONYS_TEST_BOTH_RUNS=1 $(MAKE) --no-print-directory test-postgres
 	@$(MAKE) --no-print-directory test-pgbouncer PGBOUNCER_TESTS="$(PGBOUNCER_FOCUS)"
 
 test-sqlite: $(STAMP)

@@ -39,6 +39,13 @@ PG_ADMIN_URL = os.environ.get("QONYS_TEST_PG", "postgresql://postgres@127.0.0.1:
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PGBOUNCER = BACKEND == "postgres" and os.environ.get("QONYS_TEST_PGBOUNCER", "").lower() in ("1", "true", "yes")
 _DIRECT: dict[str, str] = {}  # a URL through the tests' PgBouncer -> the same database, directly
+# ``make test`` runs the suite on SQLite and then on PostgreSQL and says so
+# (QONYS_TEST_BOTH_RUNS=1): what does not depend on the run's database is left to
+# one of the two runs (``pytest_collection_modifyitems``). A run on its own
+# (``make test-sqlite``, ``make test-postgres``, pytest) runs everything.
+BOTH_RUNS = os.environ.get("QONYS_TEST_BOTH_RUNS", "").lower() in ("1", "true", "yes")
+# The migration tests' fixtures that give each test on both databases, whatever the run's.
+BOTH_DATABASES = ("empty_url", "migrated_url")
 
 # "Today" in every test, whatever the wall clock says: the seed holds the 2026
 # reference data (MRP, quotas, deficit lists) only, and tests submit, pay and
@@ -47,6 +54,26 @@ _DIRECT: dict[str, str] = {}  # a URL through the tests' PgBouncer -> the same d
 # ``clock`` puts it back after a test that moved it (``clock.pin(date)``).
 TEST_TODAY = dt.date.fromisoformat(os.environ.get("QONYS_TEST_TODAY", "2026-12-04"))
 pin_today(TEST_TODAY)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In ``make test`` (QONYS_TEST_BOTH_RUNS=1), each test once across its two runs:
+    the tests marked ``engine_independent`` (no database at all) on the SQLite run
+    only, and the migration tests' halves (``BOTH_DATABASES``, run on SQLite and on
+    PostgreSQL in every run) each in the run of its own database. The PostgreSQL
+    halves still fail in CI when PostgreSQL cannot be reached (``require_postgres``)."""
+    if not BOTH_RUNS:
+        return
+    keep, leave = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        other_database = params is not None and any(
+            params.params.get(name, BACKEND) != BACKEND for name in BOTH_DATABASES)
+        independent = BACKEND != "sqlite" and item.get_closest_marker("engine_independent") is not None
+        (leave if other_database or independent else keep).append(item)
+    if leave:
+        config.hook.pytest_deselected(items=leave)
+        items[:] = keep
 
 
 def pg_url(name: str, driver: str = "postgresql+asyncpg") -> str:
@@ -76,6 +103,34 @@ def require_postgres() -> None:
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+_SCHEMAS: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+
+def shared_schema(**options: Any) -> Any:
+    """``api.graphql.schema.build_schema(**options)``, built once per test process
+    and used by every app the tests create (``one_schema_per_process``), as
+    production's one app per process does. Building it took a fifth of an ordinary
+    database test's time (~20-40 ms per ``create_app``); what an app does with it
+    (compiled reads or not, the replica, the limits) comes from its settings and
+    the options, which are part of the key."""
+    from api.graphql.schema import build_schema
+
+    key = tuple(sorted(options.items()))
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = build_schema(**options)
+    return _SCHEMAS[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_schema_per_process() -> Iterator[None]:
+    import server.app
+
+    original = server.app.build_schema
+    server.app.build_schema = shared_schema
+    yield
+    server.app.build_schema = original
 
 
 def make_settings(url: str, **extra: Any) -> Settings:

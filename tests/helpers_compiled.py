@@ -15,23 +15,32 @@ from tests.conftest import BACKEND, make_settings
 
 
 class Pair:
-    """The same database served twice: compiled reads on and off."""
+    """The same database served twice: compiled reads on and off. Both apps (and
+    every pair) execute on one schema object (``tests.conftest.shared_schema``), as
+    production's one app per process does: the validation cache
+    (``ValidationByText``, keyed by the query's text and the schema object) then
+    validates a query once, not once per app and per test. Whether reads are
+    compiled is the request's settings', not the schema's."""
 
     def __init__(self, url: str) -> None:
         self.on = create_app(make_settings(url, compiled_reads=True))
         self.off = create_app(make_settings(url, compiled_reads=False))
+        assert self.on.state.schema is self.off.state.schema
+        self.clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+                        for app in (self.on, self.off)]
 
     async def both(self, query: str, variables: dict[str, Any], token: str | None) -> tuple[bytes, bytes]:
         out = []
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for app in (self.on, self.off):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-                r = await c.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-                assert r.status_code == 200, r.text
-                out.append(r.content)
+        for client in self.clients:
+            r = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+            assert r.status_code == 200, r.text
+            out.append(r.content)
         return out[0], out[1]
 
     async def close(self) -> None:
+        for client in self.clients:
+            await client.aclose()
         await self.on.state.engine.dispose()
         await self.off.state.engine.dispose()
 

@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 import models as m
 from api.graphql import ids
-from api.graphql.schema import build_schema
+from api.graphql.schema import ValidationByText, build_schema
 from core.metrics import COMPILED_QUERIES
 from core.db import transaction
 from services import access
@@ -154,6 +154,21 @@ async def labour_data(s: Any, app: m.Application) -> tuple[int, int, int]:
         employer_id=employer.id)
     await s.flush()
     return employer.id, permit.id, violation.id
+
+
+@pytest.fixture(scope="module", autouse=True)
+def validation_cache_holds_every_query() -> Iterator[None]:
+    """Every caller asks the same few thousand query texts, on one schema object
+    (``tests.conftest.shared_schema``): with a validation cache that holds
+    them all, each text is validated once per test process instead of once per app
+    and caller (validation was 40% of this module's time). A cache hit gives the
+    errors the validation gave, so every response is what it would be otherwise."""
+    size = ValidationByText.SIZE
+    ValidationByText.SIZE = 50_000
+    yield
+    ValidationByText.SIZE = size
+    while len(ValidationByText._cache) > size:
+        ValidationByText._cache.popitem(last=False)
 
 
 @pytest.fixture

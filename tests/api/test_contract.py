@@ -11,6 +11,8 @@ import pytest
 
 from api.graphql.schema import print_schema
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 # CI clones the repository into another folder with shared/ beside it.
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CONTRACT_CHECK = SHARED / "tools" / "contract_check.py"

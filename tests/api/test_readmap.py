@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from api.graphql.readmap import TYPES, Child, Column, Lookup, Ref
 from api.graphql.schema import build_schema
+
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
 
 
 def test_every_mapped_field_exists_in_the_schema_and_the_table() -> None:

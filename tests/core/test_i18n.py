@@ -19,6 +19,8 @@ from cli.messages import message_ids
 from core import i18n
 from core.text import Text, TextList, dump, load, t
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 IDS = message_ids()
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from core.metrics import MULTIPROC_ENV, multiprocess_directory
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 
 def test_serve_makes_its_own_directory_and_removes_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MULTIPROC_ENV, raising=False)

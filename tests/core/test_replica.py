@@ -22,6 +22,8 @@ from core.replica import (
 )
 from core.settings import Settings
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 
 @pytest.mark.parametrize("text", ["0/0", "0/3000060", "16/B374D848", "FFFFFFFF/FFFFFFFF", "a/b"])
 def test_wal_positions(text: str) -> None:

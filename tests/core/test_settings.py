@@ -9,6 +9,8 @@ import pytest
 
 from core.settings import DEFAULT_DATABASE_URL, DEFAULT_SECRET, ConfigError, load_settings
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 VARIABLES = ("QONYS_DATABASE_URL", "QONYS_SECRET_KEY", "QONYS_ENV", "QONYS_JWKS_URL",
              "QONYS_JWT_ISSUER", "QONYS_JWT_AUDIENCE", "QONYS_PGBOUNCER", "QONYS_DIRECT_DATABASE_URL",
              "QONYS_READ_DATABASE_URL", "QONYS_REPLICA_WAIT_MS", "QONYS_REPLICA_RETRY_S", "QONYS_WRITE_MARKS_DIR")

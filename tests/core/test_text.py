@@ -1,6 +1,10 @@
 import pickle
 
+import pytest
+
 from core.text import Text, t
+
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
 
 
 def test_text_is_the_english_string_and_keeps_its_id_and_parameters():

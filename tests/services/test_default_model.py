@@ -34,6 +34,8 @@ from services.scoring import (
     validate_definition,
 )
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 # An applicant who clears every gate (on every route) and scores the KANDAS
 # example of the brief: 110 + 80 + 100 + 80 + 40 + 20 + 60 + 30 + 0 = 520.
 BASE_FACTS: dict[str, object] = {

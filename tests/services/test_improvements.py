@@ -6,12 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services import scoring
 from services.default_model import default_model_definition
 from services.scoring.catalogue import CATEGORIES, ORDINALS
+
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
 
 DEFINITION = default_model_definition()
 UNCHANGEABLE = ("applicant.age", "applicant.ethnicKazakh", "questionnaire.familySize", "route",

@@ -13,6 +13,8 @@ import pytest
 from services import reference_data as ref
 from services import rules
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 REGIONS_CSV = Path("/work/shared/data/regions.csv")
 LABOUR_DEFICIT = {"KZ-10", "KZ-11", "KZ-23", "KZ-27", "KZ-39", "KZ-55", "KZ-59", "KZ-63"}
 

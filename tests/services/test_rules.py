@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from services import rules
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 TODAY = date(2026, 3, 15)
 
 FIRST_WEIGHTS = range(1, 12)

@@ -31,6 +31,8 @@ from services.scoring import (
     validate_definition,
 )
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 # Modest: the whole file runs in a few seconds. No example database, so no
 # .hypothesis directory is written into the tree.
 PROPERTY_SETTINGS = settings(

@@ -20,6 +20,8 @@ from services.scoring.results import split
 from tests.services.test_scoring_engine import PROPERTY_SETTINGS, SOURCES, definitions
 from tests.services.test_scoring_engine import facts as fact_maps
 
+pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
+
 
 def _outcome(run: Any) -> tuple[str, Any]:
     try:
