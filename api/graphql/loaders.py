@@ -15,6 +15,17 @@ from strawberry.dataloader import DataLoader
 from services import access, explanations
 from services.viewer import Viewer
 
+# A batch is one SELECT: on PostgreSQL it runs without BEGIN and ROLLBACK around it
+# (a single statement is its own snapshot), two round trips fewer per batch.
+_ONE_STATEMENT = {"isolation_level": "AUTOCOMMIT"}
+
+
+async def one_statement(session: AsyncSession) -> None:
+    """``session`` will run one statement: on PostgreSQL outside a transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options=_ONE_STATEMENT)
+
+
 class Loaders:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> None:
         self._sessions = sessions
@@ -28,6 +39,7 @@ class Loaders:
     async def _rows(self, stmt: Any) -> Sequence[Any]:
         self.statements += 1
         async with self._sessions() as session:
+            await one_statement(session)
             return (await session.execute(stmt)).scalars().all()
 
     def _get(self, key: tuple[Any, ...], batch: Callable[[list[Any]], Any]) -> DataLoader[Any, Any]:
