@@ -20,10 +20,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from core.asgi import HttpMiddleware
+from core.asgi import HttpMiddleware, adding_headers
 from core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, ERRORS, EXPOSITION, GRAPHQL_LATENCY, GRAPHQL_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -79,14 +79,7 @@ def bind_request_id(scope: Scope) -> str:
 
 def with_request_id(send: Send, request_id: str) -> Send:
     """``send`` that puts the request id in the response's headers."""
-    header = (_REQUEST_ID_BYTES, request_id.encode())
-
-    async def send_with_id(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), header]
-        await send(message)
-
-    return send_with_id
+    return adding_headers(send, [(_REQUEST_ID_BYTES, request_id.encode())])
 
 
 def operation_label(name: str | None) -> str:

@@ -1,9 +1,10 @@
 """The shape of the app's ASGI middleware: each sees HTTP requests only; any
-other scope (the lifespan) passes through untouched."""
+other scope (the lifespan) passes through untouched. And the one way they add
+headers to a response."""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class HttpMiddleware:
@@ -20,3 +21,16 @@ class HttpMiddleware:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError
+
+
+def adding_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` that adds ``headers`` to the response's, but those it sets itself."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            own = list(message.get("headers", []))
+            present = {name.lower() for name, _ in own}
+            message = {**message, "headers": own + [(n, v) for n, v in headers if n not in present]}
+        await send(message)
+
+    return send_with_headers

@@ -27,8 +27,9 @@ from pathlib import Path
 import sqladmin
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.asgi import adding_headers
 from core.settings import Settings
 
 HSTS = "max-age=63072000; includeSubDomains"
@@ -89,16 +90,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         extra = self.graphiql_headers if self.graphiql_headers and scope["path"] == "/graphql" else self.headers
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in extra if name not in present]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, adding_headers(send, extra))
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]

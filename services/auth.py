@@ -221,10 +221,13 @@ class KeyCheck(NamedTuple):
     failures: int  # the value of the ``failures`` column asked for, else 0
 
 
+_NOT_VALID = "the API key is not valid"
+
+
 def _key_prefix(key: str) -> str:
     parts = key[len(API_KEY_PREFIX):].split("_", 1)
     if len(parts) != 2:
-        raise AuthenticationError("the API key is not valid")
+        raise AuthenticationError(_NOT_VALID)
     return parts[0]
 
 
@@ -237,7 +240,7 @@ def _key_check(row: Any, key: str, owned: Iterable[int], granted: Iterable[int],
     code, active, failures) and the agency's check types and grants: both ways
     of reading them (``verify_agency_key``, ``verify_agency_key_pooled``) end here."""
     if not _key_matches(row, key):
-        raise AuthenticationError("the API key is not valid")
+        raise AuthenticationError(_NOT_VALID)
     key_id, _, revoked_at, last_used_at, agency_id, agency_code, agency_active, failed = row[:8]
     if revoked_at is not None:
         raise AuthenticationError("the API key has been revoked")
@@ -271,7 +274,7 @@ async def verify_agency_key(session: AsyncSession, key: str,
         .where(AgencyApiKey.prefix == _key_prefix(key))
     )).one_or_none()
     if not _key_matches(row, key):  # refused before the agency is read
-        return _key_check(None, key, (), (), ())
+        raise AuthenticationError(_NOT_VALID)
     owned, granted, grants = await _agency_reads(session, row[4])
     return _key_check(row, key, owned, granted, grants)
 
@@ -293,9 +296,7 @@ FROM agency_api_key k JOIN agency a ON a.id = k.agency_id WHERE k.prefix = $1"""
 async def verify_agency_key_pooled(pool: ReadPool, key: str, count_args: list[Any]) -> KeyCheck:
     """``verify_agency_key`` on PostgreSQL, in one statement on ``pool``."""
     row = await pool.fetchrow(_KEY_SQL, [_key_prefix(key), *count_args])
-    if row is None:
-        return _key_check(None, key, (), (), ())
-    return _key_check(row, key, row[8], row[9], row[10])
+    return _key_check(row, key, *(row[8:11] if row is not None else ((), (), ())))
 
 
 async def _agency_reads(session: AsyncSession, agency_id: int) -> tuple[list[int], list[int], list[str]]:

@@ -3,7 +3,7 @@ read pool, and ``data`` is its JSON text; anything else runs normally."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
@@ -19,17 +19,20 @@ from core.settings import Settings
 log = structlog.get_logger("qonys.compiler")
 
 
-async def _fetch(context: Any, settings: Settings, sql: str, arguments: list[Any]) -> Any:
-    """The statement's value, from the read replica when this operation reads there
-    (``api.graphql.replica``); if the replica cannot answer (down, or the query
-    cancelled by a conflict with its recovery), from the primary."""
-    if getattr(context, "on_replica", False):
+async def fetch_statement(engine: Any, settings: Settings, sql: str, arguments: list[Any], *,
+                          replica: Any = None, replica_failed: Callable[[BaseException], None] | None = None) -> Any:
+    """The statement's value, from ``replica`` (``core.replica.Replica``) when the
+    operation reads there (``api.graphql.replica``); if the replica cannot answer
+    (down, or the query cancelled by a conflict with its recovery), from the
+    primary's read pool, after telling ``replica_failed``. The compiled path and
+    its lane (``compiler.lane``) read through here."""
+    if replica is not None:
         try:
-            return await context.replica.pool.fetchval(sql, arguments)
+            return await replica.pool.fetchval(sql, arguments)
         except Exception as exc:  # noqa: BLE001 - the primary answers instead
             log.warning("compiled_read.replica_failed", error=type(exc).__name__)
-            context.replica_failed(exc)
-    engine = context.sessions.kw["bind"]  # the engine itself, whose dispose() closes its read pool
+            if replica_failed is not None:
+                replica_failed(exc)
     return await read_pool(engine, settings).fetchval(sql, arguments)
 
 
@@ -61,7 +64,11 @@ class CompiledReadPath(SchemaExtension):
                 try:
                     # One prepared statement on a pooled asyncpg connection: one round
                     # trip, no transaction (a single statement is its own snapshot).
-                    utf8 = await _fetch(context, settings, prepared.sql, arguments)
+                    utf8 = await fetch_statement(
+                        context.sessions.kw["bind"],  # the engine itself, whose dispose() closes its read pool
+                        settings, prepared.sql, arguments,
+                        replica=context.replica if getattr(context, "on_replica", False) else None,
+                        replica_failed=context.replica_failed)
                 except Exception:  # noqa: BLE001 - normal execution answers, with its own errors
                     log.warning("compiled_read.fallback", exc_info=True)
                 else:

@@ -32,17 +32,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth_middleware import authenticate
 from api.graphql.compiler.cache import KNOWN, plan_operation
+from api.graphql.compiler.extension import fetch_statement
 from api.graphql.compiler.sqljson import CannotCompile
 from api.graphql.replica import client_lsn
 from api.graphql.view import GRAPHQL_RESPONSE_JSON, VIEWER
 from api.observability import bind_request_id, operation_label, record_operation, with_request_id
 from core import i18n
+from core.asgi import adding_headers
 from core.metrics import COMPILED_QUERIES, REPLICA_READS
-from core.readpool import read_pool
 from core.replica import unreachable
 from core.settings import Settings
 
 log = structlog.get_logger("qonys.compiler")
+
 
 def _replay(body: bytes, receive: Receive) -> Receive:
     """``receive`` for the application after the lane has read the body."""
@@ -115,7 +117,7 @@ class CompiledLane:
         send = with_request_id(send, bind_request_id(scope))
         viewer, refusal = await authenticate(state, scope)
         if refusal is not None:
-            await refusal(scope, receive, self._with_headers(send))
+            await refusal(scope, receive, adding_headers(send, self.headers))
             return True
         scope[VIEWER] = viewer
         document, operation = known
@@ -141,34 +143,23 @@ class CompiledLane:
     async def _fetch(self, state: Any, sql: str, arguments: list[Any], viewer: Any, headers: Headers) -> bytes | None:
         """The statement's value, from the replica when the caller may read there
         (``api.graphql.replica``); None: it failed (logged), the application answers."""
-        replica = state.replica
+        replica, where = state.replica, None
+        failed: list[BaseException] = []
+
+        def replica_failed(exc: BaseException) -> None:
+            failed.append(exc)
+            if unreachable(exc):
+                replica.failed(exc)
+
         if replica is not None:
             where = await replica.route(viewer.principal, client_lsn(headers))
-            if where == "replica":
-                try:
-                    utf8 = await replica.pool.fetchval(sql, arguments)
-                except Exception as exc:  # noqa: BLE001 - the primary answers instead
-                    log.warning("compiled_read.replica_failed", error=type(exc).__name__)
-                    if unreachable(exc):
-                        replica.failed(exc)
-                    where = "down"
-                else:
-                    if utf8 is not None:
-                        REPLICA_READS.labels(where).inc()
-                        return utf8
-            REPLICA_READS.labels(where).inc()
         try:
-            return await read_pool(state.engine, state.settings).fetchval(sql, arguments)
+            return await fetch_statement(state.engine, state.settings, sql, arguments,
+                                         replica=replica if where == "replica" else None,
+                                         replica_failed=replica_failed)
         except Exception:  # noqa: BLE001 - the application answers, with its own errors
             log.warning("compiled_read.fallback", exc_info=True)
             return None
-
-    def _with_headers(self, send: Send) -> Send:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
-            await send(message)
-
-        return send_with_headers
-
-
+        finally:
+            if where is not None:
+                REPLICA_READS.labels("down" if failed else where).inc()

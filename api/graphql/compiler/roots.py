@@ -76,11 +76,11 @@ def application_root(c: Compilation, details: list[Any], field_def: GraphQLField
     pk = ids.decode_as(str(args["id"]), "Application")
     if pk is None:
         raise CannotCompile("id")
-    alias = m.Application.__table__.alias("a")
     # the row filter's values now; the filter itself, on the alias, only for a new statement
     params = {"application_id": pk, **named_params(access.row_filter(m.Application, viewer))}
 
     def build() -> sa.ColumnElement[str]:
+        alias = m.Application.__table__.alias("a")
         visible = row_filter(m.Application, alias, viewer)
         element, from_ = object_from(c, "Application", alias, details)
         value = (sa.select(element).select_from(from_)
