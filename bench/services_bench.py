@@ -67,11 +67,11 @@ PICK = "CREATE TEMP TABLE pick AS SELECT id FROM application ORDER BY id LIMIT :
 
 MISSING_SCORES = """
 INSERT INTO score (application_id, scoring_model_id, model_version, total, max_total, pass_mark, passed, result,
-                   computed_at)
+                   rendered_gates, rendered_breakdown, computed_at)
 SELECT p.id, m.id, m.version, p.id % 700, 1000, m.pass_mark, p.id % 700 >= m.pass_mark,
        jsonb_build_object('total', p.id % 700, 'maxTotal', 1000, 'passMark', m.pass_mark,
                           'passed', p.id % 700 >= m.pass_mark, 'gates', '[]'::jsonb, 'breakdown', '[]'::jsonb),
-       now()
+       '[]', '[]', now()
 FROM pick p CROSS JOIN LATERAL (
   SELECT id, version, pass_mark FROM scoring_model WHERE status = 'PUBLISHED'
   ORDER BY effective_from DESC, id DESC LIMIT 1) m

@@ -217,6 +217,12 @@ class Score(Table, table=True):
     # only reads that explain or translate a score fetch (services.scoring.results.split).
     result: dict[str, Any] = column(JSONType)
     explanation: dict[str, Any] | None = column(JSONType, nullable=True)
+    # The gates and the breakdown as the API prints them in English (compact JSON arrays, each
+    # line's fields in the order the API declares them), written with ``result``
+    # (services.scoring.results.rendered_lines): the compiled read path sends them as they are
+    # when a query asks for every field of a line, in that order.
+    rendered_gates: str = column(sa.Text())
+    rendered_breakdown: str = column(sa.Text())
     computed_at: dt.datetime = column(UTCDateTime())
     # A fact it was computed from has changed since (the application went back to
     # SUBMITTED); the next scoreApplication clears it.

@@ -275,10 +275,11 @@ async def store_scores(
     version = quoted(model.version)
     for app in apps:
         result = results[app.id]
-        result_json, explanation_json = result.stored_texts
+        result_json, explanation_json, rendered_gates, rendered_breakdown = result.stored_texts
         row = {"b_application_id": app.id, "b_total": result.total, "b_max_total": result.max_total,
                "b_pass_mark": result.pass_mark, "b_passed": result.passed, "b_result": result_json,
-               "b_explanation": explanation_json}
+               "b_explanation": explanation_json, "b_rendered_gates": rendered_gates,
+               "b_rendered_breakdown": rendered_breakdown}
         old_status = app.status
         new_status = status_after(result)
         (passed if result.passed else failed).append(app.id)
@@ -306,7 +307,9 @@ async def store_scores(
         "scoring_model_id": model.id, "model_version": model.version, "total": _bind(s.c.total),
         "max_total": _bind(s.c.max_total), "pass_mark": _bind(s.c.pass_mark), "passed": _bind(s.c.passed),
         "result": json_from_text(sa.bindparam("b_result", type_=sa.Text()), dialect),
-        "explanation": json_from_text(sa.bindparam("b_explanation", type_=sa.Text()), dialect), "computed_at": now,
+        "explanation": json_from_text(sa.bindparam("b_explanation", type_=sa.Text()), dialect),
+        "rendered_gates": _bind(s.c.rendered_gates), "rendered_breakdown": _bind(s.c.rendered_breakdown),
+        "computed_at": now,
         "stale": False,  # computed from the facts on file now
     }
     if changed:

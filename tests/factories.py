@@ -39,6 +39,7 @@ from models.base import today_almaty
 from services import kandas, numbers, search
 from services.viewer import SYSTEM
 from services.rules import add_years
+from services.scoring.results import rendered_lines
 
 UTC = dt.timezone.utc
 BASE_SUBMITTED = dt.datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
@@ -148,7 +149,7 @@ async def add_score(session: AsyncSession, application: Application, *, total: i
                               "gates": [], "breakdown": []}
     score = Score(application_id=application.id, scoring_model_id=model.id, model_version=model.version,
                   total=total, max_total=MAX_TOTAL, pass_mark=PASS_MARK, passed=passed, result=result,
-                  computed_at=application.submitted_at + dt.timedelta(days=10))
+                  **rendered_lines(result), computed_at=application.submitted_at + dt.timedelta(days=10))
     session.add(score)
     await session.flush()
     return score

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 import models as m
 from core.text import Names
 from services.contracts import refund_outstanding
+from services.scoring.results import LINE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,8 @@ TYPES: dict[str, TypeMap] = {
 
 # Keys of the stored score result, by GraphQL field name.
 SCORE_RESULT_FIELDS = {"total": "total", "maxTotal": "maxTotal", "passMark": "passMark", "passed": "passed"}
-SCORE_ITEM_FIELDS = {
-    "GateResult": {"code": "str", "passed": "bool", "value": "str", "reason": "str"},
-    "CriterionScore": {"code": "str", "points": "int", "maxPoints": "int", "value": "str", "reason": "str"},
-}
 SCORE_LISTS = {"gates": "GateResult", "breakdown": "CriterionScore"}
+SCORE_ITEM_FIELDS = {item: LINE_FIELDS[lines] for lines, item in SCORE_LISTS.items()}
 # The legal sources (SPEC §17): ``basis`` of a gate or criterion and the score's ``passMarkBasis``,
 # objects of the stored ``explanation`` with these keys (absent where the model cites none).
 SCORE_BASIS = "passMarkBasis"

@@ -238,12 +238,13 @@ class Applications:
             return
         assert isinstance(facts, dict)
         result, texts = engine.evaluate(facts, route)
-        stored, explanation = texts if self.copy else split(result.to_json())
+        stored, explanation = texts[:2] if self.copy else split(result.to_json())
         b.add("score", {
             "application_id": app_index, "scoring_model_id": engine.model_id, "model_version": engine.version,
             "total": result.total, "max_total": result.max_total, "pass_mark": result.pass_mark,
-            "passed": result.passed, "result": stored, "explanation": explanation, "computed_at": scored_at,
-            "stale": False,
+            "passed": result.passed, "result": stored, "explanation": explanation,
+            "rendered_gates": texts.rendered_gates, "rendered_breakdown": texts.rendered_breakdown,
+            "computed_at": scored_at, "stale": False,
         })
         b.add("score_history", {  # as services.scoring_models.store_scores adds it
             "application_id": app_index, "scoring_model_id": engine.model_id, "model_version": engine.version,

@@ -38,6 +38,7 @@ from models.enums import QuotaKind, ScoringModelStatus
 from services import holidays, scoring
 from services.errors import invalid_state
 from services.numbers import counter_name
+from services.scoring.results import StoredTexts, rendered_lines
 from services.holidays import DaysOff
 from services.scoring_models import evaluator_for
 
@@ -64,15 +65,15 @@ class Engine:
         self.definition = model.definition
         self.calls = 0
 
-    def evaluate(self, facts: dict[str, Any], route: str) -> tuple[scoring.ScoreResult, tuple[str, str | None]]:
-        """The score and its stored JSON texts (``ScoreResult.stored_texts``: result, explanation)."""
+    def evaluate(self, facts: dict[str, Any], route: str) -> tuple[scoring.ScoreResult, StoredTexts]:
+        """The score and its stored texts (``ScoreResult.stored_texts``)."""
         result = self.evaluator.evaluate(facts, route)
         self.calls += 1
         if self.calls <= 20 or self.calls % self.CHECK_EVERY == 0:
             full = scoring.evaluate(self.definition, facts, route)
-            stored, explanation = result.stored_texts
+            stored, explanation, *rendered = result.stored_texts
             if full != result or scoring.stored_score(json.loads(stored), explanation and json.loads(explanation)) \
-                    != full.to_json():  # pragma: no cover - the engine changed
+                    != full.to_json() or rendered != list(rendered_lines(json.loads(stored)).values()):  # pragma: no cover
                 raise AssertionError(f"memoised scoring differs from services.scoring.evaluate: {full} != {result}")
         return result, result.stored_texts
 

@@ -30,7 +30,7 @@ from services.scoring.catalogue import (
     BOOLEAN_PHRASES, CATEGORIES, FACT_LABELS, FACT_SOURCES,
     ORDINALS, ROUTES, fact_text, is_int, members_text, ordered,
 )
-from services.scoring.results import Basis, CriterionResult, GateResult, ScoreResult, line_texts
+from services.scoring.results import Basis, CriterionResult, GateResult, ScoreResult, StoredTexts, line_texts
 from services.scoring.validation import applies, criterion_max_points, validate_definition
 
 
@@ -331,8 +331,8 @@ def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
     ``memo_limit`` entries a memo starts afresh."""
     gates: list[GateResult] = []
     items: list[CriterionResult] = []
-    gate_texts: list[tuple[str, str | None]] = []
-    item_texts: list[tuple[str, str | None]] = []
+    gate_texts: list[tuple[str, str | None, str]] = []
+    item_texts: list[tuple[str, str | None, str]] = []
     gate_plan, criterion_plan = plan
     evaluate_one: Callable[[Mapping[str, Any], Mapping[str, object], str], Any]
     for evaluate_one, steps, results, texts in ((_evaluate_gate, gate_plan, gates, gate_texts),
@@ -368,15 +368,16 @@ def _score(plan: Plan, pass_mark: int, facts: Mapping[str, object], route: str,
                          gates=tuple(gates), breakdown=tuple(items), pass_mark_basis=pass_mark_basis)
     if memo_limit:  # memoised: what ScoreResult.stored_texts gives, from the memoised pieces
         explained = [f'"{lines}": {{{", ".join(entries)}}}' for lines, entries in (
-            ("gates", [e for _, e in gate_texts if e is not None]),
-            ("breakdown", [e for _, e in item_texts if e is not None])) if entries]
+            ("gates", [e for _, e, _ in gate_texts if e is not None]),
+            ("breakdown", [e for _, e, _ in item_texts if e is not None])) if entries]
         if pass_mark_basis is not None:
             explained.append(f'"passMarkBasis": {json.dumps(pass_mark_basis.to_json())}')
-        result.__dict__["stored_texts"] = (
+        result.__dict__["stored_texts"] = StoredTexts(
             f'{{"total": {total}, "maxTotal": {most}, "passMark": {pass_mark}, '
-            f'"passed": {"true" if passed else "false"}, "gates": [{", ".join(r for r, _ in gate_texts)}], '
-            f'"breakdown": [{", ".join(r for r, _ in item_texts)}]}}',
-            f'{{{", ".join(explained)}}}' if explained else None)
+            f'"passed": {"true" if passed else "false"}, "gates": [{", ".join(r for r, _, _ in gate_texts)}], '
+            f'"breakdown": [{", ".join(r for r, _, _ in item_texts)}]}}',
+            f'{{{", ".join(explained)}}}' if explained else None,
+            f'[{",".join(r for _, _, r in gate_texts)}]', f'[{",".join(r for _, _, r in item_texts)}]')
     return result
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import models as m
 from api.graphql import ids
@@ -37,6 +37,7 @@ from models.enums import (
 )
 from services import numbers, scoring
 from services.default_model import DEFAULT_MODEL_DEFINITION
+from services.scoring.results import rendered_lines
 from tests.conftest import BACKEND, PGBOUNCER, make_settings, token_for
 from tests.helpers_compiled import Pair
 
@@ -398,3 +399,46 @@ async def test_agency_feed_walk_is_compiled_and_sees_only_its_checks(
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == gpo_checks
+
+
+# ---------------------------------------------------------------- the score's lines as printed (issue 18)
+
+ODD_TEXTS = ['say "yes"', "back\\slash", "line\nbreak\ttab\x01\x1f", "Әлия Сәрсенқызы — ⚖ 🇰🇿", "</script>", "",
+             "'single' and \u2028 separator"]
+
+
+async def test_the_rendered_lines_print_any_text_as_the_resolvers_do(pair: Pair, sessions: Any) -> None:
+    """A score's gates and breakdown are sent as the score keeps them printed
+    (``score.rendered_gates`` / ``rendered_breakdown``) when every field of a line is
+    asked for in order, and element by element otherwise: both byte for byte what
+    normal execution prints, for texts that need escaping, null values and a value
+    stored as a number."""
+    async with transaction(sessions) as s:
+        score = (await s.execute(select(m.Score).order_by(m.Score.id).limit(1))).scalar_one()
+        gates = [{"code": f"G{k}", "passed": k % 2 == 0, "value": text if k % 3 else None, "reason": text}
+                 for k, text in enumerate(ODD_TEXTS)]
+        breakdown = [{"code": f"C{k}", "points": k, "maxPoints": 10, "value": 7 if k == 2 else text, "reason": text}
+                     for k, text in enumerate(ODD_TEXTS)]
+        result = {**score.result, "gates": gates, "breakdown": breakdown}
+        score.result, score.explanation = result, None
+        score.rendered_gates, score.rendered_breakdown = rendered_lines(result).values()
+        gid = ids.encode("Application", score.application_id)
+    printed = "gates { code passed value reason } breakdown { code points maxPoints value reason }"
+    for lines in (printed, "breakdown { reason code value } gates { passed code }",  # the second: element by element
+                  "gates { code passed value r: reason } breakdown { code points maxPoints value reason __typename }"):
+        before = COMPILED_QUERIES._value.get()
+        compiled, normal = await pair.both(f'{{ application(id: "{gid}") {{ score {{ total {lines} }} }} }}', {},
+                                           TOKENS["OFFICER"]())
+        assert COMPILED_QUERIES._value.get() == before + 1
+        assert compiled == normal, lines
+        if lines == printed:
+            assert [g["reason"] for g in json.loads(compiled)["data"]["application"]["score"]["gates"]] == ODD_TEXTS
+
+    # The printed form is what the compiled path reads for that selection: changed behind the
+    # score's back, the compiled answer follows it (and the element-by-element one does not).
+    async with transaction(sessions) as s:
+        await s.execute(update(m.Score).where(m.Score.id == score.id).values(rendered_gates="[]"))
+    for lines, shown in ((printed, 0), ("gates { passed code }", len(ODD_TEXTS))):
+        compiled, _ = await pair.both(f'{{ application(id: "{gid}") {{ score {{ {lines} }} }} }}', {},
+                                      TOKENS["OFFICER"]())
+        assert len(json.loads(compiled)["data"]["application"]["score"]["gates"]) == shown, lines

@@ -1,6 +1,7 @@
 """Migration 0014_score_explanation on SQLite and PostgreSQL: a score stored whole
 (before the migration) is split into ``result`` and ``explanation``, and put
-together again by the downgrade, nothing lost either way."""
+together again by the downgrade, nothing lost either way; and 0016_rendered_lines
+prints its lines as the API does."""
 
 from __future__ import annotations
 
@@ -99,6 +100,15 @@ def test_a_whole_score_is_split_by_the_upgrade_and_put_together_by_the_downgrade
         "passMarkBasis": LAW.to_json()}
     assert ScoreResult.from_stored(result, explained) == ScoreResult.from_json(WHOLE)
     assert split[2] == (plain, None)  # nothing to explain: stored in one part
+    # 0016_rendered_lines: the lines as the API prints them, keys in the API's order (the stored
+    # JSON's come back in PostgreSQL's jsonb order)
+    rendered = {row.id: tuple(row)[1:] for row in run(empty_url, sa.select(
+        SCORE.c.id, sa.column("rendered_gates", sa.Text), sa.column("rendered_breakdown", sa.Text)).select_from(SCORE))}
+    assert rendered == {
+        1: ('[{"code":"language","passed":true,"value":"B1","reason":"language level B1 meets the minimum A1"},'
+            '{"code":"adult","passed":true,"value":"28","reason":"applicant age 28 meets the minimum 18"}]',
+            '[{"code":"kazakh","points":110,"maxPoints":150,"value":"B1","reason":"B1 gives 110 of 150"}]'),
+        2: ("[]", "[]")}
 
     migrate.downgrade(empty_url, "0010_explain")
     assert {row.id: row.result for row in run(empty_url, sa.select(SCORE.c.id, SCORE.c.result))} == {

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from services.scoring import FACT_SOURCES, ROUTES, Evaluator, ScoreResult, evaluate, stored_score
-from services.scoring.results import split
+from services.scoring.results import StoredTexts, rendered_lines, split
 from tests.services.test_scoring_engine import PROPERTY_SETTINGS, SOURCES, definitions
 from tests.services.test_scoring_engine import facts as fact_maps
 
@@ -38,7 +38,7 @@ def assert_same(evaluator: Evaluator, definition: dict[str, Any], facts: dict[st
     assert got == expected
     if got[0] == "result":
         assert got[1].stored_texts == stored_texts(expected[1])
-        assert stored_score(*(json.loads(text) if text else None for text in got[1].stored_texts)) \
+        assert stored_score(*(json.loads(text) if text else None for text in got[1].stored_texts[:2])) \
             == expected[1].to_json()
 
 
@@ -138,15 +138,16 @@ def test_the_evaluator_keeps_its_own_copy_and_a_bounded_memo(monkeypatch: pytest
     assert max(memo_sizes) <= 3
 
 
-def stored_texts(result: ScoreResult) -> tuple[str, str | None]:
+def stored_texts(result: ScoreResult) -> StoredTexts:
     stored, explanation = split(result.to_json())
-    return json.dumps(stored), (None if explanation is None else json.dumps(explanation))
+    return StoredTexts(json.dumps(stored), None if explanation is None else json.dumps(explanation),
+                       **rendered_lines(stored))
 
 
 def test_the_stored_texts_of_a_plain_result_are_its_json_in_two_parts() -> None:
     result = evaluate(DEFAULT_MODEL_DEFINITION, {"applicant.age": 30}, "KANDAS")
     assert result.stored_texts == stored_texts(result)
-    stored, explanation = (json.loads(text) for text in result.stored_texts)
+    stored, explanation = (json.loads(text) for text in result.stored_texts[:2])
     assert "basis" not in json.dumps(stored) and "reasonText" not in json.dumps(stored)
     assert set(explanation) == {"gates", "breakdown", "passMarkBasis"}
     assert ScoreResult.from_stored(stored, explanation) == result

@@ -49,6 +49,7 @@ from api.graphql.readmap import (
     Ref,
 )
 from services import access
+from services.scoring.results import RENDERED
 from services.viewer import Viewer
 
 # Fields one compiled statement may render; larger selections run normally.
@@ -230,6 +231,10 @@ def score_field(c: Compilation, name: str, alias: Any, details: list[Any]) -> sa
         item_type = SCORE_LISTS[name]
         gql_item = c.schema.type_map[item_type]
         sub = c.subfields(gql_item, details)
+        asked = [(key, field_details[0].node.name.value) for key, field_details in sub.items()]
+        if asked == [(item_name, item_name) for item_name in SCORE_ITEM_FIELDS[item_type]] \
+                and all(access.reads(c.viewer, item_type, item_name) for _, item_name in asked):
+            return alias.c[RENDERED[name]]  # every field, in order: as the score keeps them printed
         elements = sa.func.jsonb_array_elements(result.op("->", return_type=sa.JSON)(const(name))).table_valued(
             "value", with_ordinality="ordinality").alias("e")
         pairs = []
