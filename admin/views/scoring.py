@@ -200,7 +200,7 @@ class ScoreAdmin(CaseView, model=Score):
     column_default_sort = ("computed_at", True)
     column_searchable_list = ["model_version"]
     column_filters = [BooleanFilter(Score.passed, title="Passed")]
-    column_details_exclude_list = ["result"]
+    column_details_exclude_list = ["result", "rendered_gates", "rendered_breakdown"]  # the table shows them
     details_template = "qonys/score.html"
 
     async def details_context(self, request: Request) -> dict[str, Any]:

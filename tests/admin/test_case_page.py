@@ -78,6 +78,7 @@ async def test_the_case_page_shows_the_whole_case(gql: Any, sessions: Any, admin
     score_page = await admin_client.get(f"/admin/score/details/{score_id}")
     assert score_page.status_code == 200
     assert 'id="case-criteria"' in score_page.text and "B1 gives 110 of 150" in score_page.text
+    assert "maxPoints" not in score_page.text  # nor as the JSON the API prints (score.rendered_breakdown)
     # the audit trail names the record each event is about, with a link to it
     trail = await admin_client.get("/admin/audit-event/list?pageSize=100")
     assert f'/admin/application/details/{case["id"]}">{case["number"]} · {case["name"]}</a>' in trail.text
