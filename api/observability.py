@@ -44,7 +44,8 @@ def configure_logging(production: bool) -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # A line in one write (PrintLogger's print() writes the line, then its newline: two system calls).
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         # Production configures once: loggers bound on first use (a bind per line otherwise).
         cache_logger_on_first_use=production,
     )
