@@ -63,14 +63,15 @@ async def record_check_result(
         raise forbidden(t("only officers, administrators and the agency that owns the check type may record check "
                           "results"))
     conn = await session.connection()
+    # The check's application and its type (every column of the type: the answer reads it).
     found = (await conn.execute(
-        select(CHECKS.c.application_id, CHECKS.c.check_type_id, TYPES.c.code)
+        select(CHECKS.c.application_id, *TYPES.c)
         .join_from(CHECKS, TYPES, TYPES.c.id == CHECKS.c.check_type_id)
         .where(CHECKS.c.id == check_id, access.checks(viewer))
     )).first()
     if found is None:  # missing, or not readable by this agency: the same answer
         raise not_found(t("check"), *CHECK_ID)
-    if viewer.is_agency and found.check_type_id not in viewer.owned_check_type_ids:
+    if viewer.is_agency and found.id not in viewer.owned_check_type_ids:
         raise forbidden(t("your agency may read this check but only the agency that owns its type records the result"),
                         *CHECK_ID)
     # Lock the application first, then the check: the order every pipeline write takes.
@@ -107,4 +108,5 @@ async def record_check_result(
         scored = (await session.execute(select(Application).where(Application.id == app.id)
                                         .execution_options(populate_existing=True))).scalar_one()
         await mark_score_stale(session, viewer, scored, before)
+    rows.known(session, CheckType, found)
     return rows.known(session, Check, written)
