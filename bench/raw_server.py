@@ -393,9 +393,9 @@ async def feed(request: Request) -> Response:
 #     before plus the amount, read under the contract's lock) and the
 #     ``contract.support_payment`` audit event (paymentId, measure, amount,
 #     paidOn, cap, measureTotal, totalSupport [before, after]).
-#   Nothing left out. Fewer round trips than Qonys: the measure, the MRP and both
-#   ledger sums are one SELECT, the payment, the total and the audit event one
-#   statement.
+#   Nothing left out. The measure, the MRP and both ledger sums are one SELECT (as
+#   in Qonys); fewer round trips than Qonys: the payment, the total and the audit
+#   event are one statement (three in Qonys, which runs them on SQLite too).
 #
 # Like Qonys, none of the three queues a webhook delivery (no service of these
 # three raises an event). A refused credential is not counted in

@@ -81,7 +81,7 @@ async def record_many(
         await session.flush()  # events recorded earlier (``record``) keep their order
         table = AuditEvent.__table__
         changes_json = json_from_text(sa.bindparam("changes_json", type_=sa.Text()), session.get_bind().dialect.name)
-        await session.execute(sa.insert(table).values(changes=changes_json), rows)
+        await (await session.connection()).execute(sa.insert(table).values(changes=changes_json), rows)
     return len(rows)
 
 

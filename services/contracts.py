@@ -25,7 +25,7 @@ import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
@@ -54,6 +54,10 @@ CONTRACT_YEARS = 5
 DATE_MIN = dt.date(2000, 1, 1)
 DATE_MAX = dt.date(2095, 12, 31)
 ZERO = Decimal("0.00")
+CONTRACTS = SocialContract.__table__
+PAYMENTS = SupportPayment.__table__
+MEASURES = SupportMeasure.__table__
+MRP = MrpValue.__table__
 
 
 def refund_outstanding(refund_due: Any, refund_paid: Any) -> Any:
@@ -117,6 +121,17 @@ async def lock_contract(session: AsyncSession, contract_id: int) -> SocialContra
     stmt = (select(SocialContract).where(SocialContract.id == contract_id)
             .with_for_update().execution_options(populate_existing=True))
     contract = (await session.execute(stmt)).scalar_one_or_none()
+    return _found(contract)
+
+
+async def lock_contract_row(session: AsyncSession, contract_id: int) -> Row[Any]:
+    """:func:`lock_contract` for a Core write: a row of the contract's columns (no ORM object)."""
+    conn = await session.connection()
+    return _found((await conn.execute(
+        select(*CONTRACTS.c).where(CONTRACTS.c.id == contract_id).with_for_update())).first())
+
+
+def _found(contract: Any) -> Any:
     if contract is None:
         raise not_found(t("social contract"), "input", "contractId")
     return contract
@@ -220,38 +235,42 @@ def future_date_problem(value: dt.date, what: str, on: dt.date) -> str | None:
 # support payments
 
 
-async def measure_cap(
-    session: AsyncSession, measure: SupportMeasure, contract: SocialContract, year: int
-) -> tuple[Decimal, Decimal] | None:
-    """(cap in tenge, MRP used) for ``measure`` on ``contract`` in ``year``; None when the year has no MRP."""
-    mrp = (await session.execute(select(MrpValue.amount).where(MrpValue.year == year))).scalar_one_or_none()
-    if mrp is None:
-        return None
-    return support_cap(measure.cap_mrp, mrp, contract.family_size, measure.per_family_member), Decimal(mrp)
-
-
-async def _ledger_sum(session: AsyncSession, contract_id: int, measure_id: int | None = None) -> Decimal:
-    stmt = select(func.sum(SupportPayment.amount)).where(SupportPayment.contract_id == contract_id)
+def _ledger_sum(contract_id: int, measure_id: Any = None) -> Any:
+    """What the contract's ledger holds (of one measure when ``measure_id`` is given), as a scalar subquery."""
+    stmt = select(func.sum(PAYMENTS.c.amount)).where(PAYMENTS.c.contract_id == contract_id)
     if measure_id is not None:
-        stmt = stmt.where(SupportPayment.measure_id == measure_id)
-    value = (await session.execute(stmt)).scalar_one_or_none()
+        stmt = stmt.where(PAYMENTS.c.measure_id == measure_id)
+    return stmt.scalar_subquery()
+
+
+def _money_sum(value: Any) -> Decimal:
     return ZERO if value is None else Decimal(value).quantize(CENT)
 
 
 async def record_support_payment(
     session: AsyncSession, viewer: Viewer, *, contract_id: int, measure_code: str, amount: Decimal, paid_on: dt.date
-) -> SocialContract:
+) -> Row[Any]:
+    """Core statements on the session's connection (no ORM object, nothing to flush):
+    the measure, the MRP of the payment's year and both ledger sums are one SELECT
+    under the contract's lock, and the contract's new total is the ledger's sum
+    before the payment plus its amount. Returns the contract's row as written."""
     require_staff(viewer)
-    contract = await lock_contract(session, contract_id)
+    contract = await lock_contract_row(session, contract_id)
     if contract.status != ContractStatus.ACTIVE:
         raise invalid_state(t("support is paid only on an ACTIVE contract; this one is {status}",
                               status=contract.status.value),
                             "input", "contractId")
+    conn = await session.connection()
     errors = ErrorCollector()
     code = (measure_code or "").strip().upper()
-    measure = (await session.execute(select(SupportMeasure).where(SupportMeasure.code == code))).scalar_one_or_none()
+    measure = (await conn.execute(
+        select(MEASURES.c.id, MEASURES.c.code, MEASURES.c.cap_mrp, MEASURES.c.per_family_member,
+               select(MRP.c.amount).where(MRP.c.year == paid_on.year).scalar_subquery().label("mrp"),
+               _ledger_sum(contract.id, MEASURES.c.id).label("measure_paid"),
+               _ledger_sum(contract.id).label("ledger"))
+        .where(MEASURES.c.code == code))).first()
     if measure is None:
-        known = (await session.execute(select(SupportMeasure.code).order_by(SupportMeasure.code))).scalars().all()
+        known = (await conn.execute(select(MEASURES.c.code).order_by(MEASURES.c.code))).scalars().all()
         errors.invalid(t("unknown support measure {code}; known measures: {known}", code=repr(measure_code),
                          known=", ".join(known)),
                        "input", "measureCode")
@@ -266,12 +285,12 @@ async def record_support_payment(
     assert measure is not None and measure.id is not None
     amount = Decimal(amount).quantize(CENT)
 
-    capped = await measure_cap(session, measure, contract, paid_on.year)
-    if capped is None:
+    if measure.mrp is None:
         raise invalid(t("no MRP value is set for {year}, so the {measure} cap cannot be computed; an administrator "
                         "must add that year's MRP first", year=paid_on.year, measure=measure.code), "input", "paidOn")
-    cap, mrp = capped
-    paid = await _ledger_sum(session, contract.id, measure.id)
+    mrp = Decimal(measure.mrp)
+    cap = support_cap(measure.cap_mrp, mrp, contract.family_size, measure.per_family_member)
+    paid = _money_sum(measure.measure_paid)
     if paid + amount > cap:
         remaining = max(cap - paid, ZERO)
         values = dict(measure=measure.code, cap=cents(cap), cap_mrp=format(measure.cap_mrp.normalize(), "f"),
@@ -285,20 +304,18 @@ async def record_support_payment(
                         "MRP); {paid} has been paid, so at most {remaining} remains (got {given})", **values),
                       "input", "amount")
 
-    payment = SupportPayment(contract_id=contract.id, measure_id=measure.id, amount=amount, paid_on=paid_on,
-                             recorded_at=utcnow(), recorded_by=viewer.audit_subject)
-    session.add(payment)
-    await session.flush()
+    payment_id = (await conn.execute(insert(PAYMENTS).values(
+        contract_id=contract.id, measure_id=measure.id, amount=amount, paid_on=paid_on, recorded_at=utcnow(),
+        recorded_by=viewer.audit_subject).returning(PAYMENTS.c.id))).scalar_one()
     before = contract.total_support
-    total = await _ledger_sum(session, contract.id)
-    await session.execute(update(SocialContract).where(SocialContract.id == contract.id)
-                          .values(total_support=total).execution_options(synchronize_session=False))
-    contract.total_support = total
-    await audit.record(session, viewer, "contract.support_payment", "social_contract", contract.id, {
-        "paymentId": payment.id, "measure": measure.code, "amount": amount, "paidOn": paid_on,
+    total = _money_sum(measure.ledger) + amount  # the ledger as read under the contract's lock, and this payment
+    written = (await conn.execute(update(CONTRACTS).where(CONTRACTS.c.id == contract.id)
+                                  .values(total_support=total).returning(*CONTRACTS.c))).one()
+    await audit.record_many(session, viewer, "contract.support_payment", "social_contract", [(contract.id, {
+        "paymentId": payment_id, "measure": measure.code, "amount": amount, "paidOn": paid_on,
         "cap": cap, "measureTotal": paid + amount, "totalSupport": [before, total],
-    })
-    return contract
+    })])
+    return rows.known(session, SocialContract, written)
 
 
 # --------------------------------------------------------------------------

@@ -5,7 +5,9 @@ so that every problem of an input is reported together."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
@@ -28,7 +30,9 @@ async def region_by_code(
 
 async def occupation_by_code(
     session: AsyncSession, code: str | None, errors: ErrorCollector, *field: str
-) -> Occupation | None:
+) -> Row[Any] | None:
+    """The occupation of an ISCO-08 code, as a row of its columns (a Core statement on
+    the session's connection); its problem goes to ``errors``."""
     if code is None:
         return None
     code = code.strip()
@@ -36,7 +40,8 @@ async def occupation_by_code(
     if problem:
         errors.invalid(problem, *field)
         return None
-    occupation = (await session.execute(select(Occupation).where(Occupation.code == code))).scalar_one_or_none()
+    table = Occupation.__table__
+    occupation = (await (await session.connection()).execute(select(*table.c).where(table.c.code == code))).first()
     if occupation is None:
         errors.invalid(t("{code} is not a known ISCO-08 occupation code.", code=code), *field)
     return occupation

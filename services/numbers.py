@@ -11,21 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import NumberSequence
 
+COUNTERS = NumberSequence.__table__
+
 
 async def next_value(session: AsyncSession, name: str, by: int = 1) -> int:
-    """The counter ``name`` moved on by ``by`` (the last of the ``by`` values taken)."""
+    """The counter ``name`` moved on by ``by`` (the last of the ``by`` values taken);
+    Core statements on the session's connection."""
+    conn = await session.connection()
     stmt = (
-        update(NumberSequence)
-        .where(NumberSequence.name == name)
-        .values(value=NumberSequence.value + by)
-        .returning(NumberSequence.value)
+        update(COUNTERS)
+        .where(COUNTERS.c.name == name)
+        .values(value=COUNTERS.c.value + by)
+        .returning(COUNTERS.c.value)
     )
-    value = (await session.execute(stmt)).scalar_one_or_none()
+    value = (await conn.execute(stmt)).scalar_one_or_none()
     if value is not None:
         return int(value)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(NumberSequence).values(name=name, value=0).on_conflict_do_nothing())
-    return int((await session.execute(stmt)).scalar_one())
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(insert(COUNTERS).values(name=name, value=0).on_conflict_do_nothing())
+    return int((await conn.execute(stmt)).scalar_one())
 
 
 def counter_name(prefix: str, year: int) -> str:

@@ -44,13 +44,37 @@ async def added(session: AsyncSession, row: object) -> bool:
     return True
 
 
+_ADVISORY_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(k, n)"
+)
+
+
 async def postgres_lock(session: AsyncSession, *keys: str) -> None:
     """Serialise transactions that look for the same anti-fraud keys (PostgreSQL;
-    on SQLite every writer already holds the database's write lock)."""
+    on SQLite every writer already holds the database's write lock): every key's
+    transaction-scoped advisory lock, in sorted order, with one statement."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted(set(keys)):
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+    conn = await session.connection()
+    await conn.execute(_ADVISORY_LOCKS, {"keys": sorted(set(keys))})
+
+
+KNOWN_ROWS = "qonys_known_rows"
+
+
+def known(session: AsyncSession, model: type, row: Any) -> Any:
+    """Say that ``row`` (a row of every column of ``model``'s table, as this
+    transaction wrote it: ``INSERT``/``UPDATE … RETURNING``, or read it under its
+    lock) is what a read after the commit would find, and that the writer may read
+    it. The GraphQL layer starts the answer's loaders from these rows instead of
+    reading them again (``api.graphql.context.Context.write``). Returns ``row``."""
+    session.info.setdefault(KNOWN_ROWS, []).append((model, row))
+    return row
+
+
+def known_rows(session: AsyncSession) -> list[tuple[type, Any]]:
+    """The rows :func:`known` recorded in ``session`` (model, row), in order."""
+    return session.info.get(KNOWN_ROWS, [])
 
 
 def assign(row: object, values: Mapping[str, Any]) -> dict[str, Any]:

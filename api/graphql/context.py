@@ -16,7 +16,7 @@ from api.graphql.loaders import Loaders
 from core.db import transaction
 from core.replica import Replica, unreachable
 from core.settings import Settings
-from services import webhooks
+from services import rows, webhooks
 from services.viewer import Viewer
 from services.webhooks import worker as webhook_worker
 
@@ -68,6 +68,8 @@ class Context:
         async with transaction(self.sessions) as session:
             yield session
         self.loaders = Loaders(self.read_sessions or self.sessions, self.viewer)
+        for model, row in rows.known_rows(session):  # rows the write already has, as committed
+            self.loaders.by_id(model).prime(row.id, row, force=True)
         webhook_worker.after_commit(self.settings, webhooks.queued(session))
 
     @asynccontextmanager

@@ -4,14 +4,16 @@ records its result."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
 from models import Application, Check, CheckType
 from models.base import utcnow
 from models.enums import CheckStatus
-from services import access, audit, rules
+from services import access, audit, rows, rules
 from services.applications.common import CHECK_ID, load_application, require_staff
 from services.applications.scores import facts_before_write, mark_score_stale
 from services.applications.status import require_status
@@ -21,6 +23,9 @@ from services.viewer import Viewer
 from services.webhooks import events as webhook_events
 
 DETAILS_MAX = 2000
+CHECKS = Check.__table__
+APPS = Application.__table__
+TYPES = CheckType.__table__
 
 
 async def request_checks(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
@@ -50,22 +55,32 @@ async def request_checks(session: AsyncSession, viewer: Viewer, *, application_i
 
 async def record_check_result(
     session: AsyncSession, viewer: Viewer, *, check_id: int, status: CheckStatus, details: str | None = None
-) -> Check:
+) -> Row[Any]:
+    """The check's result, in Core statements on the session's connection (no ORM
+    object, nothing to flush); returns the check's row as written (every column),
+    which the answer is read from (``rows.known``)."""
     if not (viewer.is_staff or viewer.is_agency):
         raise forbidden(t("only officers, administrators and the agency that owns the check type may record check "
                           "results"))
-    found = (await session.execute(
-        select(Check.application_id, Check.check_type_id).where(Check.id == check_id, access.checks(viewer))
+    conn = await session.connection()
+    # The check's application and its type (every column of the type: the answer reads it).
+    found = (await conn.execute(
+        select(CHECKS.c.application_id, *TYPES.c)
+        .join_from(CHECKS, TYPES, TYPES.c.id == CHECKS.c.check_type_id)
+        .where(CHECKS.c.id == check_id, access.checks(viewer))
     )).first()
     if found is None:  # missing, or not readable by this agency: the same answer
         raise not_found(t("check"), *CHECK_ID)
-    if viewer.is_agency and found.check_type_id not in viewer.owned_check_type_ids:
+    if viewer.is_agency and found.id not in viewer.owned_check_type_ids:
         raise forbidden(t("your agency may read this check but only the agency that owns its type records the result"),
                         *CHECK_ID)
     # Lock the application first, then the check: the order every pipeline write takes.
-    app = (await session.execute(
-        select(Application).where(Application.id == found.application_id).with_for_update())).scalar_one()
-    check = (await session.execute(select(Check).where(Check.id == check_id).with_for_update())).scalar_one()
+    app = (await conn.execute(
+        select(APPS.c.id, APPS.c.status, APPS.c.updated_at).where(APPS.c.id == found.application_id)
+        .with_for_update())).one()
+    check = (await conn.execute(
+        select(CHECKS.c.status, CHECKS.c.details, CHECKS.c.completed_at, CHECKS.c.recorded_by, CHECKS.c.updated_at)
+        .where(CHECKS.c.id == check_id).with_for_update())).one()
     require_status(app, "recordCheckResult", *CHECK_ID)
     if check.status == CheckStatus.CANCELLED:  # cancelled when the application was decided or withdrawn
         raise invalid_state(t("this check was cancelled when its application was decided or withdrawn; "
@@ -82,16 +97,16 @@ async def record_check_result(
     now = rules.moved_forward(utcnow(), check.updated_at)
     previous = {"status": check.status, "details": check.details, "completedAt": check.completed_at,
                 "recordedBy": check.recorded_by}
-    check.status = status
-    check.details = details
-    check.completed_at = now
-    check.updated_at = now
-    check.recorded_by = viewer.audit_subject
-    app.updated_at = max(now, app.updated_at)
-    await session.flush()
-    check_type = await session.get(CheckType, check.check_type_id)
-    await audit.record(session, viewer, "application.check_result", "application", app.id, {
-        "checkId": check.id, "checkType": check_type.code if check_type else None, "status": status,
-        "details": details, "previous": previous})
-    await mark_score_stale(session, viewer, app, before)
-    return check
+    written = (await conn.execute(
+        update(CHECKS).where(CHECKS.c.id == check_id)
+        .values(status=status, details=details, completed_at=now, updated_at=now, recorded_by=viewer.audit_subject)
+        .returning(*CHECKS.c))).one()
+    await conn.execute(update(APPS).where(APPS.c.id == app.id).values(updated_at=max(now, app.updated_at)))
+    await audit.record_many(session, viewer, "application.check_result", "application", [(app.id, {
+        "checkId": check_id, "checkType": found.code, "status": status, "details": details, "previous": previous})])
+    if before is not None:  # a scored application: the ORM row, as just written, for the staleness rule
+        scored = (await session.execute(select(Application).where(Application.id == app.id)
+                                        .execution_options(populate_existing=True))).scalar_one()
+        await mark_score_stale(session, viewer, scored, before)
+    rows.known(session, CheckType, found)
+    return rows.known(session, Check, written)

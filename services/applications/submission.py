@@ -10,14 +10,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
 from models import Applicant, Application, DeficitOccupation, Occupation, Region
 from models.base import today_almaty, utcnow
 from models.enums import UNDECIDED_STATUSES, Route, Sex
-from services import audit, numbers, rules, search
+from services import audit, numbers, rows, rules, search
 from services.applications.common import require_person
 from services.applications.status import S
 from services.errors import ErrorCode, ErrorCollector
@@ -27,6 +27,9 @@ from services.rows import postgres_lock
 from services.viewer import Viewer
 
 DUE_DAYS = 29
+APPS = Application.__table__
+APPLICANTS = Applicant.__table__
+REGIONS = Region.__table__
 
 
 def due_date(submitted_on: dt.date) -> dt.date:
@@ -60,7 +63,8 @@ async def submit_application(
     target_region_code: str,
     occupation_code: str | None = None,
     permit_id: int | None = None,
-) -> Application:
+) -> Row[Any]:
+    """Returns the application's row as written (every column), which the answer is read from."""
     require_person(viewer, t("submit applications"))
     today = today_almaty()
     errors = ErrorCollector()
@@ -77,8 +81,9 @@ async def submit_application(
     errors.invalid(rules.document_number_problem(applicant.document_number), *p, "documentNumber")
     document_number = rules.normalise_document_number(applicant.document_number)
 
+    conn = await session.connection()  # Core statements on it: no ORM object, nothing to flush
     code = rules.normalise_region_code(target_region_code)
-    region = (await session.execute(select(Region).where(Region.code == code))).scalar_one_or_none()
+    region = (await conn.execute(select(*REGIONS.c).where(REGIONS.c.code == code))).first()
     if region is None:
         errors.invalid(t("{code} is not a region code (ISO 3166-2:KZ, e.g. KZ-55).", code=code) if code else
                        t("an empty code is not a region code (ISO 3166-2:KZ, e.g. KZ-55)."), "input", "targetRegionCode")
@@ -105,7 +110,7 @@ async def submit_application(
             errors.invalid(t("LABOUR applications need the occupation code of the job (ISCO-08)."),
                            "input", "occupationCode")
         elif occupation is not None and region is not None:
-            listed = (await session.execute(
+            listed = (await conn.execute(
                 select(DeficitOccupation.id).where(DeficitOccupation.region_id == region.id,
                                                    DeficitOccupation.occupation_id == occupation.id,
                                                    DeficitOccupation.year == today.year)
@@ -123,7 +128,7 @@ async def submit_application(
     # Anti-fraud: one undecided application per document and per IIN.
     await postgres_lock(session, f"doc:{citizenship}:{document_number}", *([f"iin:{iin}"] if iin else []))
     same_doc = and_(Application.citizenship == citizenship, Application.document_number == document_number)
-    clashes = (await session.execute(
+    clashes = (await conn.execute(
         select(Application.citizenship, Application.document_number, Application.iin)
         .where(Application.status.in_(UNDECIDED_STATUSES),
                or_(same_doc, Application.iin == iin) if iin else same_doc)
@@ -142,45 +147,47 @@ async def submit_application(
     person = await _reuse_applicant(session, owner, full_name, applicant, citizenship, document_number, iin)
     now = utcnow()
     if person is None:
-        person = Applicant(owner_subject=owner, iin=iin, full_name=full_name, birth_date=applicant.birth_date,
-                           sex=applicant.sex, citizenship=citizenship, ethnic_kazakh=applicant.ethnic_kazakh,
-                           document_number=document_number, created_at=now)
-        session.add(person)
-        await session.flush()
-        await audit.record(session, viewer, "applicant.create", "applicant", person.id, {
+        person = (await conn.execute(insert(APPLICANTS).values(
+            owner_subject=owner, iin=iin, full_name=full_name, birth_date=applicant.birth_date, sex=applicant.sex,
+            citizenship=citizenship, ethnic_kazakh=applicant.ethnic_kazakh, document_number=document_number,
+            created_at=now).returning(*APPLICANTS.c))).one()
+        await audit.record_many(session, viewer, "applicant.create", "applicant", [(person.id, {
             "fullName": full_name, "birthDate": applicant.birth_date, "sex": applicant.sex,
             "citizenship": citizenship, "ethnicKazakh": applicant.ethnic_kazakh,
-            "documentNumber": document_number, "iin": iin, "ownerSubject": owner})
+            "documentNumber": document_number, "iin": iin, "ownerSubject": owner})])
 
     number = await numbers.next_number(session, "RP", today.year)
-    app = Application(
+    due = due_date(today)
+    app = (await conn.execute(insert(APPS).values(
         number=number, applicant_id=person.id, owner_subject=owner, route=route, target_region_id=region.id,
         occupation_id=occupation.id if occupation else None, status=S.SUBMITTED, citizenship=citizenship,
         document_number=document_number, iin=iin, submitted_at=now, permit_id=permit_id,
-        due_date=due_date(today), updated_at=now,
+        due_date=due, updated_at=now,
         search_key=search.search_key(number=number, full_name=full_name, iin=iin, document_number=document_number),
-    )
-    session.add(app)
-    await session.flush()
-    await audit.record(session, viewer, "application.submit", "application", app.id, {
+    ).returning(*APPS.c))).one()
+    await audit.record_many(session, viewer, "application.submit", "application", [(app.id, {
         "number": number, "applicantId": person.id, "route": route, "targetRegion": region.code,
         "occupation": occupation.code if occupation else None, "status": S.SUBMITTED,
         **({"permitId": permit_id} if permit_id is not None else {}),
-        "dueDate": app.due_date, "ownerSubject": owner})
-    return app
+        "dueDate": due, "ownerSubject": owner})])
+    # The answer is read from these rows: the application, its applicant and its region.
+    rows.known(session, Applicant, person)
+    rows.known(session, Region, region)
+    return rows.known(session, Application, app)
 
 
 async def _reuse_applicant(
     session: AsyncSession, owner: str | None, full_name: str, a: ApplicantIn, citizenship: str,
     document_number: str, iin: str | None,
-) -> Applicant | None:
+) -> Row[Any] | None:
     """The same person's earlier record (same owner, document and every detail), so
     that ``applicant.applications`` lists a re-application after a withdrawal or a
     refusal. A record with any detail changed is never overwritten: a new one is made."""
-    same_owner = Applicant.owner_subject.is_(None) if owner is None else Applicant.owner_subject == owner
-    rows = (await session.execute(
-        select(Applicant).where(Applicant.citizenship == citizenship, Applicant.document_number == document_number,
-                                same_owner).order_by(Applicant.id)
-    )).scalars().all()
+    same_owner = APPLICANTS.c.owner_subject.is_(None) if owner is None else APPLICANTS.c.owner_subject == owner
+    found = (await (await session.connection()).execute(
+        select(*APPLICANTS.c).where(APPLICANTS.c.citizenship == citizenship,
+                                    APPLICANTS.c.document_number == document_number, same_owner)
+        .order_by(APPLICANTS.c.id)
+    )).all()
     wanted = (full_name, a.birth_date, a.sex, a.ethnic_kazakh, iin)
-    return next((r for r in rows if (r.full_name, r.birth_date, r.sex, r.ethnic_kazakh, r.iin) == wanted), None)
+    return next((r for r in found if (r.full_name, r.birth_date, r.sex, r.ethnic_kazakh, r.iin) == wanted), None)
