@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,6 +67,7 @@ from models import Employer, Violation, WorkPermit
 from models.enums import PermitCategory, PermitStatus
 from services import integrity
 from services.labour import rules as labour_rules
+from cli.demo import generator as generator_module
 from cli.demo.generator import generate
 from services.rules import (
     add_months,
@@ -97,9 +99,14 @@ async def _all(session: AsyncSession, model: type) -> list:
     return list((await session.execute(select(model).order_by(model.id))).scalars())
 
 
-async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_demo_data_is_consistent(sessions: async_sessionmaker[AsyncSession],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # The data are drawn from the seed and the generator's "now": held at the start of
+    # today (Almaty), so that they do not change with the hour the test runs at.
+    held = dt.datetime.combine(today_almaty(), dt.time(0, 0, 1), tzinfo=ALMATY).astimezone(dt.timezone.utc)
+    monkeypatch.setattr(generator_module, "utcnow", lambda: held)
     calls: list[tuple[int, int]] = []
-    started = utcnow()
+    started = held
     counts = await generate(sessions, applications=N, seed=7, batch_size=110,
                             progress=lambda done, total: calls.append((done, total)))
     assert calls[0] == (0, N) and calls[-1] == (N, N)
