@@ -110,8 +110,8 @@ def test_serve_takes_its_port_from_the_option_or_qonys_port(database_url: str, m
 ])
 def test_make_run_takes_a_port(make_args: tuple[str, ...], env: dict[str, str], port: str) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("QONYS_")} | env
-    done = subprocess.run(["make", "-n", "run", *make_args], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(["make", "--no-print-directory", "-n", "run", *make_args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=60)  # inside another make: no "make[1]: …" lines
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1].endswith(f"qonys serve --host 127.0.0.1 --port {port}")
 
