@@ -14,23 +14,34 @@ from sqlalchemy import select, update
 
 from admin.views import ALL_VIEWS, EDITABLE_VIEWS
 from models import AuditEvent, Quota, Region, ScoringModel
-from core.db import transaction
+from core.db import create_engine, session_factory, transaction
 from models.enums import AdminRole, QuotaKind, ScoringModelStatus
 from services.auth import create_admin_account
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from services.viewer import SYSTEM
 from tests import factories as f
+from tests.conftest import make_settings, prebuilt
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "alice.admin"
 AUDITOR = "bob.auditor"
 
 
+async def _create_accounts(url: str) -> None:
+    engine = create_engine(make_settings(url))
+    try:
+        async with transaction(session_factory(engine)) as session:
+            await create_admin_account(session, SYSTEM, ADMIN, PASSWORD, AdminRole.ADMINISTRATOR)
+            await create_admin_account(session, SYSTEM, AUDITOR, PASSWORD, AdminRole.AUDITOR)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
-async def accounts(sessions: Any) -> None:
-    async with transaction(sessions) as session:
-        await create_admin_account(session, SYSTEM, ADMIN, PASSWORD, AdminRole.ADMINISTRATOR)
-        await create_admin_account(session, SYSTEM, AUDITOR, PASSWORD, AdminRole.AUDITOR)
+async def accounts(template_url: str, database_url: str) -> None:
+    """An administrator and an auditor: created once per test process (each argon2
+    hash costs ~0.2 s of CPU), restored for each test (``tests.conftest.prebuilt``)."""
+    await prebuilt("admin_accounts", template_url, database_url, _create_accounts)
 
 
 async def login(client: httpx.AsyncClient, username: str = ADMIN, password: str = PASSWORD) -> httpx.Response:
