@@ -17,7 +17,8 @@ import datetime as dt
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,49 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+_PREBUILT: dict[str, Any] = {}
+
+
+async def prebuilt(name: str, template_url: str, url: str, build: Callable[[str], Awaitable[Any]]) -> Any:
+    """Brings this test's database (``url``, the seeded one of ``database_url``) to the
+    state ``build(url)`` leaves it in, and returns what ``build`` returned, for fixtures
+    whose state costs seconds (a register built through the API, argon2 hashes).
+    ``build`` runs once per test process; the state it left is kept and restored for
+    each later test, as ``database_url`` restores the seed: on PostgreSQL a snapshot
+    schema like the seed's (``prebuilt_<name>``), on SQLite a copy of the file, both
+    written and restored while connections may be open (SQLite's backup API)."""
+    direct = _DIRECT.get(url, url)
+    if name not in _PREBUILT:
+        result = await build(url)
+        if BACKEND == "postgres":
+            await pg_execute(direct, SNAPSHOT_SQL.replace("seed_snapshot", f"prebuilt_{name}"))
+            kept: Any = None
+        else:
+            kept = Path(_sqlite_path(template_url)).with_name(f"prebuilt-{name}.db")  # beside the template
+            _sqlite_copy(_sqlite_path(url), kept)
+        _PREBUILT[name] = (kept, result)
+        return result
+    kept, result = _PREBUILT[name]
+    if BACKEND == "postgres":
+        await pg_execute(direct, f"SELECT prebuilt_{name}.reset()")
+    else:
+        _sqlite_copy(kept, _sqlite_path(url))
+    return result
+
+
+def _sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite+aiosqlite:///")
+
+
+def _sqlite_copy(source: str | Path, target: str | Path) -> None:
+    """The whole of one SQLite database into another, through SQLite (committed pages,
+    the WAL's included; connections open on ``target`` see the copy)."""
+    import sqlite3
+
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 @pytest.fixture(scope="session")
 def pgbouncer_port() -> Iterator[int | None]:
     """The port of this session's PgBouncer (QONYS_TEST_PGBOUNCER=1), else None."""
@@ -277,9 +321,19 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+_TOKEN_SETTINGS: dict[tuple[tuple[str, str], ...], Settings] = {}
+
+
 def token_for(role: str, subject: str | None = None, settings: Settings | None = None) -> str:
-    cfg = settings or make_settings("sqlite+aiosqlite:///unused.db")
-    return mint_token(cfg, subject=subject or f"{role.lower()}-1", role=role)
+    """A token for ``role``, signed with ``settings`` or else the tests' own: those are
+    built once per value of the QONYS_ variables (building a Settings reads the
+    environment, ~10 ms, and most requests of the API tests ask for a token)."""
+    if settings is None:
+        key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("QONYS_")))
+        if key not in _TOKEN_SETTINGS:
+            _TOKEN_SETTINGS[key] = make_settings("sqlite+aiosqlite:///unused.db")
+        settings = _TOKEN_SETTINGS[key]
+    return mint_token(settings, subject=subject or f"{role.lower()}-1", role=role)
 
 
 class GQL:

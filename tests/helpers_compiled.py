@@ -4,10 +4,9 @@ statement, or PostgreSQL answers without it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
-
-import httpx
 
 from core.metrics import COMPILED_QUERIES
 from server.app import create_app
@@ -26,23 +25,64 @@ class Pair:
         self.on = create_app(make_settings(url, compiled_reads=True))
         self.off = create_app(make_settings(url, compiled_reads=False))
         assert self.on.state.schema is self.off.state.schema
-        self.clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-                        for app in (self.on, self.off)]
 
     async def both(self, query: str, variables: dict[str, Any], token: str | None) -> tuple[bytes, bytes]:
         out = []
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for client in self.clients:
-            r = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-            assert r.status_code == 200, r.text
-            out.append(r.content)
+        body = json.dumps({"query": query, "variables": variables}, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False).encode()
+        headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+        for app in (self.on, self.off):
+            status, content = await post(app, "/graphql", body, headers)
+            assert status == 200, content.decode(errors="replace")
+            out.append(content)
         return out[0], out[1]
 
     async def close(self) -> None:
-        for client in self.clients:
-            await client.aclose()
         await self.on.state.engine.dispose()
         await self.off.state.engine.dispose()
+
+
+async def post(app: Any, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    """A JSON POST to the ASGI ``app``: its status and body. What ``httpx.ASGITransport``
+    does (the same scope and headers as an ``httpx.AsyncClient`` at ``http://t``
+    sends, the body in one message, ``http.disconnect`` once answered), without
+    building httpx's request and response objects: ~0.4 ms of each request, and the
+    access differential makes ~50,000."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "headers": [(b"host", b"t"), (b"accept", b"*/*"), (b"accept-encoding", b"gzip, deflate"),
+                    (b"connection", b"keep-alive"), (b"user-agent", b"python-httpx/0.29.0"), *headers,
+                    (b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")],
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "server": ("t", None),
+        "client": ("127.0.0.1", 123), "root_path": "",
+    }
+    answered = asyncio.Event()
+    received = False
+    status: int | None = None
+    parts: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if received:
+            await answered.wait()
+            return {"type": "http.disconnect"}
+        received = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            assert status is None
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            assert not answered.is_set()
+            parts.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                answered.set()
+
+    await app(scope, receive, send)
+    assert status is not None and answered.is_set()
+    return status, b"".join(parts)
 
 
 async def compiled_and_normal(url: str, query: str, variables: dict[str, Any], token: str

@@ -14,23 +14,34 @@ from sqlalchemy import select, update
 
 from admin.views import ALL_VIEWS, EDITABLE_VIEWS
 from models import AuditEvent, Quota, Region, ScoringModel
-from core.db import transaction
+from core.db import create_engine, session_factory, transaction
 from models.enums import AdminRole, QuotaKind, ScoringModelStatus
 from services.auth import create_admin_account
 from services.default_model import DEFAULT_MODEL_DEFINITION
 from services.viewer import SYSTEM
 from tests import factories as f
+from tests.conftest import make_settings, prebuilt
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "alice.admin"
 AUDITOR = "bob.auditor"
 
 
+async def _create_accounts(url: str) -> None:
+    engine = create_engine(make_settings(url))
+    try:
+        async with transaction(session_factory(engine)) as session:
+            await create_admin_account(session, SYSTEM, ADMIN, PASSWORD, AdminRole.ADMINISTRATOR)
+            await create_admin_account(session, SYSTEM, AUDITOR, PASSWORD, AdminRole.AUDITOR)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
-async def accounts(sessions: Any) -> None:
-    async with transaction(sessions) as session:
-        await create_admin_account(session, SYSTEM, ADMIN, PASSWORD, AdminRole.ADMINISTRATOR)
-        await create_admin_account(session, SYSTEM, AUDITOR, PASSWORD, AdminRole.AUDITOR)
+async def accounts(template_url: str, database_url: str) -> None:
+    """An administrator and an auditor: created once per test process (each argon2
+    hash costs ~0.2 s of CPU), restored for each test (``tests.conftest.prebuilt``)."""
+    await prebuilt("admin_accounts", template_url, database_url, _create_accounts)
 
 
 async def login(client: httpx.AsyncClient, username: str = ADMIN, password: str = PASSWORD) -> httpx.Response:
@@ -454,5 +465,57 @@ async def test_in_production_the_session_cookie_is_https_only(database_url: str,
             response = await login(c)
             assert response.status_code == 302
             assert "secure" in response.headers["set-cookie"].lower()
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_in_production_the_panel_is_built_on_its_first_request_once(database_url: str, accounts: None) -> None:
+    """The panel is built on first use (admin.setup.Panel), not with the app: requests
+    elsewhere leave it unbuilt; the first requests below /admin, arriving together,
+    build it once and are answered as usual; a login and the dashboard work."""
+    import asyncio
+
+    from admin.setup import Panel, QonysAdmin
+    from server.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(database_url, env="production"))
+    (mount,) = [r for r in app.router.routes if getattr(r, "name", None) == "admin"]
+    assert app.router.routes[-1] is mount and mount.path == "/admin"
+    panel = mount.app
+    assert isinstance(panel, Panel) and not panel.built and not hasattr(app.state, "admin")
+    builds = []
+    build = panel._build
+    panel._build = lambda: builds.append(1) or build()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as c:
+            assert (await c.get("/healthz")).status_code == 200
+            assert (await c.post("/graphql", json={"query": "{ regions { code } }"})).status_code == 200
+            assert not panel.built and builds == []
+            pages = await asyncio.gather(*(c.get("/admin/login") for _ in range(4)))
+            assert [p.status_code for p in pages] == [200] * 4 and builds == [1]
+            assert all('name="username"' in p.text for p in pages)
+            assert isinstance(app.state.admin, QonysAdmin) and panel.built
+            assert (await c.get("/admin")).status_code in (301, 302, 307, 308)
+            assert (await login(c)).status_code == 302
+            dashboard = await c.get("/admin/dashboard")
+            assert dashboard.status_code == 200 and "Quota fill per region and year" in dashboard.text
+            assert builds == [1]
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_a_url_asked_of_the_panel_before_any_request_builds_it(settings: Any) -> None:
+    from admin.setup import QonysAdmin
+    from server.app import create_app
+
+    app = create_app(settings)
+    try:
+        assert not hasattr(app.state, "admin")
+        assert app.url_path_for("graphiql-assets", path="x.js") == "/graphiql-assets/x.js"
+        assert not hasattr(app.state, "admin")  # another route's URL leaves the panel alone
+        assert app.url_path_for("admin:list", identity="quota") == "/admin/quota/list"
+        assert app.url_path_for("admin:view-dashboard") == "/admin/dashboard"
+        assert isinstance(app.state.admin, QonysAdmin)
     finally:
         await app.state.engine.dispose()

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -14,9 +15,10 @@ import models as m
 from api.graphql import ids
 from core.db import transaction
 from models.base import today_almaty
+from server.app import create_app
 from services import integrity
 from tests import factories as f
-from tests.conftest import BACKEND
+from tests.conftest import BACKEND, GQL, make_settings, prebuilt
 from tests.helpers_pipeline import (
     DECIDE, WITHDRAW, light, mrp_2026_savings, ok, submit, submit_input, take_through,
 )
@@ -86,9 +88,20 @@ async def violations(sessions: Any) -> list[integrity.Violation]:
         return await integrity.check(s)
 
 
+async def _build_register(url: str) -> dict[str, int]:
+    app = create_app(make_settings(url))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            return await build_register(GQL(client), app.state.sessions)
+    finally:
+        await app.state.engine.dispose()
+
+
 @pytest.fixture
-async def register(gql: Any, sessions: Any) -> dict[str, int]:
-    return await build_register(gql, sessions)
+async def register(template_url: str, database_url: str) -> dict[str, int]:
+    """The register of ``build_register`` in this test's database: built once per test
+    process, restored for each test (``tests.conftest.prebuilt``)."""
+    return await prebuilt("integrity_register", template_url, database_url, _build_register)
 
 
 async def test_a_register_built_through_the_api_has_no_violation(register: dict[str, int], sessions: Any) -> None:
