@@ -29,6 +29,9 @@ class Applicant(Table, table=True):
     __table_args__ = (
         sa.CheckConstraint("length(citizenship) = 3 AND citizenship <> 'KAZ'", name="citizenship_iso3"),
         sa.CheckConstraint("iin IS NULL OR length(iin) = 12", name="iin_len"),
+        # A submission looks for the same person's earlier record by document
+        # (services.applications.submission._reuse_applicant).
+        sa.Index("ix_applicant_doc", "citizenship", "document_number"),
     )
 
     # The identity-provider subject of the applicant who owns this record, if any.
