@@ -7,6 +7,7 @@ import enum
 import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,10 +80,15 @@ async def record_many(
     ]
     if rows:
         await session.flush()  # events recorded earlier (``record``) keep their order
-        table = AuditEvent.__table__
-        changes_json = json_from_text(sa.bindparam("changes_json", type_=sa.Text()), session.get_bind().dialect.name)
-        await (await session.connection()).execute(sa.insert(table).values(changes=changes_json), rows)
+        await (await session.connection()).execute(_insert_events(session.get_bind().dialect.name), rows)
     return len(rows)
+
+
+@lru_cache(maxsize=None)
+def _insert_events(dialect: str) -> sa.Insert:
+    """The INSERT of ``record_many`` on ``dialect``, built once: ``changes`` from its JSON text."""
+    changes_json = json_from_text(sa.bindparam("changes_json", type_=sa.Text()), dialect)
+    return sa.insert(AuditEvent.__table__).values(changes=changes_json)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
@@ -28,6 +28,9 @@ async def region_by_code(
         select(Region).where(Region.code == rules.normalise_region_code(code)))).scalar_one_or_none()
 
 
+_OCCUPATION = select(*Occupation.__table__.c).where(Occupation.__table__.c.code == bindparam("code"))
+
+
 async def occupation_by_code(
     session: AsyncSession, code: str | None, errors: ErrorCollector, *field: str
 ) -> Row[Any] | None:
@@ -40,8 +43,7 @@ async def occupation_by_code(
     if problem:
         errors.invalid(problem, *field)
         return None
-    table = Occupation.__table__
-    occupation = (await (await session.connection()).execute(select(*table.c).where(table.c.code == code))).first()
+    occupation = (await (await session.connection()).execute(_OCCUPATION, {"code": code})).first()
     if occupation is None:
         errors.invalid(t("{code} is not a known ISCO-08 occupation code.", code=code), *field)
     return occupation

@@ -4,7 +4,7 @@ serialises (a row lock on PostgreSQL, the write lock on SQLite)."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,24 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import NumberSequence
 
 COUNTERS = NumberSequence.__table__
+# Built once; the counter and the step are bound at each execution.
+_MOVE_ON = (update(COUNTERS).where(COUNTERS.c.name == bindparam("counter"))
+            .values(value=COUNTERS.c.value + bindparam("by")).returning(COUNTERS.c.value))
 
 
 async def next_value(session: AsyncSession, name: str, by: int = 1) -> int:
     """The counter ``name`` moved on by ``by`` (the last of the ``by`` values taken);
     Core statements on the session's connection."""
     conn = await session.connection()
-    stmt = (
-        update(COUNTERS)
-        .where(COUNTERS.c.name == name)
-        .values(value=COUNTERS.c.value + by)
-        .returning(COUNTERS.c.value)
-    )
-    value = (await conn.execute(stmt)).scalar_one_or_none()
+    params = {"counter": name, "by": by}
+    value = (await conn.execute(_MOVE_ON, params)).scalar_one_or_none()
     if value is not None:
         return int(value)
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     await conn.execute(insert(COUNTERS).values(name=name, value=0).on_conflict_do_nothing())
-    return int((await conn.execute(stmt)).scalar_one())
+    return int((await conn.execute(_MOVE_ON, params)).scalar_one())
 
 
 def counter_name(prefix: str, year: int) -> str:

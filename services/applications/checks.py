@@ -4,9 +4,10 @@ records its result."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
@@ -26,6 +27,25 @@ DETAILS_MAX = 2000
 CHECKS = Check.__table__
 APPS = Application.__table__
 TYPES = CheckType.__table__
+
+# The statements of ``record_check_result``, built once (their values are bound at
+# each execution): building a statement and its cache key costs ~50 µs.
+_LOCK_APPLICATION = (select(APPS.c.id, APPS.c.status, APPS.c.updated_at)
+                     .where(APPS.c.id == bindparam("application_id")).with_for_update())
+_LOCK_CHECK = (select(CHECKS.c.status, CHECKS.c.details, CHECKS.c.completed_at, CHECKS.c.recorded_by,
+                      CHECKS.c.updated_at)
+               .where(CHECKS.c.id == bindparam("check_id")).with_for_update())
+_WRITE_CHECK = update(CHECKS).where(CHECKS.c.id == bindparam("check_id")).returning(*CHECKS.c)
+_TOUCH_APPLICATION = update(APPS).where(APPS.c.id == bindparam("application_id"))
+
+
+@lru_cache(maxsize=256)
+def _find_check(viewer: Viewer) -> Select[Any]:
+    """The check's application and its type (every column of the type: the answer
+    reads it), among the checks ``viewer`` may read; one statement per viewer."""
+    return (select(CHECKS.c.application_id, *TYPES.c)
+            .join_from(CHECKS, TYPES, TYPES.c.id == CHECKS.c.check_type_id)
+            .where(CHECKS.c.id == bindparam("check_id"), access.checks(viewer)))
 
 
 async def request_checks(session: AsyncSession, viewer: Viewer, *, application_id: int) -> Application:
@@ -63,24 +83,15 @@ async def record_check_result(
         raise forbidden(t("only officers, administrators and the agency that owns the check type may record check "
                           "results"))
     conn = await session.connection()
-    # The check's application and its type (every column of the type: the answer reads it).
-    found = (await conn.execute(
-        select(CHECKS.c.application_id, *TYPES.c)
-        .join_from(CHECKS, TYPES, TYPES.c.id == CHECKS.c.check_type_id)
-        .where(CHECKS.c.id == check_id, access.checks(viewer))
-    )).first()
+    found = (await conn.execute(_find_check(viewer), {"check_id": check_id})).first()
     if found is None:  # missing, or not readable by this agency: the same answer
         raise not_found(t("check"), *CHECK_ID)
     if viewer.is_agency and found.id not in viewer.owned_check_type_ids:
         raise forbidden(t("your agency may read this check but only the agency that owns its type records the result"),
                         *CHECK_ID)
     # Lock the application first, then the check: the order every pipeline write takes.
-    app = (await conn.execute(
-        select(APPS.c.id, APPS.c.status, APPS.c.updated_at).where(APPS.c.id == found.application_id)
-        .with_for_update())).one()
-    check = (await conn.execute(
-        select(CHECKS.c.status, CHECKS.c.details, CHECKS.c.completed_at, CHECKS.c.recorded_by, CHECKS.c.updated_at)
-        .where(CHECKS.c.id == check_id).with_for_update())).one()
+    app = (await conn.execute(_LOCK_APPLICATION, {"application_id": found.application_id})).one()
+    check = (await conn.execute(_LOCK_CHECK, {"check_id": check_id})).one()
     require_status(app, "recordCheckResult", *CHECK_ID)
     if check.status == CheckStatus.CANCELLED:  # cancelled when the application was decided or withdrawn
         raise invalid_state(t("this check was cancelled when its application was decided or withdrawn; "
@@ -97,11 +108,10 @@ async def record_check_result(
     now = rules.moved_forward(utcnow(), check.updated_at)
     previous = {"status": check.status, "details": check.details, "completedAt": check.completed_at,
                 "recordedBy": check.recorded_by}
-    written = (await conn.execute(
-        update(CHECKS).where(CHECKS.c.id == check_id)
-        .values(status=status, details=details, completed_at=now, updated_at=now, recorded_by=viewer.audit_subject)
-        .returning(*CHECKS.c))).one()
-    await conn.execute(update(APPS).where(APPS.c.id == app.id).values(updated_at=max(now, app.updated_at)))
+    written = (await conn.execute(_WRITE_CHECK, {
+        "check_id": check_id, "status": status, "details": details, "completed_at": now, "updated_at": now,
+        "recorded_by": viewer.audit_subject})).one()
+    await conn.execute(_TOUCH_APPLICATION, {"application_id": app.id, "updated_at": max(now, app.updated_at)})
     await audit.record_many(session, viewer, "application.check_result", "application", [(app.id, {
         "checkId": check_id, "checkType": found.code, "status": status, "details": details, "previous": previous})])
     if before is not None:  # a scored application: the ORM row, as just written, for the staleness rule
