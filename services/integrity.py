@@ -21,7 +21,12 @@ against what was found:
   newest status-changing ``audit_event`` leads to that status;
 - a CONFIRMED breach case (SPEC §13) ended its contract by a LEFT_REGION
   termination effective the date the case opened on, and a residence event is
-  attached only to a case of its own contract.
+  attached only to a case of its own contract;
+- a score's printed lines (``rendered_gates``, ``rendered_breakdown``, which the
+  compiled read path sends as they are) are its ``result``'s lines as the API
+  prints them. The one check that is not a single query: the lines are printed
+  in Python (``services.scoring.results.rendered_lines``), scores read in
+  batches by id.
 
 Read-only: it changes nothing, and may run at any moment on a live database.
 """
@@ -44,6 +49,7 @@ from models import (
     Quota,
     RefundPayment,
     ResidenceEvent,
+    Score,
     SelectionRound,
     SelectionRoundApproval,
     SocialContract,
@@ -53,6 +59,7 @@ from models import (
 )
 from models.enums import ApplicationStatus, BreachStatus, ContractStatus, PermitStatus, Route, TerminationReason
 from services.contracts import support_cap
+from services.scoring.results import rendered_lines
 
 S = ApplicationStatus
 
@@ -104,6 +111,7 @@ _audit = AuditEvent.__table__
 _breach = ContractBreach.__table__
 _event = ResidenceEvent.__table__
 _permit = WorkPermit.__table__
+_score = Score.__table__
 
 
 def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
@@ -327,8 +335,30 @@ async def breach_cases(session: AsyncSession) -> list[Violation]:
     return out
 
 
+async def printed_lines(session: AsyncSession, batch: int = 2000) -> list[Violation]:
+    """A score's ``rendered_gates`` and ``rendered_breakdown`` are its ``result``'s
+    lines as the API prints them (``rendered_lines``): a writer that changed the
+    result without them would have the compiled read path answer with lines the
+    normal path does not give."""
+    out: list[Violation] = []
+    last = 0
+    while True:
+        rows = (await session.execute(
+            sa.select(_score.c.id, _score.c.result, _score.c.rendered_gates, _score.c.rendered_breakdown)
+            .where(_score.c.id > last).order_by(_score.c.id).limit(batch))).all()
+        for score_id, result, *found in rows:
+            expected = rendered_lines(result)
+            out += [Violation("score", score_id, f"{column} is not its result's lines as the API prints them",
+                              expected[column], printed)
+                    for column, printed in zip(("rendered_gates", "rendered_breakdown"), found)
+                    if printed != expected[column]]
+        if len(rows) < batch:
+            return out
+        last = rows[-1][0]
+
+
 CHECKS: tuple[Check, ...] = (quota_used, seats_held, permit_places, contract_totals, measure_caps, terminations,
-                             refunds, audited_statuses, breach_cases)
+                             refunds, audited_statuses, breach_cases, printed_lines)
 
 
 async def check(session: AsyncSession) -> list[Violation]:

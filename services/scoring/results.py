@@ -16,6 +16,7 @@ total would fetch and decompress it)."""
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -58,8 +59,21 @@ def split(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | Non
 
 
 def _text(value: Any) -> str:
-    """A JSON string of ``value`` as PostgreSQL's ``to_json(value->>key)`` prints it."""
-    return json.dumps(value if isinstance(value, str) else json.dumps(value), ensure_ascii=False)
+    """A JSON string of ``value`` as PostgreSQL's ``to_json(value->>key)`` prints it
+    (``encode_basestring`` is what ``json.dumps(text, ensure_ascii=False)`` writes,
+    without building an encoder for each call)."""
+    return encode_basestring(value if isinstance(value, str) else json.dumps(value))
+
+
+def _value(value: Any) -> str:
+    """``json.dumps(value)``, with the values most lines hold (booleans, integers) written directly."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value)
 
 
 def rendered_line(lines: str, line: Mapping[str, Any]) -> str:
@@ -68,7 +82,7 @@ def rendered_line(lines: str, line: Mapping[str, Any]) -> str:
     (compact JSON, keys in that order whatever order ``line`` has)."""
     fields = LINE_FIELDS[lines]
     return "{" + ",".join(
-        f'"{key}":' + ("null" if line.get(key) is None else _text(line[key]) if kind == "str" else json.dumps(line[key]))
+        f'"{key}":' + ("null" if line.get(key) is None else _text(line[key]) if kind == "str" else _value(line[key]))
         for key, kind in fields.items()) + "}"
 
 

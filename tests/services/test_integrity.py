@@ -74,12 +74,14 @@ async def build_register(gql: Any, sessions: Any) -> dict[str, int]:
                                        .where(m.ContractTermination.contract_id == terminated))).scalar_one()
         payment = (await s.execute(sa.select(m.SupportPayment.id)
                                    .where(m.SupportPayment.contract_id == terminated))).scalar_one()
+        score = (await s.execute(sa.select(m.Score.id).where(
+            m.Score.application_id == ids.decode_as(general["id"], "Application")))).scalar_one()
     return {
         "quota": quota.id, "kandas": ids.decode_as(kandas[0]["id"], "Application"),
         "general": ids.decode_as(general["id"], "Application"),
         "withdrawn": ids.decode_as(withdrawn["id"], "Application"),
         "terminated": terminated, "active": ids.decode_as(contracts[1], "SocialContract"),
-        "termination": termination, "payment": payment,
+        "termination": termination, "payment": payment, "score": score,
     }
 
 
@@ -150,6 +152,9 @@ CORRUPTIONS: dict[str, tuple[Corrupt, str, str, str]] = {
         lambda s, r: s.execute(sa.update(m.SupportPayment.__table__).where(m.SupportPayment.id == r["payment"])
                                .values(amount=Decimal("9000000.00"))),
         "social_contract", "terminated", "RELOCATION total over its cap"),
+    "printed lines forged": (
+        lambda s, r: s.execute(sa.text("UPDATE score SET rendered_breakdown = 'forged' WHERE id = :id"), {"id": r["score"]}),
+        "score", "score", "rendered_breakdown is not its result's lines as the API prints them"),
     "termination forgotten": (
         lambda s, r: s.execute(sa.text("UPDATE social_contract SET status = 'TERMINATED' WHERE id = :id"),
                                {"id": r["active"]}),
@@ -178,3 +183,17 @@ async def test_demo_data_proves_clean(sessions: Any) -> None:
     await generate(sessions, applications=60, seed=2, batch_size=25)
     async with transaction(sessions) as s:
         assert await integrity.check(s) == []
+
+
+async def test_printed_lines_are_read_in_batches(register: dict[str, int], sessions: Any) -> None:
+    """Every score is compared, whatever the batch: a forged line in the last
+    batch of one score each is found, and only that one."""
+    async with transaction(sessions) as s:
+        last = (await s.execute(sa.select(sa.func.max(m.Score.id)))).scalar_one()
+        count = (await s.execute(sa.select(sa.func.count()).select_from(m.Score))).scalar_one()
+        await s.execute(sa.text("UPDATE score SET rendered_gates = 'forged' WHERE id = :id"), {"id": last})
+    assert count > 2
+    async with transaction(sessions) as s:
+        for batch in (1, 2, count, count + 1):
+            found = await integrity.printed_lines(s, batch=batch)
+            assert [(v.row_id, v.problem.split()[0]) for v in found] == [(last, "rendered_gates")], batch
