@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -215,12 +216,19 @@ SCORE_BASIS = "passMarkBasis"
 BASIS_FIELDS = ("kk", "ru", "en")
 
 
+@cache
+def _scalar_fields(type_name: str) -> tuple[tuple[str, Column | Derived], ...]:
+    """A type's column and derived fields with their Python names (worked out once)."""
+    return tuple((_snake(name), spec) for name, spec in TYPES[type_name].fields.items()
+                 if isinstance(spec, (Column, Derived)))
+
+
 def scalars_of(type_name: str, row: Any) -> dict[str, Any]:
     """The Python keyword arguments of a type's column fields, read from ``row``."""
     values = {}
-    for name, spec in TYPES[type_name].fields.items():
+    for key, spec in _scalar_fields(type_name):
         if isinstance(spec, Column):
-            values[_snake(name)] = getattr(row, spec.column)
-        elif isinstance(spec, Derived):
-            values[_snake(name)] = spec.compute(*(getattr(row, column) for column in spec.columns))
+            values[key] = getattr(row, spec.column)
+        else:
+            values[key] = spec.compute(*(getattr(row, column) for column in spec.columns))
     return values
