@@ -7,7 +7,7 @@ import enum
 import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,7 +84,7 @@ async def record_many(
     return len(rows)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _insert_events(dialect: str) -> sa.Insert:
     """The INSERT of ``record_many`` on ``dialect``, built once: ``changes`` from its JSON text."""
     changes_json = json_from_text(sa.bindparam("changes_json", type_=sa.Text()), dialect)

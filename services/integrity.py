@@ -59,7 +59,7 @@ from models import (
 )
 from models.enums import ApplicationStatus, BreachStatus, ContractStatus, PermitStatus, Route, TerminationReason
 from services.contracts import support_cap
-from services.scoring.results import rendered_lines
+from services.scoring.results import RENDERED, rendered_lines
 
 S = ApplicationStatus
 
@@ -344,13 +344,13 @@ async def printed_lines(session: AsyncSession, batch: int = 2000) -> list[Violat
     last = 0
     while True:
         rows = (await session.execute(
-            sa.select(_score.c.id, _score.c.result, _score.c.rendered_gates, _score.c.rendered_breakdown)
+            sa.select(_score.c.id, _score.c.result, *(_score.c[column] for column in RENDERED.values()))
             .where(_score.c.id > last).order_by(_score.c.id).limit(batch))).all()
         for score_id, result, *found in rows:
             expected = rendered_lines(result)
             out += [Violation("score", score_id, f"{column} is not its result's lines as the API prints them",
                               expected[column], printed)
-                    for column, printed in zip(("rendered_gates", "rendered_breakdown"), found)
+                    for column, printed in zip(RENDERED.values(), found)
                     if printed != expected[column]]
         if len(rows) < batch:
             return out

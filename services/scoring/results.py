@@ -16,10 +16,10 @@ total would fetch and decompress it)."""
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any, ClassVar, NamedTuple
 
 from core.text import Text, dump, load
