@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
@@ -40,6 +41,10 @@ from core.db import server_settings
 from core.settings import Settings
 
 _ATTR = "qonys_read_pool"
+# ``one_connection``: the task whose statements share connections, and the
+# connection it holds of each pool.
+_SHARED: ContextVar[tuple[asyncio.Task[Any] | None, dict[ReadPool, tuple[asyncpg.Pool, asyncpg.Connection]]]
+                    | None] = ContextVar("qonys_read_pool_shared", default=None)
 
 
 class ReadPool:
@@ -70,14 +75,25 @@ class ReadPool:
         """A pooled connection, waited for at most the connect timeout. The wait is
         bounded with ``asyncio.timeout``: asyncpg's own ``acquire(timeout=)`` runs it
         in a task of its own (``wait_for``), one more hop through the event loop on
-        every read."""
-        pool = await self._get()
-        async with asyncio.timeout(self._timeout):
-            conn = await pool.acquire()
+        every read. Inside ``one_connection`` the connection of the block's first
+        statement here, kept for the block's next ones."""
+        shared = _SHARED.get()
+        if shared is not None and shared[0] is asyncio.current_task():
+            held = shared[1]
+            if self not in held:
+                held[self] = await self._acquire()
+            yield held[self][1]
+            return
+        pool, conn = await self._acquire()
         try:
             yield conn
         finally:
             await pool.release(conn)
+
+    async def _acquire(self) -> tuple[asyncpg.Pool, asyncpg.Connection]:
+        pool = await self._get()
+        async with asyncio.timeout(self._timeout):
+            return pool, await pool.acquire()
 
     async def fetchval(self, sql: str, arguments: list[Any]) -> Any:
         async with self._connection() as conn:
@@ -100,6 +116,24 @@ async def _reset(conn: asyncpg.Connection) -> None:
     session state that this path never creates: it only runs single SELECTs."""
     if conn.is_in_transaction():
         await conn.execute("ROLLBACK")
+
+
+@asynccontextmanager
+async def one_connection() -> AsyncIterator[None]:
+    """The block's statements on a read pool share one of its connections, taken at
+    the first and given back at the end: a request of the compiled lane (the API
+    key's check, then the compiled statement) waits for a free connection once,
+    not twice (at 16 connections over a pool of 10, each wait is a place in a
+    queue). Only for the task that opened the block: tasks it starts (which see
+    its context) take connections of their own, never one in use."""
+    held: dict[ReadPool, tuple[asyncpg.Pool, asyncpg.Connection]] = {}
+    token = _SHARED.set((asyncio.current_task(), held))
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+        for pool, conn in held.values():
+            await pool.release(conn)
 
 
 def read_pool(engine: AsyncEngine, settings: Settings, application_name: str = "qonys-read") -> ReadPool:

@@ -95,8 +95,19 @@ async def test_a_known_text_is_answered_with_the_normal_engine_s_bytes_and_heade
 
 
 async def test_an_agency_asking_a_text_an_officer_made_known_reads_only_its_checks(
-        pair: Pair, sessions: Any, no_execution: Callable[[], None]) -> None:
+        pair: Pair, sessions: Any, no_execution: Callable[[], None], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each page on one connection of the read pool: the key's check and the statement."""
+    from core.readpool import ReadPool
     from services.viewer import SYSTEM
+
+    acquired: list[ReadPool] = []
+    acquire = ReadPool._acquire
+
+    async def counted(self: ReadPool) -> Any:
+        acquired.append(self)
+        return await acquire(self)
+
+    monkeypatch.setattr(ReadPool, "_acquire", counted)
 
     async with transaction(sessions) as s:
         key = (await auth.create_agency_key(s, SYSTEM, "GPO", label="lane"))[1]
@@ -109,7 +120,9 @@ async def test_an_agency_asking_a_text_an_officer_made_known_reads_only_its_chec
     no_execution()
     seen, after = 0, None
     while True:
+        acquired.clear()
         lane = await post(pair.on, FEED, {"after": after}, key)
+        assert len(acquired) == 1
         assert lane.content == (await post(pair.off, FEED, {"after": after}, key)).content
         page = json.loads(lane.content)["data"]["checkResults"]
         seen += len(page["edges"])

@@ -49,3 +49,30 @@ async def test_the_read_pool_waits_for_a_connection_at_most_the_connect_timeout(
         assert await asyncio.wait_for(pool.fetchval("SELECT 2", []), 5) == 2
     finally:
         pool.terminate()
+
+
+async def test_one_connection_shares_a_read_connection_among_the_blocks_statements(database_url: str) -> None:
+    """The compiled lane's key check and statement: one connection of the read
+    pool for the block's statements, never one in use by a task it started, and
+    every connection back in the pool when the block ends, also by an error."""
+    import asyncio
+
+    from core.readpool import ReadPool, one_connection
+
+    pool = ReadPool(make_settings(database_url, pool_size=2, connect_timeout_s=1))
+    pid = "SELECT pg_backend_pid()"
+    both_free = "SELECT pg_backend_pid() FROM pg_sleep(0.05)"
+    try:
+        async with one_connection():
+            first = await pool.fetchval(pid, [])
+            started = await asyncio.create_task(pool.fetchval(pid, []))  # sees the block; takes its own
+            assert (await pool.fetchrow(pid, []))[0] == first
+            assert started != first
+        assert len(set(await asyncio.gather(pool.fetchval(both_free, []), pool.fetchval(both_free, [])))) == 2
+        with pytest.raises(ZeroDivisionError):
+            async with one_connection():
+                await pool.fetchval(pid, [])
+                1 / 0
+        assert len(set(await asyncio.gather(pool.fetchval(both_free, []), pool.fetchval(both_free, [])))) == 2
+    finally:
+        pool.terminate()

@@ -40,6 +40,7 @@ from api.observability import bind_request_id, operation_label, record_operation
 from core import i18n
 from core.asgi import adding_headers
 from core.metrics import COMPILED_QUERIES, REPLICA_READS
+from core.readpool import one_connection
 from core.replica import unreachable
 from core.settings import Settings
 
@@ -115,20 +116,22 @@ class CompiledLane:
         start = time.perf_counter()
         state = scope["app"].state
         send = with_request_id(send, bind_request_id(scope))
-        viewer, refusal = await authenticate(state, scope)
-        if refusal is not None:
-            await refusal(scope, receive, adding_headers(send, self.headers))
-            return True
-        scope[VIEWER] = viewer
         document, operation = known
-        try:
-            prepared, arguments = plan_operation(state.schema._schema, document, query, operation, variables, viewer)
-        except CannotCompile:  # variables the normal path reports, or a caller it cannot compile for
-            return False
-        except Exception:  # noqa: BLE001 - as in the compiled path: normal execution answers, with its own errors
-            log.warning("compiled_read.plan_failed", exc_info=True)
-            return False
-        utf8 = await self._fetch(state, prepared.sql, arguments, viewer, headers)
+        async with one_connection():  # the key's check and the statement: one wait for a connection
+            viewer, refusal = await authenticate(state, scope)
+            if refusal is not None:
+                await refusal(scope, receive, adding_headers(send, self.headers))
+                return True
+            scope[VIEWER] = viewer
+            try:
+                prepared, arguments = plan_operation(state.schema._schema, document, query, operation, variables,
+                                                     viewer)
+            except CannotCompile:  # variables the normal path reports, or a caller it cannot compile for
+                return False
+            except Exception:  # noqa: BLE001 - as in the compiled path: normal execution answers, with its own errors
+                log.warning("compiled_read.plan_failed", exc_info=True)
+                return False
+            utf8 = await self._fetch(state, prepared.sql, arguments, viewer, headers)
         if utf8 is None:
             return False
         COMPILED_QUERIES.inc()
