@@ -20,6 +20,7 @@ not declared here fails ``tests/api/test_access_declaration.py``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -60,11 +61,21 @@ STAFF_AND_AGENCIES = frozenset({Caller.STAFF, Caller.AGENCY})
 # ---------------------------------------------------------------- rows
 
 
+def _per_viewer(rule: Callable[[Viewer], ColumnElement[bool]]) -> Callable[[Viewer], ColumnElement[bool]]:
+    """A row filter depends on the viewer alone (a frozen value) and a SQL expression
+    is never changed once built, so each viewer's is built once and shared: an
+    agency's filter on checks lists its check types, and building that ``IN`` took
+    89 µs of each feed page's ~0.9 ms of server time (the compiled lane, in-process).
+    An agency whose check types change is another viewer."""
+    return functools.lru_cache(maxsize=1024)(rule)
+
+
 def _subject(viewer: Viewer) -> ColumnElement[str]:
     # A named parameter: a compiled statement is reused for every viewer of the same kind.
     return bindparam("viewer_subject", viewer.subject)
 
 
+@_per_viewer
 def applications(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
         return true()
@@ -78,6 +89,7 @@ def applications(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+@_per_viewer
 def checks(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
         return true()
@@ -90,6 +102,7 @@ def checks(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+@_per_viewer
 def contracts(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
         return true()
@@ -100,6 +113,7 @@ def contracts(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+@_per_viewer
 def residence_events(viewer: Viewer) -> ColumnElement[bool]:
     """SPEC §13: staff read every event; an agency the events it reported; an
     applicant the events of their own contract."""
@@ -114,11 +128,13 @@ def residence_events(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+@_per_viewer
 def contract_breaches(viewer: Viewer) -> ColumnElement[bool]:
     """SPEC §13: breach cases are staff-only."""
     return true() if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE) else false()
 
 
+@_per_viewer
 def webhook_endpoints(viewer: Viewer) -> ColumnElement[bool]:
     """An agency reaches its own endpoints; administrators (and the admin panel) every
     agency's; nobody a deleted one."""
@@ -137,16 +153,19 @@ def _own_application_rows(application_id: ColumnElement[int], viewer: Viewer) ->
     return false()
 
 
+@_per_viewer
 def kandas_statuses(viewer: Viewer) -> ColumnElement[bool]:
     """SPEC §12: staff, and the applicant their own; never an agency."""
     return _own_application_rows(KandasStatus.application_id, viewer)
 
 
+@_per_viewer
 def decision_reviews(viewer: Viewer) -> ColumnElement[bool]:
     """SPEC §14: staff, and the applicant their own; never an agency."""
     return _own_application_rows(DecisionReview.application_id, viewer)
 
 
+@_per_viewer
 def employers(viewer: Viewer) -> ColumnElement[bool]:
     """Employers and their permits (SPEC §15): staff only."""
     if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
@@ -154,12 +173,14 @@ def employers(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+@_per_viewer
 def work_permits(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):
         return true()
     return false()
 
 
+@_per_viewer
 def violations(viewer: Viewer) -> ColumnElement[bool]:
     """Staff read every violation; a partner agency (the migration service) the ones its key recorded."""
     if viewer.is_staff or (viewer.role == ADMIN_PANEL_ROLE):

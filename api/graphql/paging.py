@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+import functools
 from functools import cached_property
 from typing import Any
 
@@ -70,12 +71,16 @@ class PagePlan:
 
 def named_params(*clauses: Any) -> dict[str, Any]:
     """The values of the named parameters (``bindparam("name", value)``) in ``clauses``."""
-    found: dict[str, Any] = {}
-    for clause in clauses:
-        for element in visitors.iterate(clause):
-            if isinstance(element, BindParameter) and not str(element.key).startswith("%("):
-                found[element.key] = element.value
-    return found
+    return {name: value for clause in clauses for name, value in _named_in(clause)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_in(clause: Any) -> tuple[tuple[str, Any], ...]:
+    """``named_params`` of one clause, found once per clause: the clauses read here
+    are the callers' row filters, each built once per viewer (``services.access``);
+    a SQL expression hashes by identity and is never changed once built."""
+    return tuple((element.key, element.value) for element in visitors.iterate(clause)
+                 if isinstance(element, BindParameter) and not str(element.key).startswith("%("))
 
 
 class PageQuery:
