@@ -256,6 +256,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", envvar="QONYS_HOST"),
     port: int = typer.Option(8000, envvar="QONYS_PORT", min=1, max=65535),
     workers: int = typer.Option(1, min=1, help="processes (PostgreSQL only; SQLite runs one)"),
+    access_log: bool = typer.Option(True, help="uvicorn's plain-text line for every HTTP request, beside the "
+                                              "JSON line Qonys writes for every GraphQL operation"),
 ) -> None:
     """Serve /graphql, /admin and /healthz."""
     import uvicorn
@@ -269,7 +271,7 @@ def serve(
         fail("SQLite serves one process; use PostgreSQL for --workers > 1", 2)
     out.print(f"Qonys on http://{host}:{port}/graphql  (admin: /admin, health: /healthz)")
     if workers == 1:
-        uvicorn.run("server.asgi:app", host=host, port=port, log_level="info",
+        uvicorn.run("server.asgi:app", host=host, port=port, log_level="info", access_log=access_log,
                     timeout_graceful_shutdown=30, proxy_headers=False)
         return
     from core.metrics import multiprocess_directory
@@ -280,7 +282,7 @@ def serve(
     # With a read replica they also share the callers' write marks (core.replica).
     with multiprocess_directory(), write_marks_directory(cfg):
         uvicorn.run("server.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                    timeout_graceful_shutdown=30, proxy_headers=False)
+                    access_log=access_log, timeout_graceful_shutdown=30, proxy_headers=False)
 
 
 register_jobs(app)  # rescore, worker

@@ -48,6 +48,10 @@ class Config:
     qonys_port: int = env_int("BENCH_QONYS_PORT", 8101)
     postgraphile_port: int = env_int("BENCH_POSTGRAPHILE_PORT", 8102)
     raw_port: int = env_int("BENCH_RAW_PORT", 8103)
+    # Issue 18: `qonys serve --workers N` measured beside the one process (workloads 1, 2, 3, 6);
+    # 1 or 0: not run.
+    qonys_workers: int = env_int("BENCH_QONYS_WORKERS", 2)
+    qonys_workers_port: int = env_int("BENCH_QONYS_WORKERS_PORT", 8104)
     results: Path = Path(os.environ.get("BENCH_RESULTS", BENCH / "results"))
     fill_note: str = os.environ.get("BENCH_FILL_NOTE", "")
     nice: int = env_int("BENCH_NICE", 0)  # e.g. -5: run the measured processes ahead of other work
@@ -58,6 +62,10 @@ class Config:
 
     def qonys_url(self, db: str) -> str:
         return self.dsn(db).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    @property
+    def workers_label(self) -> str:
+        return f"Qonys ×{self.qonys_workers}"
 
     def wants(self, n: int) -> bool:
         return str(n) in {w.strip() for w in self.workloads.split(",")}

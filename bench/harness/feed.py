@@ -12,7 +12,7 @@ import httpx
 from harness.common import QUERIES, log
 from harness.graphql import first_difference, gql, shuffled
 from harness.measure import Bench, Target
-from harness.servers import qonys_server, raw_server
+from harness.servers import qonys_server, qonys_workers_server, raw_server
 
 
 def phase_feed(b: Bench) -> None:
@@ -45,8 +45,10 @@ def phase_feed(b: Bench) -> None:
     b.facts["feed"] = {"checks": total, "agency": cfg.feed_agency, "visible_to_agency": visible,
                        "deep_from": lo, "deep_cursors": len(deep)}
     servers = [qonys_server(cfg, cfg.feed_db, b.run_dir), raw_server(cfg, cfg.feed_db, b.run_dir)]
+    b.workers = qonys_workers_server(cfg, cfg.feed_db, b.run_dir)
+    running = [*servers, *([b.workers] if b.workers else [])]
     try:
-        for s in servers:
+        for s in running:
             s.start()
             b.live.append(s)
         qonys, raw = servers
@@ -70,9 +72,10 @@ def phase_feed(b: Bench) -> None:
                                                "parsed), 100 checks each"))
         first_q = b.write_bodies("w2-qonys-first", doc, [{"after": None}])
         deep_q = b.write_bodies("w2-qonys-deep", doc, [{"after": c} for c in deep])
+        q_first, q_deep = Target("Qonys first page", qonys, q_url, first_q, auth), \
+            Target("Qonys deep page", qonys, q_url, deep_q, auth)
         targets = [
-            Target("Qonys first page", qonys, q_url, first_q, auth),
-            Target("Qonys deep page", qonys, q_url, deep_q, auth),
+            q_first, q_deep, *b.beside(q_first), *b.beside(q_deep),
             Target("raw first page", raw, r_url, first_q),
             Target("raw deep page", raw, r_url, deep_q),
         ]
@@ -93,6 +96,7 @@ def phase_feed(b: Bench) -> None:
                 log(f"  {who}: first page {b.sequential[who]['first']:.1f} ms, deep page "
                     f"{b.sequential[who]['deep']:.1f} ms (medians)")
     finally:
-        for s in servers:
+        for s in running:
             s.stop()
         b.live.clear()
+        b.workers = None

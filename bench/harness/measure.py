@@ -3,6 +3,7 @@ peak RSS, the rest of the machine), and rounds of them; ``Bench`` holds what a w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from harness.common import BENCH, NCPU, ROOT, VENV_BIN, Config, div, fmt, log
-from harness.procs import RssSampler, children_cpu, machine_busy, proc_cpu, tree_cpu
+from harness.procs import RssSampler, children_cpu, machine_busy, tree_cpu
 from harness.servers import Server, qonys_counters
 
 
@@ -82,6 +83,16 @@ class Bench:
         self.live: list[Server] = []  # the servers running now
         self.sequential: dict[str, dict[str, float]] = {}  # workload 2 on one connection: median ms
         self.writes: dict[str, dict[str, Any]] = {}  # workload 6: each server's database after the load
+        self.workers: Server | None = None  # ``qonys serve --workers N`` of the phase, when it runs
+
+    def beside(self, target: Target) -> list[Target]:
+        """``target`` again on ``qonys serve --workers N`` (``self.workers``), measured
+        beside the one process: the same bodies and credentials; none when it does not run."""
+        w = self.workers
+        if w is None:
+            return []
+        url = target.url.replace(f":{self.cfg.qonys_port}", f":{self.cfg.qonys_workers_port}", 1)
+        return [dataclasses.replace(target, label=target.label.replace("Qonys", w.name, 1), server=w, url=url)]
 
     # -- measurement
 
@@ -96,12 +107,12 @@ class Bench:
         pid = target.server.pid
         metrics0 = qonys_counters(target.server)
         sampler = RssSampler(pid)
-        cpu0, db0, (busy0, _), wrk0, t0 = proc_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu(), time.monotonic()
+        cpu0, db0, (busy0, _), wrk0, t0 = tree_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu(), time.monotonic()
         sampler.start()
         out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 900)  # a shared machine may pause us
         wall = time.monotonic() - t0
         peak = sampler.stop()
-        cpu1, db1, (busy1, _), wrk1 = proc_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu()
+        cpu1, db1, (busy1, _), wrk1 = tree_cpu(pid), tree_cpu(self.postmaster), machine_busy(), children_cpu()
         metrics1 = qonys_counters(target.server)
         compiled = None
         if metrics0 and metrics1 and metrics1[1] > metrics0[1]:
@@ -150,9 +161,9 @@ class Bench:
         a server may still be working on requests that wrk abandoned at the end of the last run."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < limit:
-            before = sum(proc_cpu(s.pid) for s in self.live) + tree_cpu(self.postmaster)
+            before = sum(tree_cpu(s.pid) for s in self.live) + tree_cpu(self.postmaster)
             time.sleep(window)
-            after = sum(proc_cpu(s.pid) for s in self.live) + tree_cpu(self.postmaster)
+            after = sum(tree_cpu(s.pid) for s in self.live) + tree_cpu(self.postmaster)
             if after - before < idle:
                 return time.monotonic() - t0 - window
         log(f"  the servers and PostgreSQL were still busy after {limit:.0f} s; running anyway")

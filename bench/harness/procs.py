@@ -41,6 +41,17 @@ def tree_cpu(root: int | None) -> float:
     return total / CLK_TCK
 
 
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its live children (uvicorn's supervisor and its workers)."""
+    total = rss_mb(pid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            c = stat_fields(int(entry))
+            if c and int(c[1]) == pid:
+                total += rss_mb(int(entry))
+    return total
+
+
 def rss_mb(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -74,11 +85,11 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
             self._halt.wait(self.every)
 
     def stop(self) -> float:
         self._halt.set()
         self.join()
-        self.peak = max(self.peak, rss_mb(self.pid))
+        self.peak = max(self.peak, tree_rss_mb(self.pid))
         return self.peak

@@ -13,7 +13,7 @@ import httpx
 from harness.common import QUERIES, log
 from harness.graphql import decode_gid, first_difference, gql, shuffled
 from harness.measure import Bench, Target, guarded
-from harness.servers import Server, postgraphile_server, qonys_server, raw_server
+from harness.servers import Server, postgraphile_server, qonys_server, qonys_workers_server, raw_server
 
 
 QONYS_WALK = """query Walk($after: String) { applications(first: 50, after: $after) {
@@ -45,10 +45,12 @@ def phase_reads(b: Bench) -> None:
     cfg = b.cfg
     servers = [qonys_server(cfg, cfg.db, b.run_dir), postgraphile_server(cfg, cfg.db, b.run_dir),
                raw_server(cfg, cfg.db, b.run_dir)]
+    b.workers = qonys_workers_server(cfg, cfg.db, b.run_dir)
+    running = [*servers, *([b.workers] if b.workers else [])]
     token = b.cli(cfg.db, "token", "--role", "OFFICER", "--subject", "bench", "--ttl-minutes", "720")
     auth = f"Bearer {token}"
     try:
-        for s in servers:
+        for s in running:
             s.start()
             b.live.append(s)
         qonys, pgl, raw = servers
@@ -59,9 +61,10 @@ def phase_reads(b: Bench) -> None:
                 if cfg.wants(n):
                     guarded(b, n, lambda: fn(b, client, auth, qonys, pgl, raw, q_url, p_url))
     finally:
-        for s in servers:
+        for s in running:
             s.stop()
         b.live.clear()
+        b.workers = None
 
 
 def workload_list(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl: Server, raw: Server,
@@ -107,8 +110,9 @@ def workload_list(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl:
     order = shuffled(len(q_cursors))
     q_vars = [{"after": q_cursors[i]} for i in order]
     p_vars = [{"after": p_cursors[i]} for i in order]
+    q_target = Target("Qonys", qonys, q_url, b.write_bodies("w1-qonys", q_doc, q_vars), auth)
     targets = [
-        Target("Qonys", qonys, q_url, b.write_bodies("w1-qonys", q_doc, q_vars), auth),
+        q_target, *b.beside(q_target),
         Target("PostGraphile", pgl, p_url, b.write_bodies("w1-postgraphile", p_doc, p_vars)),
         Target("raw", raw, f"http://127.0.0.1:{cfg.raw_port}/officers", b.write_bodies("w1-raw", q_doc, q_vars), auth),
     ]
@@ -157,8 +161,9 @@ def workload_one(b: Bench, client: httpx.Client, auth: str, qonys: Server, pgl: 
         b.checks.append(f"(3) {len(ids)} application ids ({n_contract} drawn among those with a contract); on "
                         f"{len(sample)} of them: raw == Qonys (identical JSON once parsed), PostGraphile returns the "
                         f"same application, checks and contract ({with_contract} of these had a contract)")
+    q_target = Target("Qonys", qonys, q_url, b.write_bodies("w3-qonys", q_doc, [{"id": gid(i)} for i in ids]), auth)
     targets = [
-        Target("Qonys", qonys, q_url, b.write_bodies("w3-qonys", q_doc, [{"id": gid(i)} for i in ids]), auth),
+        q_target, *b.beside(q_target),
         Target("PostGraphile", pgl, p_url, b.write_bodies("w3-postgraphile", p_doc, [{"rowId": i} for i in ids])),
         Target("raw", raw, f"http://127.0.0.1:{cfg.raw_port}/application",
                b.write_bodies("w3-raw", q_doc, [{"id": gid(i)} for i in ids]), auth),

@@ -216,10 +216,21 @@ def target_table(b: Bench) -> list[str]:
         cpu = [r.cpu_ratio for r in w6]
         out.append(f"| (6) for reference, not a target: raw's CPU per request ÷ Qonys's (server + PostgreSQL) "
                    f"| {', '.join(fmt(x, 2) + '×' for x in cpu)} | – |")
-    q_runs = [r for r in b.runs if r.label.startswith("Qonys")]
+    workers = cfg.workers_label
+    for n in sorted({r.workload for r in b.runs if r.label.startswith(workers)}):
+        pairs = [(one, many) for many in b.runs if many.workload == n and many.round > 0 and many.label.startswith(workers)
+                 for one in b.runs if one.workload == n and one.round == many.round
+                 and one.label == many.label.replace(workers, "Qonys", 1)]
+        shown = "; ".join(f"{many.label.replace(workers, '', 1).strip() or 'req/s'} {fmt(div(many.rps, one.rps), 2)}× "
+                          f"(CPU a request {fmt(many.server_cpu_ms, 2)} against {fmt(one.server_cpu_ms, 2)} ms)"
+                          for one, many in pairs)
+        out.append(f"| ({n}) for reference, not a target: `qonys serve --workers {cfg.qonys_workers}` ÷ one process, "
+                   f"each round | {shown} | – |")
+    q_runs = [r for r in b.runs if r.label.startswith("Qonys") and not r.label.startswith(workers)]
     if q_runs:
         peak = max(r.rss_peak_mb for r in q_runs)
-        out.append(f"| Qonys server memory under load < 250 MB RSS | peak {peak:.0f} MB | {verdict(peak < 250)} |")
+        out.append(f"| Qonys server memory under load < 250 MB RSS (one process) | peak {peak:.0f} MB "
+                   f"| {verdict(peak < 250)} |")
     out.append("")
     return out
 
@@ -233,7 +244,9 @@ def report(b: Bench) -> str:
     out.append(f"- PostgreSQL {f['pg']} at {f['db_url']}: {f['counts']}")
     if cfg.fill_note:
         out.append(f"- fill: {cfg.fill_note}")
-    out.append(f"- Qonys {f['git']} (uvicorn, one process, QONYS_ENV=production, its default pool); "
+    beside = (f"; beside it `qonys serve --workers {cfg.qonys_workers}` (\"{cfg.workers_label}\": uvicorn's supervisor "
+              f"and {cfg.qonys_workers} worker processes, CPU and RSS summed over them)" if cfg.qonys_workers > 1 else "")
+    out.append(f"- Qonys {f['git']} (uvicorn, one process, QONYS_ENV=production, its default pool{beside}); "
                f"PostGraphile {f['postgraphile']} on Node {f['node']} (amber preset, pool of 10); "
                "raw = Starlette + asyncpg (pool of 10), one hand-written SQL statement a read request "
                "(workload 6: one asyncpg transaction a write, its statements by hand)")

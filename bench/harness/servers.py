@@ -68,10 +68,11 @@ class Server:
 
 def qonys_counters(server: Server) -> tuple[float, float] | None:
     """(operations answered by the compiled read path, GraphQL operations) from Qonys's /metrics."""
-    if server.name != "Qonys":
+    if not server.name.startswith("Qonys"):
         return None
     try:
-        text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=10).text
+        text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=10,
+                         headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     except httpx.HTTPError:
         return None
     compiled = total = 0.0
@@ -92,12 +93,32 @@ def _graphql_up(client: httpx.Client, port: int) -> bool:
     return r.status_code == 200 and r.json().get("data", {}).get("__typename") == "Query"
 
 
+# Production hides /metrics without a token; the harness reads the compiled share there.
+METRICS_TOKEN = "bench-metrics"
+
+
+def qonys_env(cfg: Config, db: str) -> dict[str, str]:
+    return {**os.environ, "QONYS_DATABASE_URL": cfg.qonys_url(db), "QONYS_ENV": "production",
+            "QONYS_SECRET_KEY": cfg.secret, "QONYS_METRICS_TOKEN": METRICS_TOKEN}
+
+
 def qonys_server(cfg: Config, db: str, run_dir: Path) -> Server:
-    env = {**os.environ, "QONYS_DATABASE_URL": cfg.qonys_url(db), "QONYS_ENV": "production",
-           "QONYS_SECRET_KEY": cfg.secret}
+    env = qonys_env(cfg, db)
     argv = [str(VENV_BIN / "uvicorn"), "server.asgi:app", "--host", "127.0.0.1", "--port", str(cfg.qonys_port),
             "--workers", "1", "--log-level", "warning", "--no-access-log"]
     return Server("Qonys", argv, env, cfg.qonys_port, _healthz, run_dir / "logs" / f"qonys-{db}.log", nice=cfg.nice)
+
+
+def qonys_workers_server(cfg: Config, db: str, run_dir: Path) -> Server | None:
+    """``qonys serve --workers N`` (the production command: uvicorn's supervisor and N
+    worker processes, metrics shared through files), or None when BENCH_QONYS_WORKERS < 2."""
+    if cfg.qonys_workers < 2:
+        return None
+    env = qonys_env(cfg, db)
+    argv = [str(VENV_BIN / "qonys"), "serve", "--host", "127.0.0.1", "--port", str(cfg.qonys_workers_port),
+            "--workers", str(cfg.qonys_workers), "--no-access-log"]  # as the one process (uvicorn's flag)
+    return Server(cfg.workers_label, argv, env, cfg.qonys_workers_port, _healthz,
+                  run_dir / "logs" / f"qonys-workers-{db}.log", nice=cfg.nice)
 
 
 def postgraphile_server(cfg: Config, db: str, run_dir: Path) -> Server:

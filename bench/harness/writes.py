@@ -57,7 +57,7 @@ import httpx
 from harness.common import ROOT, VENV_BIN, env_int, log
 from harness.graphql import first_difference
 from harness.measure import Bench, Target
-from harness.servers import qonys_server, raw_server
+from harness.servers import qonys_server, qonys_workers_server, raw_server
 
 ERRORS = "errors { field code message }"
 CHECK_DOC = ("mutation($input: RecordCheckResultInput!) { recordCheckResult(input: $input) { check { id status "
@@ -279,7 +279,8 @@ class Slices:
             raise RuntimeError(f"{self.label}: more runs than planned")
         lo = self.start + sum(self.sizes[: self.run])
         hi = lo + self.sizes[self.run]
-        out = self.b.run_dir / "bodies" / f"w6-{self.label.lower()}-run{self.run}.tsv"
+        slug = re.sub(r"[^a-z0-9]+", "-", self.label.lower())
+        out = self.b.run_dir / "bodies" / f"w6-{slug}-run{self.run}.tsv"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("".join(r.line(self.path_of(r)) + "\n" for r in self.requests[lo:hi]))
         self.run += 1
@@ -379,6 +380,9 @@ def equivalence(b: Bench, requests: list[Request], urls: dict[str, tuple[str, st
             acknowledged += succeeded(qs, q) and succeeded(rs, w)
             if (d := first_difference(masked(q), masked(w))) is not None:
                 problems.append(f"request {i} ({r.kind}): raw's answer differs from Qonys's at {d}")
+            for label, (_, a) in answers.items():  # `qonys serve --workers N`: the one process's answer
+                if label not in ("Qonys", "raw") and (d := first_difference(masked(q), masked(a))) is not None:
+                    problems.append(f"request {i} ({r.kind}): {label}'s answer differs from Qonys's at {d}")
     checks = [decode_gid(r.variables["input"]["checkId"]) for r in requests if r.kind == "check_result"]
     contracts = [decode_gid(r.variables["input"]["contractId"]) for r in requests if r.kind == "payment"]
     q_rows = asyncio.run(snapshot(b.cfg.dsn(dbs["Qonys"]), plan.base, checks, contracts))
@@ -484,6 +488,8 @@ def phase_writes(b: Bench) -> None:
     rate = env_int("BENCH_W6_RATE", 1500)
     keep = os.environ.get("BENCH_W6_KEEP", "0") == "1"
     template, dbs = f"{cfg.db}_w6", {"Qonys": f"{cfg.db}_w6_qonys", "raw": f"{cfg.db}_w6_raw"}
+    if cfg.qonys_workers > 1:  # `qonys serve --workers N` on a copy of its own, beside the one process
+        dbs[cfg.workers_label] = f"{cfg.db}_w6_qonys_workers"
     runs = ([rate * cfg.warmup] if cfg.warmup > 0 else []) + [rate * cfg.duration] * cfg.rounds
     total = EQUIVALENCE + sum(runs)
     checks_needed = sum(1 for i in range(total) if MIX[i % len(MIX)] == "C")
@@ -513,7 +519,10 @@ def phase_writes(b: Bench) -> None:
     servers = {"Qonys": qonys_server(cfg, dbs["Qonys"], b.run_dir), "raw": raw_server(cfg, dbs["raw"], b.run_dir)}
     ports = {"Qonys": cfg.qonys_port, "raw": cfg.raw_port}
     paths = {"Qonys": "/graphql", "raw": "/w6"}  # raw: /w6/check_result, /w6/submit, /w6/payment
-    acknowledged = {"Qonys": 0, "raw": 0}
+    workers = qonys_workers_server(cfg, dbs.get(cfg.workers_label, ""), b.run_dir)
+    if workers is not None:  # also sent the requests compared one at a time (not compared)
+        servers[workers.name], ports[workers.name], paths[workers.name] = workers, cfg.qonys_workers_port, "/graphql"
+    acknowledged = dict.fromkeys(servers, 0)
     try:
         for s in servers.values():
             s.start()

@@ -101,6 +101,18 @@ def test_serve_takes_its_port_from_the_option_or_qonys_port(database_url: str, m
     assert result.exit_code == 0, result.output
     assert (started["port"], started["host"]) == (port, host)
     assert f"http://{host}:{port}/graphql" in result.stdout
+    assert started["access_log"] is True
+
+
+def test_serve_without_uvicorn_s_access_log(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--no-access-log``: only Qonys's own JSON line an operation (the bench's setting)."""
+    import uvicorn
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.update(kw))
+    result = invoke(database_url, "serve", "--no-access-log")
+    assert result.exit_code == 0, result.output
+    assert started["access_log"] is False
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
