@@ -33,23 +33,25 @@ def tree_cpu(root: int | None) -> float:
     if not f:
         return 0.0
     total = sum(int(x) for x in f[11:15])  # utime stime cutime cstime
+    for _, c in children(root):
+        total += int(c[11]) + int(c[12])
+    return total / CLK_TCK
+
+
+def children(parent: int) -> list[tuple[int, list[str]]]:
+    """The live children of ``parent``, each with its ``stat_fields``."""
+    found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             c = stat_fields(int(entry))
-            if c and int(c[1]) == root:
-                total += int(c[11]) + int(c[12])
-    return total / CLK_TCK
+            if c and int(c[1]) == parent:
+                found.append((int(entry), c))
+    return found
 
 
 def tree_rss_mb(pid: int) -> float:
     """RSS of a process and its live children (uvicorn's supervisor and its workers)."""
-    total = rss_mb(pid)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            c = stat_fields(int(entry))
-            if c and int(c[1]) == pid:
-                total += rss_mb(int(entry))
-    return total
+    return rss_mb(pid) + sum(rss_mb(child) for child, _ in children(pid))
 
 
 def rss_mb(pid: int) -> float:
