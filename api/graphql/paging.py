@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-import functools
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import strawberry
@@ -74,7 +73,7 @@ def named_params(*clauses: Any) -> dict[str, Any]:
     return {name: value for clause in clauses for name, value in _named_in(clause)}
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def _named_in(clause: Any) -> tuple[tuple[str, Any], ...]:
     """``named_params`` of one clause, found once per clause: the clauses read here
     are the callers' row filters, each built once per viewer (``services.access``);
