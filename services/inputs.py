@@ -15,6 +15,9 @@ from models import Occupation, Region
 from services import rules
 from services.errors import ErrorCollector
 
+# Built once, the code bound at each execution (why: README, "Layout").
+_OCCUPATION = select(*Occupation.__table__.c).where(Occupation.__table__.c.code == bindparam("code"))
+
 
 async def region_by_code(
     session: AsyncSession, code: str, errors: ErrorCollector, *field: str
@@ -26,9 +29,6 @@ async def region_by_code(
         return None
     return (await session.execute(
         select(Region).where(Region.code == rules.normalise_region_code(code)))).scalar_one_or_none()
-
-
-_OCCUPATION = select(*Occupation.__table__.c).where(Occupation.__table__.c.code == bindparam("code"))
 
 
 async def occupation_by_code(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from typing import Any
 
 import structlog
@@ -117,21 +118,24 @@ class CompiledLane:
         state = scope["app"].state
         send = with_request_id(send, bind_request_id(scope))
         document, operation = known
-        async with one_connection():  # the key's check and the statement: one wait for a connection
+        # The key's check and the statement on one connection: one wait for it. Not with a
+        # replica, where the statement reads elsewhere while the primary's would sit idle.
+        async with one_connection() if state.replica is None else nullcontext():
             viewer, refusal = await authenticate(state, scope)
-            if refusal is not None:
-                await refusal(scope, receive, adding_headers(send, self.headers))
-                return True
-            scope[VIEWER] = viewer
-            try:
-                prepared, arguments = plan_operation(state.schema._schema, document, query, operation, variables,
-                                                     viewer)
-            except CannotCompile:  # variables the normal path reports, or a caller it cannot compile for
-                return False
-            except Exception:  # noqa: BLE001 - as in the compiled path: normal execution answers, with its own errors
-                log.warning("compiled_read.plan_failed", exc_info=True)
-                return False
-            utf8 = await self._fetch(state, prepared.sql, arguments, viewer, headers)
+            if refusal is None:
+                scope[VIEWER] = viewer
+                try:
+                    prepared, arguments = plan_operation(state.schema._schema, document, query, operation,
+                                                         variables, viewer)
+                except CannotCompile:  # variables the normal path reports, or a caller it cannot compile for
+                    return False
+                except Exception:  # noqa: BLE001 - as in the compiled path: normal execution answers, with its own errors
+                    log.warning("compiled_read.plan_failed", exc_info=True)
+                    return False
+                utf8 = await self._fetch(state, prepared.sql, arguments, viewer, headers)
+        if refusal is not None:  # sent with the connection back in the pool
+            await refusal(scope, receive, adding_headers(send, self.headers))
+            return True
         if utf8 is None:
             return False
         COMPILED_QUERIES.inc()
