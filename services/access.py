@@ -12,7 +12,9 @@ through ``api.graphql.visibility``, the compiled read path, the loaders):
   ``[]``); only nullable fields and lists may be hidden.
 - ``ROOTS``: which caller classes may ask each root field of ``Query`` at all,
   and what the others get (UNAUTHENTICATED when anonymous, else FORBIDDEN, or
-  ``null`` where a refusal would tell that the record exists).
+  ``null`` where a refusal would tell that the record exists); ``FILTERS``: the
+  fields each field of a root's ``filter`` tests, which the caller must read to
+  give it.
 
 Nothing in ``api/`` decides access on its own: a field added to the schema and
 not declared here fails ``tests/api/test_access_declaration.py``.
@@ -21,7 +23,7 @@ not declared here fails ``tests/api/test_access_declaration.py``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -385,6 +387,76 @@ ROOTS: dict[str, Root] = {
     "violations": Root(STAFF_AND_AGENCIES),
     "selectionRoundStatistics": Root(EVERYONE),  # SPEC §17: public, no token
 }
+
+
+# A filter answers which rows hold a value, so it reads the fields it tests: a caller
+# who does not read one of them may not give it (FORBIDDEN on ``filter.<field>``), or
+# the rows that come back would tell the hidden value (SPEC §11; §13: an agency reads
+# its events, not the contract they matched nor the case they opened). Per root, each
+# field of its ``filter`` argument and the fields, as (type, field), that it tests.
+FILTERS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "applications": {
+        "status": (("Application", "status"),),
+        "route": (("Application", "route"),),
+        "regionCode": (("Application", "targetRegion"),),
+        "overdue": (("Application", "status"), ("Application", "dueDate")),
+        "search": (("Application", "number"), ("Applicant", "fullName"), ("Applicant", "iin"),
+                   ("Applicant", "documentNumber")),
+    },
+    "contracts": {
+        "status": (("SocialContract", "status"),),
+        "regionCode": (("SocialContract", "region"),),
+        "residenceUnconfirmed": (("SocialContract", "status"), ("SocialContract", "startDate"),
+                                 ("SocialContract", "residenceEvents"), ("ResidenceEvent", "kind"),
+                                 ("ResidenceEvent", "region"), ("ResidenceEvent", "occurredOn")),
+    },
+    "residenceEvents": {
+        "kind": (("ResidenceEvent", "kind"),),
+        "regionCode": (("ResidenceEvent", "region"),),
+        "contractId": (("ResidenceEvent", "contract"),),
+        "openBreach": (("ResidenceEvent", "breach"), ("ContractBreach", "status")),
+    },
+    "contractBreaches": {
+        "status": (("ContractBreach", "status"),),
+        "regionCode": (("ContractBreach", "contract"), ("SocialContract", "region")),
+    },
+    "kandasStatuses": {
+        "status": (("KandasStatus", "status"),),
+        "expiringWithinDays": (("KandasStatus", "status"), ("KandasStatus", "validUntil")),
+    },
+    "decisionReviews": {
+        "status": (("DecisionReview", "status"),),
+        "overdue": (("DecisionReview", "overdue"),),
+    },
+    "employers": {
+        "regionCode": (("Employer", "region"),),
+        "bin": (("Employer", "bin"),),
+        "suspended": (("Employer", "suspended"),),
+    },
+    "workPermits": {
+        "status": (("WorkPermit", "status"),),
+        "category": (("WorkPermit", "category"),),
+        "regionCode": (("WorkPermit", "region"),),
+        "employerId": (("WorkPermit", "employer"),),
+    },
+    "violations": {
+        "kind": (("Violation", "kind"),),
+        "employerId": (("Violation", "employer"),),
+        "applicationId": (("Violation", "application"),),
+    },
+}
+
+
+def refused_filter(viewer: Viewer, root: str, given: Iterable[str]) -> str | None:
+    """The first of the ``filter`` fields ``given`` to ``root`` that tests a field the
+    viewer does not read (``FILTERS``; a field not declared there is refused to all);
+    None when the viewer reads every field they test."""
+    tested = FILTERS.get(root, {})
+    for name in given:
+        fields = tested.get(name)
+        if fields is None or not all(reads(viewer, type_name, field_name) for type_name, field_name in fields):
+            return name
+    return None
 
 
 def may_write(viewer: Viewer) -> bool:

@@ -3,7 +3,8 @@ normal execution: it attaches a field extension to every root field and to every
 field that some caller class may not read, so that no resolver decides access.
 
 - A root field a caller may not ask raises UNAUTHENTICATED (anonymous) or
-  FORBIDDEN, or answers ``null`` where the declaration says so.
+  FORBIDDEN, or answers ``null`` where the declaration says so; a ``filter``
+  field that tests a field the caller does not read raises FORBIDDEN on it.
 - A hidden field answers ``null`` (a list ``[]``) without running its resolver.
 
 The compiled read path reads the same declaration (``services.access.reads``).
@@ -18,6 +19,7 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
+from strawberry.utils.str_converters import to_camel_case
 
 from core.text import t
 from services import access
@@ -46,11 +48,39 @@ class RootGuard(FieldExtension):
             return False
         raise forbidden()
 
+    def _check_filter(self, info: Any, kwargs: dict[str, Any]) -> None:
+        """FORBIDDEN on ``filter.<field>`` for a filter field that tests a field the
+        caller does not read (``access.FILTERS``)."""
+        given = filter_fields(kwargs.get("filter"))
+        if given:
+            refused = access.refused_filter(info.context.viewer, self.root, given)
+            if refused is not None:
+                raise GraphQLError(t("you may not filter on {field}: it tests what you may not read",
+                                     field=f"filter.{refused}"),
+                                   extensions={"code": "FORBIDDEN", "field": ["filter", refused]})
+
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        return next_(source, info, **kwargs) if self._allowed(info) else None
+        if not self._allowed(info):
+            return None
+        self._check_filter(info, kwargs)
+        return next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any) -> Any:
-        return await next_(source, info, **kwargs) if self._allowed(info) else None
+        if not self._allowed(info):
+            return None
+        self._check_filter(info, kwargs)
+        return await next_(source, info, **kwargs)
+
+
+def filter_fields(value: Any) -> list[str]:
+    """The GraphQL names of the fields given (not null) in a ``filter`` argument: a
+    Strawberry input object, or the coerced dict of the compiled path."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [name for name, v in value.items() if v is not None]
+    return [to_camel_case(name) for name, v in vars(value).items() if v is not None]
+
 
 
 class Hidden(FieldExtension):

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from api.graphql.compiler.planning import Compilation
 from api.graphql.compiler.roots import ROOTS, RootPlan
 from api.graphql.compiler.sqljson import CannotCompile, const, obj
+from api.graphql.visibility import filter_fields
 from services import access, search
 from services.viewer import Viewer
 
@@ -97,6 +98,9 @@ def plan_operation(schema: GraphQLSchema, document: Any, query_text: str, operat
         factory = ROOTS.get(name)
         if factory is None:
             raise CannotCompile(name)
+        if any(a.name.value == "filter" for a in details[0].node.arguments or ()) and access.refused_filter(
+                viewer, name, filter_fields(c.args(query_type.fields[name], details[0].node).get("filter"))):
+            raise CannotCompile("filter")  # normal execution refuses it (``visibility.RootGuard``)
         root = factory(c, details, query_type.fields[name])
         for pname, value in root.params.items():
             if pname in params and params[pname] != value:
