@@ -34,6 +34,7 @@ from models.base import ALMATY, today_almaty, utcnow
 from models.enums import ApplicationStatus, ReviewOutcome, ReviewStatus
 from services import audit, decisions, holidays, numbers, rows
 from services.applications.common import APPLICATION_ID, load_application, require_person
+from services.applications.submission import undecided_twins
 from services.applications.status import S, move, require_status
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
 from services.rules import add_months
@@ -172,6 +173,13 @@ async def decide_review(session: AsyncSession, viewer: Viewer, *, review_id: int
     if outcome == ReviewOutcome.OVERTURNED:
         require_status(app, "decideReview(OVERTURNED)", *REVIEW_ID)
     errors.raise_if_any()
+    if outcome == ReviewOutcome.OVERTURNED and app.status == S.REJECTED:  # undecided again: SPEC §8's rule holds
+        by_document, by_iin = await undecided_twins(session, app.citizenship, app.document_number, app.iin)
+        if by_document or by_iin:
+            raise ServiceError.one(ErrorCode.DUPLICATE, t(
+                "application {number} would be undecided again while {others}, on the same document or IIN, is "
+                "undecided (one undecided application per document and per IIN): withdraw or decide {others} first",
+                number=app.number, others=", ".join(sorted({*by_document, *by_iin}))), REVIEW_ID)
     now = utcnow()
     if outcome == ReviewOutcome.OVERTURNED:
         to = _overturned_to(app, review)

@@ -55,8 +55,8 @@ class RootGuard(FieldExtension):
         if given:
             refused = access.refused_filter(info.context.viewer, self.root, given)
             if refused is not None:
-                raise GraphQLError(t("you may not filter on {field}: it tests what you may not read",
-                                     field=f"filter.{refused}"),
+                where = "filter." + refused
+                raise GraphQLError(t("you may not filter on {field}: it tests what you may not read", field=where),
                                    extensions={"code": "FORBIDDEN", "field": ["filter", refused]})
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:

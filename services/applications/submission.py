@@ -38,7 +38,7 @@ _DEFICIT_LISTED = select(DeficitOccupation.id).where(
     DeficitOccupation.year == bindparam("year"))
 _SAME_DOCUMENT = and_(Application.citizenship == bindparam("citizenship"),
                       Application.document_number == bindparam("document_number"))
-_CLASHES = select(Application.citizenship, Application.document_number, Application.iin).where(
+_CLASHES = select(Application.number, Application.citizenship, Application.document_number, Application.iin).where(
     Application.status.in_(UNDECIDED_STATUSES))
 _CLASHES_BY_DOCUMENT = _CLASHES.where(_SAME_DOCUMENT)
 _CLASHES_BY_DOCUMENT_OR_IIN = _CLASHES.where(or_(_SAME_DOCUMENT, Application.iin == bindparam("iin")))
@@ -141,15 +141,12 @@ async def submit_application(
     errors.raise_if_any()
     assert region is not None
 
-    # Anti-fraud: one undecided application per document and per IIN.
-    await postgres_lock(session, f"doc:{citizenship}:{document_number}", *([f"iin:{iin}"] if iin else []))
-    clashes = (await conn.execute(_CLASHES_BY_DOCUMENT_OR_IIN if iin else _CLASHES_BY_DOCUMENT,
-                                  {"citizenship": citizenship, "document_number": document_number, "iin": iin})).all()
+    by_document, by_iin = await undecided_twins(session, citizenship, document_number, iin)
     dup = ErrorCollector()
-    if any(c == citizenship and d == document_number for c, d, _ in clashes):
+    if by_document:
         dup.add(ErrorCode.DUPLICATE, t("This document is already used in another application that is not decided yet."),
                 *p, "documentNumber")
-    if iin and any(i == iin for _, _, i in clashes):
+    if by_iin:
         dup.add(ErrorCode.DUPLICATE, t("This IIN is already used in another application that is not decided yet."),
                 *p, "iin")
     dup.raise_if_any()
@@ -186,6 +183,20 @@ async def submit_application(
     rows.known(session, Applicant, person)
     rows.known(session, Region, region)
     return rows.known(session, Application, app)
+
+
+async def undecided_twins(session: AsyncSession, citizenship: str, document_number: str,
+                          iin: str | None) -> tuple[list[str], list[str]]:
+    """Anti-fraud (SPEC §8): one undecided application per document and per IIN. The
+    numbers of the undecided applications holding this document, and those holding
+    this IIN, read under the locks of both, so that two writers cannot both find
+    none: a submission, and a review that makes a rejected application undecided again."""
+    await postgres_lock(session, f"doc:{citizenship}:{document_number}", *([f"iin:{iin}"] if iin else []))
+    clashes = (await (await session.connection()).execute(
+        _CLASHES_BY_DOCUMENT_OR_IIN if iin else _CLASHES_BY_DOCUMENT,
+        {"citizenship": citizenship, "document_number": document_number, "iin": iin})).all()
+    return ([n for n, c, d, _ in clashes if c == citizenship and d == document_number],
+            [n for n, _, _, i in clashes if iin and i == iin])
 
 
 async def _reuse_applicant(

@@ -277,6 +277,27 @@ async def test_overturned_rejection_goes_back_to_passed(gql: Any, sessions: Any)
         assert [v for v in await integrity.check(s) if v.table == "application"] == []
 
 
+async def test_no_overturn_while_another_undecided_application_holds_the_document(gql: Any, sessions: Any) -> None:
+    """SPEC §8 (one undecided application per document and per IIN) holds after a
+    review too: a rejected application may not become undecided again beside another
+    undecided one on the same document, submitted once the first was decided."""
+    app = await rejected(gql, sessions, route=Route.KANDAS)
+    review = (await ask(gql, app))["review"]
+    async with transaction(sessions) as s:
+        twin = await f.make_application(s)
+        twin.citizenship, twin.document_number = app.citizenship, app.document_number
+    overturn = {"reviewId": review["id"], "outcome": "OVERTURNED", "reason": "The documents match after all."}
+    before = await rows(sessions)
+    refused = await mutate(gql, DECIDE_REVIEW, overturn, subject="officer-2")
+    assert refused["review"] is None and errors_of(refused) == [("DUPLICATE", ["input", "reviewId"])]
+    assert twin.number in refused["errors"][0]["message"]
+    assert await rows(sessions) == before
+    async with transaction(sessions) as s:  # the other one decided: the review may overturn
+        (await s.get(m.Application, twin.id)).status = ApplicationStatus.WITHDRAWN
+    done = await mutate(gql, DECIDE_REVIEW, overturn, subject="officer-2")
+    assert done["errors"] == [] and done["review"]["application"]["status"] == "PASSED"
+
+
 async def test_overturned_failure_goes_back_to_submitted(gql: Any, sessions: Any, clock: Any) -> None:
     clock.pin(dt.date(2026, 3, 1))  # the factory's score failed it on 11 or 12 February 2026
     async with transaction(sessions) as s:
