@@ -265,6 +265,8 @@ async def store_scores(
     events: list[tuple[int, str]] = []
     history: list[dict[str, Any]] = []
     texts: dict[str, str] = {}  # json.dumps of the few texts the events repeat
+    reviewed = set() if reason is not None else await score_history.reviewed_since_scored(
+        session, [app_id for app_id, row in current.items() if row.stale])
 
     def quoted(value: str) -> str:
         text = texts.get(value)
@@ -284,7 +286,7 @@ async def store_scores(
         new_status = status_after(result)
         (passed if result.passed else failed).append(app.id)
         prev = current.get(app.id)
-        why = reason or score_history.reason_for(prev, model.id)
+        why = reason or score_history.reason_for(prev, model.id, reviewed=app.id in reviewed)
         history.append(score_history.row(app.id, model, result, now, why))
         if prev is None:
             added.append(row)

@@ -26,6 +26,7 @@ REQUEST = ("mutation($input: RequestReviewInput!) { requestReview(input: $input)
            f"review {{ id status reviewedStatus dueDate }} {ERRORS} }} }}")
 DECIDE = ("mutation($input: DecideReviewInput!) { decideReview(input: $input) { "
           f"review {{ status outcome application {{ status }} }} {ERRORS} }} }}")
+HISTORY = "query($id: ID!) { application(id: $id) { scoreHistory { reason passed } } }"
 OVERDUE = "{ decisionReviews(filter: {status: OPEN}) { totalCount edges { node { id dueDate } } } }"
 ALICE = {"role": "APPLICANT", "subject": "alice"}
 BOB = {"role": "APPLICANT", "subject": "bob"}
@@ -112,3 +113,11 @@ async def test_a_failed_interview_reviewed_overturned_and_scored_again(env: Env)
     assert rescored["status"] == "PASSED"  # now it waits for the next selection round
     kept = (await gql.ok(MINE, {"id": app["id"]}, **BOB))["application"]["reviews"][0]
     assert (kept["status"], kept["outcome"], kept["scorePassed"]) == ("OVERTURNED", "OVERTURNED", False)
+    # SPEC §17: the history says why each score was computed; the second, because of the review.
+    history = (await gql.ok(HISTORY, {"id": app["id"]}, **BOB))["application"]["scoreHistory"]
+    assert [(h["reason"], h["passed"]) for h in history] == [("REVIEW", True), ("FIRST_SCORE", False)]
+    # Scored once more on the same facts: new facts no longer, nor a review.
+    again = await ok(gql, light(SCORE), {"applicationId": app["id"]}, **OFFICER_2)
+    assert again["status"] == "PASSED"
+    history = (await gql.ok(HISTORY, {"id": app["id"]}, **BOB))["application"]["scoreHistory"]
+    assert [h["reason"] for h in history] == ["NEW_FACTS", "REVIEW", "FIRST_SCORE"]
