@@ -62,9 +62,14 @@ class Improvement:
 
 
 def _number(source: str, value: Any) -> Any:
+    """A fact's value from a number of the definition (a bound, a compared value or a
+    points key's text): savings to the cent, the other number facts whole. None for a
+    points key no whole number equals ("50.5", valid text for any number fact): no
+    value of the fact reaches it."""
     if source in _DECIMAL_FACTS:
         return Decimal(value)
-    return int(value)
+    number = Decimal(value)
+    return int(number) if number == number.to_integral_value() else None
 
 
 def _in_range(source: str, value: Any) -> bool:
@@ -91,7 +96,7 @@ def _candidates(source: str, entry: Mapping[str, Any], current: Any) -> list[Any
     low = _NUMBER_RANGE.get(source, (0, None))[0]
     if current is None:
         points.add(_number(source, low))
-    return sorted(v for v in points if (current is None or v > current) and _in_range(source, v))
+    return sorted(v for v in points if v is not None and (current is None or v > current) and _in_range(source, v))
 
 
 def _passing_value(gate: Mapping[str, Any], source: str, current: Any) -> Any:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from services import scoring
 from services.default_model import default_model_definition
 from services.scoring.catalogue import CATEGORIES, ORDINALS
+from services.scoring.validation import validate_definition
 
 pytestmark = pytest.mark.engine_independent  # no database: once per `make test` (tests/conftest.py)
 
@@ -51,12 +52,24 @@ def facts(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     return {k: v for k, v in values.items() if v is not None}, route
 
 
+# A valid model with a points key that no value of its whole-number fact equals ("50.5").
+FRACTIONAL = default_model_definition()
+FRACTIONAL["criteria"].append({"code": "blocks", "source": "language.minBlockPercent",
+                               "points": {"50.5": 10, "80": 20}})
+
+
+def test_the_fractional_model_is_valid() -> None:
+    assert validate_definition(FRACTIONAL) == []
+
+
+@pytest.mark.parametrize("definition", [DEFINITION, FRACTIONAL], ids=["default", "fractional"])
 @settings(max_examples=300, deadline=None)
-@given(facts())
-def test_each_suggestion_raises_the_total_by_exactly_its_points(drawn: tuple[dict[str, Any], str]) -> None:
+@given(drawn=facts())
+def test_each_suggestion_raises_the_total_by_exactly_its_points(definition: dict[str, Any],
+                                                               drawn: tuple[dict[str, Any], str]) -> None:
     values, route = drawn
-    before = scoring.evaluate(DEFINITION, values, route)
-    for suggestion in scoring.improvements(DEFINITION, values, route):
+    before = scoring.evaluate(definition, values, route)
+    for suggestion in scoring.improvements(definition, values, route):
         assert suggestion.source in scoring.CHANGEABLE_FACTS
         assert suggestion.source not in UNCHANGEABLE
         changed = dict(values)
@@ -66,7 +79,7 @@ def test_each_suggestion_raises_the_total_by_exactly_its_points(drawn: tuple[dic
         changed[suggestion.source] = (suggestion.suggested if kind == "ordinal" else
                                       Decimal(suggestion.suggested) if isinstance(current, Decimal) or
                                       suggestion.source == "questionnaire.savingsMrp" else int(suggestion.suggested))
-        after = scoring.evaluate(DEFINITION, changed, route)
+        after = scoring.evaluate(definition, changed, route)
         assert after.total - before.total == suggestion.points, suggestion
         assert after.passed == suggestion.passes
         if suggestion.kind == "criterion":
@@ -100,6 +113,12 @@ def test_the_nearest_value_that_scores_more_and_the_value_that_passes_a_gate() -
     # age (34 gives 80 of 100), relatives, prior stay and the deficit occupation are below their
     # maximum too, but nobody can change them: no suggestion names them.
     assert not {s.source for s in found.values()} & set(UNCHANGEABLE)
+
+
+def test_a_points_key_no_whole_number_equals_is_never_suggested() -> None:
+    found = {(s.kind, s.code): s for s in scoring.improvements(FRACTIONAL, {**BASE, "language.minBlockPercent": 40},
+                                                                "GENERAL")}
+    assert (found["criterion", "blocks"].suggested, found["criterion", "blocks"].points) == ("80", 20)
 
 
 def test_an_exempt_gate_and_a_criterion_at_its_maximum_suggest_nothing() -> None:
