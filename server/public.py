@@ -46,8 +46,9 @@ async def _rounds(request: Request, kind: str) -> Response:
         try:
             found = await round_statistics.selection_round_statistics(
                 session, year=year, region_code=request.query_params.get("regionCode"))
-        except ServiceError as exc:
-            return _refused(exc.errors[0].message, "regionCode")
+        except ServiceError as exc:  # the year's range, the region's code
+            error = exc.errors[0]
+            return _refused(error.message, error.field[-1] if error.field else "year")
     if kind == "csv":
         body = round_statistics.as_csv(found).encode("utf-8")
         media_type = "text/csv; charset=utf-8"

@@ -30,6 +30,7 @@ from models import Application, Quota, Region, SelectionRound, SelectionRoundApp
 from models.base import ALMATY
 from services import rules
 from services.errors import invalid
+from services.reference import year_problem
 
 MIN_SHOWN = 5
 BAND_WIDTH = 10
@@ -78,7 +79,11 @@ def score_bands(scores: list[int]) -> tuple[Band, ...]:
 async def selection_round_statistics(session: AsyncSession, *, year: int, region_code: str | None = None
                                      ) -> list[RoundStatistics]:
     """Every round on the ``year`` KANDAS quotas (of one region with ``region_code``),
-    oldest first. An unknown region code is ``INVALID_INPUT`` on ``regionCode``."""
+    oldest first. A year out of range is ``INVALID_INPUT`` on ``year``, an unknown
+    region code on ``regionCode``."""
+    problem = year_problem(year)
+    if problem is not None:
+        raise invalid(problem, "year")
     stmt = (select(SelectionRound, Quota.year, Region.code, Region.id)
             .join(Quota, Quota.id == SelectionRound.quota_id).join(Region, Region.id == Quota.region_id)
             .where(Quota.year == year).order_by(SelectionRound.ran_at, SelectionRound.id))

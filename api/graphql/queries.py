@@ -307,8 +307,8 @@ class Query:
         async with info.context.read() as session:
             try:
                 found = await round_statistics.selection_round_statistics(session, year=year, region_code=region_code)
-            except ServiceError as exc:
-                raise invalid_argument(exc.errors[0].message, "regionCode") from None
+            except ServiceError as exc:  # the year's range, the region's code
+                raise invalid_argument(exc.errors[0].message, *(exc.errors[0].field or ())) from None
         return [SelectionRoundStatistics.from_statistics(s) for s in found]
 
     @strawberry.field(description="Checks the caller may read, oldest change first: the feed partner agencies sync from.")

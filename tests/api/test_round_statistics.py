@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 from sqlalchemy import select
 
@@ -110,6 +111,18 @@ async def test_public_downloads_with_cache_headers(client: httpx.AsyncClient, se
 
     refused = await client.get("/public/rounds.json", params={"year": "soon"})
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == ["year"]
+
+
+@pytest.mark.parametrize("year", ["99999999999999999999", "-5", "1999", "2101"])
+async def test_a_year_out_of_range_is_refused_not_a_crash(client: httpx.AsyncClient, gql: GQL, year: str) -> None:
+    for path in ("/public/rounds.json", "/public/rounds.csv"):
+        refused = await client.get(path, params={"year": year})
+        assert refused.status_code == 400, refused.text
+        assert [(e["code"], e["field"]) for e in refused.json()["errors"]] == [("INVALID_INPUT", ["year"])]
+    if -2**31 <= int(year) < 2**31:  # GraphQL's Int refuses the others itself
+        body = await gql("query($y: Int!) { selectionRoundStatistics(year: $y) { year } }", {"y": int(year)})
+        assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+            ("INVALID_INPUT", ["year"])]
 
 
 async def test_a_rounds_fairness_for_administrators(gql: GQL, sessions: Any) -> None:
