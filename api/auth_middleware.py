@@ -11,14 +11,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from core import i18n
 from core.asgi import HttpMiddleware
 from api.graphql.view import VIEWER, unauthenticated
 from core.db import transaction
 from core.readpool import read_pool
+from core.text import t
 from services import auth
 from services.viewer import ANONYMOUS, Viewer
 
-TOO_MANY = "too many failed authentication attempts; try again later"
+TOO_MANY = t("too many failed authentication attempts; try again later")
 
 
 async def _check_key(state: Any, key: str, client: str) -> auth.KeyCheck:
@@ -39,6 +41,7 @@ async def authenticate(state: Any, scope: Scope) -> tuple[Viewer, Response | Non
     header = request.headers.get("authorization")
     if header is None:
         return ANONYMOUS, None
+    language = i18n.negotiate(request.headers.get("accept-language"))
     scheme, _, token = header.partition(" ")
     token = token.strip()
     throttle = state.auth_throttle
@@ -46,7 +49,7 @@ async def authenticate(state: Any, scope: Scope) -> tuple[Viewer, Response | Non
     touch = None
     try:
         if scheme.lower() != "bearer" or not token:
-            raise auth.AuthenticationError("use 'Authorization: Bearer <token>'")
+            raise auth.AuthenticationError(t("use 'Authorization: Bearer <token>'"))
         if auth.looks_like_api_key(token):
             viewer, touch, failures = await _check_key(state, token, client)
             refused = throttle.over(failures)
@@ -55,10 +58,10 @@ async def authenticate(state: Any, scope: Scope) -> tuple[Viewer, Response | Non
             refused = await throttle.refused_signed(client)
     except auth.AuthenticationError as exc:
         if await throttle.failed(client):
-            return ANONYMOUS, unauthenticated(str(exc))
-        return ANONYMOUS, unauthenticated(TOO_MANY, 429)
+            return ANONYMOUS, unauthenticated(exc.args[0], language)
+        return ANONYMOUS, unauthenticated(TOO_MANY, language, 429)
     if refused:  # a good credential too waits until the failures have aged out
-        return ANONYMOUS, unauthenticated(TOO_MANY, 429)
+        return ANONYMOUS, unauthenticated(TOO_MANY, language, 429)
     if touch is not None:
         async with transaction(state.sessions) as session:
             await auth.touch_agency_key(session, touch)

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 import structlog
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -20,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.setup import mount_admin
+from core import i18n
 from core.asgi import HttpMiddleware
 from api.auth_middleware import AuthenticateGraphQL
 from api.graphiql_assets import ASSETS_URL
@@ -50,6 +52,7 @@ class BodySizeLimit(HttpMiddleware):
         self.max_bytes = max_bytes
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        language = i18n.negotiate(Headers(scope=scope).get("accept-language"))
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -57,7 +60,7 @@ class BodySizeLimit(HttpMiddleware):
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await too_large(self.max_bytes)(scope, receive, send)
+                    await too_large(self.max_bytes, language)(scope, receive, send)
                     return
         received = 0
 
@@ -73,7 +76,7 @@ class BodySizeLimit(HttpMiddleware):
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await too_large(self.max_bytes)(scope, receive, send)
+            await too_large(self.max_bytes, language)(scope, receive, send)
 
 
 class BodyTooLarge(Exception):

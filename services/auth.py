@@ -104,17 +104,17 @@ def _verify(settings: Settings, token: str) -> tuple[Viewer, float]:
             options={"require": ["exp", "sub"]},
         )
     except jwt.ExpiredSignatureError:
-        raise AuthenticationError("the token has expired") from None
+        raise AuthenticationError(t("the token has expired")) from None
     except jwt.PyJWKClientError:
-        raise AuthenticationError("the identity provider's keys could not be fetched") from None
+        raise AuthenticationError(t("the identity provider's keys could not be fetched")) from None
     except jwt.InvalidTokenError:
-        raise AuthenticationError("the token is not valid") from None
+        raise AuthenticationError(t("the token is not valid")) from None
     role = claims.get("role")
     subject = claims.get("sub")
     if role not in Role.__members__:
-        raise AuthenticationError("the token carries no valid role")
+        raise AuthenticationError(t("the token carries no valid role"))
     if not isinstance(subject, str) or not subject.strip():
-        raise AuthenticationError("the token carries no subject")
+        raise AuthenticationError(t("the token carries no subject"))
     return Viewer(subject=subject, role=role), float(claims["exp"])
 
 
@@ -221,7 +221,7 @@ class KeyCheck(NamedTuple):
     failures: int  # the value of the ``failures`` column asked for, else 0
 
 
-_NOT_VALID = "the API key is not valid"
+_NOT_VALID = t("the API key is not valid")
 
 
 def _key_prefix(key: str) -> str:
@@ -243,9 +243,9 @@ def _key_check(row: Any, key: str, owned: Iterable[int], granted: Iterable[int],
         raise AuthenticationError(_NOT_VALID)
     key_id, _, revoked_at, last_used_at, agency_id, agency_code, agency_active, failed = row[:8]
     if revoked_at is not None:
-        raise AuthenticationError("the API key has been revoked")
+        raise AuthenticationError(t("the API key has been revoked"))
     if not agency_active:
-        raise AuthenticationError("the API key's agency is not active")
+        raise AuthenticationError(t("the API key's agency is not active"))
     due = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
     return KeyCheck(_agency(agency_id, agency_code, owned, granted, grants), key_id if due else None, failed)
 

@@ -17,7 +17,7 @@ from strawberry.types import ExecutionResult
 from api.graphql.compiler.sqljson import RawJSON
 from api.graphql.context import Context
 from core import i18n
-from core.text import Text
+from core.text import Text, t
 from services.viewer import ANONYMOUS, Viewer
 
 
@@ -163,17 +163,19 @@ class QonysGraphQL(GraphQL[Context, None]):
                        language=i18n.negotiate(request.headers.get("accept-language")))
 
 
-def unauthenticated(message: str, status: int = 401) -> JSONResponse:
+def unauthenticated(message: Text, language: str, status: int = 401) -> JSONResponse:
+    """A refused credential (401), or too many refused ones (429), said in ``language``."""
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        {"errors": [{"message": i18n.translate(message, language), "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=status,
         headers={"WWW-Authenticate": 'Bearer realm="qonys"'} if status == 401 else None,
     )
 
 
-def too_large(limit: int) -> JSONResponse:
+def too_large(limit: int, language: str) -> JSONResponse:
     return JSONResponse(
-        {"errors": [{"message": f"request body exceeds the limit of {limit} bytes",
+        {"errors": [{"message": i18n.translate(t("request body exceeds the limit of {limit} bytes", limit=limit),
+                                               language),
                      "extensions": {"code": "REQUEST_TOO_LARGE", "limit": "body"}}]},
         status_code=413,
     )

@@ -207,6 +207,31 @@ async def test_top_level_errors_are_translated_with_their_code(client: httpx.Asy
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+async def test_a_refused_credential_and_a_refused_body_are_explained_in_the_request_language(
+        client: httpx.AsyncClient, settings: Any) -> None:
+    query = {"query": "{ regions { code } }"}
+    said = {}
+    for lang in ("kk", "ru", "en"):
+        for name, token in (("token", "not-a-token"), ("key", "qk_nope_nothing")):
+            response = await client.post("/graphql", json=query, headers={
+                "Authorization": f"Bearer {token}", "Accept-Language": lang})
+            assert response.status_code == 401
+            (error,) = response.json()["errors"]
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+            said[lang, name] = error["message"]
+        big = await client.post("/graphql", content=b"x" * (settings.max_body_bytes + 1), headers={
+            "content-type": "application/json", "Accept-Language": lang})
+        assert big.status_code == 413
+        said[lang, "body"] = big.json()["errors"][0]["message"]
+    assert said["en", "token"] == "the token is not valid" and said["ru", "token"] == "токен недействителен"
+    assert said["kk", "token"] == "токен жарамсыз"
+    assert said["en", "key"] == "the API key is not valid" and said["ru", "key"] == "API-ключ недействителен"
+    assert said["en", "body"].startswith("request body exceeds the limit of")
+    assert said["ru", "body"].startswith("тело запроса превышает предел") and said["kk", "body"] != said["en", "body"]
+    for lang in ("kk", "ru", "en"):  # the limit, as each language writes a number
+        assert str(settings.max_body_bytes) in "".join(ch for ch in said[lang, "body"] if ch.isdigit())
+
+
 async def test_a_stored_score_explains_itself_in_each_language(client: httpx.AsyncClient, sessions: Any) -> None:
     from tests.helpers_pipeline import take_through
     from tests.conftest import GQL
