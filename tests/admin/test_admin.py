@@ -105,6 +105,15 @@ async def test_login_with_the_right_password_reaches_the_panel(client: httpx.Asy
     assert str(page.url).endswith("/admin/dashboard")
 
 
+async def test_the_login_page_has_the_language_switch(client: httpx.AsyncClient) -> None:
+    """SPEC §16: a language switch on every page, the login page too."""
+    for lang in ("kk", "ru", "en"):
+        page = await client.get("/admin/login", params={"lang": lang})
+        assert page.status_code == 200 and 'id="language-switch"' in page.text
+        assert f'data-language="{lang}"' in page.text.split('btn-light active', 1)[1].split(">", 1)[0]
+    assert "Пароль" in (await client.get("/admin/login", params={"lang": "ru"})).text
+
+
 async def test_wrong_password_shows_the_login_page_with_an_error(client: httpx.AsyncClient, accounts: None) -> None:
     response = await login(client, ADMIN, "not the password at all")
     assert response.status_code == 400
