@@ -7,9 +7,14 @@ bands of 10 points. Nothing identifies a person:
 - a band with fewer than ``MIN_SHOWN`` approved applications shows ``"<5"``,
   never its number (a band between the lowest and the highest approved score
   with nobody in it shows ``"<5"`` too, so empty and small bands look alike);
-- when exactly one band is hidden and the others are shown, its number could be
-  had by subtracting them from ``familiesApproved``: the smallest shown band is
-  then withheld as well and shows ``"≥5"`` (true, and no longer subtractable).
+- a hidden band's number must not follow from what is published either: the
+  bands add up to ``familiesApproved``, and the lowest and the highest band
+  hold somebody (the cut-off score is published, the bands run to the highest
+  score). While some ``"<5"`` band could be only one number under those
+  constraints (:func:`_pinned`), the smallest shown band is withheld as well
+  and shows ``"≥5"`` (true); when no shown band is left to withhold and one
+  still could, the round shows a single band from its lowest to its highest
+  score, which tells no more than ``familiesApproved``.
 
 Dry runs are never recorded, so every stored round is a real one. Also served
 as ``/public/rounds.json`` and ``/public/rounds.csv`` (``server.public``)."""
@@ -67,13 +72,35 @@ def score_bands(scores: list[int]) -> tuple[Band, ...]:
     counts: dict[int, int] = defaultdict(int)
     for score in scores:
         counts[score // BAND_WIDTH * BAND_WIDTH] += 1
-    lows = range(min(counts), max(counts) + BAND_WIDTH, BAND_WIDTH)
+    lows = list(range(min(counts), max(counts) + BAND_WIDTH, BAND_WIDTH))
     shown = {low: str(counts[low]) if counts[low] >= MIN_SHOWN else HIDDEN for low in lows}
-    hidden = [low for low in lows if shown[low] == HIDDEN]
-    visible = [low for low in lows if shown[low] != HIDDEN]
-    if len(hidden) == 1 and counts[hidden[0]] > 0 and visible:
+    while _pinned(lows, shown, len(scores)):
+        visible = [low for low in lows if shown[low].isdigit()]
+        if not visible:  # nothing left to withhold: one band, no more than familiesApproved says
+            total = str(len(scores)) if len(scores) >= MIN_SHOWN else HIDDEN
+            return (Band(lows[0], lows[-1] + BAND_WIDTH - 1, total),)
         shown[min(visible, key=lambda low: (counts[low], low))] = WITHHELD
     return tuple(Band(low, low + BAND_WIDTH - 1, shown[low]) for low in lows)
+
+
+def _pinned(lows: list[int], shown: dict[int, str], total: int) -> bool:
+    """Whether some ``"<5"`` band could hold only one number, given what is published:
+    the shown numbers, the bands adding up to ``total``, a ``"<5"`` band holding 0 to 4
+    and a ``"≥5"`` band 5 or more, the lowest and the highest band somebody. Each
+    band's bounds are an interval, so the others' sums are one too: a band's possible
+    numbers are its bounds cut by what the others can make up of the rest."""
+    rest = total - sum(int(shown[low]) for low in lows if shown[low].isdigit())
+    bounds = {}
+    for low in lows:
+        if not shown[low].isdigit():
+            least = 1 if low in (lows[0], lows[-1]) else 0
+            bounds[low] = (least, MIN_SHOWN - 1) if shown[low] == HIDDEN else (max(least, MIN_SHOWN), rest)
+    least_sum = sum(lo for lo, _ in bounds.values())
+    most_sum = sum(hi for _, hi in bounds.values())
+    for low, (lo, hi) in bounds.items():
+        if shown[low] == HIDDEN and min(hi, rest - (least_sum - lo)) <= max(lo, rest - (most_sum - hi)):
+            return True
+    return False
 
 
 async def selection_round_statistics(session: AsyncSession, *, year: int, region_code: str | None = None

@@ -5,10 +5,13 @@ band under 5 hidden as "<5", nothing that identifies a person; also as
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 from sqlalchemy import select
 
@@ -36,6 +39,50 @@ def test_bands_hide_small_counts_and_what_subtraction_would_reveal() -> None:
     bands = round_statistics.score_bands([600] * 9 + [595] * 3)
     assert [(b.low, b.count) for b in bands] == [(590, "<5"), (600, "≥5")]
     assert round_statistics.score_bands([]) == ()
+
+
+def possible_counts(bands: tuple[round_statistics.Band, ...], total: int) -> list[tuple[int, ...]]:
+    """Every count per band that agrees with what is published: the shown numbers, "<5"
+    (0 to 4), "≥5" (5 or more), the total (familiesApproved), somebody in the lowest and
+    the highest band (the cut-off score, the bands' range). Found by trying them all."""
+    choices = []
+    for i, band in enumerate(bands):
+        least = 1 if i in (0, len(bands) - 1) else 0
+        if band.count.isdigit():
+            choices.append([int(band.count)])
+        elif band.count == round_statistics.HIDDEN:
+            choices.append(range(least, 5))
+        else:
+            choices.append(range(5, total + 1))
+    return [c for c in itertools.product(*choices) if sum(c) == total]
+
+
+@pytest.mark.parametrize("scores", [
+    [401] + [415] * 5 + [425] * 6,  # 12 - 6 and "≥5" in the middle would give the lowest band away
+    [401] + [425] * 5,  # the lowest band holds somebody, the highest 5 or more: 6 - 5 = 1
+    [401] + [500] * 5,
+    [600] * 9 + [595] * 3,
+    [505] * 7 + [452, 455] + [471, 472, 478],
+], ids=["withheld-middle", "edge", "far-edge", "one-hidden", "spread"])
+def test_no_hidden_band_s_number_follows_from_what_is_published(scores: list[int]) -> None:
+    bands = round_statistics.score_bands(scores)
+    assert sum(1 for s in scores for b in bands if b.low <= s <= b.high) == len(scores)
+    for i, band in enumerate(bands):
+        if band.count == round_statistics.HIDDEN and len(bands) > 1:
+            assert len({c[i] for c in possible_counts(bands, len(scores))}) > 1, (bands, i)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(400, 449), min_size=1, max_size=16))
+def test_no_hidden_band_s_number_follows_for_any_round(scores: list[int]) -> None:
+    bands = round_statistics.score_bands(scores)
+    possible = possible_counts(bands, len(scores))
+    counts = [sum(1 for s in scores if b.low <= s <= b.high) for b in bands]
+    assert tuple(counts) in possible  # what is published is true
+    for i, band in enumerate(bands):
+        assert band.count in (str(counts[i]), round_statistics.HIDDEN if counts[i] < 5 else round_statistics.WITHHELD)
+        if band.count == round_statistics.HIDDEN and len(bands) > 1:
+            assert len({c[i] for c in possible}) > 1, (scores, bands, i)
 
 
 def leaf_selection(type_: GraphQLObjectType, path: tuple[str, ...] = ()) -> tuple[str, set[str]]:
