@@ -286,6 +286,8 @@ FIELDS: dict[str, Fields] = {
     "ApplicationDecision": Fields(PEOPLE, only={"decidedBy": STAFF}),
     # Reference lists for people who apply or decide.
     "Occupation": Fields(PEOPLE),
+    "SupportMeasure": Fields(PEOPLE),
+    "TerminationReasonRule": Fields(PEOPLE),
     "DeficitList": Fields(PEOPLE),
     # Staff's tools.
     "SelectionRound": Fields(STAFF),
@@ -367,6 +369,8 @@ ROOTS: dict[str, Root] = {
     "scoringModels": Root(PEOPLE),
     "quotas": Root(PEOPLE),
     "occupations": Root(PEOPLE),
+    "supportMeasures": Root(PEOPLE),
+    "terminationReasons": Root(PEOPLE),
     "deficitLists": Root(PEOPLE),
     "selectionRounds": Root(STAFF),
     # SPEC §7: agency keys do not read applications; they see one only as the context of a

@@ -23,6 +23,8 @@ from api.graphql.types.common import refusal
 from api.graphql.types.kandas import Holiday
 from api.graphql.types import (
     NODE_TYPES,
+    SupportMeasure,
+    TerminationReasonRule,
     Application,
     ApplicationConnection,
     ApplicationStatus,
@@ -218,6 +220,20 @@ class Query:
         async with info.context.read() as session:
             rows = (await session.execute(stmt)).scalars().all()
         return [Quota.from_row(r) for r in rows]
+
+    @strawberry.field(description="The measures of state support, by code (reference data; SPEC §6).")
+    async def support_measures(self, info: Info) -> list[SupportMeasure]:
+        async with info.context.read() as session:
+            rows = (await session.execute(select(m.SupportMeasure).order_by(m.SupportMeasure.code))).scalars().all()
+        return [SupportMeasure.from_row(r) for r in rows]
+
+    @strawberry.field(description="The reasons a social contract ends, by code, and whether each refunds the support "
+                                  "(reference data; SPEC §6).")
+    async def termination_reasons(self, info: Info) -> list[TerminationReasonRule]:
+        async with info.context.read() as session:
+            rows = (await session.execute(
+                select(m.TerminationReasonRule).order_by(m.TerminationReasonRule.code))).scalars().all()
+        return [TerminationReasonRule.from_row(r) for r in rows]
 
     @strawberry.field(description="The ISCO-08 occupations of the reference list, by code.")
     async def occupations(self, info: Info) -> list[Occupation]:

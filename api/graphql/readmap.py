@@ -154,9 +154,14 @@ TYPES: dict[str, TypeMap] = {
     "ScoreHistoryEntry": TypeMap(m.ScoreHistory, columns(
         model_version="str", total="int", max_total="int", pass_mark="int", passed="bool", computed_at="datetime",
         reason="enum"), node=False),
+    "SupportMeasure": TypeMap(m.SupportMeasure, {
+        **columns(code="str", cap_mrp="decimal", per_family_member="bool"), **names()}, node=False),
+    "TerminationReasonRule": TypeMap(m.TerminationReasonRule, {
+        **columns(code="enum", refundable="bool"), **names()}, node=False),
     "SupportPayment": TypeMap(m.SupportPayment, {
         **columns(amount="decimal", paid_on="date"),
         "measureCode": Lookup(m.SupportMeasure, "measure_id", "code"),
+        "measure": Ref("SupportMeasure", "measure_id"),
     }, node=False),
     "ContractTermination": TypeMap(m.ContractTermination, {
         **columns(reason="enum", effective_date="date", refund_due="decimal", refund_paid="decimal"),

@@ -283,7 +283,8 @@ async def test_application_by_id_and_feed_are_identical(pair: Pair, sessions: An
         gid = ids.encode("Application", pk)
         query = (f'{{ application(id: "{gid}") {{ id number status languageTest {{ level takenOn }} '
                  "questionnaire { familySize savings submittedAt } interview { scheduledAt notes } "
-                 "contract { id number totalSupport region { code } payments { measureCode amount paidOn } "
+                 "contract { id number totalSupport region { code } "
+                 "payments { measureCode amount paidOn measure { code name nameKk capMrp perFamilyMember } } "
                  "termination { reason refundDue refundPaid refundOutstanding } } "
                  "checks { id completedAt application { id } } } }")
         for role in TOKENS:

@@ -285,6 +285,32 @@ async def test_reference_names_in_the_request_language(client: httpx.AsyncClient
             {k: v for k, v in welders["en"].items() if k != "name"}
 
 
+async def test_support_measures_and_termination_reasons_are_named_in_the_request_language(
+        client: httpx.AsyncClient) -> None:
+    """SPEC §16: support measures and termination reasons, reference data with names, have
+    nameKk, nameRu and nameEn and a name in the request's language."""
+    from services import reference_names
+
+    query = """{ supportMeasures { code name nameKk nameRu nameEn capMrp perFamilyMember }
+      terminationReasons { code name nameKk nameRu nameEn refundable } }"""
+    read = {lang: (await ask(client, query, language=lang))["data"] for lang in ("kk", "ru", "en")}
+    for root, kk_ru in (("supportMeasures", reference_names.SUPPORT_MEASURES),
+                        ("terminationReasons", reference_names.TERMINATION_REASONS)):
+        assert [r["code"] for r in read["en"][root]] == sorted(kk_ru), root
+        for lang, data in read.items():
+            for row in data[root]:
+                kk, ru = kk_ru[row["code"]]
+                assert (row["nameKk"], row["nameRu"]) == (kk, ru)
+                assert row["name"] == {"kk": kk, "ru": ru, "en": row["nameEn"]}[lang]
+    relocation = next(r for r in read["en"]["supportMeasures"] if r["code"] == "RELOCATION")
+    assert (relocation["capMrp"], relocation["perFamilyMember"]) == ("70.00", True)
+    assert {r["code"]: r["refundable"] for r in read["en"]["terminationReasons"]}["DEATH"] is False
+    applicant = await ask(client, query, role="APPLICANT", subject="alice")  # people who apply read them too
+    assert applicant["data"] == read["en"]
+    anonymous = await ask(client, query, role=None)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
 async def test_holidays_are_named_in_the_request_language(client: httpx.AsyncClient) -> None:
     query = "{ holidays(year: 2026) { date name nameKk nameRu nameEn } }"
     read = {lang: (await ask(client, query, language=lang))["data"]["holidays"] for lang in ("kk", "ru", None)}

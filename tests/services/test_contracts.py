@@ -18,7 +18,7 @@ from tests import factories as f
 
 CONTRACT_FIELDS = """
   id number status startDate endDate familySize totalSupport region { code } application { id }
-  payments { measureCode amount paidOn }
+  payments { measureCode amount paidOn measure { code nameEn capMrp perFamilyMember } }
   termination { reason effectiveDate refundDue refundPaid refundOutstanding }
 """
 
@@ -222,6 +222,11 @@ async def test_caps_are_per_measure_and_exact_strings(gql: Any, sessions: Any) -
     assert c["contract"]["totalSupport"] == "1038000.10"
     assert [(p["measureCode"], p["amount"]) for p in c["contract"]["payments"]] == [
         ("RELOCATION", "908250.00"), ("HOUSING_RENT", "129750.00"), ("HOUSING_RENT", "0.10")]
+    # Each payment's measure, with its names and cap (SPEC §16: named reference data).
+    assert [(p["measure"]["code"], p["measure"]["capMrp"], p["measure"]["perFamilyMember"])
+            for p in c["contract"]["payments"]] == [
+        ("RELOCATION", "70.00", True), ("HOUSING_RENT", "360.00", False), ("HOUSING_RENT", "360.00", False)]
+    assert c["contract"]["payments"][0]["measure"]["nameEn"] == "One-time relocation subsidy"
     # The response carries decimals as JSON strings, never numbers.
     raw = (await gql.raw("query($id: ID!) { node(id: $id) { ... on SocialContract { totalSupport } } }",
                          {"id": gid("SocialContract", contract.id)}, role="OFFICER")).text

@@ -56,7 +56,8 @@ from api.graphql.types.connections import (
     SocialContractConnection,
 )
 from api.graphql.types.connections import ContractBreachConnection, ResidenceEventConnection
-from api.graphql.types.contracts import ContractTermination, SocialContract, SupportPayment
+from api.graphql.types.contracts import (ContractTermination, SocialContract, SupportMeasure, SupportPayment,
+                                         TerminationReasonRule)
 from api.graphql.types.explain import (
     Basis,
     FairnessGroup,
@@ -109,7 +110,8 @@ __all__ = [
     "FamilyMember", "FamilyRelation", "GateResult", "Interview", "InterviewOutcome", "LanguageLevel", "LanguageTest",
     "Node", "Occupation", "PageInfo", "Proficiency", "Questionnaire", "Quota", "QuotaKind", "Region", "Route",
     "Score", "ScoringModel", "ScoringModelStatus", "ScoringSimulation", "SelectionRound", "Sex", "SocialContract",
-    "SocialContractConnection", "SupportPayment", "TerminationReason", "UserError",
+    "SocialContractConnection", "SupportMeasure", "SupportPayment", "TerminationReason", "TerminationReasonRule",
+    "UserError",
     "BreachOutcome", "BreachStatus", "ContractBreach", "ContractBreachConnection", "ResidenceEvent",
     "ResidenceEventConnection", "ResidenceEventKind",
     "WebhookEndpoint", "WebhookEventType",

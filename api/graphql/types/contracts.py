@@ -12,7 +12,7 @@ import models as m
 from api.graphql.context import Info
 from api.graphql.types.applications import Application
 from api.graphql.types.common import ContractStatus, FromRow, Node, TerminationReason, linked_field
-from api.graphql.types.reference import Region
+from api.graphql.types.reference import Region, name_field
 
 if TYPE_CHECKING:
     from api.graphql.types.residence import ContractBreach, ResidenceEvent
@@ -20,11 +20,35 @@ if TYPE_CHECKING:
 _RESIDENCE = "api.graphql.types.residence"
 
 
+@strawberry.type(description="A measure of state support (reference data; SPEC §6): its cap in MRP, per family "
+                              "member or per family.")
+class SupportMeasure(FromRow):
+    code: str
+    name: str = name_field("measure")
+    name_kk: str
+    name_ru: str
+    name_en: str
+    cap_mrp: Decimal
+    per_family_member: bool
+
+
+@strawberry.type(description="A termination reason (reference data; SPEC §6): its names and whether the support is "
+                              "then refunded.")
+class TerminationReasonRule(FromRow):
+    code: TerminationReason
+    name: str = name_field("reason")
+    name_kk: str
+    name_ru: str
+    name_en: str
+    refundable: bool
+
+
 @strawberry.type
 class SupportPayment:
     measure_code: str
     amount: Decimal
     paid_on: dt.date
+    measure: SupportMeasure
 
 
 @strawberry.type
@@ -58,7 +82,8 @@ class SocialContract(Node, FromRow):
         result = []
         for r in rows:
             measure = await info.context.loaders.get(m.SupportMeasure, r.measure_id)
-            result.append(SupportPayment(measure_code=measure.code, amount=r.amount, paid_on=r.paid_on))
+            result.append(SupportPayment(measure_code=measure.code, amount=r.amount, paid_on=r.paid_on,
+                                         measure=SupportMeasure.from_row(measure)))
         return result
 
     @strawberry.field
