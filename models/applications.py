@@ -116,7 +116,9 @@ class LanguageTest(Table, table=True):
     level: LanguageLevel = column(str_enum(LanguageLevel, "language_level"))
     listening_percent: int = column(sa.Integer())
     reading_percent: int = column(sa.Integer())
-    certificate_number: str = column(sa.String(40), unique=True)
+    # One certificate serves one applicant (SPEC §8), on any of their applications: not
+    # unique per row; ``services.applications.language_test`` checks it under a lock.
+    certificate_number: str = column(sa.String(40), index=True)
     taken_on: dt.date = column(sa.Date())
     recorded_at: dt.datetime = utc_now_column()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import t
@@ -44,19 +43,20 @@ async def record_language_test(
     errors.invalid(rules.test_date_problem(taken_on, today_almaty()), "input", "takenOn")
     errors.raise_if_any()
 
+    # One certificate serves one applicant (SPEC §8): it may be on another application of the
+    # same applicant (applying again after a withdrawal or a refusal), never on another's.
+    # Under the certificate's lock (PostgreSQL; SQLite has one writer), so that two writers
+    # cannot both find it free.
     await postgres_lock(session, f"certificate:{certificate}")
     other = (await session.execute(
-        select(LanguageTest.application_id, Application.applicant_id)
+        select(LanguageTest.application_id)
         .join(Application, Application.id == LanguageTest.application_id)
-        .where(LanguageTest.certificate_number == certificate, LanguageTest.application_id != app.id)
+        .where(LanguageTest.certificate_number == certificate, Application.applicant_id != app.applicant_id)
     )).first()
     if other is not None:
-        if other.applicant_id != app.applicant_id:
-            message = t("This certificate number is already recorded for another applicant; one certificate serves one "
-                        "applicant.")
-        else:
-            message = t("This certificate number is already recorded on another application of the same applicant.")
-        raise ServiceError.one(ErrorCode.DUPLICATE, message, ["input", "certificateNumber"])
+        raise ServiceError.one(ErrorCode.DUPLICATE, t(
+            "This certificate number is already recorded for another applicant; one certificate serves one "
+            "applicant."), ["input", "certificateNumber"])
 
     before = await facts_before_write(session, app)
     now = utcnow()
@@ -64,11 +64,7 @@ async def record_language_test(
               "certificate_number": certificate, "taken_on": taken_on}
     previous = await replace_stage_row(session, LanguageTest, app, values, "recorded_at", now)
     app.updated_at = now
-    try:
-        await session.flush()
-    except IntegrityError:  # a concurrent transaction took the certificate first
-        raise ServiceError.one(ErrorCode.DUPLICATE, t("This certificate number is already recorded for another applicant."),
-                               ["input", "certificateNumber"]) from None
+    await session.flush()
     await audit.record(session, viewer, "application.language_test", "application", app.id,
                        {"languageTest": values, "previous": previous})
     await mark_score_stale(session, viewer, app, before)

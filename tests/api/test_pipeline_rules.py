@@ -272,6 +272,24 @@ async def test_certificate_of_another_applicant_is_duplicate(env: Env, world) ->
                   "DUPLICATE", ["input", "certificateNumber"])
 
 
+async def test_an_applicant_applying_again_keeps_their_certificate(env: Env) -> None:
+    """SPEC §8: one certificate serves one applicant, on any of their applications; another
+    applicant may still not use it."""
+    alice = {"role": "APPLICANT", "subject": "alice-again"}
+    details = submit_input("GENERAL", "KZ-75", ethnic_kazakh=False)
+    first = await submit(env.gql, details, **alice)
+    await ok(env.gql, LANGUAGE_TEST, language_input(first["id"], certificate="KT-2026/424242"))
+    await ok(env.gql, WITHDRAW, {"applicationId": first["id"], "reason": "moving later"}, **alice)
+    second = await submit(env.gql, details, **alice)
+    assert second["applicant"]["id"] == first["applicant"]["id"]  # the same applicant's record
+    again = await ok(env.gql, LANGUAGE_TEST, language_input(second["id"], certificate="kt-2026/424242"))
+    assert again["languageTest"]["certificateNumber"] == "KT-2026/424242"
+    other = await submit(env.gql, submit_input("GENERAL", "KZ-75", ethnic_kazakh=False), role="APPLICANT",
+                         subject="bob-again")
+    await refused(env.gql, env.sessions, LANGUAGE_TEST, language_input(other["id"], certificate="KT-2026/424242"),
+                  "DUPLICATE", ["input", "certificateNumber"])
+
+
 async def test_language_test_recorded_again_replaces_it(env: Env) -> None:
     app = await submit(env.gql, submit_input("KANDAS", "KZ-59"))
     # exactly two years old is still accepted

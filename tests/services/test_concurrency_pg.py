@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import models as m
 from core.db import create_engine, session_factory
-from models.enums import ApplicationStatus, ContractStatus, TerminationReason
+from models.enums import ApplicationStatus, ContractStatus, LanguageLevel, Route, TerminationReason
+from services import applications
 from services import contracts as contract_service
 from services import quotas as quota_service
 from services.quotas import selection
@@ -344,6 +345,21 @@ async def test_concurrent_signatures_make_one_contract(pool: Any) -> None:
         assert outcomes == Counter({"ok": 1, ErrorCode.DUPLICATE.value: 5})
         assert await scalar(pool, select(func.count()).select_from(m.SocialContract)
                             .where(m.SocialContract.application_id == app_id)) == 1
+
+
+async def test_one_certificate_raced_by_six_applicants_serves_one(pool: Any) -> None:
+    """SPEC §8 without a unique constraint (one certificate may be on several applications of
+    one applicant): the certificate's advisory lock lets one applicant have it."""
+    for n in range(REPEAT):
+        async with pool.begin() as s:
+            queue = [(await f.make_application(s, route=Route.GENERAL, region_code="KZ-75")).id for _ in range(6)]
+        certificate = f"KT-2026/RACE{n:04d}"
+        outcomes = await race_tasks(pool, 6, lambda s: applications.record_language_test(
+            s, OFFICER, application_id=queue.pop(), level=LanguageLevel.B1, listening_percent=60,
+            reading_percent=60, certificate_number=certificate, taken_on=dt.date(2026, 11, 1)))
+        assert outcomes == Counter({"ok": 1, ErrorCode.DUPLICATE.value: 5})
+        assert await scalar(pool, select(func.count()).select_from(m.LanguageTest)
+                            .where(m.LanguageTest.certificate_number == certificate)) == 1
 
 
 async def test_concurrent_refunds_never_pass_the_outstanding(pool: Any) -> None:
