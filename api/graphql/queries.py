@@ -87,6 +87,13 @@ class ContractFilter:
         "the start date for a new contract; SPEC §13); false: every other contract."))
 
 
+async def _by_code(info: Info, model: Any, read_type: Any) -> list[Any]:
+    """Every row of a reference table, by code, as ``read_type``."""
+    async with info.context.read() as session:
+        rows = (await session.execute(select(model).order_by(model.code))).scalars().all()
+    return [read_type.from_row(r) for r in rows]
+
+
 async def _load_node(info: Info, type_name: str, pk: int) -> Node | None:
     entry = NODE_TYPES.get(type_name)
     if entry is None:
@@ -196,9 +203,7 @@ class Query:
 
     @strawberry.field
     async def regions(self, info: Info) -> list[Region]:
-        async with info.context.read() as session:
-            rows = (await session.execute(select(m.Region).order_by(m.Region.code))).scalars().all()
-        return [Region.from_row(r) for r in rows]
+        return await _by_code(info, m.Region, Region)
 
     @strawberry.field
     async def scoring_models(self, info: Info) -> list[ScoringModel]:
@@ -223,23 +228,16 @@ class Query:
 
     @strawberry.field(description="The measures of state support, by code (reference data; SPEC §6).")
     async def support_measures(self, info: Info) -> list[SupportMeasure]:
-        async with info.context.read() as session:
-            rows = (await session.execute(select(m.SupportMeasure).order_by(m.SupportMeasure.code))).scalars().all()
-        return [SupportMeasure.from_row(r) for r in rows]
+        return await _by_code(info, m.SupportMeasure, SupportMeasure)
 
     @strawberry.field(description="The reasons a social contract ends, by code, and whether each refunds the support "
                                   "(reference data; SPEC §6).")
     async def termination_reasons(self, info: Info) -> list[TerminationReasonRule]:
-        async with info.context.read() as session:
-            rows = (await session.execute(
-                select(m.TerminationReasonRule).order_by(m.TerminationReasonRule.code))).scalars().all()
-        return [TerminationReasonRule.from_row(r) for r in rows]
+        return await _by_code(info, m.TerminationReasonRule, TerminationReasonRule)
 
     @strawberry.field(description="The ISCO-08 occupations of the reference list, by code.")
     async def occupations(self, info: Info) -> list[Occupation]:
-        async with info.context.read() as session:
-            rows = (await session.execute(select(m.Occupation).order_by(m.Occupation.code))).scalars().all()
-        return [Occupation.from_row(r) for r in rows]
+        return await _by_code(info, m.Occupation, Occupation)
 
     @strawberry.field(description="Each region's list of occupations in deficit for the year (one region with "
                                   "regionCode), regions by code; a region without a list has no occupations.")
