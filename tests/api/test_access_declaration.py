@@ -60,6 +60,37 @@ def test_spec_11_agency_rules_are_declared() -> None:
         assert agency not in access.FIELDS[type_name].reach
 
 
+def test_an_administrator_reads_what_the_compiled_path_reads_as_an_officer() -> None:
+    """The engines' differential test asks as an officer for all staff: an administrator
+    is the same caller class, with the same row filters on every table the compiled read
+    path reads. Webhook endpoints differ (administrators manage every agency's), and no
+    compiled root reaches them."""
+    from api.graphql.compiler.roots import ROOTS
+    from services.viewer import Viewer
+
+    admin, officer = Viewer(role="ADMIN", subject="a1"), Viewer(role="OFFICER", subject="o1")
+    assert access.caller_of(admin) is access.caller_of(officer) is access.Caller.STAFF
+    assert sorted(ROOTS) == ["application", "applications", "checkResults"]
+    differ = [model.__name__ for model in access.ROW_FILTERS
+              if str(access.row_filter(model, admin)) != str(access.row_filter(model, officer))]
+    assert differ == ["WebhookEndpoint"]
+    assert "WebhookEndpoint" not in str(readmap_reachable("Application")) + str(readmap_reachable("Check"))
+
+
+def readmap_reachable(type_name: str, seen: set[str] | None = None) -> set[str]:
+    """The read map's types reachable from ``type_name`` (what the compiled path can read)."""
+    from api.graphql.readmap import TYPES, Child, Ref
+
+    seen = set() if seen is None else seen
+    if type_name in seen or type_name not in TYPES:
+        return seen
+    seen.add(type_name)
+    for spec in TYPES[type_name].fields.values():
+        if isinstance(spec, (Ref, Child)):
+            readmap_reachable(spec.target, seen)
+    return seen
+
+
 # A field or row decision written as an ``if`` on the viewer's role in the API layer.
 DECISION = re.compile(r"\.(is_agency|is_staff|is_applicant|is_admin|is_anonymous|read_only)\b|viewer\.role\b")
 
