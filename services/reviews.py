@@ -33,6 +33,7 @@ from models import Application, AuditEvent, DecisionReview, Score
 from models.base import ALMATY, today_almaty, utcnow
 from models.enums import ApplicationStatus, ReviewOutcome, ReviewStatus
 from services import audit, decisions, holidays, numbers, rows
+from services.applications.checks import reopen_cancelled_checks
 from services.applications.common import APPLICATION_ID, load_application, require_person
 from services.applications.submission import undecided_twins
 from services.applications.status import S, move, require_status
@@ -184,9 +185,11 @@ async def decide_review(session: AsyncSession, viewer: Viewer, *, review_id: int
     if outcome == ReviewOutcome.OVERTURNED:
         to = _overturned_to(app, review)
         old = move(app, "decideReview(OVERTURNED)", to, now)
-        if old == S.REJECTED:  # undecided again: no decision in force
+        reopened: list[str] = []
+        if old == S.REJECTED:  # undecided again: no decision in force, and the checks it cancelled reopened
             app.decided_at = None
             app.decision_reason = None
+            reopened = await reopen_cancelled_checks(session, app)
         stale = False
         if to == S.SUBMITTED:  # to be scored again: the score is kept only to explain the last one
             stale = (await session.execute(
@@ -195,7 +198,7 @@ async def decide_review(session: AsyncSession, viewer: Viewer, *, review_id: int
         await session.flush()
         await audit.record(session, viewer, "application.review_overturn", "application", app.id, {
             "status": [old, to], "reviewId": review.id, "reviewNumber": review.number,
-            **({"scoreStale": True} if stale else {})})
+            **({"scoreStale": True} if stale else {}), **({"reopenedChecks": reopened} if reopened else {})})
     review.status = ReviewStatus(outcome.value)
     review.outcome = outcome
     review.reason = reason

@@ -72,6 +72,28 @@ async def request_checks(session: AsyncSession, viewer: Viewer, *, application_i
     return app
 
 
+async def reopen_cancelled_checks(session: AsyncSession, app: Application) -> list[str]:
+    """The checks a decision cancelled, REQUESTED again, for an application made
+    undecided again (a review overturned its rejection, SPEC §14): without them no
+    result could be recorded and the ``checks`` gate would fail for good. They come
+    back in the agencies' feed (``updatedAt`` moves forward) and each owning agency is
+    told as for a new request. The caller writes the audit event; returns the check
+    types' codes."""
+    reopened = (await session.execute(
+        select(Check, CheckType).join(CheckType, CheckType.id == Check.check_type_id)
+        .where(Check.application_id == app.id, Check.status == CheckStatus.CANCELLED)
+        .order_by(Check.id).with_for_update(of=Check))).all()
+    now = utcnow()
+    for check, _ in reopened:
+        check.status = CheckStatus.REQUESTED
+        check.details = check.completed_at = check.recorded_by = None
+        check.requested_at = now
+        check.updated_at = rules.moved_forward(now, check.updated_at)
+    await session.flush()
+    await webhook_events.checks_requested(session, app, [(check, check_type) for check, check_type in reopened])
+    return [check_type.code for _, check_type in reopened]
+
+
 async def record_check_result(
     session: AsyncSession, viewer: Viewer, *, check_id: int, status: CheckStatus, details: str | None = None
 ) -> Row[Any]:

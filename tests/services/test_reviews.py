@@ -298,6 +298,41 @@ async def test_no_overturn_while_another_undecided_application_holds_the_documen
     assert done["errors"] == [] and done["review"]["application"]["status"] == "PASSED"
 
 
+async def test_an_overturned_rejection_gets_back_the_checks_it_cancelled(gql: Any, sessions: Any) -> None:
+    """Refused while its checks still waited for the agencies, the application had them
+    CANCELLED; overturned (SPEC §14), they are REQUESTED again: results can be recorded
+    and the application is scored on them, instead of failing the checks gate for good."""
+    from tests.helpers_pipeline import (CHECK_RESULT, DECIDE, LANGUAGE_TEST, OUTCOME, QUESTIONNAIRE, REQUEST_CHECKS,
+                                        SCHEDULE, SCORE, language_input, light, ok, questionnaire_input, submit,
+                                        submit_input)
+
+    app = await submit(gql, submit_input("KANDAS", "KZ-55"), role="APPLICANT", subject="alice")
+    await ok(gql, light(LANGUAGE_TEST), language_input(app["id"]))
+    await ok(gql, light(QUESTIONNAIRE), questionnaire_input(app["id"]))
+    requested = await ok(gql, light(REQUEST_CHECKS), {"applicationId": app["id"]})
+    await ok(gql, light(DECIDE), {"applicationId": app["id"], "decision": "REJECT", "reason": "Documents differ."})
+    async with sessions() as s:
+        cancelled = (await s.execute(select(m.Check.status).where(
+            m.Check.application_id == ids.decode_as(app["id"], "Application")))).scalars().all()
+    assert set(cancelled) == {"CANCELLED"}
+    review = (await mutate(gql, REQUEST, {"applicationId": app["id"], "grounds": GROUNDS}, role="APPLICANT",
+                           subject="alice"))["review"]
+    done = await mutate(gql, DECIDE_REVIEW, {"reviewId": review["id"], "outcome": "OVERTURNED",
+                                             "reason": "The documents were another person's."}, subject="officer-2")
+    assert done["errors"] == [] and done["review"]["application"]["status"] == "SUBMITTED"
+    async with sessions() as s:
+        moved = (await s.execute(select(m.AuditEvent.changes).where(
+            m.AuditEvent.action == "application.review_overturn"))).scalar_one()
+    assert sorted(moved["reopenedChecks"]) == sorted(c["checkType"]["code"] for c in requested["checks"])
+    for check in requested["checks"]:
+        recorded = await ok(gql, light(CHECK_RESULT), {"checkId": check["id"], "status": "CLEARED"})
+        assert recorded["status"] == "CLEARED"
+    await ok(gql, light(SCHEDULE), {"applicationId": app["id"], "scheduledAt": "2026-12-10T10:00:00+05:00"})
+    await ok(gql, light(OUTCOME), {"applicationId": app["id"], "outcome": "PASSED", "points": 8})
+    scored = await ok(gql, SCORE, {"applicationId": app["id"]})
+    assert {g["code"]: g["passed"] for g in scored["score"]["gates"]}["checks"] is True
+
+
 async def test_overturned_failure_goes_back_to_submitted(gql: Any, sessions: Any, clock: Any) -> None:
     clock.pin(dt.date(2026, 3, 1))  # the factory's score failed it on 11 or 12 February 2026
     async with transaction(sessions) as s:
