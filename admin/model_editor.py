@@ -20,7 +20,7 @@ from services.scoring import FACT_LABELS, FACT_SOURCES
 
 COMPARISONS = ("min", "max", "equals", "in")
 BLANK_ROWS = 1
-_BAND = re.compile(r"^\s*(-?\d*)\s*\.\.\s*(-?\d*)\s*=\s*(\S+)\s*$")
+_BAND = re.compile(r"^\s*((?:-?\d+)?)\s*\.\.\s*((?:-?\d+)?)\s*=\s*(\S+)\s*$")  # a bound: a whole number or nothing
 _POINT = re.compile(r"^\s*([^=]+?)\s*=\s*(\S+)\s*$")
 
 

@@ -45,11 +45,18 @@ def year_problem(year: int) -> str | None:
     return None
 
 
+CAP_LIMIT = Decimal(10) ** 8  # support_measure.cap_mrp is Numeric(10, 2)
+
+
 def cap_problem(cap_mrp: Decimal) -> str | None:
+    if not cap_mrp.is_finite() or cap_mrp >= CAP_LIMIT:  # NaN and Infinity compare with nothing
+        return t("the cap must be a number of MRP below 100 000 000")
     return t("the cap may not be negative") if cap_mrp < 0 else None
 
 
 def mrp_problem(amount: Decimal) -> str | None:
+    if not amount.is_finite() or amount >= rules.MONEY_LIMIT:
+        return t("the MRP must be an amount of tenge below 1 000 000 000 000")
     if amount <= 0:
         return t("the MRP must be positive")
     if amount != amount.quantize(Decimal("0.01")):

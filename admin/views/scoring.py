@@ -65,9 +65,10 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
     async def editor(self, request: Request) -> Response:
         """Gates and criteria as rows; saved through services.scoring_models (a draft is updated,
         a published model gives a new draft), each of its errors next to its row."""
+        pk = request.path_params["pk"]
         async with self.sessions() as session:
-            model = await session.get(ScoringModel, self._pk(request.path_params["pk"]))
-        if model is None:
+            model = await session.get(ScoringModel, int(pk)) if pk.isdigit() else None
+        if model is None:  # no such model, or no number at all
             raise HTTPException(status_code=404)
         draft = model.status == ScoringModelStatus.DRAFT
         general: list[str] = []

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from admin.views import ALL_VIEWS, EDITABLE_VIEWS
+import models as m
 from models import AuditEvent, Quota, Region, ScoringModel
 from core.db import create_engine, session_factory, transaction
 from models.enums import AdminRole, QuotaKind, ScoringModelStatus
@@ -229,6 +230,38 @@ async def test_quota_capacity_below_used_is_refused(admin_client: httpx.AsyncCli
     after = await kandas_quota(sessions)
     assert (after.capacity, after.used) == (q.capacity, 5)
     assert not await audit_events(sessions, entity_type="quota", entity_id=q.id)
+
+
+@pytest.mark.parametrize("typed", ["NaN", "Infinity", "-Infinity", "1e20"])
+async def test_an_mrp_or_a_cap_that_is_no_finite_amount_is_a_form_error(admin_client: httpx.AsyncClient,
+                                                                         sessions: Any, typed: str) -> None:
+    """WTForms' decimals accept NaN and Infinity: the service's rules refuse them on the
+    form (400), never a 500, and nothing is written."""
+    async with sessions() as s:
+        mrp = (await s.execute(select(m.MrpValue).order_by(m.MrpValue.year))).scalars().first()
+        measure = (await s.execute(select(m.SupportMeasure).order_by(m.SupportMeasure.id))).scalars().first()
+    before = (mrp.amount, measure.cap_mrp)
+    edited = await admin_client.post(f"/admin/mrp-value/edit/{mrp.id}", data={
+        "year": str(mrp.year), "amount": typed, "save": "Save"})
+    assert edited.status_code == 400, (edited.status_code, edited.text[:300])
+    edited = await admin_client.post(f"/admin/support-measure/edit/{measure.id}", data={
+        "code": measure.code, "name": measure.name, "name_kk": measure.name_kk or "", "name_ru": measure.name_ru or "",
+        "cap_mrp": typed, "per_family_member": "y" if measure.per_family_member else "", "save": "Save"})
+    assert edited.status_code == 400, (edited.status_code, edited.text[:300])
+    async with sessions() as s:
+        assert ((await s.get(m.MrpValue, mrp.id)).amount, (await s.get(m.SupportMeasure, measure.id)).cap_mrp) == before
+
+
+async def test_the_model_editor_answers_a_bad_band_on_its_row_and_a_bad_id_with_404(
+        admin_client: httpx.AsyncClient, sessions: Any) -> None:
+    async with sessions() as s:
+        model = (await s.execute(select(m.ScoringModel).where(
+            m.ScoringModel.status == ScoringModelStatus.PUBLISHED))).scalars().first()
+    edited = await admin_client.post(f"/admin/scoring-model/editor/{model.id}", data={
+        "passMark": "10", "version": "2099.1", "effective_from": "2099-01-01",
+        "criteria-0-code": "age", "criteria-0-source": "applicant.age", "criteria-0-bands": "-..5 = 3"})
+    assert edited.status_code == 400 and "write min..max = points" in edited.text
+    assert (await admin_client.get("/admin/scoring-model/editor/abc")).status_code == 404
 
 
 async def test_negative_quota_capacity_is_refused(admin_client: httpx.AsyncClient, sessions: Any) -> None:
