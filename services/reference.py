@@ -28,7 +28,7 @@ from core.text import t
 from models import AgencyGrant
 from models import labour
 from models import reference as ref
-from services import audit, rules
+from services import audit, integrity, rules
 from services.errors import ErrorCode, ErrorCollector, ServiceError, forbidden
 from services.reference_data import RECORD_VIOLATIONS
 from services.rows import locked
@@ -196,6 +196,20 @@ async def create(session: AsyncSession, viewer: Viewer, model: type, values: Map
     return obj
 
 
+async def _still_holds(session: AsyncSession, model: type) -> None:
+    """CONFLICT when the written change breaks what recorded rows rely on: a support
+    cap or an MRP that payments were checked against may not change under them
+    (``services.integrity.measure_caps``: each measure's total within its cap in the
+    MRP of its year, and that year's MRP there)."""
+    if model not in (ref.SupportMeasure, ref.MrpValue):
+        return
+    broken = await integrity.measure_caps(session)
+    if broken:
+        raise ServiceError.one(ErrorCode.CONFLICT, t(
+            "recorded support payments rely on this value: {count} contract measure(s) would break, e.g. {first}",
+            count=len(broken), first=broken[0].line()), ["input"])
+
+
 async def update(session: AsyncSession, viewer: Viewer, model: type, pk: int, values: Mapping[str, Any]) -> Any:
     """Change the row ``pk`` of ``model``; the changed fields are audited."""
     _require_admin(viewer)
@@ -204,6 +218,7 @@ async def update(session: AsyncSession, viewer: Viewer, model: type, pk: int, va
     before = _snapshot(obj)
     _assign(obj, values)
     await flush_checked(session)
+    await _still_holds(session, model)
     changes = audit.diff(before, _snapshot(obj))
     if changes:
         await audit.record(session, viewer, f"{table}.update", table, obj.id, changes)
@@ -218,4 +233,5 @@ async def delete(session: AsyncSession, viewer: Viewer, model: type, pk: int) ->
     before = _snapshot(obj)
     await session.delete(obj)
     await flush_checked(session)
+    await _still_holds(session, model)
     await audit.record(session, viewer, f"{table}.delete", table, pk, before)

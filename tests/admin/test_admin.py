@@ -252,6 +252,46 @@ async def test_an_mrp_or_a_cap_that_is_no_finite_amount_is_a_form_error(admin_cl
         assert ((await s.get(m.MrpValue, mrp.id)).amount, (await s.get(m.SupportMeasure, measure.id)).cap_mrp) == before
 
 
+async def test_an_mrp_or_a_cap_that_recorded_payments_rely_on_stays(admin_client: httpx.AsyncClient,
+                                                                    sessions: Any) -> None:
+    """A RELOCATION payment at its cap in 2026: lowering the cap or the 2026 MRP, moving or
+    deleting the 2026 MRP would leave it over its cap or without an MRP (what
+    check-integrity proves); each is refused and nothing changes. A change that keeps
+    every recorded total within its cap is saved."""
+    from services import contracts, integrity
+
+    async with transaction(sessions) as s:
+        contract = await f.make_contract(s, family_size=3)
+        measure = (await s.execute(select(m.SupportMeasure).where(m.SupportMeasure.code == "RELOCATION"))).scalar_one()
+        mrp = (await s.execute(select(m.MrpValue).where(m.MrpValue.year == 2026))).scalar_one()
+        cap = contracts.support_cap(measure.cap_mrp, mrp.amount, 3, measure.per_family_member)
+        await contracts.record_support_payment(s, SYSTEM, contract_id=contract.id, measure_code="RELOCATION",
+                                               amount=cap, paid_on=dt.date(2026, 3, 10))
+    measure_form = {"code": measure.code, "name": measure.name, "name_kk": measure.name_kk or "",
+                    "name_ru": measure.name_ru or "", "per_family_member": "y", "save": "Save"}
+    before = await audit_count(sessions)
+    for path, data in ((f"/admin/support-measure/edit/{measure.id}", {**measure_form, "cap_mrp": "69"}),
+                       (f"/admin/mrp-value/edit/{mrp.id}", {"year": "2026", "amount": "4000.00", "save": "Save"}),
+                       (f"/admin/mrp-value/edit/{mrp.id}", {"year": "2099", "amount": str(mrp.amount), "save": "Save"})):
+        refused = await admin_client.post(path, data=data)
+        assert refused.status_code == 400 and "recorded support payments rely on this value" in refused.text, path
+    deleted = await admin_client.delete(f"/admin/mrp-value/delete?pks={mrp.id}")
+    assert "error=" in str(deleted.url) or "error=" in deleted.text
+    async with sessions() as s:
+        assert (await s.get(m.MrpValue, mrp.id)).amount == mrp.amount
+        assert (await s.get(m.SupportMeasure, measure.id)).cap_mrp == measure.cap_mrp
+        assert await integrity.measure_caps(s) == []
+    assert await audit_count(sessions) == before
+    raised = await admin_client.post(f"/admin/support-measure/edit/{measure.id}", data={**measure_form,
+                                                                                       "cap_mrp": "71"})
+    assert raised.status_code == 302
+
+
+async def audit_count(sessions: Any) -> int:
+    async with sessions() as s:
+        return len((await s.execute(select(AuditEvent.id))).scalars().all())
+
+
 async def test_the_model_editor_answers_a_bad_band_on_its_row_and_a_bad_id_with_404(
         admin_client: httpx.AsyncClient, sessions: Any) -> None:
     async with sessions() as s:
