@@ -225,13 +225,27 @@ async def update(session: AsyncSession, viewer: Viewer, model: type, pk: int, va
     return obj
 
 
+# Rows the database deletes with a reference row (ON DELETE CASCADE): the access they
+# gave goes with it, so each is audited as deleted too.
+CASCADES: dict[type, tuple[tuple[type, str], ...]] = {
+    ref.Agency: ((ref.CheckTypeGrant, "agency_id"), (AgencyGrant, "agency_id"), (labour.AgencyPermission, "agency_id")),
+    ref.CheckType: ((ref.CheckTypeGrant, "check_type_id"),),
+}
+
+
 async def delete(session: AsyncSession, viewer: Viewer, model: type, pk: int) -> None:
-    """Delete the row ``pk`` of ``model``, refused while other rows refer to it."""
+    """Delete the row ``pk`` of ``model``, refused while other rows refer to it; the rows
+    deleted with it (``CASCADES``) are audited with it."""
     _require_admin(viewer)
     table = _table(model)
     obj = await locked(session, model, pk, t("{table} {id}", table=TABLE_NAMES.get(table, table), id=pk))
     before = _snapshot(obj)
+    going = [(child, row.id, _snapshot(row)) for child, fk in CASCADES.get(model, ())
+             for row in (await session.execute(sa.select(child).where(getattr(child, fk) == pk)
+                                               .order_by(child.id))).scalars()]
     await session.delete(obj)
     await flush_checked(session)
     await _still_holds(session, model)
+    for child, child_id, snapshot in going:
+        await audit.record(session, viewer, f"{_table(child)}.delete", _table(child), child_id, snapshot)
     await audit.record(session, viewer, f"{table}.delete", table, pk, before)

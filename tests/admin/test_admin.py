@@ -287,6 +287,33 @@ async def test_an_mrp_or_a_cap_that_recorded_payments_rely_on_stays(admin_client
     assert raised.status_code == 302
 
 
+async def test_deleting_an_agency_audits_the_grants_that_go_with_it(admin_client: httpx.AsyncClient,
+                                                                  sessions: Any) -> None:
+    """The database deletes an agency's grants with it (ON DELETE CASCADE): the access
+    they gave is gone, and each is audited as deleted, as when deleted on its own."""
+    from models import Agency, CheckType, CheckTypeGrant
+    from models.enums import AgencyGrantKind
+    from services import reference
+    from services.viewer import ADMIN_PANEL_ROLE, Viewer
+
+    admin = Viewer(subject="admin:alice.admin", role=ADMIN_PANEL_ROLE)
+    async with transaction(sessions) as s:
+        agency = await reference.create(s, admin, Agency, {"code": "NEWAG", "name": "New agency"})
+        check_type = (await s.execute(select(CheckType).order_by(CheckType.id))).scalars().first()
+        grant = await reference.create(s, admin, CheckTypeGrant, {"agency_id": agency.id,
+                                                                   "check_type_id": check_type.id})
+        kind = await reference.create(s, admin, m.AgencyGrant, {"agency_id": agency.id,
+                                                                "kind": AgencyGrantKind.RESIDENCE})
+    deleted = await admin_client.delete(f"/admin/agency/delete?pks={agency.id}")
+    assert "error=" not in str(deleted.url), deleted.text[:300]
+    async with sessions() as s:
+        assert await s.get(CheckTypeGrant, grant.id) is None and await s.get(m.AgencyGrant, kind.id) is None
+        events = (await s.execute(select(AuditEvent.action, AuditEvent.entity_id).where(
+            AuditEvent.action.like("%.delete")).order_by(AuditEvent.id))).all()
+    assert [tuple(e) for e in events] == [("check_type_grant.delete", grant.id), ("agency_grant.delete", kind.id),
+                                          ("agency.delete", agency.id)]
+
+
 async def audit_count(sessions: Any) -> int:
     async with sessions() as s:
         return len((await s.execute(select(AuditEvent.id))).scalars().all())
