@@ -34,6 +34,11 @@ async def _check_key(state: Any, key: str, client: str) -> auth.KeyCheck:
         return await auth.verify_agency_key(session, key, throttle.failures(client))
 
 
+def _language(request: Request) -> str:
+    """The language of a refusal (negotiated only when there is one to say)."""
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
 async def authenticate(state: Any, scope: Scope) -> tuple[Viewer, Response | None]:
     """The caller of this request, or the response that refuses it (401, or 429 past
     the failed-authentication limit). No ``Authorization`` header: anonymous."""
@@ -41,7 +46,6 @@ async def authenticate(state: Any, scope: Scope) -> tuple[Viewer, Response | Non
     header = request.headers.get("authorization")
     if header is None:
         return ANONYMOUS, None
-    language = i18n.negotiate(request.headers.get("accept-language"))
     scheme, _, token = header.partition(" ")
     token = token.strip()
     throttle = state.auth_throttle
@@ -58,10 +62,10 @@ async def authenticate(state: Any, scope: Scope) -> tuple[Viewer, Response | Non
             refused = await throttle.refused_signed(client)
     except auth.AuthenticationError as exc:
         if await throttle.failed(client):
-            return ANONYMOUS, unauthenticated(exc.args[0], language)
-        return ANONYMOUS, unauthenticated(TOO_MANY, language, 429)
+            return ANONYMOUS, unauthenticated(exc.args[0], _language(request))
+        return ANONYMOUS, unauthenticated(TOO_MANY, _language(request), 429)
     if refused:  # a good credential too waits until the failures have aged out
-        return ANONYMOUS, unauthenticated(TOO_MANY, language, 429)
+        return ANONYMOUS, unauthenticated(TOO_MANY, _language(request), 429)
     if touch is not None:
         async with transaction(state.sessions) as session:
             await auth.touch_agency_key(session, touch)

@@ -45,10 +45,8 @@ sys.path.insert(0, str(BENCH))
 
 from harness.common import ROOT, VENV_BIN, Config  # noqa: E402
 from harness.procs import tree_cpu  # noqa: E402
-from harness.writes import CHECK_DOC, PAYMENT_DOC, SUBMIT_DOC, admin, build_requests, prepare, succeeded  # noqa: E402
-from harness.writes import MIX  # noqa: E402
+from harness.writes import DOCS, MIX, admin, build_requests, prepare, succeeded  # noqa: E402
 
-DOCS = {"check_result": CHECK_DOC, "submit": SUBMIT_DOC, "payment": PAYMENT_DOC}
 BASE = "qonys_bench_floor"
 
 

@@ -51,8 +51,11 @@ class BodySizeLimit(HttpMiddleware):
         super().__init__(app)
         self.max_bytes = max_bytes
 
+    def refusal(self, scope: Scope) -> ASGIApp:
+        """413, in the request's language (negotiated only when refusing)."""
+        return too_large(self.max_bytes, i18n.negotiate(Headers(scope=scope).get("accept-language")))
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        language = i18n.negotiate(Headers(scope=scope).get("accept-language"))
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -60,7 +63,7 @@ class BodySizeLimit(HttpMiddleware):
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await too_large(self.max_bytes, language)(scope, receive, send)
+                    await self.refusal(scope)(scope, receive, send)
                     return
         received = 0
 
@@ -76,7 +79,7 @@ class BodySizeLimit(HttpMiddleware):
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await too_large(self.max_bytes, language)(scope, receive, send)
+            await self.refusal(scope)(scope, receive, send)
 
 
 class BodyTooLarge(Exception):

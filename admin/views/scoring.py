@@ -61,14 +61,13 @@ class ScoringModelAdmin(QonysModelView, model=ScoringModel):
     def edit_refusal(self, obj: Any) -> str | None:
         return scoring_models.edit_refusal(obj)
 
-    @expose("/editor/{pk}", methods=["GET", "POST"])
+    @expose("/editor/{pk:int}", methods=["GET", "POST"])  # no number: Starlette's 404
     async def editor(self, request: Request) -> Response:
         """Gates and criteria as rows; saved through services.scoring_models (a draft is updated,
         a published model gives a new draft), each of its errors next to its row."""
-        pk = request.path_params["pk"]
         async with self.sessions() as session:
-            model = await session.get(ScoringModel, int(pk)) if pk.isdigit() else None
-        if model is None:  # no such model, or no number at all
+            model = await session.get(ScoringModel, request.path_params["pk"])
+        if model is None:
             raise HTTPException(status_code=404)
         draft = model.status == ScoringModelStatus.DRAFT
         general: list[str] = []

@@ -82,7 +82,6 @@ def filter_fields(value: Any) -> list[str]:
     return [to_camel_case(name) for name, v in vars(value).items() if v is not None]
 
 
-
 class Hidden(FieldExtension):
     """Answers the field's empty value to the caller classes that may not read it."""
 

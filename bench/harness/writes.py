@@ -68,6 +68,7 @@ SUBMIT_DOC = ("mutation($input: SubmitApplicationInput!) { submitApplication(inp
 PAYMENT_DOC = ("mutation($input: RecordSupportPaymentInput!) { recordSupportPayment(input: $input) { contract { id "
                f"number status totalSupport }} {ERRORS} }} }}")
 
+DOCS = {"check_result": CHECK_DOC, "submit": SUBMIT_DOC, "payment": PAYMENT_DOC}  # by Request.kind
 MIX = "CSCPCSCPCS"  # C: check result, S: submission, P: payment (5 / 3 / 2 per 10)
 KINDS = {"C": "check_result", "S": "submit", "P": "payment"}
 ROUTES = ("KANDAS", "KANDAS", "GENERAL", "LABOUR")
@@ -86,7 +87,7 @@ class Request:
     variables: dict[str, Any]
 
     def line(self, path: str) -> str:
-        doc = {"check_result": CHECK_DOC, "submit": SUBMIT_DOC, "payment": PAYMENT_DOC}[self.kind]
+        doc = DOCS[self.kind]
         body = json.dumps({"query": doc, "variables": self.variables}, separators=(",", ":"))
         return f"{path}\t{self.auth}\t{body}"
 
@@ -303,7 +304,7 @@ def masked(answer: Any) -> Any:
 
 
 def post(client: httpx.Client, url: str, r: Request) -> Any:
-    doc = {"check_result": CHECK_DOC, "submit": SUBMIT_DOC, "payment": PAYMENT_DOC}[r.kind]
+    doc = DOCS[r.kind]
     response = client.post(url, json={"query": doc, "variables": r.variables}, headers={"authorization": r.auth})
     try:
         return response.status_code, response.json()
